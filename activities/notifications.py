@@ -1,0 +1,127 @@
+"""Mail to participants: assignment, reminder and escalation, sent over real SMTP, at most once each."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+import asyncpg
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contracts import NotificationRequest, NotificationResult
+from directory import Participant, get_participant
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+
+class SmtpMailer:
+    """A plain SMTP client; each send opens a short session, as relays expect from low-volume senders."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self._settings = settings
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.to_thread(self._send_blocking, message)
+
+    def _send_blocking(self, message: EmailMessage) -> None:
+        s = self._settings
+        with smtplib.SMTP(s.host, s.port, timeout=20) as smtp:
+            if s.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if s.username:
+                smtp.login(s.username, s.password or "")
+            smtp.send_message(message)
+
+
+class Notifications:
+    def __init__(self, pool: asyncpg.Pool, mailer: SmtpMailer, sender: str, task_link_base_url: str) -> None:
+        self._pool = pool
+        self._mailer = mailer
+        self._sender = sender
+        self._link_base = task_link_base_url.rstrip("/")
+
+    @activity.defn(name="send_notification")
+    async def send_notification(self, request: NotificationRequest) -> NotificationResult:
+        """Mail one participant about one task, unless this very notification was already sent."""
+        already = await self._pool.fetchval(
+            "SELECT message_id FROM notifications_sent WHERE notification_id = $1", request.notification_id
+        )
+        if already is not None:
+            return NotificationResult(message_id=already, already_sent=True)
+        recipient = await get_participant(self._pool, request.recipient_id)
+        if recipient is None:
+            raise ApplicationError(
+                f"participant {request.recipient_id!r} is not in the directory", type="UnknownRecipient"
+            )
+        message = self.compose(request, recipient)
+        await self._mailer.send(message)
+        await self._pool.execute(
+            """
+            INSERT INTO notifications_sent (notification_id, participant_id, kind, workflow_id, task_key, message_id)
+            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (notification_id) DO NOTHING
+            """,
+            request.notification_id,
+            request.recipient_id,
+            request.kind,
+            request.workflow_id,
+            request.task_key,
+            message["Message-ID"],
+        )
+        activity.logger.info(
+            "notification sent",
+            extra={"kind": request.kind, "task_key": request.task_key, "recipient_id": request.recipient_id},
+        )
+        return NotificationResult(message_id=message["Message-ID"], already_sent=False)
+
+    def compose(self, request: NotificationRequest, recipient: Participant) -> EmailMessage:
+        """The mail, Swedish first and English second, with a link to the task."""
+        link = f"{self._link_base}/{request.workflow_id}/{request.task_key}"
+        due_sv = f"{request.due_at:%Y-%m-%d %H:%M} (UTC)" if request.due_at else "inget slutdatum"
+        due_en = f"{request.due_at:%Y-%m-%d %H:%M} (UTC)" if request.due_at else "no deadline"
+        place = request.municipality_name
+        if request.kind == "assignment":
+            subject = f"Ny uppgift / New task: {request.task_title_sv} ({place})"
+            sv = f"Du har fått en ny uppgift i Leda för resultat: {request.task_title_sv}.\nSista dag: {due_sv}."
+            en = f"You have a new task in Lead for Results: {request.task_title_en}.\nDue: {due_en}."
+        elif request.kind == "reminder":
+            subject = f"Påminnelse / Reminder: {request.task_title_sv} ({place})"
+            sv = f"Påminnelse {request.reminder_number}: uppgiften {request.task_title_sv} ska vara klar {due_sv}."
+            en = f"Reminder {request.reminder_number}: the task {request.task_title_en} is due {due_en}."
+        else:
+            subject = f"Försenad uppgift / Overdue task: {request.task_title_sv} ({place})"
+            sv = (
+                f"Uppgiften {request.task_title_sv} i {place} är försenad sedan {due_sv}.\n"
+                f"Tilldelad deltagare: {request.assignee_id}."
+            )
+            en = (
+                f"The task {request.task_title_en} in {place} has been overdue since {due_en}.\n"
+                f"Assigned participant: {request.assignee_id}."
+            )
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = formataddr((recipient.display_name, recipient.email))
+        message["Subject"] = subject
+        message["Message-ID"] = make_msgid(idstring=str(request.notification_id), domain="leda.invalid")
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["X-Leda-Notification"] = f"{request.kind}; {request.workflow_id}; {request.task_key}"
+        greeting_sv = f"Hej {recipient.display_name}!"
+        greeting_en = f"Hello {recipient.display_name},"
+        message.set_content(
+            f"{greeting_sv}\n\n{sv}\nÖppna uppgiften: {link}\n\n"
+            f"-- In English --\n{greeting_en}\n\n{en}\nOpen the task: {link}\n"
+        )
+        return message

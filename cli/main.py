@@ -1,0 +1,351 @@
+"""`leda`: the command line for programme leads, participants and operations.
+
+Every user mistake ends in one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from database import create_pool, migrate
+from directory import list_participants, read_participants_csv, upsert_participants
+from domain.programmes import TEMPLATES
+from domain.state import TaskStatus
+from eventstore import EventStore
+from observability import configure_logging
+from pilots import PilotError, complete_task, find_pilot, pilot_status, start_pilot, timeline
+from settings import Settings
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+
+
+class CliError(Exception):
+    def __init__(self, message: str, exit_code: int = EXIT_REFUSED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class Context:
+    settings: Settings
+    args: argparse.Namespace
+    _pool: asyncpg.Pool | None = None
+    _client: Client | None = None
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            url = self.settings.database_url
+            if url is None:
+                raise CliError(
+                    "no database: set DATABASE_URL, or start the embedded stack with 'make run'", EXIT_UNAVAILABLE
+                )
+            try:
+                self._pool = await create_pool(url)
+            except (OSError, asyncpg.PostgresError) as error:
+                raise CliError(f"cannot reach PostgreSQL at {_redact(url)}: {error}", EXIT_UNAVAILABLE) from None
+        return self._pool
+
+    async def client(self) -> Client:
+        if self._client is None:
+            from worker import connect_temporal
+
+            try:
+                self._client = await connect_temporal(self.settings)
+            except RuntimeError as error:
+                raise CliError(
+                    f"cannot reach Temporal at {self.settings.temporal_address} ({error}); "
+                    "start the embedded stack with 'make run'",
+                    EXIT_UNAVAILABLE,
+                ) from None
+        return self._client
+
+    async def workflow_id(self) -> str:
+        return await find_pilot(EventStore(await self.pool()), self.args.kommunkod, self.args.programme)
+
+
+def _redact(url: str) -> str:
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://…@{rest.split('@', 1)[1]}"
+
+
+# ---- commands ---------------------------------------------------------------------------------------------
+
+
+async def cmd_start(ctx: Context) -> None:
+    a = ctx.args
+    workflow_id = await start_pilot(
+        await ctx.client(),
+        await ctx.pool(),
+        programme=a.programme or a.template,
+        kommunkod=a.kommunkod,
+        template_key=a.template,
+        task_queue=ctx.settings.task_queue,
+        municipality_name=a.name,
+    )
+    print(f"Pilot startad / pilot started: {workflow_id}")
+
+
+async def cmd_status(ctx: Context) -> None:
+    status = await pilot_status(await ctx.client(), await ctx.workflow_id())
+    if ctx.args.json:
+        print(status.model_dump_json(indent=2))
+        return
+    phase = status.current_phase_title_sv or "klar / completed"
+    print(f"{status.municipality_name} ({status.kommunkod})  {status.programme}  fas / phase: {phase}")
+    done = [p.value for p in status.completed_phases]
+    print(f"klara faser / completed phases: {', '.join(done) or '–'}")
+    _print_tasks(status.tasks)
+
+
+async def cmd_tasks(ctx: Context) -> None:
+    status = await pilot_status(await ctx.client(), await ctx.workflow_id())
+    tasks = [t for t in status.tasks if ctx.args.all or t.status is TaskStatus.OPEN]
+    if ctx.args.participant:
+        tasks = [t for t in tasks if t.assignee_id == ctx.args.participant]
+    tasks.sort(key=lambda t: (t.due_at is None, t.due_at or t.opened_at))
+    if ctx.args.json:
+        print(json.dumps([t.model_dump(mode="json") for t in tasks], indent=2, ensure_ascii=False))
+    else:
+        _print_tasks(tasks)
+
+
+def _print_tasks(tasks: list[Any]) -> None:
+    if not tasks:
+        print("inga uppgifter / no tasks")
+        return
+    for t in tasks:
+        due = f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else "–"
+        flags = " ESKALERAD" if t.escalated and t.status is TaskStatus.OPEN else ""
+        print(f"  {t.status.value:<9} {t.key:<24} {t.assignee_id:<26} senast/due {due}{flags}  {t.title_sv}")
+
+
+async def cmd_complete(ctx: Context) -> None:
+    payload = _read_payload(ctx.args.payload, ctx.args.payload_file)
+    result = await complete_task(await ctx.client(), await ctx.workflow_id(), ctx.args.task, ctx.args.actor, payload)
+    nxt = f"; nästa / next: {', '.join(result.opened_next)}" if result.opened_next else ""
+    print(f"Klar / completed: {result.task_key} (händelse / event #{result.stream_version}){nxt}")
+
+
+async def cmd_register_inspection(ctx: Context) -> None:
+    payload = _read_payload(None, ctx.args.file)
+    result = await complete_task(
+        await ctx.client(), await ctx.workflow_id(), "inspection_decision", ctx.args.actor, payload
+    )
+    print(f"Skolinspektionens beslut registrerat / inspection decision registered (event #{result.stream_version})")
+
+
+async def cmd_history(ctx: Context) -> None:
+    store = EventStore(await ctx.pool())
+    if ctx.args.programme:
+        streams = [await ctx.workflow_id()]
+    else:
+        streams = [s for s in await store.list_streams("leda-") if s.endswith(f"-{ctx.args.kommunkod}")]
+        if not streams:
+            raise PilotError(f"no pilot has been started for kommunkod {ctx.args.kommunkod}", "not_found")
+    entries = [e for s in streams for e in await timeline(store, s)]
+    entries.sort(key=lambda e: (e.recorded_at, e.stream_id, e.version))
+    if ctx.args.json:
+        print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2, ensure_ascii=False))
+        return
+    for e in entries:
+        stream = f"{e.stream_id} " if len(streams) > 1 else ""
+        print(
+            f"{e.recorded_at:%Y-%m-%d %H:%M:%S}  {stream}#{e.version:<4} {e.event_type:<17} {e.actor:<26} {e.summary}"
+        )
+
+
+async def cmd_participants_import(ctx: Context) -> None:
+    try:
+        participants = read_participants_csv(Path(ctx.args.file))
+    except FileNotFoundError:
+        raise CliError(f"no such file: {ctx.args.file}", EXIT_USAGE) from None
+    await upsert_participants(await ctx.pool(), participants)
+    print(f"{len(participants)} deltagare importerade / participants imported")
+
+
+async def cmd_participants_list(ctx: Context) -> None:
+    for p in await list_participants(await ctx.pool(), ctx.args.kommunkod):
+        print(f"  {p.participant_id:<26} {p.role:<17} {p.language}  {p.display_name} <{p.email}>")
+
+
+async def cmd_migrate(ctx: Context) -> None:
+    if ctx.settings.database_url is None:
+        raise CliError("no database: set DATABASE_URL", EXIT_UNAVAILABLE)
+    applied = await migrate(ctx.settings.database_url)
+    print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
+
+
+async def cmd_worker(ctx: Context) -> None:
+    from worker import serve
+
+    await serve(ctx.settings)
+
+
+async def cmd_stack_run(ctx: Context) -> None:
+    from devstack.stack import embedded_stack
+    from worker import connect_temporal, running_worker
+
+    async with embedded_stack(ctx.settings) as stack:
+        cfg = stack.settings
+        assert cfg.database_url is not None
+        pool = await create_pool(cfg.database_url)
+        client = await connect_temporal(cfg)
+        async with running_worker(client, cfg, pool):
+            print("Leda kör / Leda is running (Ctrl-C stoppar / stops)")
+            print(f"  Temporal UI:  {stack.temporal_ui_url}")
+            print(f"  Temporal:     {cfg.temporal_address}")
+            print(f"  PostgreSQL:   {stack.database_url}")
+            print(f"  Mail:         {stack.mail_dir}")
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await pool.close()
+
+
+async def cmd_demo(ctx: Context) -> None:
+    from devstack.demo import run_demo
+
+    await run_demo(ctx.settings)
+
+
+# ---- parsing and running ----------------------------------------------------------------------------------
+
+
+def _read_payload(inline: str | None, file: str | None) -> dict[str, Any]:
+    if inline is not None and file is not None:
+        raise CliError("give the payload either inline (--payload) or as a file (--payload-file), not both", EXIT_USAGE)
+    try:
+        text = Path(file).read_text() if file is not None else (inline or "{}")
+    except OSError as error:
+        raise CliError(f"cannot read payload file {file}: {error.strerror}", EXIT_USAGE) from None
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CliError(
+            f"payload is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", EXIT_USAGE
+        ) from None
+    if not isinstance(payload, dict):
+        raise CliError("payload must be a JSON object", EXIT_USAGE)
+    return payload
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leda", description="Leda för resultat: pilots, tasks and their history / piloter, uppgifter, historik"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, handler: Callable[[Context], Coroutine[Any, Any, None]], help: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    def pilot(p: argparse.ArgumentParser) -> None:
+        p.add_argument("kommunkod", help="the municipality's four-digit code, e.g. 1861 (Hallsberg)")
+        p.add_argument("--programme", help="the programme round, when the municipality is in several")
+
+    p = command("start", cmd_start, "start a municipality's pilot workflow")
+    p.add_argument("kommunkod")
+    p.add_argument("--template", default="lfr-skola", choices=sorted(TEMPLATES))
+    p.add_argument("--programme", help="programme round id (default: the template's key)")
+    p.add_argument("--name", help="municipality name, for one that is not a known pilot")
+
+    p = command("status", cmd_status, "where a pilot stands")
+    pilot(p)
+    p.add_argument("--json", action="store_true")
+
+    p = command("tasks", cmd_tasks, "a pilot's tasks, earliest deadline first")
+    pilot(p)
+    p.add_argument("--participant", help="only this participant's tasks")
+    p.add_argument("--all", action="store_true", help="completed tasks too")
+    p.add_argument("--json", action="store_true")
+
+    p = command("complete", cmd_complete, "complete a task as its assignee")
+    pilot(p)
+    p.add_argument("task", help="task key, e.g. self_assessment")
+    p.add_argument("--as", dest="actor", required=True, metavar="PARTICIPANT_ID", help="who completes it")
+    p.add_argument("--payload", help="the answer as a JSON object")
+    p.add_argument("--payload-file", help="the answer as a JSON file")
+
+    p = command("register-inspection", cmd_register_inspection, "register a Skolinspektionen decision")
+    pilot(p)
+    p.add_argument("--as", dest="actor", required=True, metavar="PARTICIPANT_ID")
+    p.add_argument("--file", required=True, help="the decision as a JSON file")
+
+    p = command("history", cmd_history, "the domain timeline of a municipality's pilots, from the event store")
+    pilot(p)
+    p.add_argument("--json", action="store_true")
+
+    participants = sub.add_parser("participants", help="the participant directory")
+    psub = participants.add_subparsers(dest="participants_command", required=True, metavar="ACTION")
+    p = psub.add_parser("import", help="import participants from a CSV file")
+    p.add_argument("file")
+    p.set_defaults(handler=cmd_participants_import)
+    p = psub.add_parser("list", help="a municipality's participants")
+    p.add_argument("kommunkod")
+    p.set_defaults(handler=cmd_participants_list)
+
+    command("migrate", cmd_migrate, "apply database migrations")
+    command("worker", cmd_worker, "run a Temporal worker (scale out by running more)")
+    stack = sub.add_parser("stack", help="the embedded stack")
+    ssub = stack.add_subparsers(dest="stack_command", required=True, metavar="ACTION")
+    ssub.add_parser("run", help="start the embedded stack and a worker; serve until Ctrl-C").set_defaults(
+        handler=cmd_stack_run
+    )
+    command("demo", cmd_demo, "the guided demo: Hallsberg through every phase in seconds")
+    return parser
+
+
+async def _run(args: argparse.Namespace) -> None:
+    from devstack.stack import settings_with_running_stack
+
+    try:
+        settings = settings_with_running_stack(Settings())
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise CliError(f"invalid setting {first['loc'][0]}: {first['msg']}", EXIT_USAGE) from None
+    ctx = Context(settings=settings, args=args)
+    try:
+        await args.handler(ctx)
+    finally:
+        if ctx._pool is not None:
+            await ctx._pool.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    settings_level = os.environ.get("LEDA_LOG_LEVEL", "WARNING" if args.command not in ("worker",) else "INFO")
+    configure_logging(settings_level, os.environ.get("LEDA_LOG_FORMAT", "console"))
+    code = 0
+    try:
+        asyncio.run(_run(args))
+    except CliError as error:
+        print(f"leda: {error}", file=sys.stderr)
+        code = error.exit_code
+    except PilotError as error:
+        print(f"leda: {error}", file=sys.stderr)
+        code = EXIT_USAGE if error.code == "invalid_input" else EXIT_REFUSED
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: the Temporal SDK can crash there (sdk-python#300) and turn success into 134.
+    os._exit(code)

@@ -1,0 +1,6 @@
+"""PostgreSQL access shared by every package: schema migrations and connection pools."""
+
+from database.migrate import MigrationError, migrate
+from database.pool import create_pool
+
+__all__ = ["MigrationError", "create_pool", "migrate"]

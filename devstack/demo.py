@@ -1,0 +1,137 @@
+"""The guided demo: Hallsberg (1861) through every phase on the demo template, with simulated participants.
+
+The stack is real (Temporal dev server, PostgreSQL, SMTP, a Kolada-format server over synthetic files); only
+the participants are simulated, answering with the synthetic sample payloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from email import policy
+from email.parser import BytesParser
+from datetime import UTC, datetime
+from pathlib import Path
+
+from database import create_pool
+from devstack import sample_payloads
+from devstack.stack import embedded_stack
+from directory import read_participants_csv, upsert_participants
+from domain.phases import PHASE_TITLES, Phase
+from domain.state import TaskStatus
+from eventstore import EventStore
+from pilots import complete_task, pilot_status, start_pilot, timeline
+from settings import Settings
+from worker import connect_temporal, running_worker
+from workflows.messages import PilotStatus
+
+KOMMUNKOD = "1861"
+PARTICIPANTS_CSV = Path(__file__).parent / "sample_data" / "synthetic_participants_1861.csv"
+LATE_TASK = "self_assessment"
+"""The simulated förvaltningschef answers this one late, so a reminder and an escalation go out."""
+
+
+def say(sv: str, en: str = "") -> None:
+    print(f"{sv}" + (f"  /  {en}" if en else ""), flush=True)
+
+
+async def run_demo(settings: Settings) -> None:
+    started = time.monotonic()
+    say("Startar den inbäddade stacken …", "starting the embedded stack")
+    async with embedded_stack(settings) as stack:
+        cfg = stack.settings
+        assert cfg.database_url is not None
+        pool = await create_pool(cfg.database_url)
+        try:
+            await upsert_participants(pool, read_participants_csv(PARTICIPANTS_CSV))
+            client = await connect_temporal(cfg)
+            async with running_worker(client, cfg, pool):
+                programme = f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+                workflow_id = await start_pilot(
+                    client,
+                    pool,
+                    programme=programme,
+                    kommunkod=KOMMUNKOD,
+                    template_key="demo",
+                    task_queue=cfg.task_queue,
+                )
+                say(f"\nPilot startad: Hallsberg ({KOMMUNKOD}), workflow {workflow_id}", "pilot started")
+                final = await _simulate_participants(client, workflow_id)
+                say(f"\nAlla faser klara på {time.monotonic() - started:.0f} s.", "every phase completed")
+                await _print_timeline(EventStore(pool), workflow_id)
+                _print_mail(stack.mail_dir, workflow_id)
+                _print_comparison(final)
+        finally:
+            await pool.close()
+        say("\nAdresser / addresses:")
+        print(f"  Temporal UI:   {stack.temporal_ui_url}/namespaces/{cfg.temporal_namespace}/workflows/{workflow_id}")
+        print(f"  Temporal:      {cfg.temporal_address}")
+        print(f"  Historik i Temporal / Temporal history: .venv/bin/temporal workflow show --workflow-id {workflow_id}")
+        print(f"  Domänhistorik / domain timeline:        .venv/bin/leda history {KOMMUNKOD}")
+        print(f"  PostgreSQL:    {stack.database_url}")
+        print(f"  E-post / mail: {stack.mail_dir}")
+        say("\nStackens tillstånd ligger kvar i .leda/; 'make run' startar den igen.", "state stays in .leda/")
+
+
+async def _simulate_participants(client, workflow_id: str) -> PilotStatus:  # type: ignore[no-untyped-def]
+    seen_phase: Phase | None = None
+    reported: set[str] = set()
+    while True:
+        status = await pilot_status(client, workflow_id)
+        if status.current_phase != seen_phase and status.current_phase is not None:
+            seen_phase = status.current_phase
+            say(f"\n== Fas: {PHASE_TITLES[seen_phase][0]} ==", PHASE_TITLES[seen_phase][1])
+        if status.completed_at is not None:
+            return status
+        for task in status.tasks:
+            if task.status is TaskStatus.COMPLETED and task.automated and task.key not in reported:
+                reported.add(task.key)
+                say(f"  ✓ {task.title_sv} (systemet hämtade data från Kolada)", "gathered by the system")
+            if task.status is not TaskStatus.OPEN or task.automated:
+                continue
+            if task.key == LATE_TASK and not task.escalated:
+                if f"wait-{task.key}" not in reported:
+                    reported.add(f"wait-{task.key}")
+                    say(f"  … {task.title_sv}: deltagaren dröjer (påminnelser och eskalering)", "participant is late")
+                continue
+            if task.key == "inspection_decision" and status.current_phase is Phase.DEEP_ANALYSIS:
+                continue  # the inspectorate's decision arrives while the plan is being written
+            answer = sample_payloads.answer_for(task.key, datetime.now(UTC).date())
+            await complete_task(client, workflow_id, task.key, task.assignee_id, answer)
+            extra = f" (påminnelser: {task.reminders_sent}, eskalerad)" if task.escalated else ""
+            say(f"  ✓ {task.title_sv} — {task.assignee_id}{extra}", task.title_en)
+        await asyncio.sleep(0.2)
+
+
+async def _print_timeline(store: EventStore, workflow_id: str) -> None:
+    say("\nTidslinje ur händelseloggen (PostgreSQL)", "timeline from the event store")
+    for entry in await timeline(store, workflow_id):
+        print(f"  {entry.recorded_at:%H:%M:%S.%f}"[:-3] + f"  #{entry.version:<3} {entry.summary}")
+
+
+def _print_mail(mail_dir: Path, workflow_id: str) -> None:
+    kinds = {"assignment": 0, "reminder": 0, "escalation": 0}
+    for path in sorted(mail_dir.glob("*.eml")):
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        kind, mail_workflow, _ = (part.strip() for part in str(message["X-Leda-Notification"]).split(";"))
+        if mail_workflow == workflow_id:
+            kinds[kind] += 1
+    say(
+        f"\nE-post i {mail_dir}: {kinds['assignment']} tilldelningar, {kinds['reminder']} påminnelser, "
+        f"{kinds['escalation']} eskaleringar",
+        "mail captured",
+    )
+
+
+def _print_comparison(status: PilotStatus) -> None:
+    if not status.comparison:
+        return
+    names = {"agreed": "samstämmigt", "inspection_only": "bara Skolinspektionen", "self_only": "bara egen analys"}
+    say("\nJämförelse med Skolinspektionen", "inspection comparison")
+    for item in status.comparison:
+        print(f"  {item.factor}: {names[item.classification]}")
+    for decision in status.decisions:
+        print(
+            f"  Beslut {decision.organ} § {decision.paragraph} ({decision.diarienummer}): justeras senast "
+            f"{decision.justering_due}, överklagandetiden löper ut senast {decision.appeal_period_ends_latest}"
+        )

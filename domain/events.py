@@ -1,0 +1,136 @@
+"""Domain events: the permanent record of everything that happens to a pilot.
+
+Events carry participant ids, never names or e-mail addresses: personal data lives only in the directory.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from domain.phases import Phase
+from domain.roles import Role
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID
+    occurred_at: datetime
+    schema_version: Literal[1] = 1
+
+
+class PilotStarted(DomainEvent):
+    type: Literal["PilotStarted"] = "PilotStarted"
+    programme: str
+    kommunkod: str
+    municipality_name: str
+    template_key: str
+    assignees: dict[Role, str]
+
+
+class PhaseStarted(DomainEvent):
+    type: Literal["PhaseStarted"] = "PhaseStarted"
+    phase: Phase
+
+
+class PhaseCompleted(DomainEvent):
+    type: Literal["PhaseCompleted"] = "PhaseCompleted"
+    phase: Phase
+
+
+class TaskOpened(DomainEvent):
+    type: Literal["TaskOpened"] = "TaskOpened"
+    task_key: str
+    phase: Phase
+    assignee_id: str
+    due_at: datetime | None
+
+
+class TaskReminderSent(DomainEvent):
+    type: Literal["TaskReminderSent"] = "TaskReminderSent"
+    task_key: str
+    recipient_id: str
+    reminder_number: int
+
+
+class TaskEscalated(DomainEvent):
+    type: Literal["TaskEscalated"] = "TaskEscalated"
+    task_key: str
+    recipient_id: str
+    overdue_since: datetime
+
+
+class TaskCompleted(DomainEvent):
+    type: Literal["TaskCompleted"] = "TaskCompleted"
+    task_key: str
+    completed_by: str
+    payload: dict[str, Any]
+
+
+class DecisionRecorded(DomainEvent):
+    """A nämnd decision with the latest dates the kommunallag allows for justering, anslag and appeal."""
+
+    type: Literal["DecisionRecorded"] = "DecisionRecorded"
+    task_key: str
+    organ: str
+    meeting_date: date
+    paragraph: int
+    diarienummer: str
+    justering_due: date
+    anslag_due: date
+    appeal_period_ends_latest: date
+
+
+class InspectionCompared(DomainEvent):
+    type: Literal["InspectionCompared"] = "InspectionCompared"
+    items: list[ComparisonItem]
+
+
+class PilotCompleted(DomainEvent):
+    type: Literal["PilotCompleted"] = "PilotCompleted"
+
+
+class ComparisonItem(BaseModel):
+    """One success factor and whether the own analysis, the inspection, or both flag it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    factor: str
+    classification: Literal["agreed", "inspection_only", "self_only"]
+    finding_indexes: list[int] = Field(default_factory=list)
+
+
+InspectionCompared.model_rebuild()
+
+Event = Annotated[
+    PilotStarted
+    | PhaseStarted
+    | PhaseCompleted
+    | TaskOpened
+    | TaskReminderSent
+    | TaskEscalated
+    | TaskCompleted
+    | DecisionRecorded
+    | InspectionCompared
+    | PilotCompleted,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_from_record(event_type: str, event_id: UUID, schema_version: int, data: dict[str, Any]) -> Event:
+    """Rebuild a domain event from its stored columns (the inverse of `event_record`)."""
+    return EVENT_ADAPTER.validate_python(
+        {**data, "type": event_type, "event_id": event_id, "schema_version": schema_version}
+    )
+
+
+def event_record(event: Event) -> tuple[str, int, dict[str, Any]]:
+    """The (type, schema_version, data) an event is stored as; event id and type live in their own columns."""
+    data = event.model_dump(mode="json", exclude={"type", "event_id", "schema_version"})
+    return event.type, event.schema_version, data

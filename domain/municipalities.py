@@ -1,0 +1,30 @@
+"""Kommunkoder of the pilot municipalities (domain.md §8.4); Kolada uses the same ids."""
+
+from __future__ import annotations
+
+import re
+
+KOMMUNKOD_PATTERN = re.compile(r"^\d{4}$")
+
+PILOT_MUNICIPALITIES: dict[str, str] = {
+    "0643": "Habo",
+    "0305": "Håbo",
+    "2482": "Skellefteå",
+    "1230": "Staffanstorp",
+    "1488": "Trollhättan",
+    "0138": "Tyresö",
+    "0160": "Täby",
+    "1442": "Vårgårda",
+    "1292": "Ängelholm",
+    "1083": "Sölvesborg",
+    "1272": "Bromölla",
+    "1861": "Hallsberg",
+    "1864": "Ljusnarsberg",
+}
+
+
+def check_kommunkod(value: str) -> str:
+    """Return the kommunkod if it has the four digits SCB and Kolada use, else raise ValueError."""
+    if not KOMMUNKOD_PATTERN.match(value):
+        raise ValueError(f"kommunkod must be four digits, like 1861 for Hallsberg; got {value!r}")
+    return value

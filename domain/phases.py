@@ -1,0 +1,25 @@
+"""The phases a pilot moves through (domain.md §2)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    """Main-track phases run in order; the inspection track runs beside them from the start."""
+
+    DEEP_ANALYSIS = "djupanalys"
+    DEVELOPMENT_PLAN = "skolutvecklingsplan"
+    IMPLEMENTATION = "genomforande"
+    INSPECTION_COMPARISON = "inspektionsjamforelse"
+
+
+MAIN_TRACK: tuple[Phase, ...] = (Phase.DEEP_ANALYSIS, Phase.DEVELOPMENT_PLAN, Phase.IMPLEMENTATION)
+PARALLEL_TRACKS: tuple[Phase, ...] = (Phase.INSPECTION_COMPARISON,)
+
+PHASE_TITLES: dict[Phase, tuple[str, str]] = {
+    Phase.DEEP_ANALYSIS: ("Djupanalys", "Deep analysis"),
+    Phase.DEVELOPMENT_PLAN: ("Skolutvecklingsplan", "Development plan"),
+    Phase.IMPLEMENTATION: ("Genomförande", "Implementation"),
+    Phase.INSPECTION_COMPARISON: ("Jämförelse med Skolinspektionen", "Inspection comparison"),
+}

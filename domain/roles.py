@@ -1,0 +1,18 @@
+"""Who a task can be assigned to (domain.md §3). Values stay Swedish: they are the municipality's own titles."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """A participant's role in a pilot; tasks are assigned by role, then resolved to a participant id."""
+
+    PROGRAMLEDARE = "programledare"  # programme lead (SKL/SKR or the region)
+    POLITIKER = "politiker"  # member or chair of the nämnd
+    NAMNDSEKRETERARE = "namndsekreterare"  # prepares minutes, records § and diarienummer
+    FORVALTNINGSCHEF = "forvaltningschef"  # head of administration (skolchef, bildningschef)
+    REKTOR = "rektor"  # principal
+    HR = "hr"  # support function: personnel
+    EKONOMI = "ekonomi"  # support function: finance
+    ANALYTIKER = "analytiker"  # analyst or quality strategist at the förvaltning

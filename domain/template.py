@@ -1,0 +1,111 @@
+"""A programme template: phases, their tasks, owners, deadlines and reminder policy, as validated data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.payloads import PAYLOAD_MODELS, TaskPayload
+from domain.phases import MAIN_TRACK, Phase
+from domain.roles import Role
+
+
+class TaskTemplate(BaseModel):
+    """One task every pilot on the template goes through."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    title_sv: str
+    title_en: str
+    phase: Phase
+    owner_role: Role
+    payload_kind: str
+    depends_on: tuple[str, ...] = ()
+    due_after: timedelta | None = Field(
+        default=None, description="time from opening to the deadline; None for tasks that wait on others"
+    )
+    reminders_before_due: tuple[timedelta, ...] = Field(
+        default=(), description="a reminder this long before the deadline (0 = on the day)"
+    )
+    escalate_after_due: timedelta | None = Field(
+        default=None, description="escalate to the programme lead when this overdue"
+    )
+    automation: Literal["gather_kpis"] | None = Field(
+        default=None, description="done by the system itself rather than by a participant"
+    )
+
+    @property
+    def payload_model(self) -> type[TaskPayload]:
+        return PAYLOAD_MODELS[self.payload_kind]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TaskTemplate:
+        if self.payload_kind not in PAYLOAD_MODELS:
+            raise ValueError(f"task {self.key}: unknown payload_kind {self.payload_kind!r}")
+        if self.due_after is None and (self.reminders_before_due or self.escalate_after_due is not None):
+            raise ValueError(f"task {self.key}: reminders and escalation need a deadline (due_after)")
+        if self.due_after is not None and any(r > self.due_after for r in self.reminders_before_due):
+            raise ValueError(f"task {self.key}: a reminder falls before the task opens")
+        return self
+
+
+class ProgrammeTemplate(BaseModel):
+    """The whole programme: which tasks make up each phase and what each waits for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$")
+    title_sv: str
+    title_en: str
+    tasks: tuple[TaskTemplate, ...]
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> ProgrammeTemplate:
+        keys = [t.key for t in self.tasks]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValueError(f"task keys must be unique; repeated: {duplicates}")
+        known = set(keys)
+        for task in self.tasks:
+            missing = [d for d in task.depends_on if d not in known]
+            if missing:
+                raise ValueError(f"task {task.key} depends on unknown tasks {missing}")
+        for phase in MAIN_TRACK:
+            if len(self.tasks_in(phase)) < 1:
+                raise ValueError(f"phase {phase.value} has no tasks")
+        self._check_acyclic()
+        return self
+
+    def _check_acyclic(self) -> None:
+        deps = {t.key: t.depends_on for t in self.tasks}
+        done: set[str] = set()
+
+        def visit(key: str, path: tuple[str, ...]) -> None:
+            if key in path:
+                raise ValueError(f"tasks depend on each other in a cycle: {' -> '.join((*path, key))}")
+            if key in done:
+                return
+            for dep in deps[key]:
+                visit(dep, (*path, key))
+            done.add(key)
+
+        for key in deps:
+            visit(key, ())
+
+    def task(self, key: str) -> TaskTemplate:
+        for task in self.tasks:
+            if task.key == key:
+                return task
+        raise KeyError(key)
+
+    def has_task(self, key: str) -> bool:
+        return any(t.key == key for t in self.tasks)
+
+    def tasks_in(self, phase: Phase) -> tuple[TaskTemplate, ...]:
+        return tuple(t for t in self.tasks if t.phase is phase)
+
+    def roles_needed(self) -> frozenset[Role]:
+        return frozenset(t.owner_role for t in self.tasks) | {Role.PROGRAMLEDARE}

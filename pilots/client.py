@@ -1,0 +1,156 @@
+"""Talking to pilot workflows as a client; every refusal becomes a PilotError with one clear line."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from directory import list_participants
+from domain.municipalities import PILOT_MUNICIPALITIES, check_kommunkod
+from domain.programmes import template as load_template
+from domain.roles import Role
+from eventstore import EventStore
+from workflows import search_attributes as sa
+from workflows.messages import CompleteTask, PilotStatus, StartPilot, TaskCompletion, pilot_workflow_id
+from workflows.municipality import MunicipalityWorkflow
+
+
+class PilotError(Exception):
+    """A refusal to show a user as it is: which pilot, task or field, and why."""
+
+    def __init__(self, message: str, code: str = "error") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+async def start_pilot(
+    client: Client,
+    pool: asyncpg.Pool,
+    *,
+    programme: str,
+    kommunkod: str,
+    template_key: str,
+    task_queue: str,
+    municipality_name: str | None = None,
+    kpi_years: list[int] | None = None,
+) -> str:
+    """Start a pilot's workflow with the directory's participants; returns the workflow id."""
+    try:
+        check_kommunkod(kommunkod)
+        template = load_template(template_key)
+    except ValueError as error:
+        raise PilotError(str(error), "invalid_input") from None
+    name = municipality_name or PILOT_MUNICIPALITIES.get(kommunkod)
+    if name is None:
+        raise PilotError(f"kommunkod {kommunkod} is not a known pilot municipality; give its name with --name")
+    assignees: dict[Role, str] = {}
+    for participant in await list_participants(pool, kommunkod):
+        assignees.setdefault(Role(participant.role), participant.participant_id)
+    missing = sorted(r.value for r in template.roles_needed() if r not in assignees)
+    if missing:
+        raise PilotError(
+            f"{name} ({kommunkod}) has no participant in the directory for the roles {', '.join(missing)}; "
+            "add them with 'leda participants import FILE.csv'",
+            "missing_participants",
+        )
+    this_year = datetime.now(UTC).year
+    try:
+        start = StartPilot(
+            programme=programme,
+            kommunkod=kommunkod,
+            municipality_name=name,
+            template_key=template_key,
+            assignees=assignees,
+            kpi_years=kpi_years or [this_year - 4, this_year - 3, this_year - 2],
+        )
+    except ValueError as error:
+        raise PilotError(str(error), "invalid_input") from None
+    workflow_id = pilot_workflow_id(programme, kommunkod)
+    try:
+        await client.start_workflow(
+            MunicipalityWorkflow.run,
+            start,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.PROGRAMME, programme),
+                    SearchAttributePair(sa.MUNICIPALITY, kommunkod),
+                    SearchAttributePair(sa.PHASE, "start"),
+                ]
+            ),
+            static_summary=f"{name} ({kommunkod}) i {programme}",
+        )
+    except WorkflowAlreadyStartedError:
+        raise PilotError(
+            f"Piloten finns redan / the pilot {name} ({kommunkod}) in programme {programme} was already started "
+            f"(workflow {workflow_id}); a municipality takes part in a programme once",
+            "already_started",
+        ) from None
+    return workflow_id
+
+
+async def find_pilot(store: EventStore, kommunkod: str, programme: str | None = None) -> str:
+    """The workflow id of the municipality's pilot; asks for the programme when there are several."""
+    try:
+        check_kommunkod(kommunkod)
+    except ValueError as error:
+        raise PilotError(str(error), "invalid_input") from None
+    if programme is not None:
+        return pilot_workflow_id(programme, kommunkod)
+    streams = [s for s in await store.list_streams("leda-") if s.endswith(f"-{kommunkod}")]
+    if not streams:
+        raise PilotError(f"no pilot has been started for kommunkod {kommunkod}", "not_found")
+    if len(streams) > 1:
+        programmes = ", ".join(s.removeprefix("leda-").removesuffix(f"-{kommunkod}") for s in streams)
+        raise PilotError(f"{kommunkod} takes part in several programmes ({programmes}); choose one with --programme")
+    return streams[0]
+
+
+async def pilot_status(client: Client, workflow_id: str) -> PilotStatus:
+    try:
+        return await client.get_workflow_handle(workflow_id).query(MunicipalityWorkflow.status, result_type=PilotStatus)
+    except RPCError as error:
+        raise _rpc_error(error, workflow_id) from None
+
+
+async def complete_task(
+    client: Client, workflow_id: str, task_key: str, participant_id: str, payload: dict[str, Any]
+) -> TaskCompletion:
+    """Send the completion as an Update; the same request sent again gets the first answer, not a second completion."""
+    request = CompleteTask(task_key=task_key, participant_id=participant_id, payload=payload)
+    fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
+    try:
+        return await client.get_workflow_handle(workflow_id).execute_update(
+            MunicipalityWorkflow.complete_task,
+            request,
+            id=f"complete-{task_key}-{fingerprint}",
+            result_type=TaskCompletion,
+        )
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError):
+            raise PilotError(cause.message, cause.type or "rejected") from None
+        raise PilotError(f"the completion of {task_key} failed: {cause}") from None
+    except RPCError as error:
+        raise _rpc_error(error, workflow_id) from None
+
+
+def _rpc_error(error: RPCError, workflow_id: str) -> PilotError:
+    if error.status is RPCStatusCode.NOT_FOUND:
+        return PilotError(f"no running pilot workflow {workflow_id}", "not_found")
+    return PilotError(f"Temporal refused the request for {workflow_id}: {error.message}", "temporal_error")

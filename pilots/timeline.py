@@ -1,0 +1,82 @@
+"""A pilot's domain timeline, read from the event store: what happened, when, and by whom."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from domain.events import (
+    DecisionRecorded,
+    Event,
+    InspectionCompared,
+    PhaseCompleted,
+    PhaseStarted,
+    PilotCompleted,
+    PilotStarted,
+    TaskCompleted,
+    TaskEscalated,
+    TaskOpened,
+    TaskReminderSent,
+    event_from_record,
+)
+from domain.phases import PHASE_TITLES
+from eventstore import EventStore
+
+
+class TimelineEntry(BaseModel):
+    recorded_at: datetime
+    stream_id: str
+    version: int
+    event_type: str
+    actor: str
+    summary: str
+
+
+def describe_event(event: Event) -> str:
+    """One line in Swedish domain terms (ids, never names: the timeline is an audit record)."""
+    match event:
+        case PilotStarted():
+            return f"{event.municipality_name} ({event.kommunkod}) startar i {event.programme} [{event.template_key}]"
+        case PhaseStarted():
+            return f"fas startad: {PHASE_TITLES[event.phase][0]}"
+        case PhaseCompleted():
+            return f"fas klar: {PHASE_TITLES[event.phase][0]}"
+        case TaskOpened():
+            due = f", senast {event.due_at:%Y-%m-%d %H:%M:%S}" if event.due_at else ""
+            return f"uppgift öppnad: {event.task_key} → {event.assignee_id}{due}"
+        case TaskReminderSent():
+            return f"påminnelse {event.reminder_number}: {event.task_key} → {event.recipient_id}"
+        case TaskEscalated():
+            return f"eskalerad till programledaren: {event.task_key} → {event.recipient_id}"
+        case TaskCompleted():
+            return f"uppgift klar: {event.task_key} av {event.completed_by}"
+        case DecisionRecorded():
+            return (
+                f"beslut: {event.organ} {event.meeting_date} § {event.paragraph} ({event.diarienummer}); "
+                f"överklagandetiden löper ut senast {event.appeal_period_ends_latest}"
+            )
+        case InspectionCompared():
+            counts: dict[str, int] = {}
+            for item in event.items:
+                counts[item.classification] = counts.get(item.classification, 0) + 1
+            return "jämförelse med Skolinspektionen: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        case PilotCompleted():
+            return "piloten har gått igenom alla faser"
+    raise AssertionError(f"no description for {type(event).__name__}")
+
+
+async def timeline(store: EventStore, workflow_id: str) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(
+            recorded_at=stored.recorded_at,
+            stream_id=stored.stream_id,
+            version=stored.stream_version,
+            event_type=stored.event_type,
+            actor=str(stored.metadata.get("actor", "")),
+            summary=describe_event(
+                event_from_record(stored.event_type, stored.event_id, stored.schema_version, stored.data)
+            ),
+        )
+        for stored in await store.read_stream(workflow_id)
+    ]

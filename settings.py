@@ -1,0 +1,40 @@
+"""Every setting Leda reads, in one place (environment variables with the ``LEDA_`` prefix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Leda's configuration; each field is documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="LEDA_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".leda"), description="Where the embedded stack keeps its state.")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    task_queue: str = "leda"
+
+    # DATABASE_URL is the conventional name; LEDA_DATABASE_URL wins when both are set.
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("LEDA_DATABASE_URL", "DATABASE_URL"))
+    postgres_port: int = 55432
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Leda <leda@example.invalid>"
+
+    kolada_base_url: str = "http://127.0.0.1:8088/v2"
+    kolada_port: int = 8088
+
+    task_link_base_url: str = "http://127.0.0.1:8000/tasks"
+
+    log_format: str = Field(default="console", description="console or json")
+    log_level: str = "INFO"

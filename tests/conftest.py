@@ -1,0 +1,145 @@
+"""Servers for the whole test session, started once: PostgreSQL, SMTP, a Kolada-format server, Temporal.
+
+Every test gets its own task queue and workflow ids, so tests never depend on each other.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from database import create_pool, migrate
+from devstack.kolada import KoladaSampleServer
+from devstack.mail import MailCapture
+from devstack.ports import free_port
+from devstack.postgres import EmbeddedPostgres
+from devstack.stack import search_attribute_types
+from devstack.temporal import TemporalDevServer, test_server_path
+from directory import read_participants_csv, upsert_participants
+from settings import Settings
+
+PARTICIPANTS_CSV = Path(__file__).parent.parent / "devstack" / "sample_data" / "synthetic_participants_1861.csv"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on which tests may create databases: DATABASE_URL when set, else the embedded wheel's."""
+    configured = os.environ.get("LEDA_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data", free_port(), database="postgres")
+    server.start()
+    try:
+        yield server.dsn
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database of this session's own, migrated, dropped at the end."""
+    name = f"leda_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = urlunsplit(urlsplit(postgres_server_url)._replace(path=f"/{name}"))
+    await migrate(url)
+    yield url
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url)
+    await upsert_participants(pool, read_participants_csv(PARTICIPANTS_CSV))
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def mail_capture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailCapture]:
+    capture = MailCapture(tmp_path_factory.mktemp("mail"), port=free_port())
+    capture.start()
+    yield capture
+    capture.stop()
+
+
+@pytest.fixture(scope="session")
+def kolada_server() -> Iterator[KoladaSampleServer]:
+    server = KoladaSampleServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_settings(database_url: str, mail_capture: MailCapture, kolada_server: KoladaSampleServer) -> Settings:
+    return Settings(
+        database_url=database_url,
+        smtp_host=mail_capture.host,
+        smtp_port=mail_capture.port,
+        kolada_base_url=kolada_server.base_url,
+    )
+
+
+@pytest.fixture
+def settings(base_settings: Settings) -> Settings:
+    """The session's settings with a task queue of this test's own."""
+    return base_settings.model_copy(update={"task_queue": f"test-{uuid.uuid4().hex[:10]}"})
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Java test server: durable timers of weeks and months pass in milliseconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in search_attribute_types()
+            },
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TemporalDevServer]:
+    """The real Temporal dev server (SQLite file, visibility, search attributes) for integration and e2e tests."""
+    directory = tmp_path_factory.mktemp("temporal")
+    server = TemporalDevServer(
+        db_file=directory / "temporal.db",
+        port=free_port(),
+        ui_port=free_port(),
+        search_attributes=search_attribute_types(),
+    )
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_client(dev_server: TemporalDevServer) -> Client:
+    return await Client.connect(dev_server.address, data_converter=pydantic_data_converter)

@@ -1,0 +1,86 @@
+"""The composition root: settings, pools and clients in, a Temporal worker out. Nothing else lives here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import httpx
+from activities.kolada import KoladaClient
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.event_recording import EventRecording
+from activities.kpi_gathering import KpiGathering
+from activities.notifications import Notifications, SmtpMailer, SmtpSettings
+from database import create_pool
+from eventstore import EventStore
+from observability import configure_logging
+from settings import Settings
+from workflows.municipality import MunicipalityWorkflow
+
+WORKFLOWS = [MunicipalityWorkflow]
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    """A client that speaks pydantic, as every Leda process must, so workflows see the same models."""
+    return await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+    )
+
+
+@asynccontextmanager
+async def running_worker(client: Client, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
+    """A worker polling `settings.task_queue` for as long as the block runs."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        recording = EventRecording(pool, EventStore(pool))
+        mail = Notifications(
+            pool,
+            SmtpMailer(
+                SmtpSettings(
+                    host=settings.smtp_host,
+                    port=settings.smtp_port,
+                    sender=settings.mail_from,
+                    starttls=settings.smtp_starttls,
+                    username=settings.smtp_username,
+                    password=settings.smtp_password,
+                )
+            ),
+            sender=settings.mail_from,
+            task_link_base_url=settings.task_link_base_url,
+        )
+        kpis = KpiGathering(KoladaClient(settings.kolada_base_url, http), settings.kolada_base_url)
+        worker = Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=WORKFLOWS,
+            activities=[
+                recording.append_events,
+                recording.record_decision,
+                mail.send_notification,
+                kpis.gather_kpis,
+            ],
+        )
+        async with worker:
+            yield worker
+
+
+async def serve(settings: Settings) -> None:
+    """Run a worker until cancelled: `python worker.py` or `leda worker`, one per process, as many as needed."""
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.database_url is None:
+        raise SystemExit("DATABASE_URL (or LEDA_DATABASE_URL) must be set for a standalone worker")
+    client = await connect_temporal(settings)
+    pool = await create_pool(settings.database_url)
+    try:
+        async with running_worker(client, settings, pool):
+            await asyncio.Event().wait()
+    finally:
+        await pool.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(Settings()))

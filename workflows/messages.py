@@ -1,0 +1,114 @@
+"""The workflow's inputs, Update requests, and what its status query answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.events import ComparisonItem, DecisionRecorded
+from domain.municipalities import KOMMUNKOD_PATTERN
+from domain.phases import PHASE_TITLES, Phase
+from domain.roles import Role
+from domain.state import MunicipalityState, TaskStatus
+from domain.template import ProgrammeTemplate
+
+PROGRAMME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,40}$"
+
+
+def pilot_workflow_id(programme: str, kommunkod: str) -> str:
+    """One pilot per programme and municipality: the id makes a second start impossible."""
+    return f"leda-{programme}-{kommunkod}"
+
+
+class StartPilot(BaseModel):
+    programme: str = Field(pattern=PROGRAMME_PATTERN)
+    kommunkod: str = Field(pattern=KOMMUNKOD_PATTERN.pattern)
+    municipality_name: str = Field(min_length=1, max_length=100)
+    template_key: str
+    assignees: dict[Role, str]
+    kpi_years: list[int] = Field(min_length=1, description="years of the Kolada data pack")
+
+
+class CompleteTask(BaseModel):
+    task_key: str
+    participant_id: str = Field(min_length=1)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskCompletion(BaseModel):
+    task_key: str
+    completed_at: datetime
+    stream_version: int
+    opened_next: list[str]
+
+
+class TaskView(BaseModel):
+    key: str
+    title_sv: str
+    title_en: str
+    phase: Phase
+    status: TaskStatus
+    assignee_id: str
+    opened_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+    reminders_sent: int
+    escalated: bool
+    automated: bool
+
+
+class PilotStatus(BaseModel):
+    workflow_id: str
+    programme: str
+    kommunkod: str
+    municipality_name: str
+    template_key: str
+    current_phase: Phase | None
+    current_phase_title_sv: str | None
+    active_phases: list[Phase]
+    completed_phases: list[Phase]
+    tasks: list[TaskView]
+    decisions: list[DecisionRecorded]
+    comparison: list[ComparisonItem] | None
+    completed_at: datetime | None
+    stream_version: int
+
+    @classmethod
+    def of(cls, workflow_id: str, template: ProgrammeTemplate, state: MunicipalityState) -> PilotStatus:
+        phase = state.current_main_phase
+        return cls(
+            workflow_id=workflow_id,
+            programme=state.programme,
+            kommunkod=state.kommunkod,
+            municipality_name=state.municipality_name,
+            template_key=state.template_key,
+            current_phase=phase,
+            current_phase_title_sv=PHASE_TITLES[phase][0] if phase else None,
+            active_phases=list(state.active_phases),
+            completed_phases=list(state.completed_phases),
+            tasks=[
+                TaskView(
+                    key=t.key,
+                    title_sv=template.task(t.key).title_sv,
+                    title_en=template.task(t.key).title_en,
+                    phase=t.phase,
+                    status=t.status,
+                    assignee_id=t.assignee_id,
+                    opened_at=t.opened_at,
+                    due_at=t.due_at,
+                    completed_at=t.completed_at,
+                    completed_by=t.completed_by,
+                    reminders_sent=t.reminders_sent,
+                    escalated=t.escalated,
+                    automated=template.task(t.key).automation is not None,
+                )
+                for t in state.tasks.values()
+            ],
+            decisions=list(state.decisions),
+            comparison=state.comparison,
+            completed_at=state.completed_at,
+            stream_version=state.version,
+        )

@@ -1,0 +1,294 @@
+"""MunicipalityWorkflow: one pilot municipality through every phase of its programme.
+
+The workflow orchestrates only: the domain decides what happens next, activities make it happen, and every
+change is recorded as events in PostgreSQL before the workflow's own state moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import (
+        AppendEventsRequest,
+        AppendEventsResult,
+        EventEnvelope,
+        GatherKpisRequest,
+        NotificationKind,
+        NotificationRequest,
+        NotificationResult,
+        RecordDecisionRequest,
+    )
+    from domain.events import (
+        DecisionRecorded,
+        Event,
+        TaskEscalated,
+        TaskOpened,
+        TaskReminderSent,
+        event_record,
+    )
+    from domain.kpis import DATA_PACK_KPIS
+    from domain.payloads import KpiDataPack
+    from domain.programmes import template as load_template
+    from domain.roles import Role
+    from domain.rules import TaskRejected, advance, check_completion, completion_events, start_events
+    from domain.state import MunicipalityState, fold
+    from workflows import search_attributes as sa
+    from workflows.messages import CompleteTask, PilotStatus, StartPilot, TaskCompletion
+
+EVENT_STORE_RETRY = RetryPolicy(
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["WrongExpectedVersion", "EventIdConflict"],
+)
+MAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), non_retryable_error_types=["UnknownRecipient"])
+KOLADA_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=["KoladaRequestInvalid"])
+
+
+@workflow.defn
+class MunicipalityWorkflow:
+    @workflow.init
+    def __init__(self, start: StartPilot) -> None:
+        self._start = start
+        self._template = load_template(start.template_key)
+        self._state = MunicipalityState()
+        self._record_lock = asyncio.Lock()
+        self._changed = False
+        self._followers: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def _stream_id(self) -> str:
+        return workflow.info().workflow_id
+
+    @workflow.run
+    async def run(self, start: StartPilot) -> PilotStatus:
+        await self._record(
+            start_events(
+                programme=start.programme,
+                kommunkod=start.kommunkod,
+                municipality_name=start.municipality_name,
+                template=self._template,
+                assignees=start.assignees,
+                now=workflow.now(),
+                new_id=workflow.uuid4,
+            ),
+            actor=start.assignees[Role.PROGRAMLEDARE],
+        )
+        await self._advance()
+        while self._state.completed_at is None:
+            await workflow.wait_condition(lambda: self._changed)
+            self._changed = False
+            await self._advance()
+        await asyncio.gather(*self._followers.values())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.logger.info("pilot completed", extra={"kommunkod": start.kommunkod})
+        return self.status()
+
+    @workflow.query
+    def status(self) -> PilotStatus:
+        return PilotStatus.of(self._stream_id, self._template, self._state)
+
+    @workflow.update
+    async def complete_task(self, request: CompleteTask) -> TaskCompletion:
+        """Complete a task as its assignee; answers once the completion is durable in the event store."""
+        async with self._record_lock:
+            # Checked again under the lock: a concurrent Update may have completed it since validation.
+            payload = self._check(request)
+            events = completion_events(
+                self._template,
+                request.task_key,
+                request.participant_id,
+                payload,
+                now=workflow.now(),
+                new_id=workflow.uuid4,
+            )
+            await self._record(events, actor=request.participant_id)
+            opened_before = set(self._state.tasks)
+            self._changed = True
+        # Let the main loop open what follows, so the answer can say what the participant unlocked.
+        await workflow.wait_condition(lambda: not self._changed)
+        return TaskCompletion(
+            task_key=request.task_key,
+            completed_at=events[0].occurred_at,
+            stream_version=self._state.version,
+            opened_next=sorted(set(self._state.tasks) - opened_before),
+        )
+
+    @complete_task.validator
+    def _validate_complete_task(self, request: CompleteTask) -> None:
+        self._check(request)
+
+    def _check(self, request: CompleteTask) -> KpiDataPack | object:
+        try:
+            return check_completion(
+                self._template, self._state, request.task_key, request.participant_id, request.payload
+            )
+        except TaskRejected as rejection:
+            raise ApplicationError(rejection.message, type=rejection.code, non_retryable=True) from None
+
+    async def _advance(self) -> None:
+        async with self._record_lock:
+            phase_before = self._state.current_main_phase
+            events = advance(self._template, self._state, now=workflow.now(), new_id=workflow.uuid4)
+            if events:
+                await self._record(events, actor="system")
+        for event in events:
+            if isinstance(event, TaskOpened):
+                self._followers[event.task_key] = asyncio.create_task(self._follow(event.task_key))
+        if self._state.current_main_phase != phase_before or self._state.completed_at is not None:
+            self._publish_search_attributes()
+
+    def _publish_search_attributes(self) -> None:
+        phase = self._state.current_main_phase
+        workflow.upsert_search_attributes(
+            [
+                sa.PROGRAMME.value_set(self._start.programme),
+                sa.MUNICIPALITY.value_set(self._start.kommunkod),
+                sa.PHASE.value_set(phase.value if phase else "klar"),
+            ]
+        )
+
+    async def _record(self, events: list[Event], *, actor: str) -> None:
+        """Append events durably (idempotent by event id), then fold them into the workflow's state."""
+        request = AppendEventsRequest(
+            stream_id=self._stream_id,
+            expected_version=self._state.version,
+            events=[
+                EventEnvelope(event_id=e.event_id, event_type=t, schema_version=v, data=d)
+                for e in events
+                for t, v, d in [event_record(e)]
+            ],
+            metadata={
+                "workflow_id": self._stream_id,
+                "run_id": workflow.info().run_id,
+                "actor": actor,
+                "kommunkod": self._start.kommunkod,
+            },
+        )
+        decision = next((e for e in events if isinstance(e, DecisionRecorded)), None)
+        options = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": EVENT_STORE_RETRY}
+        if decision is None:
+            await workflow.execute_activity(
+                "append_events", request, result_type=AppendEventsResult, summary="append events", **options
+            )
+        else:
+            await workflow.execute_activity(
+                "record_decision",
+                RecordDecisionRequest(
+                    append=request, kommunkod=self._start.kommunkod, decision_event_id=decision.event_id
+                ),
+                result_type=AppendEventsResult,
+                summary=f"record decision {decision.diarienummer}",
+                **options,
+            )
+        self._state = fold(events, self._state)
+
+    async def _follow(self, task_key: str) -> None:
+        """Carry one open task: do it if the system owns it, else notify, remind and escalate until done."""
+        task_template = self._template.task(task_key)
+        if task_template.automation == "gather_kpis":
+            await self._gather_kpis(task_key)
+            return
+        task = self._state.tasks[task_key]
+        await self._notify("assignment", task_key, task.assignee_id)
+        if task.due_at is None:
+            return
+        for number, before in enumerate(sorted(task_template.reminders_before_due, reverse=True), start=1):
+            if not await self._still_open_at(task_key, task.due_at - before, f"påminnelse {number}: {task_key}"):
+                return
+            await self._notify("reminder", task_key, task.assignee_id, reminder_number=number)
+            await self._record_locked(
+                TaskReminderSent(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    task_key=task_key,
+                    recipient_id=task.assignee_id,
+                    reminder_number=number,
+                ),
+                actor="system",
+            )
+        if task_template.escalate_after_due is None:
+            return
+        if not await self._still_open_at(
+            task_key, task.due_at + task_template.escalate_after_due, f"eskalering: {task_key}"
+        ):
+            return
+        lead = self._state.assignees[Role.PROGRAMLEDARE]
+        await self._notify("escalation", task_key, lead)
+        await self._record_locked(
+            TaskEscalated(
+                event_id=workflow.uuid4(),
+                occurred_at=workflow.now(),
+                task_key=task_key,
+                recipient_id=lead,
+                overdue_since=task.due_at,
+            ),
+            actor="system",
+        )
+
+    async def _record_locked(self, event: Event, *, actor: str) -> None:
+        async with self._record_lock:
+            if self._state.completed_at is None:
+                await self._record([event], actor=actor)
+
+    async def _still_open_at(self, task_key: str, moment: datetime, summary: str) -> bool:
+        """Wait until `moment` unless the task is completed first; True if it is still open then."""
+        delay = moment - workflow.now()
+        if delay > timedelta(0):
+            try:
+                await workflow.wait_condition(
+                    lambda: self._state.is_completed(task_key), timeout=delay, timeout_summary=summary
+                )
+            except TimeoutError:
+                pass
+        return not self._state.is_completed(task_key)
+
+    async def _notify(
+        self, kind: NotificationKind, task_key: str, recipient_id: str, *, reminder_number: int | None = None
+    ) -> None:
+        task_template = self._template.task(task_key)
+        task = self._state.tasks[task_key]
+        await workflow.execute_activity(
+            "send_notification",
+            NotificationRequest(
+                notification_id=workflow.uuid4(),
+                kind=kind,
+                recipient_id=recipient_id,
+                workflow_id=self._stream_id,
+                kommunkod=self._start.kommunkod,
+                municipality_name=self._start.municipality_name,
+                task_key=task_key,
+                task_title_sv=task_template.title_sv,
+                task_title_en=task_template.title_en,
+                due_at=task.due_at,
+                assignee_id=task.assignee_id,
+                reminder_number=reminder_number,
+            ),
+            result_type=NotificationResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=MAIL_RETRY,
+            summary=f"{kind} mail: {task_key}",
+        )
+
+    async def _gather_kpis(self, task_key: str) -> None:
+        pack = await workflow.execute_activity(
+            "gather_kpis",
+            GatherKpisRequest(kommunkod=self._start.kommunkod, kpis=list(DATA_PACK_KPIS), years=self._start.kpi_years),
+            result_type=KpiDataPack,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=KOLADA_RETRY,
+            summary="gather Kolada data pack",
+        )
+        async with self._record_lock:
+            payload = check_completion(
+                self._template, self._state, task_key, "system", pack.model_dump(mode="json"), by_system=True
+            )
+            events = completion_events(
+                self._template, task_key, "system", payload, now=workflow.now(), new_id=workflow.uuid4
+            )
+            await self._record(events, actor="system")
+            self._changed = True
