@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from database import create_pool, migrate
+from devstack.postgres import EmbeddedPostgres
 from directory import list_participants, read_participants_csv, upsert_participants
 from domain.programmes import TEMPLATES
 from domain.state import TaskStatus
@@ -45,14 +46,11 @@ class Context:
     args: argparse.Namespace
     _pool: asyncpg.Pool | None = None
     _client: Client | None = None
+    _postgres: EmbeddedPostgres | None = None
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
-            url = self.settings.database_url
-            if url is None:
-                raise CliError(
-                    "no database: set DATABASE_URL, or start the embedded stack with 'make run'", EXIT_UNAVAILABLE
-                )
+            url = self.settings.database_url or await self._start_embedded_postgres()
             try:
                 self._pool = await create_pool(url)
             except (OSError, asyncpg.PostgresError) as error:
@@ -65,13 +63,30 @@ class Context:
 
             try:
                 self._client = await connect_temporal(self.settings)
-            except RuntimeError as error:
+            except RuntimeError:
                 raise CliError(
-                    f"cannot reach Temporal at {self.settings.temporal_address} ({error}); "
+                    f"cannot reach Temporal at {self.settings.temporal_address}; "
                     "start the embedded stack with 'make run'",
                     EXIT_UNAVAILABLE,
                 ) from None
         return self._client
+
+    async def _start_embedded_postgres(self) -> str:
+        """The embedded database of an earlier `make demo`/`make run`, started for this one command."""
+        data_dir = self.settings.data_dir / "postgres"
+        if not (data_dir / "PG_VERSION").exists():
+            raise CliError(
+                "no database: set DATABASE_URL, or start the embedded stack with 'make run'", EXIT_UNAVAILABLE
+            )
+        self._postgres = EmbeddedPostgres(data_dir, self.settings.postgres_port)
+        await asyncio.to_thread(self._postgres.start)
+        return self._postgres.dsn
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+        if self._postgres is not None:
+            await asyncio.to_thread(self._postgres.stop)
 
     async def workflow_id(self) -> str:
         return await find_pilot(EventStore(await self.pool()), self.args.kommunkod, self.args.programme)
@@ -326,8 +341,7 @@ async def _run(args: argparse.Namespace) -> None:
     try:
         await args.handler(ctx)
     finally:
-        if ctx._pool is not None:
-            await ctx._pool.close()
+        await ctx.close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
-from datetime import UTC, datetime
 from pathlib import Path
 
 from database import create_pool

@@ -20,7 +20,6 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from types import TracebackType
-from typing import cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -105,7 +104,7 @@ class MailCapture:
         parsed = []
         for path in self.message_files():
             with path.open("rb") as stream:
-                parsed.append(cast(EmailMessage, _PARSER.parse(stream)))
+                parsed.append(_PARSER.parse(stream))
         return parsed
 
     def message_files(self) -> list[Path]:

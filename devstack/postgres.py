@@ -240,7 +240,7 @@ class EmbeddedPostgres:
                 "by another process"
             )
         socket_dir = self._data_dir
-        if len(str(socket_dir / f".s.PGSQL.{self._port}")) > _MAX_UNIX_SOCKET_PATH:
+        if len(os.fsencode(socket_dir / f".s.PGSQL.{self._port}")) > _MAX_UNIX_SOCKET_PATH:
             # Too long for a unix socket; clients here use TCP anyway, so go without the socket.
             log.info("data directory path too long for a unix socket; PostgreSQL will listen on TCP only")
             socket_option = "-k ''"
@@ -372,9 +372,11 @@ class EmbeddedPostgres:
             "LC_ALL": "C",
             "HOME": str(self._data_dir),
         }
-        extra: dict[str, object] = {}
         if account is not None:
-            extra = {"user": account.uid, "group": account.gid, "extra_groups": []}
+            # Checked on every run, not only at start: tools may tighten a parent directory while the
+            # server runs (pytest resets its /tmp/pytest-of-<user> to 0700 whenever a session starts),
+            # and then pg_ctl stop could no longer reach the data directory.
+            _make_ancestors_traversable(self._data_dir)
         # Output goes to files, not pipes: the postmaster that pg_ctl forks can inherit a pipe and keep it
         # open, which makes a pipe-reading parent wait for the server's whole lifetime.
         with tempfile.TemporaryFile("w+") as output:
@@ -389,7 +391,9 @@ class EmbeddedPostgres:
                     timeout=timeout,
                     start_new_session=new_session,
                     check=False,
-                    **extra,  # type: ignore[arg-type]
+                    user=account.uid if account else None,
+                    group=account.gid if account else None,
+                    extra_groups=[] if account else None,
                 )
             except subprocess.TimeoutExpired as exc:
                 raise EmbeddedPostgresError(

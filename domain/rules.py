@@ -156,6 +156,8 @@ def check_completion(
         known = ", ".join(t.key for t in template.tasks)
         raise TaskRejected("unknown_task", f"Okänd uppgift / unknown task {task_key!r}; tasks are: {known}")
     task_template = template.task(task_key)
+    if task_template.automation is not None and not by_system:
+        raise TaskRejected("automated", f"task {task_key!r} is done by the system, not by a participant")
     task = state.tasks.get(task_key)
     if task is None:
         raise TaskRejected(
@@ -168,8 +170,6 @@ def check_completion(
             f"Uppgiften är redan klar / task {task_key!r} was already completed by {task.completed_by} "
             f"at {task.completed_at:%Y-%m-%d %H:%M:%S}",
         )
-    if task_template.automation is not None and not by_system:
-        raise TaskRejected("automated", f"task {task_key!r} is done by the system, not by a participant")
     if not by_system and participant_id != task.assignee_id:
         raise TaskRejected(
             "not_assignee",

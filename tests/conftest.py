@@ -116,9 +116,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=env.client.namespace,
-            search_attributes={
-                name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in search_attribute_types()
-            },
+            search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in search_attribute_types()},
         )
     )
     yield env

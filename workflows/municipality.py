@@ -200,11 +200,12 @@ class MunicipalityWorkflow:
         for number, before in enumerate(sorted(task_template.reminders_before_due, reverse=True), start=1):
             if not await self._still_open_at(task_key, task.due_at - before, f"påminnelse {number}: {task_key}"):
                 return
+            reminded_at = workflow.now()
             await self._notify("reminder", task_key, task.assignee_id, reminder_number=number)
             await self._record_locked(
                 TaskReminderSent(
                     event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
+                    occurred_at=reminded_at,
                     task_key=task_key,
                     recipient_id=task.assignee_id,
                     reminder_number=number,
@@ -218,11 +219,12 @@ class MunicipalityWorkflow:
         ):
             return
         lead = self._state.assignees[Role.PROGRAMLEDARE]
+        escalated_at = workflow.now()
         await self._notify("escalation", task_key, lead)
         await self._record_locked(
             TaskEscalated(
                 event_id=workflow.uuid4(),
-                occurred_at=workflow.now(),
+                occurred_at=escalated_at,
                 task_key=task_key,
                 recipient_id=lead,
                 overdue_since=task.due_at,

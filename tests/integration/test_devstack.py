@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import smtplib
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,11 +29,17 @@ NAMESPACE = "leda-devstack-test"
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data", free_port())
-    server.start()
-    yield server
-    server.stop()
+def postgres() -> Iterator[EmbeddedPostgres]:
+    # Not under pytest's tmp_path: as root the server runs as an unprivileged user that must traverse the
+    # parent directories, and pytest keeps /tmp/pytest-of-root private (0700), resetting it every session.
+    parent = Path(tempfile.mkdtemp(prefix="leda-devstack-pg-"))
+    server = EmbeddedPostgres(parent / "data", free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 async def test_embedded_postgres_accepts_connections_to_its_database(postgres: EmbeddedPostgres) -> None:

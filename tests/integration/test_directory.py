@@ -14,7 +14,7 @@ import asyncpg
 import pydantic
 import pytest
 
-from directory.participants import (
+from directory import (
     Participant,
     ParticipantCsvError,
     get_participant,

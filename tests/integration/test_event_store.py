@@ -18,8 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from database.migrate import MIGRATIONS_DIR, MigrationError, discover_migrations, migrate
-from eventstore.store import (
+from database import MigrationError, migrate
+from database.migrate import MIGRATIONS_DIR, discover_migrations
+from eventstore import (
     SQLSTATE_APPEND_ONLY,
     AppendResult,
     EventIdConflict,
