@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-KOMMUNKOD_PATTERN = re.compile(r"^\d{4}$")
+KOMMUNKOD_PATTERN = r"^[0-9]{4}$"
+"""Four ASCII digits; `\\d` would also let other scripts' digits through."""
 
 PILOT_MUNICIPALITIES: dict[str, str] = {
     "0643": "Habo",
@@ -25,6 +26,6 @@ PILOT_MUNICIPALITIES: dict[str, str] = {
 
 def check_kommunkod(value: str) -> str:
     """Return the kommunkod if it has the four digits SCB and Kolada use, else raise ValueError."""
-    if not KOMMUNKOD_PATTERN.match(value):
+    if not re.fullmatch(KOMMUNKOD_PATTERN.strip("^$"), value):
         raise ValueError(f"kommunkod must be four digits, like 1861 for Hallsberg; got {value!r}")
     return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -14,7 +15,7 @@ from domain.success_factors import INDICATOR_IDS
 
 NonEmptyText = Annotated[str, Field(min_length=1, max_length=4000)]
 FactorId = Annotated[str, Field(pattern=r"^SF[1-8]$")]
-KpiId = Annotated[str, Field(pattern=r"^[NU]\d{5}$")]
+KpiId = Annotated[str, Field(pattern=r"^[NU][0-9]{5}$")]
 
 
 class TaskPayload(BaseModel):
@@ -116,7 +117,7 @@ class YearlyFollowUp(TaskPayload):
     @field_validator("kpi_values")
     @classmethod
     def _kpi_ids(cls, values: dict[str, float]) -> dict[str, float]:
-        bad = [k for k in values if not (len(k) == 6 and k[0] in "NU" and k[1:].isdigit())]
+        bad = [k for k in values if not re.fullmatch(r"[NU][0-9]{5}", k)]
         if bad:
             raise ValueError(f"{bad} are not Kolada KPI ids (like N15419)")
         return values
@@ -145,7 +146,7 @@ class InspectionDecision(TaskPayload):
     level: InspectionLevel
     school_form: NonEmptyText
     review_type: ReviewType
-    school_unit_code: Annotated[str, Field(pattern=r"^\d{8}$")] | None = None
+    school_unit_code: Annotated[str, Field(pattern=r"^[0-9]{8}$")] | None = None
     findings: list[InspectionFinding] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -47,6 +47,9 @@ class TaskTemplate(BaseModel):
             raise ValueError(f"task {self.key}: unknown payload_kind {self.payload_kind!r}")
         if self.due_after is None and (self.reminders_before_due or self.escalate_after_due is not None):
             raise ValueError(f"task {self.key}: reminders and escalation need a deadline (due_after)")
+        durations = [self.due_after, self.escalate_after_due, *self.reminders_before_due]
+        if any(d is not None and d < timedelta(0) for d in durations):
+            raise ValueError(f"task {self.key}: deadlines, reminders and escalation cannot be negative")
         if self.due_after is not None and any(r > self.due_after for r in self.reminders_before_due):
             raise ValueError(f"task {self.key}: a reminder falls before the task opens")
         return self
@@ -73,6 +76,10 @@ class ProgrammeTemplate(BaseModel):
             missing = [d for d in task.depends_on if d not in known]
             if missing:
                 raise ValueError(f"task {task.key} depends on unknown tasks {missing}")
+            later = [d for d in task.depends_on if _runs_later(self.task(d).phase, task.phase)]
+            if later:
+                # The earlier phase could never complete: its task would wait for a phase that cannot start.
+                raise ValueError(f"task {task.key} ({task.phase.value}) depends on tasks of a later phase: {later}")
         for phase in MAIN_TRACK:
             if len(self.tasks_in(phase)) < 1:
                 raise ValueError(f"phase {phase.value} has no tasks")
@@ -109,3 +116,8 @@ class ProgrammeTemplate(BaseModel):
 
     def roles_needed(self) -> frozenset[Role]:
         return frozenset(t.owner_role for t in self.tasks) | {Role.PROGRAMLEDARE}
+
+
+def _runs_later(phase: Phase, than: Phase) -> bool:
+    """Whether main phase `phase` starts only after main phase `than` is done (parallel tracks never do)."""
+    return phase in MAIN_TRACK and than in MAIN_TRACK and MAIN_TRACK.index(phase) > MAIN_TRACK.index(than)

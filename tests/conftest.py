@@ -6,6 +6,8 @@ Every test gets its own task queue and workflow ids, so tests never depend on ea
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -34,18 +36,22 @@ PARTICIPANTS_CSV = Path(__file__).parent.parent / "devstack" / "sample_data" / "
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server_url() -> Iterator[str]:
     """A server on which tests may create databases: DATABASE_URL when set, else the embedded wheel's."""
     configured = os.environ.get("LEDA_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if configured:
         yield configured
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data", free_port(), database="postgres")
+    # Not under pytest's tmp_path: pytest makes its base directory private again at every session start,
+    # which would lock the server's unprivileged account out of its data directory.
+    parent = Path(tempfile.mkdtemp(prefix="leda-test-postgres-"))
+    server = EmbeddedPostgres(parent / "data", free_port(), database="postgres")
     server.start()
     try:
         yield server.dsn
     finally:
         server.stop()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -24,7 +24,7 @@ def pilot_workflow_id(programme: str, kommunkod: str) -> str:
 
 class StartPilot(BaseModel):
     programme: str = Field(pattern=PROGRAMME_PATTERN)
-    kommunkod: str = Field(pattern=KOMMUNKOD_PATTERN.pattern)
+    kommunkod: str = Field(pattern=KOMMUNKOD_PATTERN)
     municipality_name: str = Field(min_length=1, max_length=100)
     template_key: str
     assignees: dict[Role, str]

@@ -130,6 +130,12 @@ def kpi_pack() -> dict[str, Any]:
 
 
 @pytest.fixture
+def driver_for() -> type[PilotDriver]:
+    """Make a driver for another template: `driver_for(DEMO)`."""
+    return PilotDriver
+
+
+@pytest.fixture
 def driver() -> PilotDriver:
     """A pilot on the real (day-based) template, not started yet."""
     return PilotDriver(LFR_SKOLA)

@@ -1,0 +1,176 @@
+"""The `leda` CLI as a user runs it, against the dev server, PostgreSQL, SMTP and a worker process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from devstack import sample_payloads
+from devstack.kolada import KoladaSampleServer
+from devstack.mail import MailCapture
+from devstack.temporal import TemporalDevServer
+
+LEDA = str(Path(sys.executable).parent / "leda")
+PARTICIPANTS_CSV = Path(__file__).parents[2] / "devstack" / "sample_data" / "synthetic_participants_1861.csv"
+
+
+@pytest.fixture(scope="module")
+def cli_env(
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str,
+    dev_server: TemporalDevServer,
+    mail_capture: MailCapture,
+    kolada_server: KoladaSampleServer,
+) -> Iterator[dict[str, str]]:
+    yield {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LEDA_TEMPORAL_ADDRESS": dev_server.address,
+        "LEDA_TASK_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
+        "LEDA_SMTP_HOST": mail_capture.host,
+        "LEDA_SMTP_PORT": str(mail_capture.port),
+        "LEDA_KOLADA_BASE_URL": kolada_server.base_url,
+        "LEDA_DATA_DIR": str(tmp_path_factory.mktemp("leda-data")),
+    }
+
+
+@pytest_asyncio.fixture(scope="module")
+async def worker_process(cli_env: dict[str, str]) -> AsyncIterator[None]:
+    process = await asyncio.create_subprocess_exec(
+        LEDA, "worker", env=cli_env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    yield
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), 10)
+    except TimeoutError:
+        process.kill()
+
+
+async def leda(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        LEDA, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def open_tasks(env: dict[str, str], programme: str) -> list[dict]:
+    code, out, err = await leda(env, "tasks", "1861", "--programme", programme, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+async def wait_for_open(env: dict[str, str], programme: str, key: str) -> dict:
+    for _ in range(100):
+        for task in await open_tasks(env, programme):
+            if task["key"] == key:
+                return task
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{key} never opened")
+
+
+async def test_a_programme_lead_and_participants_run_a_pilot_through_every_phase_with_the_cli(
+    cli_env: dict[str, str], worker_process: None, mail_capture: MailCapture, tmp_path: Path
+) -> None:
+    env = cli_env
+    programme = f"e2e-{uuid.uuid4().hex[:6]}"
+    code, out, err = await leda(env, "participants", "import", str(PARTICIPANTS_CSV))
+    assert code == 0 and "8" in out, err
+
+    code, out, err = await leda(env, "start", "1861", "--template", "demo", "--programme", programme)
+    assert code == 0, err
+    assert f"leda-{programme}-1861" in out
+
+    today = datetime.now(UTC).date()
+    order = [
+        "self_assessment",
+        "strengths_weaknesses",
+        "analysis_reported",
+        "plan_draft",
+        "inspection_decision",
+        "inspection_action_plan",
+        "plan_adoption",
+        "yearly_follow_up",
+        "annual_report",
+    ]
+    for key in order:
+        task = await wait_for_open(env, programme, key)
+        answer = tmp_path / f"{key}.json"
+        answer.write_text(json.dumps(sample_payloads.answer_for(key, today)))
+        if key == "inspection_decision":
+            args = ["register-inspection", "1861", "--programme", programme, "--file", str(answer)]
+        else:
+            args = ["complete", "1861", key, "--programme", programme, "--payload-file", str(answer)]
+        code, out, err = await leda(env, *args, "--as", task["assignee_id"])
+        assert code == 0, f"{key}: {err}"
+
+    for _ in range(100):
+        code, out, err = await leda(env, "status", "1861", "--programme", programme, "--json")
+        if json.loads(out)["completed_at"]:
+            break
+        await asyncio.sleep(0.2)
+    status = json.loads(out)
+    assert status["completed_at"] is not None
+    assert len(status["completed_phases"]) == 4
+
+    code, out, err = await leda(env, "history", "1861", "--programme", programme)
+    assert code == 0, err
+    lines = out.splitlines()
+    for phase in ("Djupanalys", "Skolutvecklingsplan", "Genomförande", "Jämförelse med Skolinspektionen"):
+        assert any(f"fas klar: {phase}" in line for line in lines), phase
+    assert "PilotStarted" in lines[0] and "PilotCompleted" in lines[-1]
+
+    assignment = await mail_capture.wait_for(
+        lambda m: str(m["X-Leda-Notification"]).startswith(f"assignment; leda-{programme}-1861; annual_report")
+    )
+    assert "namndsekreterare.1861@example.invalid" in str(assignment[-1]["To"])
+
+
+async def test_cli_mistakes_get_one_clear_line_and_a_non_zero_exit(
+    cli_env: dict[str, str], worker_process: None
+) -> None:
+    env = cli_env
+    programme = f"e2e-{uuid.uuid4().hex[:6]}"
+    await leda(env, "participants", "import", str(PARTICIPANTS_CSV))
+    code, _, err = await leda(env, "start", "1861", "--template", "demo", "--programme", programme)
+    assert code == 0, err
+
+    code, _, err = await leda(env, "start", "1861", "--template", "demo", "--programme", programme)
+    assert code == 1 and "already started" in err
+
+    await wait_for_open(env, programme, "self_assessment")
+    code, _, err = await leda(
+        env, "complete", "1861", "no_such_task", "--programme", programme, "--as", "p-1861-rektor", "--payload", "{}"
+    )
+    assert code == 1 and "unknown task" in err
+
+    code, _, err = await leda(
+        env,
+        "complete",
+        "1861",
+        "self_assessment",
+        "--programme",
+        programme,
+        "--as",
+        "p-1861-rektor",
+        "--payload",
+        "{not json",
+    )
+    assert code == 2 and "not valid JSON" in err
+
+    code, _, err = await leda(env, "status", "12")
+    assert code == 2 and "four digits" in err
+
+    for stderr in (err,):
+        assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1

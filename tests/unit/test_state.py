@@ -1,0 +1,182 @@
+"""`apply` and `fold`: a pilot's state is the fold of its events, and folding never changes what it folds into."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from domain.events import (
+    PhaseCompleted,
+    PhaseStarted,
+    PilotStarted,
+    TaskCompleted,
+    TaskEscalated,
+    TaskOpened,
+    TaskReminderSent,
+)
+from domain.phases import Phase
+from domain.roles import Role
+from domain.state import MunicipalityState, TaskStatus, apply, fold
+
+AT = datetime(2024, 9, 2, 8, 0, tzinfo=UTC)
+
+
+def uid(n: int) -> uuid.UUID:
+    return uuid.UUID(int=n)
+
+
+def started() -> PilotStarted:
+    return PilotStarted(
+        event_id=uid(1),
+        occurred_at=AT,
+        programme="leda-for-resultat",
+        kommunkod="1861",
+        municipality_name="Hallsberg",
+        template_key="lfr-skola",
+        assignees={Role.PROGRAMLEDARE: "p-lead", Role.FORVALTNINGSCHEF: "p-chef"},
+    )
+
+
+def opened(key: str = "self_assessment", n: int = 3) -> TaskOpened:
+    return TaskOpened(
+        event_id=uid(n),
+        occurred_at=AT,
+        task_key=key,
+        phase=Phase.DEEP_ANALYSIS,
+        assignee_id="p-chef",
+        due_at=AT + timedelta(days=21),
+    )
+
+
+def history() -> list:
+    return [started(), PhaseStarted(event_id=uid(2), occurred_at=AT, phase=Phase.DEEP_ANALYSIS), opened()]
+
+
+def test_apply_leaves_the_given_state_untouched():
+    state = fold(history())
+    before = state.model_dump()
+
+    apply(
+        state,
+        TaskCompleted(
+            event_id=uid(9), occurred_at=AT, task_key="self_assessment", completed_by="p-chef", payload={"a": 1}
+        ),
+    )
+
+    assert state.model_dump() == before
+
+
+def test_apply_does_not_share_task_objects_with_the_given_state():
+    state = fold(history())
+
+    after = apply(
+        state,
+        TaskReminderSent(
+            event_id=uid(9), occurred_at=AT, task_key="self_assessment", recipient_id="p-chef", reminder_number=1
+        ),
+    )
+
+    assert after.tasks["self_assessment"] is not state.tasks["self_assessment"]
+    assert state.tasks["self_assessment"].reminders_sent == 0
+
+
+def test_fold_leaves_the_initial_state_untouched():
+    initial = fold(history()[:1])
+    before = initial.model_dump()
+
+    fold(history()[1:], initial)
+
+    assert initial.model_dump() == before
+
+
+def test_an_empty_state_has_version_0():
+    assert MunicipalityState().version == 0
+
+
+def test_the_version_counts_the_events_folded():
+    assert fold(history()).version == 3
+
+
+def test_folding_in_two_parts_equals_folding_at_once():
+    events = history()
+
+    assert fold(events[1:], fold(events[:1])) == fold(events)
+
+
+def test_a_started_pilot_knows_its_municipality_template_and_assignees():
+    state = fold([started()])
+
+    assert (state.kommunkod, state.municipality_name, state.template_key) == ("1861", "Hallsberg", "lfr-skola")
+    assert state.assignees == {Role.PROGRAMLEDARE: "p-lead", Role.FORVALTNINGSCHEF: "p-chef"}
+    assert state.started_at == AT
+
+
+def test_an_opened_task_is_open_with_its_assignee_and_deadline():
+    task = fold(history()).tasks["self_assessment"]
+
+    assert task.status is TaskStatus.OPEN
+    assert (task.assignee_id, task.opened_at, task.due_at) == ("p-chef", AT, AT + timedelta(days=21))
+
+
+def test_a_completed_task_keeps_who_completed_it_when_and_with_what():
+    later = AT + timedelta(days=4)
+    state = fold(
+        [
+            *history(),
+            TaskCompleted(
+                event_id=uid(9), occurred_at=later, task_key="self_assessment", completed_by="p-chef", payload={"a": 1}
+            ),
+        ]
+    )
+
+    task = state.tasks["self_assessment"]
+    assert state.is_completed("self_assessment")
+    assert (task.completed_at, task.completed_by, task.payload) == (later, "p-chef", {"a": 1})
+    assert state.open_tasks() == []
+
+
+def test_reminders_are_counted_per_task():
+    reminders = [
+        TaskReminderSent(
+            event_id=uid(10 + n), occurred_at=AT, task_key="self_assessment", recipient_id="p-chef", reminder_number=n
+        )
+        for n in (1, 2)
+    ]
+
+    assert fold([*history(), *reminders]).tasks["self_assessment"].reminders_sent == 2
+
+
+def test_an_escalated_task_is_marked_escalated():
+    escalation = TaskEscalated(
+        event_id=uid(9), occurred_at=AT, task_key="self_assessment", recipient_id="p-lead", overdue_since=AT
+    )
+
+    assert fold([*history(), escalation]).tasks["self_assessment"].escalated
+
+
+def test_starting_a_phase_twice_keeps_it_active_once():
+    again = PhaseStarted(event_id=uid(9), occurred_at=AT, phase=Phase.DEEP_ANALYSIS)
+
+    assert fold([*history(), again]).active_phases == [Phase.DEEP_ANALYSIS]
+
+
+def test_a_completed_phase_moves_from_active_to_completed():
+    done = PhaseCompleted(event_id=uid(9), occurred_at=AT, phase=Phase.DEEP_ANALYSIS)
+
+    state = fold([*history(), done])
+
+    assert (state.active_phases, state.completed_phases) == ([], [Phase.DEEP_ANALYSIS])
+
+
+def test_the_current_main_phase_ignores_the_inspection_track():
+    state = MunicipalityState(active_phases=[Phase.INSPECTION_COMPARISON, Phase.DEVELOPMENT_PLAN])
+
+    assert state.current_main_phase is Phase.DEVELOPMENT_PLAN
+
+
+def test_a_pilot_with_only_the_inspection_track_active_has_no_current_main_phase():
+    assert MunicipalityState(active_phases=[Phase.INSPECTION_COMPARISON]).current_main_phase is None
+
+
+def test_a_task_that_never_opened_is_not_completed():
+    assert not fold(history()).is_completed("plan_draft")
