@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -332,8 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace) -> None:
     from devstack.stack import settings_with_running_stack
 
+    # SIGTERM and SIGHUP unwind like Ctrl-C, so the servers a command started are stopped, not orphaned.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        asyncio.get_running_loop().add_signal_handler(signum, main_task.cancel)
+
     try:
-        settings = settings_with_running_stack(Settings())
+        settings = Settings()
+        if args.command not in ("stack", "demo"):
+            settings = settings_with_running_stack(settings)
     except ValidationError as error:
         first = error.errors()[0]
         raise CliError(f"invalid setting {first['loc'][0]}: {first['msg']}", EXIT_USAGE) from None
@@ -359,7 +368,14 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_USAGE if error.code == "invalid_input" else EXIT_REFUSED
     except KeyboardInterrupt:
         code = 130
-    sys.stdout.flush()
-    sys.stderr.flush()
+    except asyncio.CancelledError:
+        code = 143
+    except BrokenPipeError:
+        pass  # the reader (e.g. `| head`) has what it wanted
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            pass
     # Skip interpreter teardown: the Temporal SDK can crash there (sdk-python#300) and turn success into 134.
     os._exit(code)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -82,6 +83,7 @@ async def embedded_stack(settings: Settings) -> AsyncIterator[RunningStack]:
         stack_file.write_text(
             json.dumps(
                 {
+                    "pid": os.getpid(),
                     "database_url": database_url,
                     "temporal_address": temporal.address,
                     "temporal_ui_url": temporal.ui_url,
@@ -104,6 +106,20 @@ def settings_with_running_stack(settings: Settings) -> Settings:
     if settings.database_url is not None or not stack_file.exists():
         return settings
     running = json.loads(stack_file.read_text())
+    if not _process_alive(running.get("pid")):
+        return settings  # left behind by a stack that was killed before it could clean up
     return settings.model_copy(
         update={"database_url": running["database_url"], "temporal_address": running["temporal_address"]}
     )
+
+
+def _process_alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
