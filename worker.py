@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 import httpx
-from activities.kolada import KoladaClient
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.event_recording import EventRecording
+from activities.kolada import KoladaClient
 from activities.kpi_gathering import KpiGathering
 from activities.notifications import Notifications, SmtpMailer, SmtpSettings
 from database import create_pool
