@@ -66,7 +66,10 @@ async def run_demo(settings: Settings) -> None:
         say("\nAdresser / addresses:")
         print(f"  Temporal UI:   {stack.temporal_ui_url}/namespaces/{cfg.temporal_namespace}/workflows/{workflow_id}")
         print(f"  Temporal:      {cfg.temporal_address}")
-        print(f"  Historik i Temporal / Temporal history: .venv/bin/temporal workflow show --workflow-id {workflow_id}")
+        print(
+            "  Historik i Temporal / Temporal history (med 'make run' igång / with 'make run' serving):\n"
+            f"                 .venv/bin/temporal workflow show --workflow-id {workflow_id}"
+        )
         print(f"  Domänhistorik / domain timeline:        .venv/bin/leda history {KOMMUNKOD}")
         print(f"  PostgreSQL:    {stack.database_url}")
         print(f"  E-post / mail: {stack.mail_dir}")

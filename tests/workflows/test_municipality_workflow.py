@@ -11,7 +11,9 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from devstack import sample_payloads
 from devstack.mail import MailCapture
@@ -22,6 +24,7 @@ from pilots import PilotError, complete_task, pilot_status, start_pilot
 from settings import Settings
 from worker import running_worker
 from workflows.messages import PilotStatus
+from workflows.municipality import MunicipalityWorkflow
 
 KOMMUNKOD = "1861"
 
@@ -252,3 +255,18 @@ async def test_a_second_start_of_the_same_pilot_is_refused(
         await start_pilot(client, db_pool, **kwargs)
     assert refused.value.code == "already_started"
     assert "already started" in str(refused.value)
+
+
+async def test_the_workflow_replays_deterministically_from_its_own_history(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    await answer(client, workflow_id, "self_assessment")
+    await answer(client, workflow_id, "strengths_weaknesses")
+    await time_skipping_env.sleep(timedelta(days=50))  # reminders and an escalation for analysis_reported
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+
+    replayer = Replayer(workflows=[MunicipalityWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+
+    assert result.replay_failure is None
