@@ -114,9 +114,13 @@ def settings(base_settings: Settings) -> Settings:
     return base_settings.model_copy(update={"task_queue": f"test-{uuid.uuid4().hex[:10]}"})
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The Java test server: durable timers of weeks and months pass in milliseconds."""
+    """The Java test server, one per test: durable timers of weeks and months pass in milliseconds.
+
+    One server per test because its clock is shared: an activity still in flight for another test's
+    workflow holds time skipping for every workflow on that server.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
     )

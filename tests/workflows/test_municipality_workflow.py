@@ -38,7 +38,7 @@ async def client(
 
 
 async def start(client: Client, pool: asyncpg.Pool, settings: Settings, template: str = "lfr-skola") -> str:
-    return await start_pilot(
+    workflow_id = await start_pilot(
         client,
         pool,
         programme=f"test-{uuid.uuid4().hex[:8]}",
@@ -46,6 +46,7 @@ async def start(client: Client, pool: asyncpg.Pool, settings: Settings, template
         template_key=template,
         task_queue=settings.task_queue,
     )
+    return workflow_id
 
 
 async def open_task(client: Client, workflow_id: str, key: str) -> PilotStatus:
