@@ -22,6 +22,7 @@ from temporalio.client import Client
 
 from database import create_pool, migrate
 from devstack.postgres import EmbeddedPostgres
+from devstack.stack import StackAlreadyRunning
 from directory import list_participants, read_participants_csv, upsert_participants
 from domain.programmes import TEMPLATES
 from domain.state import TaskStatus
@@ -360,6 +361,9 @@ def main(argv: list[str] | None = None) -> None:
     code = 0
     try:
         asyncio.run(_run(args))
+    except StackAlreadyRunning as error:
+        print(f"leda: {error}", file=sys.stderr)
+        code = EXIT_REFUSED
     except CliError as error:
         print(f"leda: {error}", file=sys.stderr)
         code = error.exit_code

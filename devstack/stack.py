@@ -43,6 +43,12 @@ def search_attribute_types() -> dict[str, str]:
 async def embedded_stack(settings: Settings) -> AsyncIterator[RunningStack]:
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    running = _running_stack(data_dir / STACK_FILE)
+    if running is not None:
+        raise StackAlreadyRunning(
+            f"the embedded stack in {data_dir} is already running (process {running['pid']}); stop it with "
+            "Ctrl-C, or use it: leda commands in another terminal find it"
+        )
     async with AsyncExitStack() as stack:
         database_url = settings.database_url
         if database_url is None:
@@ -105,12 +111,24 @@ def settings_with_running_stack(settings: Settings) -> Settings:
     stack_file = settings.data_dir / STACK_FILE
     if settings.database_url is not None or not stack_file.exists():
         return settings
-    running = json.loads(stack_file.read_text())
-    if not _process_alive(running.get("pid")):
-        return settings  # left behind by a stack that was killed before it could clean up
+    running = _running_stack(stack_file)
+    if running is None:
+        return settings
     return settings.model_copy(
         update={"database_url": running["database_url"], "temporal_address": running["temporal_address"]}
     )
+
+
+class StackAlreadyRunning(RuntimeError):
+    pass
+
+
+def _running_stack(stack_file: Path) -> dict[str, object] | None:
+    """What a live stack wrote about itself; None if there is none, or it was killed before cleaning up."""
+    if not stack_file.exists():
+        return None
+    running: dict[str, object] = json.loads(stack_file.read_text())
+    return running if _process_alive(running.get("pid")) else None
 
 
 def _process_alive(pid: object) -> bool:

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         event_record,
     )
     from domain.kpis import DATA_PACK_KPIS
-    from domain.payloads import KpiDataPack
+    from domain.payloads import KpiDataPack, TaskPayload
     from domain.programmes import template as load_template
     from domain.roles import Role
     from domain.rules import TaskRejected, advance, check_completion, completion_events, start_events
@@ -57,7 +57,10 @@ class MunicipalityWorkflow:
         self._template = load_template(start.template_key)
         self._state = MunicipalityState()
         self._record_lock = asyncio.Lock()
-        self._changed = False
+        # Completions bump `_changes`; the main loop advances and then marks them settled, so an Update can
+        # wait for exactly the advance its own completion caused.
+        self._changes = 0
+        self._settled = 0
         self._followers: dict[str, asyncio.Task[None]] = {}
 
     @property
@@ -80,9 +83,10 @@ class MunicipalityWorkflow:
         )
         await self._advance()
         while self._state.completed_at is None:
-            await workflow.wait_condition(lambda: self._changed)
-            self._changed = False
+            await workflow.wait_condition(lambda: self._changes > self._settled)
+            reached = self._changes
             await self._advance()
+            self._settled = reached
         await asyncio.gather(*self._followers.values())
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.logger.info("pilot completed", extra={"kommunkod": start.kommunkod})
@@ -108,9 +112,10 @@ class MunicipalityWorkflow:
             )
             await self._record(events, actor=request.participant_id)
             opened_before = set(self._state.tasks)
-            self._changed = True
+            self._changes += 1
+            mine = self._changes
         # Let the main loop open what follows, so the answer can say what the participant unlocked.
-        await workflow.wait_condition(lambda: not self._changed)
+        await workflow.wait_condition(lambda: self._settled >= mine)
         return TaskCompletion(
             task_key=request.task_key,
             completed_at=events[0].occurred_at,
@@ -122,7 +127,7 @@ class MunicipalityWorkflow:
     def _validate_complete_task(self, request: CompleteTask) -> None:
         self._check(request)
 
-    def _check(self, request: CompleteTask) -> KpiDataPack | object:
+    def _check(self, request: CompleteTask) -> TaskPayload:
         try:
             return check_completion(
                 self._template, self._state, request.task_key, request.participant_id, request.payload
@@ -293,4 +298,4 @@ class MunicipalityWorkflow:
                 self._template, task_key, "system", payload, now=workflow.now(), new_id=workflow.uuid4
             )
             await self._record(events, actor="system")
-            self._changed = True
+            self._changes += 1

@@ -228,6 +228,18 @@ async def test_completing_a_task_twice_is_rejected(client: Client, db_pool: asyn
     assert refused.value.code == "already_completed"
 
 
+async def test_a_completion_answers_with_the_tasks_it_opened(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    await data_pack_gathered(client, workflow_id)
+    await open_task(client, workflow_id, "self_assessment")
+    completion = await complete_task(
+        client, workflow_id, "self_assessment", "p-1861-forvaltningschef", sample_payloads.self_assessment()
+    )
+    assert completion.opened_next == ["strengths_weaknesses"]
+
+
 async def test_concurrent_completions_of_one_task_record_exactly_one(
     client: Client, db_pool: asyncpg.Pool, settings: Settings
 ) -> None:
