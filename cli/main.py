@@ -24,11 +24,11 @@ from database import create_pool, migrate
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import StackAlreadyRunning
 from directory import list_participants, read_participants_csv, upsert_participants
-from domain.programmes import TEMPLATES
 from domain.state import TaskStatus
 from eventstore import EventStore
 from observability import configure_logging
 from pilots import PilotError, complete_task, find_pilot, pilot_status, start_pilot, timeline
+from programmes import TEMPLATES
 from settings import Settings
 
 EXIT_REFUSED = 1
@@ -114,6 +114,7 @@ async def cmd_start(ctx: Context) -> None:
         template_key=a.template,
         task_queue=ctx.settings.task_queue,
         municipality_name=a.name,
+        deciding_organ=a.organ,
     )
     print(f"Pilot startad / pilot started: {workflow_id}")
 
@@ -284,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--template", default="lfr-skola", choices=sorted(TEMPLATES))
     p.add_argument("--programme", help="programme round id (default: the template's key)")
     p.add_argument("--name", help="municipality name, for one that is not a known pilot")
+    p.add_argument("--organ", help="the organ that decides school matters, e.g. 'Barn- och utbildningsnämnden'")
 
     p = command("status", cmd_status, "where a pilot stands")
     pilot(p)

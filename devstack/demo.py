@@ -27,7 +27,7 @@ from workflows.messages import PilotStatus
 
 KOMMUNKOD = "1861"
 PARTICIPANTS_CSV = Path(__file__).parent / "sample_data" / "synthetic_participants_1861.csv"
-LATE_TASK = "self_assessment"
+LATE_TASK = "self_assessment@F"
 """The simulated förvaltningschef answers this one late, so a reminder and an escalation go out."""
 
 
@@ -77,13 +77,14 @@ async def run_demo(settings: Settings) -> None:
 
 
 async def _simulate_participants(client, workflow_id: str) -> PilotStatus:  # type: ignore[no-untyped-def]
-    seen_phase: Phase | None = None
+    seen_phase: tuple[Phase, int] | None = None
     reported: set[str] = set()
     while True:
         status = await pilot_status(client, workflow_id)
-        if status.current_phase != seen_phase and status.current_phase is not None:
-            seen_phase = status.current_phase
-            say(f"\n== Fas: {PHASE_TITLES[seen_phase][0]} ==", PHASE_TITLES[seen_phase][1])
+        if (status.current_phase, status.implementation_year) != seen_phase and status.current_phase is not None:
+            seen_phase = (status.current_phase, status.implementation_year)
+            year = f", år {status.implementation_year} av {status.plan_years}" if status.implementation_year else ""
+            say(f"\n== Fas: {PHASE_TITLES[seen_phase[0]][0]}{year} ==", PHASE_TITLES[seen_phase[0]][1])
         if status.completed_at is not None:
             return status
         for task in status.tasks:
@@ -99,7 +100,13 @@ async def _simulate_participants(client, workflow_id: str) -> PilotStatus:  # ty
                 continue
             if task.key == "inspection_decision" and status.current_phase is Phase.DEEP_ANALYSIS:
                 continue  # the inspectorate's decision arrives while the plan is being written
-            answer = sample_payloads.answer_for(task.key, datetime.now(UTC).date())
+            answer = sample_payloads.answer_for(
+                task.template_key,
+                datetime.now(UTC).date(),
+                level=task.level,
+                year=task.year,
+                organ=status.deciding_organ,
+            )
             await complete_task(client, workflow_id, task.key, task.assignee_id, answer)
             extra = f" (påminnelser: {task.reminders_sent}, eskalerad)" if task.escalated else ""
             say(f"  ✓ {task.title_sv} — {task.assignee_id}{extra}", task.title_en)

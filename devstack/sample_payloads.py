@@ -8,18 +8,98 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from domain.success_factors import INDICATOR_IDS
+from domain.success_factors import indicators_for_level
 
 SYNTHETIC_NOTE = "SYNTETISKT EXEMPEL / SYNTHETIC EXAMPLE"
 
 
-def self_assessment() -> dict[str, Any]:
+LEVEL_BIAS = {"P": 1, "F": 0, "R": -1, "S": 0}
+"""Politicians rate themselves higher than principals rate the whole: an invented, typical-looking spread."""
+
+
+def self_assessment(level: str = "F") -> dict[str, Any]:
     # Weak on follow-up (SF4) and catching pupils (SF7), strong on relationships (SF5): a made-up profile.
-    scores = {i: 2 if i.startswith(("SF4", "SF7")) else 4 if i.startswith("SF5") else 3 for i in INDICATOR_IDS}
+    def score(indicator: str) -> int:
+        base = 2 if indicator.startswith(("SF4", "SF7")) else 4 if indicator.startswith("SF5") else 3
+        if indicator == "SF4.e":  # politicians' part in follow-up: seen very differently from each level
+            base = {"P": 4, "F": 2, "R": 1, "S": 2}[level]
+            return base
+        if indicator.startswith(("SF1", "SF8")):  # each level sees its own leadership and goals a little brighter
+            return max(1, min(4, base + LEVEL_BIAS[level]))
+        return base
+
     return {
-        "level": "F",
-        "scores": scores,
+        "level": level,
+        "scores": {i: score(i) for i in indicators_for_level(level)},
         "evidence": {"SF4.e": f"{SYNTHETIC_NOTE}: nämnden diskuterar sällan resultat per skolenhet"},
+    }
+
+
+def document_collection() -> dict[str, Any]:
+    return {
+        "documents": [
+            {
+                "kind": "kvalitetsrapport",
+                "title": f"{SYNTHETIC_NOTE}: Kvalitetsrapport 2025",
+                "reference": "BN/2025:12",
+            },
+            {"kind": "delegationsordning", "title": f"{SYNTHETIC_NOTE}: Delegationsordning", "reference": "BN/2024:3"},
+        ]
+    }
+
+
+def interviews() -> dict[str, Any]:
+    return {
+        "groups": [
+            {"level": "P", "interviewed": 5},
+            {"level": "R", "interviewed": 8},
+            {"level": "elever", "interviewed": 24},
+        ],
+        "themes": [f"{SYNTHETIC_NOTE}: eleverna efterfrågar tidigare stöd"],
+    }
+
+
+def consultation(function: str) -> dict[str, Any]:
+    return {"supports_plan": True, "opinion": f"{SYNTHETIC_NOTE}: {function} tillstyrker planen"}
+
+
+def ska_analysis() -> dict[str, Any]:
+    return {
+        "causes": [f"{SYNTHETIC_NOTE}: stödinsatser sätts in först i åk 9"],
+        "differences_between_units": f"{SYNTHETIC_NOTE}: stora skillnader mellan de två högstadieskolorna",
+    }
+
+
+def ska_planning() -> dict[str, Any]:
+    return {"priorities": [f"{SYNTHETIC_NOTE}: tidiga insatser i åk 4–6"], "plan_revision_needed": False}
+
+
+def measure_progress() -> dict[str, Any]:
+    return {
+        "status": "genomford",
+        "progress": f"{SYNTHETIC_NOTE}: resultatdialoger hålls varje termin",
+        "evidence": [f"{SYNTHETIC_NOTE}: protokoll från resultatdialogerna"],
+    }
+
+
+def change_project() -> dict[str, Any]:
+    return {
+        "title": f"{SYNTHETIC_NOTE}: Elevernas röst i resultatdialogen",
+        "progress": f"{SYNTHETIC_NOTE}: elevråden deltar i två dialoger per år",
+        "pupil_involvement": f"{SYNTHETIC_NOTE}: elever presenterar sin egen analys av enkätresultaten",
+    }
+
+
+def funding_applications() -> dict[str, Any]:
+    return {
+        "applications": [
+            {
+                "source": "statsbidrag",
+                "name": f"{SYNTHETIC_NOTE}: Likvärdig skola",
+                "amount_sek": 1200000,
+                "outcome": "beviljad",
+            }
+        ]
     }
 
 
@@ -34,9 +114,9 @@ def strengths_weaknesses() -> dict[str, Any]:
     }
 
 
-def namnd_decision(meeting: date, paragraph: int, title: str) -> dict[str, Any]:
+def namnd_decision(meeting: date, paragraph: int, title: str, organ: str = "Bildningsnämnden") -> dict[str, Any]:
     return {
-        "organ": "Bildningsnämnden",
+        "organ": organ,
         "meeting_date": meeting.isoformat(),
         "paragraph": paragraph,
         "diarienummer": f"BN/{meeting.year}:{100 + paragraph}",
@@ -107,16 +187,29 @@ def inspection_action_plan(today: date) -> dict[str, Any]:
     }
 
 
-def answer_for(task_key: str, today: date) -> dict[str, Any]:
-    """A synthetic answer for any participant task of the shipped templates."""
+def answer_for(
+    task_key: str, today: date, *, level: str | None = None, year: int | None = None, organ: str = "Bildningsnämnden"
+) -> dict[str, Any]:
+    """A synthetic answer for any participant task of the shipped templates (`task_key` without instance)."""
+    paragraph = 40 + 10 * (year or 0)
     answers = {
-        "self_assessment": self_assessment,
+        "document_collection": document_collection,
+        "interviews": interviews,
+        "self_assessment": lambda: self_assessment(level or "F"),
         "strengths_weaknesses": strengths_weaknesses,
-        "analysis_reported": lambda: namnd_decision(today, 41, "analysen anmäls till nämnden"),
+        "regional_funding_application": funding_applications,
+        "analysis_reported": lambda: namnd_decision(today, 41, "analysen anmäls till nämnden", organ),
         "plan_draft": plan_draft,
-        "plan_adoption": lambda: namnd_decision(today, 57, "nämnden antar skolutvecklingsplanen"),
-        "yearly_follow_up": lambda: yearly_follow_up(today.year),
-        "annual_report": lambda: namnd_decision(today, 88, "årlig rapport läggs till handlingarna"),
+        "consult_hr": lambda: consultation("HR"),
+        "consult_finance": lambda: consultation("ekonomi"),
+        "plan_adoption": lambda: namnd_decision(today, 57, "nämnden antar skolutvecklingsplanen", organ),
+        "ska_follow_up": lambda: yearly_follow_up(today.year),
+        "ska_analysis": ska_analysis,
+        "ska_planning": ska_planning,
+        "measure_progress": measure_progress,
+        "change_project": change_project,
+        "funding_application": funding_applications,
+        "annual_report": lambda: namnd_decision(today, paragraph + 8, "årlig rapport läggs till handlingarna", organ),
         "inspection_decision": lambda: inspection_decision(today - timedelta(days=30)),
         "inspection_action_plan": lambda: inspection_action_plan(today),
     }

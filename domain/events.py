@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.consolidation import Consolidation
 from domain.phases import Phase
 from domain.roles import Role
 
@@ -29,7 +30,8 @@ class PilotStarted(DomainEvent):
     kommunkod: str
     municipality_name: str
     template_key: str
-    assignees: dict[Role, str]
+    deciding_organ: str
+    participants: dict[Role, list[str]]
 
 
 class PhaseStarted(DomainEvent):
@@ -45,9 +47,25 @@ class PhaseCompleted(DomainEvent):
 class TaskOpened(DomainEvent):
     type: Literal["TaskOpened"] = "TaskOpened"
     task_key: str
+    template_key: str
     phase: Phase
     assignee_id: str
     due_at: datetime | None
+    level: str | None = None
+    year: int | None = None
+    subject: str | None = None
+
+
+class SelfAssessmentsConsolidated(DomainEvent):
+    """Every level's self-assessment, consolidated: medians, spreads, and where the levels disagree."""
+
+    type: Literal["SelfAssessmentsConsolidated"] = "SelfAssessmentsConsolidated"
+    consolidation: Consolidation
+
+
+class ImplementationYearStarted(DomainEvent):
+    type: Literal["ImplementationYearStarted"] = "ImplementationYearStarted"
+    year: int
 
 
 class TaskReminderSent(DomainEvent):
@@ -111,6 +129,8 @@ Event = Annotated[
     | PhaseStarted
     | PhaseCompleted
     | TaskOpened
+    | ImplementationYearStarted
+    | SelfAssessmentsConsolidated
     | TaskReminderSent
     | TaskEscalated
     | TaskCompleted

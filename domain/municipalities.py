@@ -29,3 +29,10 @@ def check_kommunkod(value: str) -> str:
     if not re.fullmatch(KOMMUNKOD_PATTERN.strip("^$"), value):
         raise ValueError(f"kommunkod must be four digits, like 1861 for Hallsberg; got {value!r}")
     return value
+
+
+DECIDING_ORGANS: dict[str, str] = {
+    "1861": "Bildningsnämnden",  # Hallsberg, 2019 (domain.md §1.5)
+    "1864": "Kommunstyrelsen",  # Ljusnarsberg: school matters under KS in the 2007 and 2011 minutes
+}
+"""The organ that decides school matters, where the sources say; every other pilot names its own."""

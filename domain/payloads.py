@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from domain.inspection import InspectionArea, InspectionLevel, Intervention, ReviewType
 from domain.kpis import KpiObservation
 from domain.roles import Role
-from domain.success_factors import INDICATOR_IDS
+from domain.success_factors import INDICATOR_IDS, indicators_for_level
 
 NonEmptyText = Annotated[str, Field(min_length=1, max_length=4000)]
 FactorId = Annotated[str, Field(pattern=r"^SF[1-8]$")]
@@ -33,22 +33,34 @@ class KpiDataPack(TaskPayload):
 
 
 class SelfAssessment(TaskPayload):
-    """A level's self-assessment on every indicator of the 8 success factors, scored 1 (weak) to 4 (strong)."""
+    """A level's self-assessment of the 8 success factors, each indicator scored 1 (weak) to 4 (strong).
 
-    level: Literal["P", "F", "R", "L"]
+    Politics (P), the förvaltning (F) and the principals (R) score every indicator; the support functions (S)
+    score the ones that concern HR and finance.
+    """
+
+    level: Literal["P", "F", "R", "S"]
     scores: dict[str, Annotated[int, Field(ge=1, le=4)]]
     evidence: dict[str, NonEmptyText] = Field(default_factory=dict)
 
     @field_validator("scores")
     @classmethod
-    def _every_indicator_scored(cls, scores: dict[str, int]) -> dict[str, int]:
+    def _known_indicators(cls, scores: dict[str, int]) -> dict[str, int]:
         unknown = sorted(set(scores) - set(INDICATOR_IDS))
         if unknown:
             raise ValueError(f"unknown indicators {unknown}; indicators are SF1.a … SF8.e")
-        missing = [i for i in INDICATOR_IDS if i not in scores]
-        if missing:
-            raise ValueError(f"every indicator needs a score; missing {missing}")
         return scores
+
+    @model_validator(mode="after")
+    def _every_indicator_of_the_level_scored(self) -> SelfAssessment:
+        expected = indicators_for_level(self.level)
+        missing = [i for i in expected if i not in self.scores]
+        if missing:
+            raise ValueError(f"level {self.level} scores every one of its indicators; missing {missing}")
+        extra = sorted(set(self.scores) - set(expected))
+        if extra:
+            raise ValueError(f"level {self.level} does not score {extra} (not a support-function indicator)")
+        return self
 
     @field_validator("evidence")
     @classmethod
@@ -123,6 +135,100 @@ class YearlyFollowUp(TaskPayload):
         return values
 
 
+class CollectedDocument(TaskPayload):
+    kind: Literal[
+        "kvalitetsrapport", "maldokument", "delegationsordning", "resursfordelningsmodell", "inspektionsbeslut", "annat"
+    ]
+    title: NonEmptyText
+    reference: NonEmptyText = Field(description="diarienummer, URL or archive reference")
+
+
+class DocumentCollection(TaskPayload):
+    """The governance documents the deep analysis reads (domain.md §8.5)."""
+
+    documents: list[CollectedDocument] = Field(min_length=1)
+
+
+class InterviewGroup(TaskPayload):
+    level: Literal["P", "F", "R", "L", "elever", "vardnadshavare"]
+    interviewed: int = Field(ge=1)
+
+
+class InterviewSummary(TaskPayload):
+    """Interviews and focus groups at every level, pupils included (djupintervjuer)."""
+
+    groups: list[InterviewGroup] = Field(min_length=1)
+    themes: list[NonEmptyText] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _pupils_heard(self) -> InterviewSummary:
+        if not any(g.level == "elever" for g in self.groups):
+            raise ValueError("pupils are at the centre of the programme: include at least one group of elever")
+        return self
+
+
+class Consultation(TaskPayload):
+    """A support function's opinion on the draft plan (HR: competence supply; finance: resources)."""
+
+    supports_plan: bool
+    opinion: NonEmptyText
+    conditions: list[NonEmptyText] = Field(default_factory=list)
+
+
+class SkaAnalysis(TaskPayload):
+    """Analysis and assessment (analys och bedömning) of the year's follow-up."""
+
+    causes: list[NonEmptyText] = Field(min_length=1)
+    differences_between_units: NonEmptyText
+
+
+class SkaPlanning(TaskPayload):
+    """Planning (planering): next year's priorities, and whether the plan needs a new nämnd decision."""
+
+    priorities: list[NonEmptyText] = Field(min_length=1)
+    plan_revision_needed: bool = False
+
+
+class MeasureProgress(TaskPayload):
+    status: Literal["ej_startad", "pagar", "genomford", "installd"]
+    progress: NonEmptyText
+    evidence: list[NonEmptyText] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _done_needs_evidence(self) -> MeasureProgress:
+        if self.status == "genomford" and not self.evidence:
+            raise ValueError("a measure reported as genomförd needs evidence")
+        return self
+
+
+class ChangeProjectReport(TaskPayload):
+    """A participant's förändringsprojekt, with how pupils took part (domain.md §1.2)."""
+
+    title: NonEmptyText
+    progress: NonEmptyText
+    pupil_involvement: NonEmptyText = Field(description="how pupils' results, experiences and views were used")
+
+
+class FundingApplication(TaskPayload):
+    source: Literal["statsbidrag", "utvecklingsmedel", "annat"]
+    name: NonEmptyText
+    amount_sek: int = Field(ge=0)
+    outcome: Literal["ansokt", "beviljad", "avslagen"]
+
+
+class FundingApplications(TaskPayload):
+    """The year's applications for state grants or development funds (stödpengar), with their outcome."""
+
+    applications: list[FundingApplication] = Field(default_factory=list)
+    none_this_year_reason: NonEmptyText | None = None
+
+    @model_validator(mode="after")
+    def _something_reported(self) -> FundingApplications:
+        if not self.applications and self.none_this_year_reason is None:
+            raise ValueError("list the applications, or say why there were none this year (none_this_year_reason)")
+        return self
+
+
 class InspectionFinding(TaskPayload):
     area: InspectionArea
     intervention: Intervention
@@ -177,6 +283,14 @@ PAYLOAD_MODELS: dict[str, type[TaskPayload]] = {
     "plan_draft": PlanDraft,
     "namnd_decision": NamndDecision,
     "yearly_follow_up": YearlyFollowUp,
+    "document_collection": DocumentCollection,
+    "interview_summary": InterviewSummary,
+    "consultation": Consultation,
+    "ska_analysis": SkaAnalysis,
+    "ska_planning": SkaPlanning,
+    "measure_progress": MeasureProgress,
+    "change_project": ChangeProjectReport,
+    "funding_applications": FundingApplications,
     "inspection_decision": InspectionDecision,
     "inspection_action_plan": InspectionActionPlan,
 }

@@ -16,3 +16,4 @@ class Role(StrEnum):
     HR = "hr"  # support function: personnel
     EKONOMI = "ekonomi"  # support function: finance
     ANALYTIKER = "analytiker"  # analyst or quality strategist at the förvaltning
+    REGIONAL_SKOLSTODSGRUPP = "regional_skolstodsgrupp"  # the region's school support group (Örebro variant)

@@ -8,20 +8,24 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.consolidation import Consolidation
 from domain.events import (
     ComparisonItem,
     DecisionRecorded,
     Event,
+    ImplementationYearStarted,
     InspectionCompared,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
     PilotStarted,
+    SelfAssessmentsConsolidated,
     TaskCompleted,
     TaskEscalated,
     TaskOpened,
     TaskReminderSent,
 )
+from domain.payloads import PlanDraft
 from domain.phases import Phase
 from domain.roles import Role
 
@@ -32,19 +36,34 @@ class TaskStatus(StrEnum):
 
 
 class TaskState(BaseModel):
+    """One task instance: `key` is the template key, qualified by level, year or subject when it repeats."""
+
     model_config = ConfigDict(extra="forbid")
 
     key: str
+    template_key: str
     phase: Phase
     status: TaskStatus
     assignee_id: str
     opened_at: datetime
     due_at: datetime | None
+    level: str | None = None
+    year: int | None = None
+    subject: str | None = None
     completed_at: datetime | None = None
     completed_by: str | None = None
     payload: dict[str, object] | None = None
     reminders_sent: int = 0
     escalated: bool = False
+
+
+class PlanMeasure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    owner_role: Role
+    goal_index: int
 
 
 class MunicipalityState(BaseModel):
@@ -56,13 +75,17 @@ class MunicipalityState(BaseModel):
     kommunkod: str = ""
     municipality_name: str = ""
     template_key: str = ""
-    assignees: dict[Role, str] = Field(default_factory=dict)
+    deciding_organ: str = ""
+    participants: dict[Role, list[str]] = Field(default_factory=dict)
     started_at: datetime | None = None
     active_phases: list[Phase] = Field(default_factory=list)
     completed_phases: list[Phase] = Field(default_factory=list)
     tasks: dict[str, TaskState] = Field(default_factory=dict)
+    implementation_year: int = 0
+    implementation_year_started_at: datetime | None = None
     decisions: list[DecisionRecorded] = Field(default_factory=list)
     comparison: list[ComparisonItem] | None = None
+    consolidation: Consolidation | None = None
     completed_at: datetime | None = None
     version: int = 0
 
@@ -78,6 +101,32 @@ class MunicipalityState(BaseModel):
     def open_tasks(self) -> list[TaskState]:
         return [t for t in self.tasks.values() if t.status is TaskStatus.OPEN]
 
+    def primary(self, role: Role) -> str:
+        """Who gets a task owned by `role`: its first participant, else the programme lead."""
+        holders = self.participants.get(role) or self.participants[Role.PROGRAMLEDARE]
+        return holders[0]
+
+    def completed_payload(self, task_key: str) -> dict[str, object] | None:
+        task = self.tasks.get(task_key)
+        return task.payload if task is not None and task.status is TaskStatus.COMPLETED else None
+
+    @property
+    def plan_years(self) -> int:
+        """The years the adopted plan runs; 0 until the plan is drafted."""
+        plan = self.completed_payload("plan_draft")
+        return PlanDraft.model_validate(plan).period_years if plan else 0
+
+    def plan_measures(self) -> list[PlanMeasure]:
+        """Every measure of the plan, numbered M<goal>.<measure> in the order the plan lists them."""
+        plan = self.completed_payload("plan_draft")
+        if not plan:
+            return []
+        return [
+            PlanMeasure(id=f"M{g}.{m}", title=title, owner_role=goal.owner_role, goal_index=g - 1)
+            for g, goal in enumerate(PlanDraft.model_validate(plan).goals, start=1)
+            for m, title in enumerate(goal.measures, start=1)
+        ]
+
 
 def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
     """The state after `event`; `state` itself is left untouched."""
@@ -87,7 +136,8 @@ def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
         case PilotStarted():
             s.programme, s.kommunkod = event.programme, event.kommunkod
             s.municipality_name, s.template_key = event.municipality_name, event.template_key
-            s.assignees = dict(event.assignees)
+            s.deciding_organ = event.deciding_organ
+            s.participants = {role: list(ids) for role, ids in event.participants.items()}
             s.started_at = event.occurred_at
         case PhaseStarted():
             if event.phase not in s.active_phases:
@@ -98,12 +148,19 @@ def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
         case TaskOpened():
             s.tasks[event.task_key] = TaskState(
                 key=event.task_key,
+                template_key=event.template_key,
                 phase=event.phase,
                 status=TaskStatus.OPEN,
                 assignee_id=event.assignee_id,
                 opened_at=event.occurred_at,
                 due_at=event.due_at,
+                level=event.level,
+                year=event.year,
+                subject=event.subject,
             )
+        case ImplementationYearStarted():
+            s.implementation_year = event.year
+            s.implementation_year_started_at = event.occurred_at
         case TaskReminderSent():
             s.tasks[event.task_key].reminders_sent += 1
         case TaskEscalated():
@@ -115,6 +172,8 @@ def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
             task.payload = dict(event.payload)
         case DecisionRecorded():
             s.decisions.append(event)
+        case SelfAssessmentsConsolidated():
+            s.consolidation = event.consolidation
         case InspectionCompared():
             s.comparison = list(event.items)
         case PilotCompleted():

@@ -63,3 +63,28 @@ INDICATOR_IDS: tuple[str, ...] = tuple(i for f in SUCCESS_FACTORS for i in f.ind
 def factor_of(indicator_id: str) -> str:
     """The factor an indicator belongs to: 'SF4.e' -> 'SF4'."""
     return indicator_id.split(".", 1)[0]
+
+
+# The indicators that concern the support functions (stödfunktioner: HR and finance), which LfR names as
+# participants (domain.md §3). Level S scores only these; the others are outside what HR and finance see.
+SUPPORT_FUNCTION_INDICATORS: frozenset[str] = frozenset(
+    {
+        "SF2.c",  # strategic competence development: HR plans it, finance funds it
+        "SF2.d",  # development and career posts: HR sets up the posts, finance pays for them
+        "SF2.f",  # awards and scholarships for teachers: HR and finance administer and fund them
+        "SF2.g",  # salary setting that rewards skilled teachers: HR's own field (lönebildning)
+        "SF6.b",  # clear missions per person and competence per staff category: HR's job descriptions
+        "SF6.c",  # delegation order: it covers employer decisions (HR) and budget authority (finance)
+    }
+)
+
+_EVERY_INDICATOR_LEVELS = frozenset({"P", "F", "R"})
+
+
+def indicators_for_level(level: str) -> tuple[str, ...]:
+    """The indicators a level scores, in INDICATOR_IDS order: P, F and R score all, S the support-function ones."""
+    if level in _EVERY_INDICATOR_LEVELS:
+        return INDICATOR_IDS
+    if level == "S":
+        return tuple(i for i in INDICATOR_IDS if i in SUPPORT_FUNCTION_INDICATORS)
+    raise ValueError(f"unknown assessment level {level!r}; levels are P, F, R and S")

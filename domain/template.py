@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -10,6 +11,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from domain.payloads import PAYLOAD_MODELS, TaskPayload
 from domain.phases import MAIN_TRACK, Phase
 from domain.roles import Role
+
+
+class Repeat(StrEnum):
+    """How many instances of a task a pilot gets."""
+
+    ONCE = "once"
+    PER_LEVEL = "per_level"  # one per assessment level (politik, förvaltning, rektorer, stödfunktioner)
+    PER_YEAR = "per_year"  # one per implementation year
+    PER_MEASURE = "per_measure"  # one per measure of the adopted plan, each year
+    PER_CHANGE_PROJECT = "per_change_project"  # one per participant's förändringsprojekt, each year
+
+
+YEARLY = frozenset({Repeat.PER_YEAR, Repeat.PER_MEASURE, Repeat.PER_CHANGE_PROJECT})
 
 
 class TaskTemplate(BaseModel):
@@ -23,6 +37,7 @@ class TaskTemplate(BaseModel):
     phase: Phase
     owner_role: Role
     payload_kind: str
+    repeat: Repeat = Repeat.ONCE
     depends_on: tuple[str, ...] = ()
     due_after: timedelta | None = Field(
         default=None, description="time from opening to the deadline; None for tasks that wait on others"
@@ -45,6 +60,8 @@ class TaskTemplate(BaseModel):
     def _consistent(self) -> TaskTemplate:
         if self.payload_kind not in PAYLOAD_MODELS:
             raise ValueError(f"task {self.key}: unknown payload_kind {self.payload_kind!r}")
+        if self.repeat in YEARLY and self.phase is not Phase.IMPLEMENTATION:
+            raise ValueError(f"task {self.key}: only implementation tasks repeat every year ({self.repeat.value})")
         if self.due_after is None and (self.reminders_before_due or self.escalate_after_due is not None):
             raise ValueError(f"task {self.key}: reminders and escalation need a deadline (due_after)")
         durations = [self.due_after, self.escalate_after_due, *self.reminders_before_due]
@@ -64,6 +81,7 @@ class ProgrammeTemplate(BaseModel):
     title_sv: str
     title_en: str
     tasks: tuple[TaskTemplate, ...]
+    year_length: timedelta = Field(default=timedelta(days=365), description="one implementation year")
 
     @model_validator(mode="after")
     def _well_formed(self) -> ProgrammeTemplate:

@@ -18,10 +18,10 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from directory import list_participants
-from domain.municipalities import PILOT_MUNICIPALITIES, check_kommunkod
-from domain.programmes import template as load_template
+from domain.municipalities import DECIDING_ORGANS, PILOT_MUNICIPALITIES, check_kommunkod
 from domain.roles import Role
 from eventstore import EventStore
+from programmes import template as load_template
 from workflows import search_attributes as sa
 from workflows.messages import CompleteTask, PilotStatus, StartPilot, TaskCompletion, pilot_workflow_id
 from workflows.municipality import MunicipalityWorkflow
@@ -44,6 +44,7 @@ async def start_pilot(
     template_key: str,
     task_queue: str,
     municipality_name: str | None = None,
+    deciding_organ: str | None = None,
     kpi_years: list[int] | None = None,
 ) -> str:
     """Start a pilot's workflow with the directory's participants; returns the workflow id."""
@@ -55,10 +56,15 @@ async def start_pilot(
     name = municipality_name or PILOT_MUNICIPALITIES.get(kommunkod)
     if name is None:
         raise PilotError(f"kommunkod {kommunkod} is not a known pilot municipality; give its name with --name")
-    assignees: dict[Role, str] = {}
+    organ = deciding_organ or DECIDING_ORGANS.get(kommunkod)
+    if organ is None:
+        raise PilotError(
+            f"which organ decides school matters in {name}? give it with --organ (e.g. 'Barn- och utbildningsnämnden')"
+        )
+    participants: dict[Role, list[str]] = {}
     for participant in await list_participants(pool, kommunkod):
-        assignees.setdefault(Role(participant.role), participant.participant_id)
-    missing = sorted(r.value for r in template.roles_needed() if r not in assignees)
+        participants.setdefault(Role(participant.role), []).append(participant.participant_id)
+    missing = sorted(r.value for r in template.roles_needed() if r not in participants)
     if missing:
         raise PilotError(
             f"{name} ({kommunkod}) has no participant in the directory for the roles {', '.join(missing)}; "
@@ -71,8 +77,9 @@ async def start_pilot(
             programme=programme,
             kommunkod=kommunkod,
             municipality_name=name,
-            template_key=template_key,
-            assignees=assignees,
+            deciding_organ=organ,
+            template=template,
+            participants=participants,
             kpi_years=kpi_years or [this_year - 4, this_year - 3, this_year - 2],
         )
     except ValueError as error:

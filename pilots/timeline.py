@@ -9,11 +9,13 @@ from pydantic import BaseModel
 from domain.events import (
     DecisionRecorded,
     Event,
+    ImplementationYearStarted,
     InspectionCompared,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
     PilotStarted,
+    SelfAssessmentsConsolidated,
     TaskCompleted,
     TaskEscalated,
     TaskOpened,
@@ -61,6 +63,15 @@ def describe_event(event: Event) -> str:
             for item in event.items:
                 counts[item.classification] = counts.get(item.classification, 0) + 1
             return "jämförelse med Skolinspektionen: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        case SelfAssessmentsConsolidated():
+            c = event.consolidation
+            weakest = ", ".join(c.weakest_factors(2))
+            return (
+                f"självskattningar sammanställda ({', '.join(c.levels)}): svagast {weakest}; "
+                f"{len(c.findings)} indikatorer med stor skillnad mellan nivåerna"
+            )
+        case ImplementationYearStarted():
+            return f"genomförandeår {event.year} börjar"
         case PilotCompleted():
             return "piloten har gått igenom alla faser"
     raise AssertionError(f"no description for {type(event).__name__}")

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.events import ComparisonItem, DecisionRecorded
+from domain.instances import instance_title
 from domain.municipalities import KOMMUNKOD_PATTERN
 from domain.phases import PHASE_TITLES, Phase
 from domain.roles import Role
@@ -23,12 +24,16 @@ def pilot_workflow_id(programme: str, kommunkod: str) -> str:
 
 
 class StartPilot(BaseModel):
+    """The workflow's input; after a year boundary it also carries the pilot's whole state into the new run."""
+
     programme: str = Field(pattern=PROGRAMME_PATTERN)
     kommunkod: str = Field(pattern=KOMMUNKOD_PATTERN)
     municipality_name: str = Field(min_length=1, max_length=100)
-    template_key: str
-    assignees: dict[Role, str]
+    deciding_organ: str = Field(min_length=1, max_length=100, description="the nämnd (or KS) that decides")
+    template: ProgrammeTemplate
+    participants: dict[Role, list[str]]
     kpi_years: list[int] = Field(min_length=1, description="years of the Kolada data pack")
+    carried: MunicipalityState | None = None
 
 
 class CompleteTask(BaseModel):
@@ -46,6 +51,10 @@ class TaskCompletion(BaseModel):
 
 class TaskView(BaseModel):
     key: str
+    template_key: str
+    level: str | None
+    year: int | None
+    subject: str | None
     title_sv: str
     title_en: str
     phase: Phase
@@ -66,10 +75,13 @@ class PilotStatus(BaseModel):
     kommunkod: str
     municipality_name: str
     template_key: str
+    deciding_organ: str
     current_phase: Phase | None
     current_phase_title_sv: str | None
     active_phases: list[Phase]
     completed_phases: list[Phase]
+    implementation_year: int
+    plan_years: int
     tasks: list[TaskView]
     decisions: list[DecisionRecorded]
     comparison: list[ComparisonItem] | None
@@ -85,15 +97,30 @@ class PilotStatus(BaseModel):
             kommunkod=state.kommunkod,
             municipality_name=state.municipality_name,
             template_key=state.template_key,
+            deciding_organ=state.deciding_organ,
             current_phase=phase,
             current_phase_title_sv=PHASE_TITLES[phase][0] if phase else None,
             active_phases=list(state.active_phases),
             completed_phases=list(state.completed_phases),
+            implementation_year=state.implementation_year,
+            plan_years=state.plan_years,
             tasks=[
                 TaskView(
                     key=t.key,
-                    title_sv=template.task(t.key).title_sv,
-                    title_en=template.task(t.key).title_en,
+                    template_key=t.template_key,
+                    level=t.level,
+                    year=t.year,
+                    subject=t.subject,
+                    title_sv=instance_title(
+                        template.task(t.template_key).title_sv, level=t.level, year=t.year, subject=t.subject
+                    ),
+                    title_en=instance_title(
+                        template.task(t.template_key).title_en,
+                        level=t.level,
+                        year=t.year,
+                        subject=t.subject,
+                        english=True,
+                    ),
                     phase=t.phase,
                     status=t.status,
                     assignee_id=t.assignee_id,
@@ -103,7 +130,7 @@ class PilotStatus(BaseModel):
                     completed_by=t.completed_by,
                     reminders_sent=t.reminders_sent,
                     escalated=t.escalated,
-                    automated=template.task(t.key).automation is not None,
+                    automated=template.task(t.template_key).automation is not None,
                 )
                 for t in state.tasks.values()
             ],

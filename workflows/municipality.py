@@ -32,12 +32,21 @@ with workflow.unsafe.imports_passed_through():
         TaskReminderSent,
         event_record,
     )
+    from domain.instances import instance_title
     from domain.kpis import DATA_PACK_KPIS
     from domain.payloads import KpiDataPack, TaskPayload
-    from domain.programmes import template as load_template
     from domain.roles import Role
-    from domain.rules import TaskRejected, advance, check_completion, completion_events, start_events
-    from domain.state import MunicipalityState, fold
+    from domain.rules import (
+        TaskRejected,
+        advance,
+        check_completion,
+        completion_events,
+        next_year_starts_at,
+        start_events,
+        start_next_year,
+    )
+    from domain.state import MunicipalityState, TaskState, fold
+    from domain.template import TaskTemplate
     from workflows import search_attributes as sa
     from workflows.messages import CompleteTask, PilotStatus, StartPilot, TaskCompletion
 
@@ -54,14 +63,18 @@ class MunicipalityWorkflow:
     @workflow.init
     def __init__(self, start: StartPilot) -> None:
         self._start = start
-        self._template = load_template(start.template_key)
-        self._state = MunicipalityState()
+        self._template = start.template
+        self._state = start.carried or MunicipalityState()
         self._record_lock = asyncio.Lock()
+        self._notifying = 0
         # Completions bump `_changes`; the main loop advances and then marks them settled, so an Update can
         # wait for exactly the advance its own completion caused.
         self._changes = 0
         self._settled = 0
         self._followers: dict[str, asyncio.Task[None]] = {}
+        # A follower is a background task, whose exception nobody awaits; the main loop re-raises it so a bug
+        # fails the workflow task (and is retried after a fix) instead of silently dropping a reminder.
+        self._follower_crash: BaseException | None = None
 
     @property
     def _stream_id(self) -> str:
@@ -69,21 +82,29 @@ class MunicipalityWorkflow:
 
     @workflow.run
     async def run(self, start: StartPilot) -> PilotStatus:
-        await self._record(
-            start_events(
-                programme=start.programme,
-                kommunkod=start.kommunkod,
-                municipality_name=start.municipality_name,
-                template=self._template,
-                assignees=start.assignees,
-                now=workflow.now(),
-                new_id=workflow.uuid4,
-            ),
-            actor=start.assignees[Role.PROGRAMLEDARE],
-        )
+        if start.carried is None:
+            await self._record(
+                start_events(
+                    programme=start.programme,
+                    kommunkod=start.kommunkod,
+                    municipality_name=start.municipality_name,
+                    deciding_organ=start.deciding_organ,
+                    template=self._template,
+                    participants=start.participants,
+                    now=workflow.now(),
+                    new_id=workflow.uuid4,
+                ),
+                actor=start.participants[Role.PROGRAMLEDARE][0],
+            )
+        else:
+            # A new run after a year boundary: pick up the open tasks' reminders where the last run left them.
+            for task in self._state.open_tasks():
+                self._start_follower(task.key, resumed=True)
         await self._advance()
         while self._state.completed_at is None:
-            await workflow.wait_condition(lambda: self._changes > self._settled)
+            if not await self._wait_for_change_or_year_boundary():
+                await self._begin_next_year()
+                return await self._continue_as_new()
             reached = self._changes
             await self._advance()
             self._settled = reached
@@ -91,6 +112,33 @@ class MunicipalityWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.logger.info("pilot completed", extra={"kommunkod": start.kommunkod})
         return self.status()
+
+    async def _wait_for_change_or_year_boundary(self) -> bool:
+        """False when the next implementation year has begun before anything else happened."""
+        boundary = next_year_starts_at(self._template, self._state)
+        remaining = None if boundary is None else boundary - workflow.now()
+        if remaining is not None and remaining <= timedelta(0):
+            return False
+        try:
+            await workflow.wait_condition(
+                lambda: self._changes > self._settled or self._follower_crash is not None,
+                timeout=remaining,
+                timeout_summary=f"genomförandeår {self._state.implementation_year + 1} börjar",
+            )
+        except TimeoutError:
+            return False
+        if self._follower_crash is not None:
+            raise self._follower_crash
+        return True
+
+    async def _begin_next_year(self) -> None:
+        async with self._record_lock:
+            await self._record(start_next_year(self._state, now=workflow.now(), new_id=workflow.uuid4), actor="system")
+
+    async def _continue_as_new(self) -> PilotStatus:
+        """Start the year in a fresh run carrying the whole state, so no run's history grows with the years."""
+        await workflow.wait_condition(lambda: self._notifying == 0 and workflow.all_handlers_finished())
+        workflow.continue_as_new(self._start.model_copy(update={"carried": self._state}))
 
     @workflow.query
     def status(self) -> PilotStatus:
@@ -143,7 +191,7 @@ class MunicipalityWorkflow:
                 await self._record(events, actor="system")
         for event in events:
             if isinstance(event, TaskOpened):
-                self._followers[event.task_key] = asyncio.create_task(self._follow(event.task_key))
+                self._start_follower(event.task_key)
         if self._state.current_main_phase != phase_before or self._state.completed_at is not None:
             self._publish_search_attributes()
 
@@ -192,17 +240,29 @@ class MunicipalityWorkflow:
             )
         self._state = fold(events, self._state)
 
-    async def _follow(self, task_key: str) -> None:
+    def _start_follower(self, task_key: str, *, resumed: bool = False) -> None:
+        follower = asyncio.create_task(self._follow(task_key, resumed=resumed))
+        follower.add_done_callback(self._note_crash)
+        self._followers[task_key] = follower
+
+    def _note_crash(self, follower: asyncio.Task[None]) -> None:
+        if not follower.cancelled() and follower.exception() is not None and self._follower_crash is None:
+            self._follower_crash = follower.exception()
+
+    async def _follow(self, task_key: str, *, resumed: bool = False) -> None:
         """Carry one open task: do it if the system owns it, else notify, remind and escalate until done."""
-        task_template = self._template.task(task_key)
+        task = self._state.tasks[task_key]
+        task_template = self._template.task(task.template_key)
         if task_template.automation == "gather_kpis":
             await self._gather_kpis(task_key)
             return
-        task = self._state.tasks[task_key]
-        await self._notify("assignment", task_key, task.assignee_id)
+        if not resumed:
+            await self._notify("assignment", task_key, task.assignee_id)
         if task.due_at is None:
             return
         for number, before in enumerate(sorted(task_template.reminders_before_due, reverse=True), start=1):
+            if number <= task.reminders_sent:
+                continue  # sent by an earlier run
             if not await self._still_open_at(task_key, task.due_at - before, f"påminnelse {number}: {task_key}"):
                 return
             reminded_at = workflow.now()
@@ -217,13 +277,13 @@ class MunicipalityWorkflow:
                 ),
                 actor="system",
             )
-        if task_template.escalate_after_due is None:
+        if task_template.escalate_after_due is None or task.escalated:
             return
         if not await self._still_open_at(
             task_key, task.due_at + task_template.escalate_after_due, f"eskalering: {task_key}"
         ):
             return
-        lead = self._state.assignees[Role.PROGRAMLEDARE]
+        lead = self._state.primary(Role.PROGRAMLEDARE)
         escalated_at = workflow.now()
         await self._notify("escalation", task_key, lead)
         await self._record_locked(
@@ -257,8 +317,23 @@ class MunicipalityWorkflow:
     async def _notify(
         self, kind: NotificationKind, task_key: str, recipient_id: str, *, reminder_number: int | None = None
     ) -> None:
-        task_template = self._template.task(task_key)
         task = self._state.tasks[task_key]
+        task_template = self._template.task(task.template_key)
+        self._notifying += 1
+        try:
+            await self._send_notification(kind, task_key, recipient_id, task, task_template, reminder_number)
+        finally:
+            self._notifying -= 1
+
+    async def _send_notification(
+        self,
+        kind: NotificationKind,
+        task_key: str,
+        recipient_id: str,
+        task: TaskState,
+        task_template: TaskTemplate,
+        reminder_number: int | None,
+    ) -> None:
         await workflow.execute_activity(
             "send_notification",
             NotificationRequest(
@@ -269,8 +344,12 @@ class MunicipalityWorkflow:
                 kommunkod=self._start.kommunkod,
                 municipality_name=self._start.municipality_name,
                 task_key=task_key,
-                task_title_sv=task_template.title_sv,
-                task_title_en=task_template.title_en,
+                task_title_sv=instance_title(
+                    task_template.title_sv, level=task.level, year=task.year, subject=task.subject
+                ),
+                task_title_en=instance_title(
+                    task_template.title_en, level=task.level, year=task.year, subject=task.subject, english=True
+                ),
                 due_at=task.due_at,
                 assignee_id=task.assignee_id,
                 reminder_number=reminder_number,

@@ -13,13 +13,21 @@ from devstack.sample_payloads import answer_for
 from domain.events import Event
 from domain.kpis import DATA_PACK_KPIS, RIKET, KpiObservation
 from domain.payloads import KpiDataPack
-from domain.programmes import LFR_SKOLA
 from domain.roles import Role
-from domain.rules import advance, check_completion, completion_events, start_events
+from domain.rules import (
+    advance,
+    check_completion,
+    completion_events,
+    next_year_starts_at,
+    start_events,
+    start_next_year,
+)
 from domain.state import MunicipalityState, fold
 from domain.template import ProgrammeTemplate
+from programmes import LFR_SKOLA
 
 START = datetime(2024, 9, 2, 8, 0, tzinfo=UTC)
+ORGAN = "Bildningsnämnden"
 
 
 class CountingIds:
@@ -32,8 +40,8 @@ class CountingIds:
         return uuid.UUID(int=next(self._counter))
 
 
-def one_participant_per_role() -> dict[Role, str]:
-    return {role: f"p-{role.value}" for role in Role}
+def one_participant_per_role() -> dict[Role, list[str]]:
+    return {role: [f"p-{role.value}"] for role in Role}
 
 
 def kpi_data_pack() -> dict[str, Any]:
@@ -53,7 +61,7 @@ def kpi_data_pack() -> dict[str, Any]:
 
 
 class PilotDriver:
-    """Plays a pilot through the rules as the workflow does: check, record, fold, advance."""
+    """Plays a pilot through the rules as the workflow does: check, record, fold, advance, start the next year."""
 
     def __init__(self, template: ProgrammeTemplate) -> None:
         self.template = template
@@ -67,14 +75,15 @@ class PilotDriver:
         self.state = fold(events, self.state)
         return events
 
-    def start(self, assignees: dict[Role, str] | None = None) -> list[Event]:
+    def start(self, participants: dict[Role, list[str]] | None = None, *, deciding_organ: str = ORGAN) -> list[Event]:
         return self.record(
             start_events(
                 programme="leda-for-resultat",
                 kommunkod="1861",
                 municipality_name="Hallsberg",
+                deciding_organ=deciding_organ,
                 template=self.template,
-                assignees=one_participant_per_role() if assignees is None else assignees,
+                participants=one_participant_per_role() if participants is None else participants,
                 now=self.now,
                 new_id=self.new_id,
             )
@@ -84,15 +93,19 @@ class PilotDriver:
         return self.record(advance(self.template, self.state, now=self.now, new_id=self.new_id))
 
     def answer(self, task_key: str) -> dict[str, Any]:
-        """The synthetic answer the task's owner (or the system, for automated tasks) gives."""
-        if self.template.task(task_key).automation is not None:
+        """The synthetic answer the open instance's assignee (or the system, for automated tasks) gives."""
+        task = self.state.tasks[task_key]
+        if self.template.task(task.template_key).automation is not None:
             return kpi_data_pack()
-        return answer_for(task_key, self.now.date())
+        return answer_for(
+            task.template_key, self.now.date(), level=task.level, year=task.year, organ=self.state.deciding_organ
+        )
 
     def complete(self, task_key: str, payload: dict[str, Any] | None = None) -> list[Event]:
-        """Complete an open task as its assignee would, then advance; returns every event this produced."""
-        automated = self.template.task(task_key).automation is not None
-        participant = self.state.tasks[task_key].assignee_id
+        """Complete an open instance as its assignee would, then advance; returns every event this produced."""
+        task = self.state.tasks[task_key]
+        automated = self.template.task(task.template_key).automation is not None
+        participant = task.assignee_id
         validated = check_completion(
             self.template,
             self.state,
@@ -106,9 +119,50 @@ class PilotDriver:
         )
         return recorded + self.advance()
 
-    def complete_all(self, *task_keys: str) -> None:
-        for key in task_keys:
-            self.complete(key)
+    def instance_keys(self, key: str) -> list[str]:
+        """`key` itself when it is an instance; else every open instance of the template task `key`."""
+        if key in self.state.tasks:
+            return [key]
+        keys = [t.key for t in self.state.open_tasks() if t.template_key == key]
+        if not keys:
+            raise KeyError(f"{key!r} has no open instance; open: {[t.key for t in self.state.open_tasks()]}")
+        return keys
+
+    def complete_all(self, *keys: str) -> list[Event]:
+        """Complete each instance named, or every open instance of each template task named, in order."""
+        produced: list[Event] = []
+        for key in keys:
+            for instance in self.instance_keys(key):
+                produced += self.complete(instance)
+        return produced
+
+    def next_year(self) -> list[Event]:
+        """The year boundary, as the workflow meets it: the clock moves to it, the next year starts, tasks open."""
+        boundary = next_year_starts_at(self.template, self.state)
+        assert boundary is not None, "the plan has no year left"
+        self.now = max(self.now, boundary)
+        return self.record(start_next_year(self.state, now=self.now, new_id=self.new_id)) + self.advance()
+
+    def finish_year(self) -> None:
+        """Answer every open instance until none is open (instances opened meanwhile included)."""
+        while open_tasks := self.state.open_tasks():
+            self.tick(timedelta(days=1))
+            self.complete(open_tasks[0].key)
+
+    def walk(self, *, max_steps: int = 500) -> None:
+        """Answer every open instance, oldest first, starting each next year once the current one is done."""
+        for _ in range(max_steps):
+            if self.state.completed_at is not None:
+                return
+            open_tasks = self.state.open_tasks()
+            if open_tasks:
+                self.tick(timedelta(days=1))
+                self.complete(open_tasks[0].key)
+            elif next_year_starts_at(self.template, self.state) is not None:
+                self.next_year()
+            else:
+                raise AssertionError(f"stuck: nothing open, no year left, not completed: {self.state}")
+        raise AssertionError(f"not completed after {max_steps} steps")
 
     def tick(self, delta: timedelta) -> None:
         self.now += delta
@@ -120,7 +174,7 @@ def new_id() -> CountingIds:
 
 
 @pytest.fixture
-def assignees() -> dict[Role, str]:
+def participants() -> dict[Role, list[str]]:
     return one_participant_per_role()
 
 
@@ -153,3 +207,20 @@ def pilot(started: PilotDriver) -> PilotDriver:
     """A started pilot after its first `advance`: the first tasks are open."""
     started.advance()
     return started
+
+
+@pytest.fixture
+def implementing(pilot: PilotDriver) -> PilotDriver:
+    """A pilot whose deep analysis and plan are done: implementation year 1 has just begun."""
+    pilot.complete_all(
+        "kpi_data_pack",
+        "document_collection",
+        "self_assessment",
+        "strengths_weaknesses",
+        "analysis_reported",
+        "plan_draft",
+        "consult_hr",
+        "consult_finance",
+        "plan_adoption",
+    )
+    return pilot

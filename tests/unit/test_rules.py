@@ -6,58 +6,94 @@ from datetime import timedelta
 
 import pytest
 
+from devstack.sample_payloads import answer_for
 from domain.events import InspectionCompared, PhaseCompleted, PhaseStarted, PilotCompleted, TaskOpened
 from domain.phases import Phase
-from domain.programmes import LFR_SKOLA
 from domain.roles import Role
 from domain.rules import advance, start_events
 from domain.state import TaskStatus
+from programmes import LFR_SKOLA
 
-DEEP_ANALYSIS_TASKS = ("kpi_data_pack", "self_assessment", "strengths_weaknesses", "analysis_reported")
-PLAN_TASKS = ("plan_draft", "plan_adoption")
-IMPLEMENTATION_TASKS = ("yearly_follow_up", "annual_report")
+SELF_ASSESSMENTS = ("self_assessment@P", "self_assessment@F", "self_assessment@R", "self_assessment@S")
+DEEP_ANALYSIS_TASKS = ("kpi_data_pack", "document_collection", "self_assessment", "strengths_weaknesses")
+PLAN_TASKS = ("plan_draft", "consult_hr", "consult_finance", "plan_adoption")
+YEAR_TASKS = (
+    "ska_follow_up",
+    "ska_analysis",
+    "ska_planning",
+    "measure_progress",
+    "change_project",
+    "funding_application",
+    "annual_report",
+)
 
 
 def opened(events):
     return [e.task_key for e in events if isinstance(e, TaskOpened)]
 
 
+def phase_changes(events):
+    return [(type(e), e.phase) for e in events if isinstance(e, PhaseStarted | PhaseCompleted)]
+
+
+def one_year_plan(pilot) -> list:
+    """Draft a plan that runs a single implementation year, so the main track can finish in one."""
+    return pilot.complete("plan_draft", answer_for("plan_draft", pilot.now.date()) | {"period_years": 1})
+
+
+def run_main_track(pilot) -> None:
+    """Deep analysis, a one-year plan, and that year's tasks: everything but the inspection track."""
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "analysis_reported")
+    one_year_plan(pilot)
+    pilot.complete_all("consult_hr", "consult_finance", "plan_adoption", *YEAR_TASKS)
+
+
 # start_events
 
 
-def test_start_events_record_the_pilot_and_its_assignees(driver, assignees):
+def test_start_events_record_the_pilot_its_organ_and_its_participants(driver, participants):
     [event] = driver.start()
 
     assert event.kommunkod == "1861"
     assert event.municipality_name == "Hallsberg"
     assert event.template_key == "lfr-skola"
-    assert event.assignees == assignees
+    assert event.deciding_organ == "Bildningsnämnden"
+    assert event.participants == participants
     assert event.occurred_at == driver.now
 
 
-def test_start_events_refuse_when_roles_the_template_needs_have_no_participant(new_id, driver, assignees):
-    del assignees[Role.NAMNDSEKRETERARE]
-    del assignees[Role.PROGRAMLEDARE]
+def test_start_events_keep_every_participant_of_a_role(driver, participants):
+    participants[Role.REKTOR] = ["p-rektor-1", "p-rektor-2"]
+
+    [event] = driver.start(participants)
+
+    assert event.participants[Role.REKTOR] == ["p-rektor-1", "p-rektor-2"]
+
+
+def test_start_events_refuse_when_roles_the_template_needs_have_no_participant(new_id, driver, participants):
+    del participants[Role.NAMNDSEKRETERARE]
+    participants[Role.PROGRAMLEDARE] = []  # an empty list is no participant either
 
     with pytest.raises(ValueError, match=r"no participant for the roles \['namndsekreterare', 'programledare'\]"):
         start_events(
             programme="leda-for-resultat",
             kommunkod="1861",
             municipality_name="Hallsberg",
+            deciding_organ="Bildningsnämnden",
             template=LFR_SKOLA,
-            assignees=assignees,
+            participants=participants,
             now=driver.now,
             new_id=new_id,
         )
 
 
-def test_start_events_do_not_need_roles_the_template_does_not_use(driver, assignees):
-    # HR, ekonomi, rektor and politiker own no task of the shipped template.
-    needed = {Role.PROGRAMLEDARE, Role.ANALYTIKER, Role.FORVALTNINGSCHEF, Role.NAMNDSEKRETERARE}
+def test_start_events_do_not_need_roles_the_template_does_not_use(driver, participants):
+    # No task of the SKL template is owned by a politician or by a regional school support group.
+    unused = {Role.POLITIKER, Role.REGIONAL_SKOLSTODSGRUPP}
 
-    [event] = driver.start({role: pid for role, pid in assignees.items() if role in needed})
+    [event] = driver.start({role: ids for role, ids in participants.items() if role not in unused})
 
-    assert set(event.assignees) == needed
+    assert set(event.participants) == set(Role) - unused
 
 
 # advance on a fresh pilot
@@ -71,25 +107,33 @@ def test_advance_on_a_fresh_pilot_starts_the_deep_analysis_and_the_inspection_tr
     assert started.state.active_phases == [Phase.DEEP_ANALYSIS, Phase.INSPECTION_COMPARISON]
 
 
-def test_advance_on_a_fresh_pilot_opens_exactly_the_tasks_without_dependencies(started):
+def test_advance_on_a_fresh_pilot_opens_exactly_the_instances_without_dependencies(started):
     events = started.advance()
 
-    assert opened(events) == ["kpi_data_pack", "self_assessment", "inspection_decision"]
+    assert opened(events) == ["kpi_data_pack", "document_collection", *SELF_ASSESSMENTS, "inspection_decision"]
 
 
 def test_tasks_open_with_a_deadline_of_now_plus_due_after(pilot):
     # self_assessment is due 21 days after it opens; kpi_data_pack and inspection_decision have no deadline.
-    assert pilot.state.tasks["self_assessment"].due_at == pilot.now + timedelta(days=21)
+    assert pilot.state.tasks["self_assessment@R"].due_at == pilot.now + timedelta(days=21)
+    assert pilot.state.tasks["document_collection"].due_at == pilot.now + timedelta(days=21)
     assert pilot.state.tasks["kpi_data_pack"].due_at is None
     assert pilot.state.tasks["inspection_decision"].due_at is None
 
 
-def test_tasks_open_assigned_to_the_participant_in_the_owner_role(pilot, assignees):
+def test_tasks_open_assigned_to_the_participant_in_the_owner_role(pilot, participants):
     tasks = pilot.state.tasks
 
-    assert tasks["kpi_data_pack"].assignee_id == assignees[Role.ANALYTIKER]
-    assert tasks["self_assessment"].assignee_id == assignees[Role.FORVALTNINGSCHEF]
-    assert tasks["inspection_decision"].assignee_id == assignees[Role.ANALYTIKER]
+    assert tasks["kpi_data_pack"].assignee_id == participants[Role.ANALYTIKER][0]
+    assert tasks["document_collection"].assignee_id == participants[Role.FORVALTNINGSCHEF][0]
+    assert tasks["inspection_decision"].assignee_id == participants[Role.ANALYTIKER][0]
+
+
+def test_an_opened_instance_knows_its_template_task(pilot):
+    task = pilot.state.tasks["self_assessment@S"]
+
+    assert (task.template_key, task.level, task.year, task.subject) == ("self_assessment", "S", None, None)
+    assert pilot.state.tasks["kpi_data_pack"].template_key == "kpi_data_pack"
 
 
 def test_tasks_open_in_their_own_phase_at_the_time_of_advance(pilot):
@@ -107,20 +151,23 @@ def test_tasks_with_unmet_dependencies_stay_closed(pilot):
 
 
 def test_a_task_stays_closed_while_any_of_its_dependencies_is_open(pilot):
-    events = pilot.complete("kpi_data_pack")
+    pilot.complete_all("kpi_data_pack", "document_collection")
+
+    events = pilot.complete_all("self_assessment@P", "self_assessment@F", "self_assessment@R")
 
     assert opened(events) == []
     assert "strengths_weaknesses" not in pilot.state.tasks
 
 
-def test_a_task_opens_once_all_its_dependencies_are_completed(pilot):
-    pilot.complete("kpi_data_pack")
+def test_a_task_opens_once_every_instance_of_its_dependencies_is_completed(pilot):
+    pilot.complete_all("kpi_data_pack", "document_collection", "self_assessment@P", "self_assessment@F")
+    pilot.complete("self_assessment@R")
     pilot.tick(timedelta(days=5))
 
-    events = pilot.complete("self_assessment")
+    events = pilot.complete("self_assessment@S")
 
     assert opened(events) == ["strengths_weaknesses"]
-    assert pilot.state.tasks["strengths_weaknesses"].due_at == pilot.now + timedelta(days=14)
+    assert pilot.state.tasks["strengths_weaknesses"].due_at == pilot.now + timedelta(days=30)
 
 
 def test_advance_on_an_advanced_state_returns_nothing(pilot):
@@ -137,47 +184,64 @@ def test_advance_after_a_completion_is_idempotent(pilot):
 
 
 def test_a_phase_stays_active_while_one_of_its_tasks_is_not_completed(pilot):
-    pilot.complete_all("kpi_data_pack", "self_assessment", "strengths_weaknesses")
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS)
 
     assert Phase.DEEP_ANALYSIS in pilot.state.active_phases
     assert pilot.state.completed_phases == []
 
 
 def test_completing_all_tasks_of_a_phase_completes_it_and_starts_the_next_main_phase(pilot):
-    pilot.complete_all("kpi_data_pack", "self_assessment", "strengths_weaknesses")
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS)
 
     events = pilot.complete("analysis_reported")
 
-    assert [(type(e), e.phase) for e in events if isinstance(e, PhaseStarted | PhaseCompleted)] == [
-        (PhaseCompleted, Phase.DEEP_ANALYSIS),
-        (PhaseStarted, Phase.DEVELOPMENT_PLAN),
-    ]
+    assert phase_changes(events) == [(PhaseCompleted, Phase.DEEP_ANALYSIS), (PhaseStarted, Phase.DEVELOPMENT_PLAN)]
     assert opened(events) == ["plan_draft"]
     assert pilot.state.current_main_phase is Phase.DEVELOPMENT_PLAN
 
 
+def test_both_consultations_open_with_the_draft_and_the_adoption_waits_for_both(pilot, participants):
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "analysis_reported")
+
+    assert opened(pilot.complete("plan_draft")) == ["consult_hr", "consult_finance"]
+    assert pilot.state.tasks["consult_hr"].assignee_id == participants[Role.HR][0]
+    assert pilot.state.tasks["consult_finance"].assignee_id == participants[Role.EKONOMI][0]
+    assert opened(pilot.complete("consult_hr")) == []
+    assert opened(pilot.complete("consult_finance")) == ["plan_adoption"]
+
+
 def test_the_next_main_phase_starts_while_the_inspection_track_is_still_running(pilot):
-    pilot.complete_all(*DEEP_ANALYSIS_TASKS)
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "analysis_reported")
 
     assert pilot.state.active_phases == [Phase.INSPECTION_COMPARISON, Phase.DEVELOPMENT_PLAN]
     assert pilot.state.completed_phases == [Phase.DEEP_ANALYSIS]
 
 
 def test_completing_the_inspection_track_starts_no_other_phase(pilot):
-    pilot.complete_all("kpi_data_pack", "self_assessment", "strengths_weaknesses", "inspection_decision")
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "inspection_decision")
 
     events = pilot.complete("inspection_action_plan")
 
-    assert [(type(e), e.phase) for e in events if isinstance(e, PhaseStarted | PhaseCompleted)] == [
-        (PhaseCompleted, Phase.INSPECTION_COMPARISON),
-    ]
+    assert phase_changes(events) == [(PhaseCompleted, Phase.INSPECTION_COMPARISON)]
     assert pilot.state.active_phases == [Phase.DEEP_ANALYSIS]
 
 
-def test_the_last_main_phase_starts_no_further_phase(pilot):
-    pilot.complete_all(*DEEP_ANALYSIS_TASKS, *PLAN_TASKS, "yearly_follow_up")
+def test_the_plan_phase_starts_the_implementation_and_its_first_year(pilot):
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "analysis_reported", "plan_draft", "consult_hr", "consult_finance")
 
-    events = pilot.complete("annual_report")
+    events = pilot.complete("plan_adoption")
+
+    assert phase_changes(events) == [(PhaseCompleted, Phase.DEVELOPMENT_PLAN), (PhaseStarted, Phase.IMPLEMENTATION)]
+    assert pilot.state.implementation_year == 1
+    assert "ska_follow_up@y1" in opened(events)
+
+
+def test_the_last_main_phase_starts_no_further_phase(pilot):
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "analysis_reported")
+    one_year_plan(pilot)
+    pilot.complete_all("consult_hr", "consult_finance", "plan_adoption", *YEAR_TASKS[:-1])
+
+    events = pilot.complete("annual_report@y1")
 
     assert [e.phase for e in events if isinstance(e, PhaseStarted)] == []
     assert Phase.IMPLEMENTATION in pilot.state.completed_phases
@@ -194,14 +258,14 @@ def test_no_comparison_while_only_the_inspection_decision_is_completed(pilot):
 
 
 def test_no_comparison_while_only_the_strengths_and_weaknesses_are_completed(pilot):
-    pilot.complete_all("kpi_data_pack", "self_assessment", "strengths_weaknesses")
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS)
 
     assert not any(isinstance(e, InspectionCompared) for e in pilot.events)
     assert pilot.state.comparison is None
 
 
 def test_the_comparison_is_produced_when_the_inspection_decision_completes_last(pilot):
-    pilot.complete_all("kpi_data_pack", "self_assessment", "strengths_weaknesses")
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS)
 
     events = pilot.complete("inspection_decision")
 
@@ -210,7 +274,7 @@ def test_the_comparison_is_produced_when_the_inspection_decision_completes_last(
 
 
 def test_the_comparison_is_produced_when_the_strengths_and_weaknesses_complete_last(pilot):
-    pilot.complete_all("inspection_decision", "kpi_data_pack", "self_assessment")
+    pilot.complete_all("inspection_decision", *DEEP_ANALYSIS_TASKS[:-1])
 
     events = pilot.complete("strengths_weaknesses")
 
@@ -219,13 +283,14 @@ def test_the_comparison_is_produced_when_the_strengths_and_weaknesses_complete_l
 
 
 def test_the_comparison_is_produced_only_once(pilot):
-    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "inspection_decision", "inspection_action_plan", *PLAN_TASKS)
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "analysis_reported", "inspection_decision", "inspection_action_plan")
+    pilot.complete_all(*PLAN_TASKS)
 
     assert sum(isinstance(e, InspectionCompared) for e in pilot.events) == 1
 
 
 def test_the_action_plan_opens_when_both_the_decision_and_the_own_analysis_are_completed(pilot):
-    pilot.complete_all("kpi_data_pack", "self_assessment", "inspection_decision")
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS[:-1], "inspection_decision")
 
     events = pilot.complete("strengths_weaknesses")
 
@@ -236,7 +301,8 @@ def test_the_action_plan_opens_when_both_the_decision_and_the_own_analysis_are_c
 
 
 def test_the_pilot_is_not_completed_while_the_inspection_track_is_active(pilot):
-    pilot.complete_all(*DEEP_ANALYSIS_TASKS, *PLAN_TASKS, *IMPLEMENTATION_TASKS, "inspection_decision")
+    pilot.complete("inspection_decision")
+    run_main_track(pilot)
 
     assert pilot.state.completed_phases == [Phase.DEEP_ANALYSIS, Phase.DEVELOPMENT_PLAN, Phase.IMPLEMENTATION]
     assert pilot.state.active_phases == [Phase.INSPECTION_COMPARISON]
@@ -245,7 +311,8 @@ def test_the_pilot_is_not_completed_while_the_inspection_track_is_active(pilot):
 
 
 def test_the_pilot_completes_when_its_last_phase_completes(pilot):
-    pilot.complete_all(*DEEP_ANALYSIS_TASKS, *PLAN_TASKS, *IMPLEMENTATION_TASKS, "inspection_decision")
+    pilot.complete("inspection_decision")
+    run_main_track(pilot)
     pilot.tick(timedelta(days=3))
 
     events = pilot.complete("inspection_action_plan")
@@ -256,9 +323,9 @@ def test_the_pilot_completes_when_its_last_phase_completes(pilot):
 
 
 def test_advance_on_a_completed_pilot_returns_nothing(pilot):
-    pilot.complete_all(
-        *DEEP_ANALYSIS_TASKS, "inspection_decision", "inspection_action_plan", *PLAN_TASKS, *IMPLEMENTATION_TASKS
-    )
+    pilot.complete_all("inspection_decision")
+    run_main_track(pilot)
+    pilot.complete("inspection_action_plan")
     assert pilot.state.completed_at is not None
 
     assert advance(pilot.template, pilot.state, now=pilot.now, new_id=pilot.new_id) == []

@@ -5,25 +5,26 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
 import pytest_asyncio
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from devstack import sample_payloads
 from devstack.mail import MailCapture
+from domain.events import event_from_record
 from domain.phases import Phase
-from domain.state import TaskStatus
+from domain.state import TaskStatus, fold
 from eventstore import EventStore
 from pilots import PilotError, complete_task, pilot_status, start_pilot
 from settings import Settings
 from worker import running_worker
-from workflows.messages import PilotStatus
+from workflows.messages import PilotStatus, StartPilot, TaskView
 from workflows.municipality import MunicipalityWorkflow
 
 KOMMUNKOD = "1861"
@@ -38,7 +39,7 @@ async def client(
 
 
 async def start(client: Client, pool: asyncpg.Pool, settings: Settings, template: str = "lfr-skola") -> str:
-    workflow_id = await start_pilot(
+    return await start_pilot(
         client,
         pool,
         programme=f"test-{uuid.uuid4().hex[:8]}",
@@ -46,15 +47,15 @@ async def start(client: Client, pool: asyncpg.Pool, settings: Settings, template
         template_key=template,
         task_queue=settings.task_queue,
     )
-    return workflow_id
 
 
-async def open_task(client: Client, workflow_id: str, key: str) -> PilotStatus:
+async def open_task(client: Client, workflow_id: str, key: str) -> TaskView:
     """Wait (in real time, briefly) until the workflow has opened `key`."""
     for _ in range(200):
         status = await pilot_status(client, workflow_id)
-        if any(t.key == key and t.status is TaskStatus.OPEN for t in status.tasks):
-            return status
+        for task in status.tasks:
+            if task.key == key and task.status is TaskStatus.OPEN:
+                return task
         await asyncio.sleep(0.05)
     raise AssertionError(f"{key} never opened; tasks: {[(t.key, t.status) for t in status.tasks]}")
 
@@ -69,56 +70,108 @@ async def data_pack_gathered(client: Client, workflow_id: str) -> None:
     raise AssertionError("the Kolada data pack was never gathered")
 
 
-async def answer(client: Client, workflow_id: str, key: str, today: datetime | None = None) -> None:
-    status = await open_task(client, workflow_id, key)
-    task = next(t for t in status.tasks if t.key == key)
-    payload = sample_payloads.answer_for(key, (today or datetime.now(UTC)).date())
-    await complete_task(client, workflow_id, key, task.assignee_id, payload)
+def synthetic_answer(task: TaskView, today: date | None = None) -> dict:
+    return sample_payloads.answer_for(
+        task.template_key, today or datetime.now(UTC).date(), level=task.level, year=task.year
+    )
 
 
-async def test_a_pilot_goes_through_every_phase_with_the_inspection_in_parallel(
-    client: Client, db_pool: asyncpg.Pool, settings: Settings
+async def answer(client: Client, workflow_id: str, key: str) -> None:
+    task = await open_task(client, workflow_id, key)
+    await complete_task(client, workflow_id, key, task.assignee_id, synthetic_answer(task))
+
+
+async def run_through(
+    client: Client, env: WorkflowEnvironment, workflow_id: str, *, inspection_during: Phase
+) -> PilotStatus:
+    """Simulated participants: answer every open task; let simulated time pass while the pilot waits."""
+    idle_rounds = 0
+    while True:
+        status = await pilot_status(client, workflow_id)
+        if status.completed_at is not None:
+            return status
+        todo = [
+            t
+            for t in status.tasks
+            if t.status is TaskStatus.OPEN
+            and not t.automated
+            and (t.key != "inspection_decision" or status.current_phase is inspection_during)
+        ]
+        for task in todo:
+            await complete_task(client, workflow_id, task.key, task.assignee_id, synthetic_answer(task))
+        if todo:
+            idle_rounds = 0
+            continue
+        idle_rounds += 1
+        assert idle_rounds < 100, f"the pilot stopped moving: {[(t.key, t.status) for t in status.tasks]}"
+        if idle_rounds > 3:
+            await env.sleep(timedelta(days=30))  # waiting for the next implementation year
+        else:
+            await asyncio.sleep(0.05)
+
+
+async def runs_of(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of the workflow, oldest first, following the continue-as-new chain backwards."""
+    histories = [await client.get_workflow_handle(workflow_id).fetch_history()]
+    while previous := histories[0].events[0].workflow_execution_started_event_attributes.continued_execution_run_id:
+        histories.insert(0, await client.get_workflow_handle(workflow_id, run_id=previous).fetch_history())
+    return histories
+
+
+async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_inspection_during_the_plan(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
-    await answer(client, workflow_id, "self_assessment")
-    await answer(client, workflow_id, "strengths_weaknesses")
-    await answer(client, workflow_id, "analysis_reported")
-    await open_task(client, workflow_id, "plan_draft")
-    # The inspectorate's decision arrives while the development plan is being written.
-    await answer(client, workflow_id, "inspection_decision")
-    await answer(client, workflow_id, "plan_draft")
-    await answer(client, workflow_id, "inspection_action_plan")
-    await answer(client, workflow_id, "plan_adoption")
-    await answer(client, workflow_id, "yearly_follow_up")
-    await answer(client, workflow_id, "annual_report")
 
-    final: PilotStatus = await client.get_workflow_handle(workflow_id, result_type=PilotStatus).result()
+    final = await run_through(client, time_skipping_env, workflow_id, inspection_during=Phase.DEVELOPMENT_PLAN)
 
-    assert final.completed_at is not None
     assert final.completed_phases == [
         Phase.DEEP_ANALYSIS,
         Phase.INSPECTION_COMPARISON,
         Phase.DEVELOPMENT_PLAN,
         Phase.IMPLEMENTATION,
     ]
-    assert all(t.status is TaskStatus.COMPLETED for t in final.tasks) and len(final.tasks) == 10
-    assert {(c.factor, c.classification) for c in final.comparison or []} >= {
-        ("SF4", "agreed"),
-        ("SF7", "agreed"),
-    }
-    adoption = next(d for d in final.decisions if d.task_key == "plan_adoption")
-    assert adoption.justering_due == adoption.meeting_date + timedelta(days=14)
-    assert adoption.appeal_period_ends_latest == adoption.meeting_date + timedelta(days=14 + 2 + 21)
+    assert final.implementation_year == final.plan_years == 3
+    assert all(t.status is TaskStatus.COMPLETED for t in final.tasks)
+    # 4 levels of self-assessment; each year: follow-up, analysis, planning, 1 measure, 5 change projects,
+    # funding, annual report.
+    assert sum(t.template_key == "self_assessment" for t in final.tasks) == 4
+    assert {t.year for t in final.tasks if t.template_key == "change_project"} == {1, 2, 3}
+    assert sum(t.template_key == "change_project" for t in final.tasks) == 15
 
     events = await EventStore(db_pool).read_stream(workflow_id)
+    types = [e.event_type for e in events]
+    assert [e.data["year"] for e in events if e.event_type == "ImplementationYearStarted"] == [1, 2, 3]
+    assert types.count("SelfAssessmentsConsolidated") == 1 and types[-1] == "PilotCompleted"
     assert [e.stream_version for e in events] == list(range(1, len(events) + 1))
-    assert events[-1].event_type == "PilotCompleted"
-    assert len({e.event_id for e in events}) == len(events)
-    kpis = next(e for e in events if e.event_type == "TaskCompleted" and e.data["task_key"] == "kpi_data_pack")
-    assert {o["municipality"] for o in kpis.data["payload"]["observations"]} == {KOMMUNKOD, "0000"}
+
+    decisions = {d.task_key: d for d in final.decisions}
+    assert set(decisions) == {
+        "analysis_reported",
+        "plan_adoption",
+        "annual_report@y1",
+        "annual_report@y2",
+        "annual_report@y3",
+    }
+    adoption = decisions["plan_adoption"]
+    assert adoption.justering_due == adoption.meeting_date + timedelta(days=14)
+    assert adoption.anslag_due == adoption.meeting_date + timedelta(days=16)
+    assert {(c.factor, c.classification) for c in final.comparison or []} >= {("SF4", "agreed"), ("SF7", "agreed")}
+    assert ("SF3", "inspection_only") in {(c.factor, c.classification) for c in final.comparison or []}
     register = await db_pool.fetch("SELECT task_key FROM decisions WHERE stream_id = $1", workflow_id)
-    assert sorted(r["task_key"] for r in register) == ["analysis_reported", "annual_report", "plan_adoption"]
-    assert all(e.metadata["workflow_id"] == workflow_id and e.metadata["run_id"] for e in events)
+    assert len(register) == 5
+
+    # One run per implementation year boundary, and each run carried exactly the state its events fold to.
+    histories = await runs_of(client, workflow_id)
+    assert len(histories) == 3
+    domain_events = [event_from_record(e.event_type, e.event_id, e.schema_version, e.data) for e in events]
+    for history in histories[:-1]:
+        attributes = history.events[-1].workflow_execution_continued_as_new_event_attributes
+        [carried_input] = await pydantic_data_converter.decode(attributes.input.payloads, [StartPilot])
+        carried = carried_input.carried
+        assert carried is not None
+        assert carried == fold(domain_events[: carried.version])
+    assert max(len(h.events) for h in histories) < 4096
 
 
 async def test_reminders_and_escalation_fire_at_the_template_offsets(
@@ -129,21 +182,21 @@ async def test_reminders_and_escalation_fire_at_the_template_offsets(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
-    await open_task(client, workflow_id, "self_assessment")
+    await open_task(client, workflow_id, "self_assessment@F")
 
     # self_assessment: due after 21 days, reminders 7 and 1 day before, escalation 3 days after the deadline.
     await time_skipping_env.sleep(timedelta(days=25))
     status = await pilot_status(client, workflow_id)
-    task = next(t for t in status.tasks if t.key == "self_assessment")
+    task = next(t for t in status.tasks if t.key == "self_assessment@F")
     assert task.reminders_sent == 2 and task.escalated
 
     events = await EventStore(db_pool).read_stream(workflow_id)
-    opened = next(e for e in events if e.event_type == "TaskOpened" and e.data["task_key"] == "self_assessment")
+    opened = next(e for e in events if e.event_type == "TaskOpened" and e.data["task_key"] == "self_assessment@F")
     opened_at = datetime.fromisoformat(opened.data["occurred_at"])
     offsets = [
         (e.event_type, datetime.fromisoformat(e.data["occurred_at"]) - opened_at)
         for e in events
-        if e.event_type in ("TaskReminderSent", "TaskEscalated") and e.data["task_key"] == "self_assessment"
+        if e.event_type in ("TaskReminderSent", "TaskEscalated") and e.data["task_key"] == "self_assessment@F"
     ]
     expected = [
         ("TaskReminderSent", timedelta(days=14)),
@@ -154,28 +207,29 @@ async def test_reminders_and_escalation_fire_at_the_template_offsets(
     for (_, actual), (_, wanted) in zip(offsets, expected, strict=True):
         assert abs(actual - wanted) < timedelta(minutes=1), (actual, wanted)
     escalations = await mail_capture.wait_for(
-        lambda m: f"escalation; {workflow_id}; self_assessment" in str(m["X-Leda-Notification"])
+        lambda m: f"escalation; {workflow_id}; self_assessment@F" in str(m["X-Leda-Notification"])
     )
     assert "programledare.1861@example.invalid" in str(escalations[-1]["To"])
     reminders = [
         m
         for m in mail_capture.messages()
-        if str(m["X-Leda-Notification"]).startswith(f"reminder; {workflow_id}; self_assessment")
+        if str(m["X-Leda-Notification"]).startswith(f"reminder; {workflow_id}; self_assessment@F")
     ]
     assert len(reminders) == 2 and "forvaltningschef.1861@example.invalid" in str(reminders[0]["To"])
+    assert "(förvaltning)" in str(reminders[0]["Subject"])
 
 
 async def test_a_task_completed_before_its_deadline_is_neither_reminded_nor_escalated(
     client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
-    await answer(client, workflow_id, "self_assessment")
+    await answer(client, workflow_id, "self_assessment@F")
     await time_skipping_env.sleep(timedelta(days=30))
     events = await EventStore(db_pool).read_stream(workflow_id)
     assert not [
         e
         for e in events
-        if e.event_type in ("TaskReminderSent", "TaskEscalated") and e.data["task_key"] == "self_assessment"
+        if e.event_type in ("TaskReminderSent", "TaskEscalated") and e.data["task_key"] == "self_assessment@F"
     ]
 
 
@@ -185,14 +239,15 @@ async def test_a_task_completed_before_its_deadline_is_neither_reminded_nor_esca
         ("no_such_task", "p-1861-forvaltningschef", {}, "unknown_task", "no_such_task"),
         ("plan_draft", "p-1861-forvaltningschef", {}, "not_open", "not open yet"),
         ("kpi_data_pack", "p-1861-analytiker", {}, "automated", "done by the system"),
-        ("self_assessment", "p-1861-rektor", None, "not_assignee", "p-1861-rektor"),
+        ("self_assessment@F", "p-1861-rektor", None, "not_assignee", "p-1861-rektor"),
         (
-            "self_assessment",
+            "self_assessment@F",
             "p-1861-forvaltningschef",
             {"level": "F", "scores": {"SF1.a": 5}},
             "invalid_payload",
             "scores.SF1.a",
         ),
+        ("self_assessment@F", "p-1861-forvaltningschef", "level R", "invalid_payload", "level F"),
     ],
 )
 async def test_update_rejections_name_the_reason_and_record_nothing(
@@ -201,7 +256,7 @@ async def test_update_rejections_name_the_reason_and_record_nothing(
     settings: Settings,
     task_key: str,
     participant: str,
-    payload: dict | None,
+    payload: dict | str | None,
     code: str,
     says: str,
 ) -> None:
@@ -209,10 +264,13 @@ async def test_update_rejections_name_the_reason_and_record_nothing(
     await data_pack_gathered(client, workflow_id)
     store = EventStore(db_pool)
     version_before = await store.stream_version(workflow_id)
-    body = payload if payload is not None else sample_payloads.self_assessment()
+    if payload is None:
+        payload = sample_payloads.self_assessment("F")
+    elif payload == "level R":
+        payload = sample_payloads.self_assessment("R")
 
     with pytest.raises(PilotError) as refused:
-        await complete_task(client, workflow_id, task_key, participant, body)
+        await complete_task(client, workflow_id, task_key, participant, payload)
 
     assert refused.value.code == code
     assert says in str(refused.value)
@@ -221,10 +279,10 @@ async def test_update_rejections_name_the_reason_and_record_nothing(
 
 async def test_completing_a_task_twice_is_rejected(client: Client, db_pool: asyncpg.Pool, settings: Settings) -> None:
     workflow_id = await start(client, db_pool, settings)
-    await answer(client, workflow_id, "self_assessment")
-    other_answer = {**sample_payloads.self_assessment(), "level": "R"}
+    await answer(client, workflow_id, "self_assessment@F")
+    other_answer = {**sample_payloads.self_assessment("F"), "evidence": {"SF1.a": "ett annat svar"}}
     with pytest.raises(PilotError) as refused:
-        await complete_task(client, workflow_id, "self_assessment", "p-1861-forvaltningschef", other_answer)
+        await complete_task(client, workflow_id, "self_assessment@F", "p-1861-forvaltningschef", other_answer)
     assert refused.value.code == "already_completed"
 
 
@@ -233,10 +291,10 @@ async def test_a_completion_answers_with_the_tasks_it_opened(
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
     await data_pack_gathered(client, workflow_id)
-    await open_task(client, workflow_id, "self_assessment")
-    completion = await complete_task(
-        client, workflow_id, "self_assessment", "p-1861-forvaltningschef", sample_payloads.self_assessment()
-    )
+    for key in ("document_collection", "self_assessment@P", "self_assessment@R", "self_assessment@S"):
+        await answer(client, workflow_id, key)
+    task = await open_task(client, workflow_id, "self_assessment@F")
+    completion = await complete_task(client, workflow_id, task.key, task.assignee_id, synthetic_answer(task))
     assert completion.opened_next == ["strengths_weaknesses"]
 
 
@@ -244,10 +302,10 @@ async def test_concurrent_completions_of_one_task_record_exactly_one(
     client: Client, db_pool: asyncpg.Pool, settings: Settings
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
-    await open_task(client, workflow_id, "self_assessment")
-    answers = [{**sample_payloads.self_assessment(), "evidence": {"SF1.a": f"svar {n}"}} for n in range(5)]
+    await open_task(client, workflow_id, "self_assessment@F")
+    answers = [{**sample_payloads.self_assessment("F"), "evidence": {"SF1.a": f"svar {n}"}} for n in range(5)]
     outcomes = await asyncio.gather(
-        *(complete_task(client, workflow_id, "self_assessment", "p-1861-forvaltningschef", a) for a in answers),
+        *(complete_task(client, workflow_id, "self_assessment@F", "p-1861-forvaltningschef", a) for a in answers),
         return_exceptions=True,
     )
     accepted = [o for o in outcomes if not isinstance(o, Exception)]
@@ -255,7 +313,8 @@ async def test_concurrent_completions_of_one_task_record_exactly_one(
     assert len(accepted) == 1 and len(refused) == 4
     assert {r.code for r in refused} == {"already_completed"}
     events = await EventStore(db_pool).read_stream(workflow_id)
-    assert sum(1 for e in events if e.event_type == "TaskCompleted" and e.data["task_key"] == "self_assessment") == 1
+    completions = [e for e in events if e.event_type == "TaskCompleted" and e.data["task_key"] == "self_assessment@F"]
+    assert len(completions) == 1
 
 
 async def test_a_second_start_of_the_same_pilot_is_refused(
@@ -274,9 +333,9 @@ async def test_the_workflow_replays_deterministically_from_its_own_history(
     client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
-    await answer(client, workflow_id, "self_assessment")
-    await answer(client, workflow_id, "strengths_weaknesses")
-    await time_skipping_env.sleep(timedelta(days=50))  # reminders and an escalation for analysis_reported
+    await answer(client, workflow_id, "self_assessment@F")
+    await answer(client, workflow_id, "self_assessment@R")
+    await time_skipping_env.sleep(timedelta(days=50))  # reminders and escalations for the other levels
     history = await client.get_workflow_handle(workflow_id).fetch_history()
 
     replayer = Replayer(workflows=[MunicipalityWorkflow], data_converter=pydantic_data_converter)

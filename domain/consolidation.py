@@ -1,0 +1,177 @@
+"""Consolidating the levels' self-assessments into medians and spreads (domain.md §5, suggested scoring model).
+
+Each level (politics, förvaltning, principals, support functions) scores the indicators it knows on 1–4. The
+consolidation keeps every level's score visible, because a big gap between levels is itself a finding: it says
+the vertical shared view (samsyn, SF8.c) is missing on that point.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.success_factors import INDICATOR_IDS, SUCCESS_FACTORS, factor_of, indicators_for_level
+
+LOWEST_SCORE = 1
+HIGHEST_SCORE = 4
+
+
+class AssessmentLevel(StrEnum):
+    """Who answered; the order here is the order levels are listed in findings and charts."""
+
+    P = "P"  # politik: the nämnd
+    F = "F"  # förvaltning: förvaltningschef and ledningsgrupp
+    R = "R"  # rektorer
+    S = "S"  # stödfunktioner: HR and ekonomi
+
+
+class IndicatorConsolidation(BaseModel):
+    """One indicator across the levels that scored it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    indicator: str
+    factor: str
+    scores: dict[AssessmentLevel, int]
+    median: float
+    spread: int = Field(description="highest minus lowest score among the levels")
+    large_spread: bool
+
+
+class FactorConsolidation(BaseModel):
+    """One success factor: the median of every score given on its indicators, and each level's mean."""
+
+    model_config = ConfigDict(frozen=True)
+
+    factor: str
+    median: float
+    mean_by_level: dict[AssessmentLevel, float] = Field(description="for a radar chart; rounded to 2 decimals")
+    max_spread: int
+
+
+class SpreadFinding(BaseModel):
+    """An indicator on which the levels disagree by at least the threshold."""
+
+    model_config = ConfigDict(frozen=True)
+
+    indicator: str
+    spread: int
+    text_sv: str
+
+
+class Consolidation(BaseModel):
+    """The consolidated self-assessment; indicators and factors nobody scored are left out."""
+
+    model_config = ConfigDict(frozen=True)
+
+    levels: tuple[AssessmentLevel, ...]
+    large_spread_threshold: int
+    indicators: dict[str, IndicatorConsolidation]
+    factors: dict[str, FactorConsolidation]
+    findings: list[SpreadFinding]
+
+    def weakest_factors(self, n: int) -> list[str]:
+        """The `n` factors with the lowest median; ties go to the lower factor id."""
+        return [f.factor for f in sorted(self.factors.values(), key=lambda f: (f.median, f.factor))[: _count(n)]]
+
+    def strongest_factors(self, n: int) -> list[str]:
+        """The `n` factors with the highest median; ties go to the lower factor id."""
+        return [f.factor for f in sorted(self.factors.values(), key=lambda f: (-f.median, f.factor))[: _count(n)]]
+
+
+def consolidate(
+    scores_by_level: Mapping[AssessmentLevel, Mapping[str, int]], *, large_spread: int = 2
+) -> Consolidation:
+    """Medians and spreads per indicator and factor, and the indicators where the levels disagree."""
+    if large_spread < 1:
+        raise ValueError(f"large_spread must be at least 1 (a spread of 0 is agreement), got {large_spread}")
+    by_level = _validated(scores_by_level)
+    levels = tuple(level for level in AssessmentLevel if level in by_level)
+
+    indicators: dict[str, IndicatorConsolidation] = {}
+    for indicator in INDICATOR_IDS:
+        scores = {level: by_level[level][indicator] for level in levels if indicator in by_level[level]}
+        if not scores:
+            continue
+        spread = max(scores.values()) - min(scores.values())
+        indicators[indicator] = IndicatorConsolidation(
+            indicator=indicator,
+            factor=factor_of(indicator),
+            scores=scores,
+            median=float(statistics.median(scores.values())),
+            spread=spread,
+            large_spread=spread >= large_spread,
+        )
+
+    factors: dict[str, FactorConsolidation] = {}
+    for factor in SUCCESS_FACTORS:
+        scored = [indicators[i] for i in factor.indicators if i in indicators]
+        if not scored:
+            continue
+        mean_by_level = {}
+        for level in levels:
+            own = [c.scores[level] for c in scored if level in c.scores]
+            if own:
+                mean_by_level[level] = round(statistics.fmean(own), 2)
+        factors[factor.id] = FactorConsolidation(
+            factor=factor.id,
+            median=float(statistics.median(score for c in scored for score in c.scores.values())),
+            mean_by_level=mean_by_level,
+            max_spread=max(c.spread for c in scored),
+        )
+
+    findings = [
+        SpreadFinding(indicator=c.indicator, spread=c.spread, text_sv=_finding_text(c))
+        for c in indicators.values()
+        if c.large_spread
+    ]
+    return Consolidation(
+        levels=levels,
+        large_spread_threshold=large_spread,
+        indicators=indicators,
+        factors=factors,
+        findings=findings,
+    )
+
+
+def _validated(
+    scores_by_level: Mapping[AssessmentLevel, Mapping[str, int]],
+) -> dict[AssessmentLevel, Mapping[str, int]]:
+    validated: dict[AssessmentLevel, Mapping[str, int]] = {}
+    for raw_level, scores in scores_by_level.items():
+        try:
+            level = AssessmentLevel(raw_level)
+        except ValueError:
+            known = ", ".join(AssessmentLevel)
+            raise ValueError(f"unknown assessment level {raw_level!r}; levels are {known}") from None
+        if not scores:
+            raise ValueError(
+                f"level {level.value} scored none of its indicators; leave a level that did not answer out"
+            )
+        own_indicators = indicators_for_level(level)
+        for indicator, score in scores.items():
+            if indicator not in own_indicators:
+                where = "is not an indicator" if indicator not in INDICATOR_IDS else "is not scored by"
+                raise ValueError(f"level {level.value}: {indicator!r} {where} level {level.value}")
+            # bool is an int in Python; a True would otherwise pass as the score 1
+            if isinstance(score, bool) or not isinstance(score, int) or not LOWEST_SCORE <= score <= HIGHEST_SCORE:
+                raise ValueError(
+                    f"level {level.value}, indicator {indicator}: score {score!r} is outside "
+                    f"{LOWEST_SCORE}–{HIGHEST_SCORE}"
+                )
+        validated[level] = scores
+    return validated
+
+
+def _finding_text(consolidated: IndicatorConsolidation) -> str:
+    levels = ", ".join(f"{level.value} {score}" for level, score in consolidated.scores.items())
+    return f"{consolidated.indicator}: {levels} – stor skillnad mellan nivåerna"
+
+
+def _count(n: int) -> int:
+    if n < 0:
+        raise ValueError(f"n must be 0 or more, got {n}")
+    return n

@@ -1,0 +1,109 @@
+"""Task instances: which concrete tasks a template task becomes for one pilot, and who gets each."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.roles import Role
+from domain.state import MunicipalityState
+from domain.template import Repeat, TaskTemplate
+
+LEVEL_ROLES: dict[str, Role] = {
+    "P": Role.POLITIKER,
+    "F": Role.FORVALTNINGSCHEF,
+    "R": Role.REKTOR,
+    "S": Role.HR,
+}
+"""Who answers for each assessment level: politik, förvaltning, rektorer, stödfunktioner."""
+
+CHANGE_PROJECT_ROLES: tuple[Role, ...] = (Role.POLITIKER, Role.FORVALTNINGSCHEF, Role.REKTOR, Role.HR, Role.EKONOMI)
+"""Programme participants, each of whom runs a förändringsprojekt (domain.md §1.2)."""
+
+
+class TaskInstance(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    template_key: str
+    assignee_id: str
+    level: str | None = None
+    year: int | None = None
+    subject: str | None = None
+
+
+def template_key_of(task_key: str) -> str:
+    """'self_assessment@P' -> 'self_assessment'."""
+    return task_key.split("@", 1)[0]
+
+
+def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | None = None) -> list[TaskInstance]:
+    """The instances `task` has in `state`; yearly tasks for `year` (default: the current implementation year)."""
+    match task.repeat:
+        case Repeat.ONCE:
+            return [TaskInstance(key=task.key, template_key=task.key, assignee_id=state.primary(task.owner_role))]
+        case Repeat.PER_LEVEL:
+            return [
+                TaskInstance(
+                    key=f"{task.key}@{level}",
+                    template_key=task.key,
+                    assignee_id=state.participants[role][0],
+                    level=level,
+                )
+                for level, role in LEVEL_ROLES.items()
+                if state.participants.get(role)
+            ]
+    y = state.implementation_year if year is None else year
+    if y < 1:
+        return []
+    match task.repeat:
+        case Repeat.PER_YEAR:
+            return [
+                TaskInstance(
+                    key=f"{task.key}@y{y}", template_key=task.key, assignee_id=state.primary(task.owner_role), year=y
+                )
+            ]
+        case Repeat.PER_MEASURE:
+            return [
+                TaskInstance(
+                    key=f"{task.key}@y{y}/{m.id}",
+                    template_key=task.key,
+                    assignee_id=state.primary(m.owner_role),
+                    year=y,
+                    subject=m.id,
+                )
+                for m in state.plan_measures()
+            ]
+        case Repeat.PER_CHANGE_PROJECT:
+            return [
+                TaskInstance(key=f"{task.key}@y{y}/{pid}", template_key=task.key, assignee_id=pid, year=y, subject=pid)
+                for role in CHANGE_PROJECT_ROLES
+                for pid in state.participants.get(role, [])
+            ]
+    raise AssertionError(f"unhandled repeat {task.repeat}")
+
+
+def all_done(task: TaskTemplate, state: MunicipalityState, *, year: int | None = None) -> bool:
+    """Whether every instance of `task` (for `year`, when it is yearly) is completed."""
+    return all(state.is_completed(i.key) for i in instances_of(task, state, year=year))
+
+
+LEVEL_NAMES: dict[str, tuple[str, str]] = {
+    "P": ("politik", "politics"),
+    "F": ("förvaltning", "administration"),
+    "R": ("rektorer", "principals"),
+    "S": ("stödfunktioner", "support functions"),
+}
+
+
+def instance_title(
+    title: str, *, level: str | None, year: int | None, subject: str | None, english: bool = False
+) -> str:
+    """A template title qualified for one instance: 'Självskattning … (förvaltning)', '… år 2, M1.1'."""
+    parts = []
+    if level is not None:
+        parts.append(LEVEL_NAMES[level][1 if english else 0])
+    if year is not None:
+        parts.append(f"{'year' if english else 'år'} {year}")
+    if subject is not None:
+        parts.append(subject)
+    return f"{title} ({', '.join(parts)})" if parts else title

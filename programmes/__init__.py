@@ -1,0 +1,76 @@
+"""The programme templates Leda ships, as TOML files validated into `domain.template.ProgrammeTemplate`.
+
+A template is read once, when a pilot starts, and travels inside the workflow's input: a running pilot keeps
+the template it started with, whatever later happens to the files.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.rules import describe
+from domain.template import ProgrammeTemplate
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+class TemplateError(ValueError):
+    """A template file that cannot become a programme: which file, which field, why."""
+
+
+def template_keys() -> list[str]:
+    return sorted(p.stem for p in TEMPLATE_DIR.glob("*.toml"))
+
+
+@cache
+def template(key: str) -> ProgrammeTemplate:
+    """The template named `key`, or a ValueError that lists the ones there are."""
+    path = TEMPLATE_DIR / f"{key}.toml"
+    if not path.exists():
+        raise TemplateError(f"unknown programme template {key!r}; known: {template_keys()}")
+    return parse_template(_read(path), source=path.name)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise TemplateError(f"{path.name}: not valid TOML: {error}") from None
+    base = data.pop("based_on", None)
+    if base is None:
+        return data
+    # A derived template takes the base's tasks and overrides its header (key, titles, time scale).
+    return {**_read(TEMPLATE_DIR / f"{base}.toml"), **data}
+
+
+def parse_template(data: dict[str, Any], *, source: str = "template") -> ProgrammeTemplate:
+    """Validate template data, with durations given in days of `day_seconds` seconds."""
+    data = dict(data)
+    day = timedelta(seconds=float(data.pop("day_seconds", 86400)))
+    year_days = data.pop("year_days", 365)
+    tasks = []
+    for task in data.pop("tasks", []):
+        task = dict(task)
+        if "due_days" in task:
+            task["due_after"] = day * task.pop("due_days")
+        if "reminder_days_before_due" in task:
+            task["reminders_before_due"] = [day * n for n in task.pop("reminder_days_before_due")]
+        if "escalate_days_after_due" in task:
+            task["escalate_after_due"] = day * task.pop("escalate_days_after_due")
+        tasks.append(task)
+    try:
+        return ProgrammeTemplate.model_validate({**data, "tasks": tasks, "year_length": day * year_days})
+    except ValidationError as error:
+        raise TemplateError(f"{source}: {describe(error)}") from None
+
+
+TEMPLATES: dict[str, ProgrammeTemplate] = {key: template(key) for key in template_keys()}
+LFR_SKOLA = TEMPLATES["lfr-skola"]
+DEMO = TEMPLATES["demo"]
+OREBRO = TEMPLATES["orebro-skolkommun"]
