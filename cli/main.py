@@ -27,7 +27,7 @@ from directory import list_participants, read_participants_csv, upsert_participa
 from domain.state import TaskStatus
 from eventstore import EventStore
 from observability import configure_logging
-from pilots import PilotError, complete_task, find_pilot, pilot_status, start_pilot, timeline
+from pilots import PilotError, complete_task, find_pilot, pilot_status, register_inspection, start_pilot, timeline
 from programmes import TEMPLATES
 from settings import Settings
 
@@ -162,9 +162,7 @@ async def cmd_complete(ctx: Context) -> None:
 
 async def cmd_register_inspection(ctx: Context) -> None:
     payload = _read_payload(None, ctx.args.file)
-    result = await complete_task(
-        await ctx.client(), await ctx.workflow_id(), "inspection_decision", ctx.args.actor, payload
-    )
+    result = await register_inspection(await ctx.client(), await ctx.workflow_id(), ctx.args.actor, payload)
     print(f"Skolinspektionens beslut registrerat / inspection decision registered (event #{result.stream_version})")
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 from database import create_pool
 from devstack import sample_payloads
@@ -20,7 +21,7 @@ from directory import read_participants_csv, upsert_participants
 from domain.phases import PHASE_TITLES, Phase
 from domain.state import TaskStatus
 from eventstore import EventStore
-from pilots import complete_task, pilot_status, start_pilot, timeline
+from pilots import complete_task, pilot_status, register_inspection, start_pilot, timeline
 from settings import Settings
 from worker import connect_temporal, running_worker
 from workflows.messages import PilotStatus
@@ -28,6 +29,7 @@ from workflows.messages import PilotStatus
 KOMMUNKOD = "1861"
 PARTICIPANTS_CSV = Path(__file__).parent / "sample_data" / "synthetic_participants_1861.csv"
 LATE_TASK = "self_assessment@F"
+ANALYST = "p-1861-analytiker"
 """The simulated förvaltningschef answers this one late, so a reminder and an escalation go out."""
 
 
@@ -78,6 +80,8 @@ async def run_demo(settings: Settings) -> None:
 
 async def _simulate_participants(client, workflow_id: str) -> PilotStatus:  # type: ignore[no-untyped-def]
     seen_phase: tuple[Phase, int] | None = None
+    decision: dict[str, Any] | None = None
+    followed_up = False
     reported: set[str] = set()
     while True:
         status = await pilot_status(client, workflow_id)
@@ -98,8 +102,10 @@ async def _simulate_participants(client, workflow_id: str) -> PilotStatus:  # ty
                     reported.add(f"wait-{task.key}")
                     say(f"  … {task.title_sv}: deltagaren dröjer (påminnelser och eskalering)", "participant is late")
                 continue
-            if task.key == "inspection_decision" and status.current_phase is Phase.DEEP_ANALYSIS:
-                continue  # the inspectorate's decision arrives while the plan is being written
+            if task.key == "inspection_decision":
+                continue  # registered below, when the inspectorate's decision arrives
+            if task.template_key == "remediation" and not task.key.endswith("/atgardsplan") and not followed_up:
+                continue  # the measures are still under way when the follow-up decision comes
             answer = sample_payloads.answer_for(
                 task.template_key,
                 datetime.now(UTC).date(),
@@ -110,6 +116,23 @@ async def _simulate_participants(client, workflow_id: str) -> PilotStatus:  # ty
             await complete_task(client, workflow_id, task.key, task.assignee_id, answer)
             extra = f" (påminnelser: {task.reminders_sent}, eskalerad)" if task.escalated else ""
             say(f"  ✓ {task.title_sv} — {task.assignee_id}{extra}", task.title_en)
+        today = datetime.now(UTC).date()
+        if decision is None and status.current_phase is Phase.DEVELOPMENT_PLAN:
+            # Skolinspektionen's decision arrives while the plan is being written (it ran "parallellt", S4).
+            decision = sample_payloads.inspection_decision(today - timedelta(days=30))
+            await register_inspection(client, workflow_id, ANALYST, decision)
+            say(
+                f"  ! Skolinspektionens beslut {decision['diarienummer']} registrerat: föreläggande med tidsfrist",
+                "inspection decision registered",
+            )
+        if decision is not None and not followed_up and status.implementation_year >= 1:
+            follow_up = sample_payloads.inspection_follow_up(decision, today)
+            await register_inspection(client, workflow_id, ANALYST, follow_up)
+            followed_up = True
+            say(
+                f"  ! Uppföljningsbeslut {follow_up['diarienummer']}: bristen avhjälpt, återstående steg stängs",
+                "follow-up decision: deficiency cleared",
+            )
         await asyncio.sleep(0.2)
 
 
@@ -134,12 +157,11 @@ def _print_mail(mail_dir: Path, workflow_id: str) -> None:
 
 
 def _print_comparison(status: PilotStatus) -> None:
-    if not status.comparison:
-        return
     names = {"agreed": "samstämmigt", "inspection_only": "bara Skolinspektionen", "self_only": "bara egen analys"}
-    say("\nJämförelse med Skolinspektionen", "inspection comparison")
-    for item in status.comparison:
-        print(f"  {item.factor}: {names[item.classification]}")
+    for diarienummer, items in status.comparisons.items():
+        say(f"\nJämförelse med Skolinspektionens beslut {diarienummer}", "inspection comparison")
+        for item in items:
+            print(f"  {item.factor}: {names[item.classification]}")
     for decision in status.decisions:
         print(
             f"  Beslut {decision.organ} § {decision.paragraph} ({decision.diarienummer}): justeras senast "

@@ -150,8 +150,9 @@ def yearly_follow_up(year: int) -> dict[str, Any]:
 
 
 def inspection_decision(decided_on: date) -> dict[str, Any]:
+    """A regular-supervision decision with a föreläggande (deadline ~6 months ahead) and a development area."""
     return {
-        "diarienummer": f"SI-{decided_on.year}:0000-SYNTETISK",
+        "diarienummer": f"SI-{decided_on.year}:1861-SYNTETISK",
         "decided_on": decided_on.isoformat(),
         "level": "huvudman",
         "school_form": "grundskola",
@@ -162,7 +163,7 @@ def inspection_decision(decided_on: date) -> dict[str, Any]:
                 "intervention": "forelaggande",
                 "description": f"{SYNTHETIC_NOTE}: huvudmannen analyserar inte orsakerna till resultaten",
                 "legal_references": ["4 kap. 3 § skollagen"],
-                "deadline": (decided_on + timedelta(days=120)).isoformat(),
+                "deadline": (decided_on + timedelta(days=200)).isoformat(),
             },
             {
                 "area": "extra_anpassningar_och_sarskilt_stod",
@@ -171,6 +172,29 @@ def inspection_decision(decided_on: date) -> dict[str, Any]:
             },
         ],
     }
+
+
+def inspection_follow_up(original: dict[str, Any], decided_on: date, *, cleared: bool = True) -> dict[str, Any]:
+    """Skolinspektionen's decision after follow-up: the föreläggande cleared (avhjälpt), or remaining."""
+    first = original["findings"][0]
+    finding = {**first, "follows_up": 0, "outcome": "avhjalpt" if cleared else "kvarstar"}
+    if cleared:
+        finding.pop("deadline", None)
+    else:
+        finding["deadline"] = (decided_on + timedelta(days=120)).isoformat()
+    return {
+        "diarienummer": f"{original['diarienummer']}-UPPF",
+        "decided_on": decided_on.isoformat(),
+        "level": original["level"],
+        "school_form": original["school_form"],
+        "review_type": "uppfoljning",
+        "follow_up_of": original["diarienummer"],
+        "findings": [finding],
+    }
+
+
+def remediation_step() -> dict[str, Any]:
+    return {"done": f"{SYNTHETIC_NOTE}: steget genomfört", "evidence": [f"{SYNTHETIC_NOTE}: protokollsutdrag"]}
 
 
 def inspection_action_plan(today: date) -> dict[str, Any]:
@@ -212,5 +236,6 @@ def answer_for(
         "annual_report": lambda: namnd_decision(today, paragraph + 8, "årlig rapport läggs till handlingarna", organ),
         "inspection_decision": lambda: inspection_decision(today - timedelta(days=30)),
         "inspection_action_plan": lambda: inspection_action_plan(today),
+        "remediation": remediation_step,
     }
     return answers[task_key]()

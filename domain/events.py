@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.consolidation import Consolidation
 from domain.phases import Phase
+from domain.remediation import RemediationStep
 from domain.roles import Role
 
 
@@ -103,8 +104,44 @@ class DecisionRecorded(DomainEvent):
     appeal_period_ends_latest: date
 
 
+class InspectionDecisionRegistered(DomainEvent):
+    type: Literal["InspectionDecisionRegistered"] = "InspectionDecisionRegistered"
+    diarienummer: str
+    decision: dict[str, Any]
+    registered_by: str
+
+
+class RemediationScheduled(DomainEvent):
+    """The steps that remedy one finding, scheduled backwards from its reporting deadline."""
+
+    type: Literal["RemediationScheduled"] = "RemediationScheduled"
+    diarienummer: str
+    finding_index: int
+    deadline: date
+    steps: list[RemediationStep]
+
+
+class RemediationEnded(DomainEvent):
+    """A follow-up decision cleared a finding, or replaced its schedule with a new deadline."""
+
+    type: Literal["RemediationEnded"] = "RemediationEnded"
+    diarienummer: str
+    finding_index: int
+    outcome: Literal["avhjalpt", "kvarstar"]
+    by_decision: str
+
+
+class TaskClosed(DomainEvent):
+    """An open task that no longer needs doing, and why."""
+
+    type: Literal["TaskClosed"] = "TaskClosed"
+    task_key: str
+    reason: str
+
+
 class InspectionCompared(DomainEvent):
     type: Literal["InspectionCompared"] = "InspectionCompared"
+    diarienummer: str
     items: list[ComparisonItem]
 
 
@@ -135,6 +172,10 @@ Event = Annotated[
     | TaskEscalated
     | TaskCompleted
     | DecisionRecorded
+    | InspectionDecisionRegistered
+    | RemediationScheduled
+    | RemediationEnded
+    | TaskClosed
     | InspectionCompared
     | PilotCompleted,
     Field(discriminator="type"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import UTC, datetime, time
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.roles import Role
 from domain.state import MunicipalityState
@@ -29,6 +31,11 @@ class TaskInstance(BaseModel):
     level: str | None = None
     year: int | None = None
     subject: str | None = None
+    due_at: datetime | None = Field(default=None, description="a due date of its own, not due_after the opening")
+
+
+REMEDIATION_DUE_TIME = time(16, 0, tzinfo=UTC)
+"""A remediation step is due at the end of the office day of its date."""
 
 
 def template_key_of(task_key: str) -> str:
@@ -41,6 +48,18 @@ def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | No
     match task.repeat:
         case Repeat.ONCE:
             return [TaskInstance(key=task.key, template_key=task.key, assignee_id=state.primary(task.owner_role))]
+        case Repeat.PER_FINDING:
+            return [
+                TaskInstance(
+                    key=f"{task.key}@{schedule.diarienummer}#{schedule.finding_index + 1}/{step.key}",
+                    template_key=task.key,
+                    assignee_id=state.primary(step.owner_role),
+                    subject=f"{schedule.diarienummer} #{schedule.finding_index + 1}: {step.title_sv}",
+                    due_at=datetime.combine(step.due, REMEDIATION_DUE_TIME),
+                )
+                for schedule in state.remediation.values()
+                for step in schedule.steps
+            ]
         case Repeat.PER_LEVEL:
             return [
                 TaskInstance(

@@ -230,17 +230,25 @@ class FundingApplications(TaskPayload):
 
 
 class InspectionFinding(TaskPayload):
+    """A deficiency or development area; in a decision after follow-up, also what became of an earlier one."""
+
     area: InspectionArea
     intervention: Intervention
     description: NonEmptyText
     legal_references: list[str] = Field(default_factory=list)
-    deadline: date | None = None
+    deadline: date | None = Field(default=None, description="when the report of measures is due")
+    follows_up: int | None = Field(default=None, ge=0, description="index of the finding followed up")
+    outcome: Literal["avhjalpt", "kvarstar"] | None = None
 
     @model_validator(mode="after")
     def _orders_have_deadlines(self) -> InspectionFinding:
         needs = {Intervention.FORELAGGANDE, Intervention.FORELAGGANDE_MED_VITE}
-        if self.intervention in needs and self.deadline is None:
+        if self.intervention in needs and self.deadline is None and self.outcome != "avhjalpt":
             raise ValueError(f"a {self.intervention.value} must state the deadline for reporting measures")
+        if (self.follows_up is None) != (self.outcome is None):
+            raise ValueError("a followed-up finding names both the finding (follows_up) and its outcome")
+        if self.outcome == "kvarstar" and self.deadline is None:
+            raise ValueError("a remaining (kvarstående) deficiency needs a new deadline")
         return self
 
 
@@ -254,12 +262,24 @@ class InspectionDecision(TaskPayload):
     review_type: ReviewType
     school_unit_code: Annotated[str, Field(pattern=r"^[0-9]{8}$")] | None = None
     findings: list[InspectionFinding] = Field(default_factory=list)
+    follow_up_of: str | None = Field(default=None, description="diarienummer of the decision followed up")
 
     @model_validator(mode="after")
     def _unit_code_for_unit_level(self) -> InspectionDecision:
         if self.level is InspectionLevel.SKOLENHET and self.school_unit_code is None:
             raise ValueError("a decision at skolenhet level needs the 8-digit school_unit_code")
+        if (self.review_type is ReviewType.UPPFOLJNING) != (self.follow_up_of is not None):
+            raise ValueError("a decision after follow-up (uppfoljning) names the decision it follows up, and only it")
+        if self.follow_up_of is not None and any(f.follows_up is None for f in self.findings):
+            raise ValueError("every finding of a follow-up decision says which earlier finding it follows up")
         return self
+
+
+class RemediationReport(TaskPayload):
+    """One step of remedying an inspection finding, done."""
+
+    done: NonEmptyText
+    evidence: list[NonEmptyText] = Field(default_factory=list)
 
 
 class InspectionAction(TaskPayload):
@@ -293,4 +313,5 @@ PAYLOAD_MODELS: dict[str, type[TaskPayload]] = {
     "funding_applications": FundingApplications,
     "inspection_decision": InspectionDecision,
     "inspection_action_plan": InspectionActionPlan,
+    "remediation_step": RemediationReport,
 }

@@ -7,8 +7,8 @@ can call them deterministically and a test can call them in microseconds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -20,11 +20,15 @@ from domain.events import (
     Event,
     ImplementationYearStarted,
     InspectionCompared,
+    InspectionDecisionRegistered,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
     PilotStarted,
+    RemediationEnded,
+    RemediationScheduled,
     SelfAssessmentsConsolidated,
+    TaskClosed,
     TaskCompleted,
     TaskOpened,
 )
@@ -39,9 +43,10 @@ from domain.payloads import (
     TaskPayload,
 )
 from domain.phases import MAIN_TRACK, PARALLEL_TRACKS, Phase
+from domain.remediation import schedule_backwards
 from domain.roles import Role
 from domain.state import MunicipalityState, TaskState, TaskStatus, apply
-from domain.template import ProgrammeTemplate
+from domain.template import ProgrammeTemplate, Repeat
 
 IdSource = Callable[[], UUID]
 
@@ -127,12 +132,11 @@ def _next_step(
                 )
             ]
 
-    if (
-        state.comparison is None
-        and state.is_completed("inspection_decision")
-        and state.is_completed("strengths_weaknesses")
-    ):
-        return [InspectionCompared(event_id=new_id(), occurred_at=now, items=compare_with_inspection(state))]
+    if state.is_completed("strengths_weaknesses"):
+        for diarienummer, registered in state.inspections.items():
+            if diarienummer not in state.comparisons and registered.decision.get("follow_up_of") is None:
+                items = compare_with_inspection(state, diarienummer)
+                return [InspectionCompared(event_id=new_id(), occurred_at=now, diarienummer=diarienummer, items=items)]
 
     openable = [
         (task, instance)
@@ -151,7 +155,7 @@ def _next_step(
                 template_key=task.key,
                 phase=task.phase,
                 assignee_id=instance.assignee_id,
-                due_at=None if task.due_after is None else now + task.due_after,
+                due_at=instance.due_at or (None if task.due_after is None else now + task.due_after),
                 level=instance.level,
                 year=instance.year,
                 subject=instance.subject,
@@ -166,6 +170,15 @@ def _next_step(
 
 def _phase_done(template: ProgrammeTemplate, state: MunicipalityState, phase: Phase) -> bool:
     tasks = template.tasks_in(phase)
+    if phase is Phase.INSPECTION_COMPARISON:
+        # Decisions can arrive in any phase, so the track stays open until the programme's main phases are
+        # done, at least one decision has been registered, and every remediation step is settled.
+        return (
+            all(p in state.completed_phases for p in MAIN_TRACK)
+            and bool(state.inspections)
+            and all(state.is_settled(t.key) for t in state.tasks.values() if t.phase is phase)
+            and all(all_done(t, state) for t in tasks if t.repeat is not Repeat.PER_FINDING)
+        )
     if phase is Phase.IMPLEMENTATION:
         # Done in the plan's last year, once that year's tasks and every task left open from earlier years are.
         return (
@@ -205,8 +218,12 @@ def check_completion(
     payload: dict[str, Any],
     *,
     by_system: bool = False,
+    today: date | None = None,
 ) -> TaskPayload:
-    """The validated payload if `participant_id` may complete `task_key` with it; else TaskRejected."""
+    """The validated payload if `participant_id` may complete `task_key` with it; else TaskRejected.
+
+    `today` enables the checks that depend on the date (an inspection deadline that has already passed).
+    """
     if not template.has_task(template_key_of(task_key)):
         known = ", ".join(t.key for t in template.tasks)
         raise TaskRejected("unknown_task", f"Okänd uppgift / unknown task {task_key!r}; tasks are: {known}")
@@ -235,14 +252,16 @@ def check_completion(
         validated = task_template.payload_model.model_validate(payload)
     except ValidationError as error:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {describe(error)}") from None
-    problem = _contradiction(state, task, validated)
+    problem = _contradiction(state, task, validated, today)
     if problem is not None:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {problem}")
     return validated
 
 
-def _contradiction(state: MunicipalityState, task: TaskState, payload: TaskPayload) -> str | None:
+def _contradiction(state: MunicipalityState, task: TaskState, payload: TaskPayload, today: date | None) -> str | None:
     """What in a well-formed payload contradicts the pilot itself (its level, its organ, its analysis)."""
+    if isinstance(payload, InspectionDecision) and today is not None:
+        return _inspection_contradiction(state, payload, today)
     if isinstance(payload, SelfAssessment) and task.level is not None and payload.level != task.level:
         return f"level: this is the self-assessment of level {task.level}, not {payload.level}"
     if isinstance(payload, NamndDecision) and state.deciding_organ and payload.organ != state.deciding_organ:
@@ -276,8 +295,12 @@ def completion_events(
     *,
     now: datetime,
     new_id: IdSource,
+    state: MunicipalityState | None = None,
 ) -> list[Event]:
-    """What completing a task records: the completion, and the decision when the task is one."""
+    """What completing a task records: the completion, and the decision when the task is one.
+
+    `state` is needed for an inspection decision, whose remediation depends on what is already registered.
+    """
     events: list[Event] = [
         TaskCompleted(
             event_id=new_id(),
@@ -304,7 +327,130 @@ def completion_events(
                 appeal_period_ends_latest=anslag_due + APPEAL_PERIOD,
             )
         )
+    if isinstance(payload, InspectionDecision):
+        if state is None:
+            raise ValueError("registering an inspection decision needs the pilot's state")
+        events += inspection_events(template, state, payload, participant_id, now=now, new_id=new_id)
     return events
+
+
+INSPECTION_REGISTRARS = (
+    Role.ANALYTIKER,
+    Role.FORVALTNINGSCHEF,
+    Role.PROGRAMLEDARE,
+    Role.REGIONAL_SKOLSTODSGRUPP,
+)
+"""Who may register a Skolinspektionen decision for the municipality."""
+
+
+def check_registration(
+    state: MunicipalityState, participant_id: str, payload: dict[str, Any], *, today: date
+) -> InspectionDecision:
+    """The validated decision if `participant_id` may register it now; else TaskRejected."""
+    if state.completed_at is not None:
+        raise TaskRejected("pilot_completed", "the pilot has completed; it takes no more decisions")
+    if not any(participant_id in state.participants.get(role, []) for role in INSPECTION_REGISTRARS):
+        roles = ", ".join(r.value for r in INSPECTION_REGISTRARS)
+        raise TaskRejected(
+            "not_allowed", f"participant {participant_id!r} may not register inspection decisions (roles: {roles})"
+        )
+    try:
+        decision = InspectionDecision.model_validate(payload)
+    except ValidationError as error:
+        raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {describe(error)}") from None
+    problem = _inspection_contradiction(state, decision, today)
+    if problem is not None:
+        raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {problem}")
+    return decision
+
+
+def _inspection_contradiction(state: MunicipalityState, decision: InspectionDecision, today: date) -> str | None:
+    if decision.diarienummer in state.inspections:
+        return f"diarienummer: decision {decision.diarienummer} is already registered"
+    if decision.follow_up_of is not None:
+        original = state.inspections.get(decision.follow_up_of)
+        if original is None:
+            return f"follow_up_of: no registered decision {decision.follow_up_of}"
+        count = len(original.decision.get("findings", []))
+        for index, finding in enumerate(decision.findings):
+            if finding.follows_up is not None and finding.follows_up >= count:
+                return f"findings.{index}.follows_up: decision {decision.follow_up_of} has {count} findings"
+    for index, finding in enumerate(decision.findings):
+        if finding.deadline is not None and finding.outcome != "avhjalpt" and finding.deadline < today:
+            return f"findings.{index}.deadline: {finding.deadline} has already passed"
+    return None
+
+
+def inspection_events(
+    template: ProgrammeTemplate,
+    state: MunicipalityState,
+    decision: InspectionDecision,
+    registered_by: str,
+    *,
+    now: datetime,
+    new_id: IdSource,
+) -> list[Event]:
+    """A registered decision, and the remediation it starts, clears or renews."""
+    events: list[Event] = [
+        InspectionDecisionRegistered(
+            event_id=new_id(),
+            occurred_at=now,
+            diarienummer=decision.diarienummer,
+            decision=decision.model_dump(mode="json"),
+            registered_by=registered_by,
+        )
+    ]
+    remediates = any(t.repeat is Repeat.PER_FINDING for t in template.tasks)
+    for index, finding in enumerate(decision.findings):
+        if decision.follow_up_of is not None and finding.follows_up is not None and finding.outcome is not None:
+            events += _end_remediation(state, decision, finding.follows_up, finding.outcome, now=now, new_id=new_id)
+        if remediates and finding.deadline is not None and finding.outcome != "avhjalpt":
+            events.append(
+                RemediationScheduled(
+                    event_id=new_id(),
+                    occurred_at=now,
+                    diarienummer=decision.diarienummer,
+                    finding_index=index,
+                    deadline=finding.deadline,
+                    steps=schedule_backwards(finding.deadline, today=now.date()),
+                )
+            )
+    return events
+
+
+def _end_remediation(
+    state: MunicipalityState,
+    decision: InspectionDecision,
+    original_index: int,
+    outcome: Literal["avhjalpt", "kvarstar"],
+    *,
+    now: datetime,
+    new_id: IdSource,
+) -> list[Event]:
+    original = decision.follow_up_of
+    assert original is not None
+    if f"{original}#{original_index}" not in state.remediation:
+        return []
+    reason = (
+        f"avhjälpt enligt beslut {decision.diarienummer}"
+        if outcome == "avhjalpt"
+        else f"kvarstår; ny tidsplan enligt beslut {decision.diarienummer}"
+    )
+    prefix = f"@{original}#{original_index + 1}/"
+    closed: list[Event] = [
+        TaskClosed(event_id=new_id(), occurred_at=now, task_key=task.key, reason=reason)
+        for task in state.open_tasks()
+        if prefix in task.key
+    ]
+    ended = RemediationEnded(
+        event_id=new_id(),
+        occurred_at=now,
+        diarienummer=original,
+        finding_index=original_index,
+        outcome=outcome,
+        by_decision=decision.diarienummer,
+    )
+    return [ended, *closed]
 
 
 SELF_ASSESSMENT = "self_assessment"
@@ -320,10 +466,10 @@ def consolidate_self_assessments(state: MunicipalityState) -> Consolidation:
     return consolidate(scores)
 
 
-def compare_with_inspection(state: MunicipalityState) -> list[ComparisonItem]:
+def compare_with_inspection(state: MunicipalityState, diarienummer: str) -> list[ComparisonItem]:
     """Classify every success factor flagged by the own analysis, the inspection, or both (domain.md §7.5)."""
     own = StrengthsWeaknesses.model_validate(state.tasks["strengths_weaknesses"].payload)
-    decision = InspectionDecision.model_validate(state.tasks["inspection_decision"].payload)
+    decision = InspectionDecision.model_validate(state.inspections[diarienummer].decision)
     self_factors = {w.factor for w in own.weaknesses}
     by_factor: dict[str, list[int]] = {}
     for index, finding in enumerate(decision.findings):

@@ -15,11 +15,15 @@ from domain.events import (
     Event,
     ImplementationYearStarted,
     InspectionCompared,
+    InspectionDecisionRegistered,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
     PilotStarted,
+    RemediationEnded,
+    RemediationScheduled,
     SelfAssessmentsConsolidated,
+    TaskClosed,
     TaskCompleted,
     TaskEscalated,
     TaskOpened,
@@ -33,6 +37,7 @@ from domain.roles import Role
 class TaskStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
+    CLOSED = "closed"  # no longer needed, e.g. a remediation step whose deficiency was cleared
 
 
 class TaskState(BaseModel):
@@ -53,6 +58,7 @@ class TaskState(BaseModel):
     completed_at: datetime | None = None
     completed_by: str | None = None
     payload: dict[str, object] | None = None
+    closed_reason: str | None = None
     reminders_sent: int = 0
     escalated: bool = False
 
@@ -84,7 +90,11 @@ class MunicipalityState(BaseModel):
     implementation_year: int = 0
     implementation_year_started_at: datetime | None = None
     decisions: list[DecisionRecorded] = Field(default_factory=list)
-    comparison: list[ComparisonItem] | None = None
+    inspections: dict[str, InspectionDecisionRegistered] = Field(default_factory=dict)
+    remediation: dict[str, RemediationScheduled] = Field(
+        default_factory=dict, description="active schedules by '<diarienummer>#<finding index>'"
+    )
+    comparisons: dict[str, list[ComparisonItem]] = Field(default_factory=dict)
     consolidation: Consolidation | None = None
     completed_at: datetime | None = None
     version: int = 0
@@ -97,6 +107,11 @@ class MunicipalityState(BaseModel):
     def is_completed(self, task_key: str) -> bool:
         task = self.tasks.get(task_key)
         return task is not None and task.status is TaskStatus.COMPLETED
+
+    def is_settled(self, task_key: str) -> bool:
+        """Completed, or closed as no longer needed."""
+        task = self.tasks.get(task_key)
+        return task is not None and task.status is not TaskStatus.OPEN
 
     def open_tasks(self) -> list[TaskState]:
         return [t for t in self.tasks.values() if t.status is TaskStatus.OPEN]
@@ -174,8 +189,17 @@ def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
             s.decisions.append(event)
         case SelfAssessmentsConsolidated():
             s.consolidation = event.consolidation
+        case InspectionDecisionRegistered():
+            s.inspections[event.diarienummer] = event
+        case RemediationScheduled():
+            s.remediation[f"{event.diarienummer}#{event.finding_index}"] = event
+        case RemediationEnded():
+            s.remediation.pop(f"{event.diarienummer}#{event.finding_index}", None)
+        case TaskClosed():
+            task = s.tasks[event.task_key]
+            task.status, task.closed_reason = TaskStatus.CLOSED, event.reason
         case InspectionCompared():
-            s.comparison = list(event.items)
+            s.comparisons[event.diarienummer] = list(event.items)
         case PilotCompleted():
             s.completed_at = event.occurred_at
     return s

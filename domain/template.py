@@ -21,6 +21,7 @@ class Repeat(StrEnum):
     PER_YEAR = "per_year"  # one per implementation year
     PER_MEASURE = "per_measure"  # one per measure of the adopted plan, each year
     PER_CHANGE_PROJECT = "per_change_project"  # one per participant's förändringsprojekt, each year
+    PER_FINDING = "per_finding"  # one per step remedying an inspection finding, due as scheduled backwards
 
 
 YEARLY = frozenset({Repeat.PER_YEAR, Repeat.PER_MEASURE, Repeat.PER_CHANGE_PROJECT})
@@ -62,7 +63,14 @@ class TaskTemplate(BaseModel):
             raise ValueError(f"task {self.key}: unknown payload_kind {self.payload_kind!r}")
         if self.repeat in YEARLY and self.phase is not Phase.IMPLEMENTATION:
             raise ValueError(f"task {self.key}: only implementation tasks repeat every year ({self.repeat.value})")
-        if self.due_after is None and (self.reminders_before_due or self.escalate_after_due is not None):
+        scheduled = self.repeat is Repeat.PER_FINDING
+        if scheduled and self.due_after is not None:
+            raise ValueError(f"task {self.key}: remediation steps are due as scheduled back from the deadline")
+        if (
+            not scheduled
+            and self.due_after is None
+            and (self.reminders_before_due or self.escalate_after_due is not None)
+        ):
             raise ValueError(f"task {self.key}: reminders and escalation need a deadline (due_after)")
         durations = [self.due_after, self.escalate_after_due, *self.reminders_before_due]
         if any(d is not None and d < timedelta(0) for d in durations):

@@ -5,6 +5,7 @@ from pilots.client import (
     complete_task,
     find_pilot,
     pilot_status,
+    register_inspection,
     start_pilot,
 )
 from pilots.timeline import TimelineEntry, describe_event, timeline
@@ -16,6 +17,7 @@ __all__ = [
     "describe_event",
     "find_pilot",
     "pilot_status",
+    "register_inspection",
     "start_pilot",
     "timeline",
 ]

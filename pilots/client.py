@@ -23,7 +23,14 @@ from domain.roles import Role
 from eventstore import EventStore
 from programmes import template as load_template
 from workflows import search_attributes as sa
-from workflows.messages import CompleteTask, PilotStatus, StartPilot, TaskCompletion, pilot_workflow_id
+from workflows.messages import (
+    CompleteTask,
+    PilotStatus,
+    RegisterInspection,
+    StartPilot,
+    TaskCompletion,
+    pilot_workflow_id,
+)
 from workflows.municipality import MunicipalityWorkflow
 
 
@@ -141,18 +148,32 @@ async def complete_task(
     """Send the completion as an Update; the same request sent again gets the first answer, not a second completion."""
     request = CompleteTask(task_key=task_key, participant_id=participant_id, payload=payload)
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
+    return await _update(
+        client, workflow_id, MunicipalityWorkflow.complete_task, request, f"complete-{task_key}-{fingerprint}"
+    )
+
+
+async def register_inspection(
+    client: Client, workflow_id: str, participant_id: str, decision: dict[str, Any]
+) -> TaskCompletion:
+    """Register a Skolinspektionen decision; sent again unchanged, it gets the first answer."""
+    request = RegisterInspection(participant_id=participant_id, decision=decision)
+    fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
+    return await _update(
+        client, workflow_id, MunicipalityWorkflow.register_inspection, request, f"inspection-{fingerprint}"
+    )
+
+
+async def _update(client: Client, workflow_id: str, update: Any, request: Any, update_id: str) -> TaskCompletion:
     try:
         return await client.get_workflow_handle(workflow_id).execute_update(
-            MunicipalityWorkflow.complete_task,
-            request,
-            id=f"complete-{task_key}-{fingerprint}",
-            result_type=TaskCompletion,
+            update, request, id=update_id, result_type=TaskCompletion
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError):
             raise PilotError(cause.message, cause.type or "rejected") from None
-        raise PilotError(f"the completion of {task_key} failed: {cause}") from None
+        raise PilotError(f"the request to {workflow_id} failed: {cause}") from None
     except RPCError as error:
         raise _rpc_error(error, workflow_id) from None
 

@@ -11,11 +11,15 @@ from domain.events import (
     Event,
     ImplementationYearStarted,
     InspectionCompared,
+    InspectionDecisionRegistered,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
     PilotStarted,
+    RemediationEnded,
+    RemediationScheduled,
     SelfAssessmentsConsolidated,
+    TaskClosed,
     TaskCompleted,
     TaskEscalated,
     TaskOpened,
@@ -58,11 +62,28 @@ def describe_event(event: Event) -> str:
                 f"beslut: {event.organ} {event.meeting_date} § {event.paragraph} ({event.diarienummer}); "
                 f"överklagandetiden löper ut senast {event.appeal_period_ends_latest}"
             )
+        case InspectionDecisionRegistered():
+            findings = event.decision.get("findings", [])
+            follows = event.decision.get("follow_up_of")
+            kind = f"uppföljning av {follows}" if follows else "beslut"
+            return f"Skolinspektionens {kind} {event.diarienummer} registrerat: {len(findings)} iakttagelser"
+        case RemediationScheduled():
+            return (
+                f"åtgärder för {event.diarienummer} #{event.finding_index + 1} planerade bakåt från "
+                f"{event.deadline}: " + ", ".join(f"{s.key} {s.due}" for s in event.steps)
+            )
+        case RemediationEnded():
+            outcome = "avhjälpt" if event.outcome == "avhjalpt" else "kvarstår"
+            return f"{event.diarienummer} #{event.finding_index + 1} {outcome} enligt {event.by_decision}"
+        case TaskClosed():
+            return f"uppgift stängd: {event.task_key} ({event.reason})"
         case InspectionCompared():
             counts: dict[str, int] = {}
             for item in event.items:
                 counts[item.classification] = counts.get(item.classification, 0) + 1
-            return "jämförelse med Skolinspektionen: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            return f"jämförelse med Skolinspektionen ({event.diarienummer}): " + ", ".join(
+                f"{k} {v}" for k, v in sorted(counts.items())
+            )
         case SelfAssessmentsConsolidated():
             c = event.consolidation
             weakest = ", ".join(c.weakest_factors(2))

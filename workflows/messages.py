@@ -42,6 +42,11 @@ class CompleteTask(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class RegisterInspection(BaseModel):
+    participant_id: str = Field(min_length=1)
+    decision: dict[str, Any]
+
+
 class TaskCompletion(BaseModel):
     task_key: str
     completed_at: datetime
@@ -84,7 +89,8 @@ class PilotStatus(BaseModel):
     plan_years: int
     tasks: list[TaskView]
     decisions: list[DecisionRecorded]
-    comparison: list[ComparisonItem] | None
+    inspections: list[str]
+    comparisons: dict[str, list[ComparisonItem]]
     completed_at: datetime | None
     stream_version: int
 
@@ -135,7 +141,8 @@ class PilotStatus(BaseModel):
                 for t in state.tasks.values()
             ],
             decisions=list(state.decisions),
-            comparison=state.comparison,
+            inspections=list(state.inspections),
+            comparisons=dict(state.comparisons),
             completed_at=state.completed_at,
             stream_version=state.version,
         )

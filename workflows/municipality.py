@@ -34,13 +34,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.instances import instance_title
     from domain.kpis import DATA_PACK_KPIS
-    from domain.payloads import KpiDataPack, TaskPayload
+    from domain.payloads import InspectionDecision, KpiDataPack, TaskPayload
     from domain.roles import Role
     from domain.rules import (
         TaskRejected,
         advance,
         check_completion,
+        check_registration,
         completion_events,
+        inspection_events,
         next_year_starts_at,
         start_events,
         start_next_year,
@@ -48,13 +50,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.state import MunicipalityState, TaskState, fold
     from domain.template import TaskTemplate
     from workflows import search_attributes as sa
-    from workflows.messages import CompleteTask, PilotStatus, StartPilot, TaskCompletion
+    from workflows.messages import CompleteTask, PilotStatus, RegisterInspection, StartPilot, TaskCompletion
 
 EVENT_STORE_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["WrongExpectedVersion", "EventIdConflict"],
 )
 MAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), non_retryable_error_types=["UnknownRecipient"])
+WAITING_FOR_INSPECTION = "inspection_decision"
+"""The task that holds the inspection track open until the first decision is registered."""
+
 KOLADA_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=["KoladaRequestInvalid"])
 
 
@@ -157,15 +162,59 @@ class MunicipalityWorkflow:
                 payload,
                 now=workflow.now(),
                 new_id=workflow.uuid4,
+                state=self._state,
             )
-            await self._record(events, actor=request.participant_id)
+        return await self._settle(events, request.task_key, actor=request.participant_id)
+
+    @workflow.update
+    async def register_inspection(self, request: RegisterInspection) -> TaskCompletion:
+        """Register a Skolinspektionen decision, in any phase: it is compared, and its remediation scheduled."""
+        async with self._record_lock:
+            decision = self._check_registration(request)
+            if self._state.tasks.get(WAITING_FOR_INSPECTION) and not self._state.is_settled(WAITING_FOR_INSPECTION):
+                # The first decision is what the inspection track has been waiting for.
+                events = completion_events(
+                    self._template,
+                    WAITING_FOR_INSPECTION,
+                    request.participant_id,
+                    decision,
+                    now=workflow.now(),
+                    new_id=workflow.uuid4,
+                    state=self._state,
+                )
+            else:
+                events = inspection_events(
+                    self._template,
+                    self._state,
+                    decision,
+                    request.participant_id,
+                    now=workflow.now(),
+                    new_id=workflow.uuid4,
+                )
+        return await self._settle(events, WAITING_FOR_INSPECTION, actor=request.participant_id)
+
+    @register_inspection.validator
+    def _validate_register_inspection(self, request: RegisterInspection) -> None:
+        self._check_registration(request)
+
+    def _check_registration(self, request: RegisterInspection) -> InspectionDecision:
+        try:
+            return check_registration(
+                self._state, request.participant_id, request.decision, today=workflow.now().date()
+            )
+        except TaskRejected as rejection:
+            raise ApplicationError(rejection.message, type=rejection.code, non_retryable=True) from None
+
+    async def _settle(self, events: list[Event], task_key: str, *, actor: str) -> TaskCompletion:
+        """Record an Update's events, then wait for the advance they cause, to tell what it opened."""
+        async with self._record_lock:
+            await self._record(events, actor=actor)
             opened_before = set(self._state.tasks)
             self._changes += 1
             mine = self._changes
-        # Let the main loop open what follows, so the answer can say what the participant unlocked.
         await workflow.wait_condition(lambda: self._settled >= mine)
         return TaskCompletion(
-            task_key=request.task_key,
+            task_key=task_key,
             completed_at=events[0].occurred_at,
             stream_version=self._state.version,
             opened_next=sorted(set(self._state.tasks) - opened_before),
@@ -178,7 +227,12 @@ class MunicipalityWorkflow:
     def _check(self, request: CompleteTask) -> TaskPayload:
         try:
             return check_completion(
-                self._template, self._state, request.task_key, request.participant_id, request.payload
+                self._template,
+                self._state,
+                request.task_key,
+                request.participant_id,
+                request.payload,
+                today=workflow.now().date(),
             )
         except TaskRejected as rejection:
             raise ApplicationError(rejection.message, type=rejection.code, non_retryable=True) from None

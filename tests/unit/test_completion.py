@@ -277,7 +277,11 @@ def test_a_yearly_decision_is_recorded_under_its_instance_key(implementing):
     implementing.complete_all("ska_follow_up", "ska_analysis", "ska_planning")
     implementing.complete_all("measure_progress", "change_project", "funding_application", "annual_report")
 
-    assert [d.task_key for d in implementing.state.decisions] == ["analysis_reported", "plan_adoption", "annual_report@y1"]
+    assert [d.task_key for d in implementing.state.decisions] == [
+        "analysis_reported",
+        "plan_adoption",
+        "annual_report@y1",
+    ]
 
 
 def test_a_task_that_is_not_a_decision_records_no_decision(pilot, participants):
