@@ -152,6 +152,7 @@ class MunicipalityWorkflow:
     @workflow.update
     async def complete_task(self, request: CompleteTask) -> TaskCompletion:
         """Complete a task as its assignee; answers once the completion is durable in the event store."""
+        await self._started()
         async with self._record_lock:
             # Checked again under the lock: a concurrent Update may have completed it since validation.
             payload = self._check(request)
@@ -169,6 +170,7 @@ class MunicipalityWorkflow:
     @workflow.update
     async def register_inspection(self, request: RegisterInspection) -> TaskCompletion:
         """Register a Skolinspektionen decision, in any phase: it is compared, and its remediation scheduled."""
+        await self._started()
         async with self._record_lock:
             decision = self._check_registration(request)
             if self._state.tasks.get(WAITING_FOR_INSPECTION) and not self._state.is_settled(WAITING_FOR_INSPECTION):
@@ -195,7 +197,12 @@ class MunicipalityWorkflow:
 
     @register_inspection.validator
     def _validate_register_inspection(self, request: RegisterInspection) -> None:
-        self._check_registration(request)
+        if self._state.version:  # before the first events are recorded, the handler checks once they are
+            self._check_registration(request)
+
+    async def _started(self) -> None:
+        """An Update that arrives in the first moments of a pilot waits until its start is recorded."""
+        await workflow.wait_condition(lambda: self._state.version > 0)
 
     def _check_registration(self, request: RegisterInspection) -> InspectionDecision:
         try:
@@ -222,7 +229,8 @@ class MunicipalityWorkflow:
 
     @complete_task.validator
     def _validate_complete_task(self, request: CompleteTask) -> None:
-        self._check(request)
+        if self._state.version:
+            self._check(request)
 
     def _check(self, request: CompleteTask) -> TaskPayload:
         try:

@@ -19,9 +19,10 @@ from devstack import sample_payloads
 from devstack.mail import MailCapture
 from domain.events import event_from_record
 from domain.phases import Phase
+from domain.remediation import schedule_backwards
 from domain.state import TaskStatus, fold
 from eventstore import EventStore
-from pilots import PilotError, complete_task, pilot_status, start_pilot
+from pilots import PilotError, complete_task, pilot_status, register_inspection, start_pilot
 from settings import Settings
 from worker import running_worker
 from workflows.messages import PilotStatus, StartPilot, TaskView
@@ -90,16 +91,15 @@ async def run_through(
         status = await pilot_status(client, workflow_id)
         if status.completed_at is not None:
             return status
-        todo = [
-            t
-            for t in status.tasks
-            if t.status is TaskStatus.OPEN
-            and not t.automated
-            and (t.key != "inspection_decision" or status.current_phase is inspection_during)
-        ]
+        todo = [t for t in status.tasks if t.status is TaskStatus.OPEN and not t.automated]
         for task in todo:
+            if task.key == "inspection_decision":
+                if status.current_phase is inspection_during:
+                    decision = sample_payloads.inspection_decision(datetime.now(UTC).date())
+                    await register_inspection(client, workflow_id, task.assignee_id, decision)
+                continue
             await complete_task(client, workflow_id, task.key, task.assignee_id, synthetic_answer(task))
-        if todo:
+        if any(t.key != "inspection_decision" for t in todo):
             idle_rounds = 0
             continue
         idle_rounds += 1
@@ -125,11 +125,12 @@ async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_ins
 
     final = await run_through(client, time_skipping_env, workflow_id, inspection_during=Phase.DEVELOPMENT_PLAN)
 
+    # The inspection track stays open beside the main phases until they are done and its remediation is.
     assert final.completed_phases == [
         Phase.DEEP_ANALYSIS,
-        Phase.INSPECTION_COMPARISON,
         Phase.DEVELOPMENT_PLAN,
         Phase.IMPLEMENTATION,
+        Phase.INSPECTION_COMPARISON,
     ]
     assert final.implementation_year == final.plan_years == 3
     assert all(t.status is TaskStatus.COMPLETED for t in final.tasks)
@@ -156,8 +157,12 @@ async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_ins
     adoption = decisions["plan_adoption"]
     assert adoption.justering_due == adoption.meeting_date + timedelta(days=14)
     assert adoption.anslag_due == adoption.meeting_date + timedelta(days=16)
-    assert {(c.factor, c.classification) for c in final.comparison or []} >= {("SF4", "agreed"), ("SF7", "agreed")}
-    assert ("SF3", "inspection_only") in {(c.factor, c.classification) for c in final.comparison or []}
+    [comparison] = final.comparisons.values()
+    assert {(c.factor, c.classification) for c in comparison} >= {("SF4", "agreed"), ("SF7", "agreed")}
+    assert ("SF3", "inspection_only") in {(c.factor, c.classification) for c in comparison}
+    # The föreläggande's remediation: four steps, all done; the development area has no deadline, no steps.
+    remediation = [t for t in final.tasks if t.template_key == "remediation"]
+    assert len(remediation) == 4 and all(t.status is TaskStatus.COMPLETED for t in remediation)
     register = await db_pool.fetch("SELECT task_key FROM decisions WHERE stream_id = $1", workflow_id)
     assert len(register) == 5
 
@@ -342,3 +347,92 @@ async def test_the_workflow_replays_deterministically_from_its_own_history(
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
     assert result.replay_failure is None
+
+
+async def test_an_inspection_decision_schedules_remediation_back_from_its_deadline_and_a_follow_up_clears_it(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    await data_pack_gathered(client, workflow_id)
+    today = datetime.now(UTC).date()
+    decision = sample_payloads.inspection_decision(today)
+    deadline = date.fromisoformat(decision["findings"][0]["deadline"])
+
+    await register_inspection(client, workflow_id, "p-1861-analytiker", decision)
+
+    status = await pilot_status(client, workflow_id)
+    steps = {t.key.rsplit("/", 1)[1]: t for t in status.tasks if t.template_key == "remediation"}
+    assert list(steps) == ["atgardsplan", "atgarder_genomforda", "namndbeslut_redovisning", "redovisning_inskickad"]
+    expected = {s.key: s.due for s in schedule_backwards(deadline, today=today)}
+    assert {key: task.due_at.date() for key, task in steps.items() if task.due_at} == expected
+    assert next(t for t in status.tasks if t.key == "inspection_decision").status is TaskStatus.COMPLETED
+    assert status.inspections == [decision["diarienummer"]]
+
+    await answer(client, workflow_id, steps["atgardsplan"].key)
+    follow_up = sample_payloads.inspection_follow_up(decision, today, cleared=True)
+    await register_inspection(client, workflow_id, "p-1861-analytiker", follow_up)
+
+    status = await pilot_status(client, workflow_id)
+    states = {t.key.rsplit("/", 1)[1]: t.status for t in status.tasks if t.template_key == "remediation"}
+    assert states == {
+        "atgardsplan": TaskStatus.COMPLETED,
+        "atgarder_genomforda": TaskStatus.CLOSED,
+        "namndbeslut_redovisning": TaskStatus.CLOSED,
+        "redovisning_inskickad": TaskStatus.CLOSED,
+    }
+
+
+async def test_a_remaining_deficiency_gets_a_new_schedule_from_its_new_deadline(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    today = datetime.now(UTC).date()
+    decision = sample_payloads.inspection_decision(today)
+    await register_inspection(client, workflow_id, "p-1861-analytiker", decision)
+    follow_up = sample_payloads.inspection_follow_up(decision, today, cleared=False)
+
+    await register_inspection(client, workflow_id, "p-1861-analytiker", follow_up)
+
+    status = await pilot_status(client, workflow_id)
+    open_steps = [t for t in status.tasks if t.template_key == "remediation" and t.status is TaskStatus.OPEN]
+    assert {t.key.split("#")[0] for t in open_steps} == {f"remediation@{follow_up['diarienummer']}"}
+    assert max(t.due_at.date() for t in open_steps if t.due_at) <= date.fromisoformat(
+        follow_up["findings"][0]["deadline"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "change", "code", "says"),
+    [
+        ("p-1861-rektor", {}, "not_allowed", "may not register"),
+        ("p-1861-analytiker", {"findings": [{"area": "x"}]}, "invalid_payload", "findings.0.area"),
+        ("p-1861-analytiker", "follow-up of an unknown decision", "invalid_payload", "no registered decision SI-0"),
+    ],
+)
+async def test_an_inspection_decision_that_cannot_be_registered_is_refused_with_the_reason(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings, who: str, change: dict | str, code: str, says: str
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    today = datetime.now(UTC).date()
+    if isinstance(change, dict):
+        decision = {**sample_payloads.inspection_decision(today), **change}
+    else:
+        decision = {
+            **sample_payloads.inspection_follow_up(sample_payloads.inspection_decision(today), today),
+            "follow_up_of": "SI-0",
+        }
+    with pytest.raises(PilotError) as refused:
+        await register_inspection(client, workflow_id, who, decision)
+    assert refused.value.code == code
+    assert says in str(refused.value)
+
+
+async def test_the_same_decision_cannot_be_registered_twice(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    decision = sample_payloads.inspection_decision(datetime.now(UTC).date())
+    await register_inspection(client, workflow_id, "p-1861-analytiker", decision)
+    with pytest.raises(PilotError) as refused:
+        await register_inspection(client, workflow_id, "p-1861-forvaltningschef", decision)
+    assert "already registered" in str(refused.value)
