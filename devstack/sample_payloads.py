@@ -193,6 +193,13 @@ def inspection_follow_up(original: dict[str, Any], decided_on: date, *, cleared:
     }
 
 
+def decision_posting(meeting: date) -> dict[str, Any]:
+    return {
+        "justering_date": (meeting + timedelta(days=7)).isoformat(),
+        "anslag_date": (meeting + timedelta(days=8)).isoformat(),
+    }
+
+
 def remediation_step() -> dict[str, Any]:
     return {"done": f"{SYNTHETIC_NOTE}: steget genomfört", "evidence": [f"{SYNTHETIC_NOTE}: protokollsutdrag"]}
 
@@ -216,24 +223,28 @@ def answer_for(
 ) -> dict[str, Any]:
     """A synthetic answer for any participant task of the shipped templates (`task_key` without instance)."""
     paragraph = 40 + 10 * (year or 0)
+    # The nämnd met 40 days ago and its minutes were approved and posted within the week: by now the appeal
+    # period is over, so the demo sees its decisions vinna laga kraft without waiting three weeks.
+    meeting = today - timedelta(days=40)
     answers = {
         "document_collection": document_collection,
         "interviews": interviews,
         "self_assessment": lambda: self_assessment(level or "F"),
         "strengths_weaknesses": strengths_weaknesses,
         "regional_funding_application": funding_applications,
-        "analysis_reported": lambda: namnd_decision(today, 41, "analysen anmäls till nämnden", organ),
+        "analysis_reported": lambda: namnd_decision(meeting, 41, "analysen anmäls till nämnden", organ),
         "plan_draft": plan_draft,
         "consult_hr": lambda: consultation("HR"),
         "consult_finance": lambda: consultation("ekonomi"),
-        "plan_adoption": lambda: namnd_decision(today, 57, "nämnden antar skolutvecklingsplanen", organ),
+        "plan_adoption": lambda: namnd_decision(meeting, 57, "nämnden antar skolutvecklingsplanen", organ),
         "ska_follow_up": lambda: yearly_follow_up(today.year),
         "ska_analysis": ska_analysis,
         "ska_planning": ska_planning,
         "measure_progress": measure_progress,
         "change_project": change_project,
         "funding_application": funding_applications,
-        "annual_report": lambda: namnd_decision(today, paragraph + 8, "årlig rapport läggs till handlingarna", organ),
+        "annual_report": lambda: namnd_decision(meeting, paragraph + 8, "årlig rapport läggs till handlingarna", organ),
+        "decision_posted": lambda: decision_posting(meeting),
         "inspection_decision": lambda: inspection_decision(today - timedelta(days=30)),
         "inspection_action_plan": lambda: inspection_action_plan(today),
         "remediation": remediation_step,

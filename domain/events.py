@@ -104,6 +104,23 @@ class DecisionRecorded(DomainEvent):
     appeal_period_ends_latest: date
 
 
+class DecisionPosted(DomainEvent):
+    """The minutes with a decision were approved and posted; the appeal period runs from the posting."""
+
+    type: Literal["DecisionPosted"] = "DecisionPosted"
+    decision_task_key: str
+    justering_date: date
+    anslag_date: date
+    appeal_period_ends: date
+
+
+class DecisionBecameFinal(DomainEvent):
+    """The appeal period ended: the decision has vunnit laga kraft (unless an appeal was lodged)."""
+
+    type: Literal["DecisionBecameFinal"] = "DecisionBecameFinal"
+    decision_task_key: str
+
+
 class InspectionDecisionRegistered(DomainEvent):
     type: Literal["InspectionDecisionRegistered"] = "InspectionDecisionRegistered"
     diarienummer: str
@@ -172,6 +189,8 @@ Event = Annotated[
     | TaskEscalated
     | TaskCompleted
     | DecisionRecorded
+    | DecisionPosted
+    | DecisionBecameFinal
     | InspectionDecisionRegistered
     | RemediationScheduled
     | RemediationEnded

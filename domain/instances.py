@@ -35,7 +35,7 @@ class TaskInstance(BaseModel):
 
 
 REMEDIATION_DUE_TIME = time(16, 0, tzinfo=UTC)
-"""A remediation step is due at the end of the office day of its date."""
+"""A step due on a calendar date (remediation, posting a decision) is due at the end of that office day."""
 
 
 def template_key_of(task_key: str) -> str:
@@ -59,6 +59,17 @@ def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | No
                 )
                 for schedule in state.remediation.values()
                 for step in schedule.steps
+            ]
+        case Repeat.PER_DECISION:
+            return [
+                TaskInstance(
+                    key=f"{task.key}@{decision.task_key}",
+                    template_key=task.key,
+                    assignee_id=state.primary(task.owner_role),
+                    subject=f"{decision.organ} § {decision.paragraph}, {decision.diarienummer}",
+                    due_at=datetime.combine(decision.anslag_due, REMEDIATION_DUE_TIME),
+                )
+                for decision in state.decisions
             ]
         case Repeat.PER_LEVEL:
             return [

@@ -119,6 +119,19 @@ class NamndDecision(TaskPayload):
     decision_text: NonEmptyText
 
 
+class DecisionPosting(TaskPayload):
+    """When the minutes with the decision were approved (justerade) and posted on the notice board (anslagna)."""
+
+    justering_date: date
+    anslag_date: date
+
+    @model_validator(mode="after")
+    def _posted_after_approval(self) -> DecisionPosting:
+        if self.anslag_date < self.justering_date:
+            raise ValueError(f"anslag_date {self.anslag_date} is before justering_date {self.justering_date}")
+        return self
+
+
 class YearlyFollowUp(TaskPayload):
     """The yearly SKA follow-up of the plan: KPIs against target and progress per goal."""
 
@@ -303,6 +316,7 @@ PAYLOAD_MODELS: dict[str, type[TaskPayload]] = {
     "plan_draft": PlanDraft,
     "namnd_decision": NamndDecision,
     "yearly_follow_up": YearlyFollowUp,
+    "decision_posting": DecisionPosting,
     "document_collection": DocumentCollection,
     "interview_summary": InterviewSummary,
     "consultation": Consultation,

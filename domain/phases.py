@@ -12,14 +12,16 @@ class Phase(StrEnum):
     DEVELOPMENT_PLAN = "skolutvecklingsplan"
     IMPLEMENTATION = "genomforande"
     INSPECTION_COMPARISON = "inspektionsjamforelse"
+    DECISION_FOLLOW_UP = "beslutsuppfoljning"
 
 
 MAIN_TRACK: tuple[Phase, ...] = (Phase.DEEP_ANALYSIS, Phase.DEVELOPMENT_PLAN, Phase.IMPLEMENTATION)
-PARALLEL_TRACKS: tuple[Phase, ...] = (Phase.INSPECTION_COMPARISON,)
+PARALLEL_TRACKS: tuple[Phase, ...] = (Phase.INSPECTION_COMPARISON, Phase.DECISION_FOLLOW_UP)
 
 PHASE_TITLES: dict[Phase, tuple[str, str]] = {
     Phase.DEEP_ANALYSIS: ("Djupanalys", "Deep analysis"),
     Phase.DEVELOPMENT_PLAN: ("Skolutvecklingsplan", "Development plan"),
     Phase.IMPLEMENTATION: ("Genomförande", "Implementation"),
     Phase.INSPECTION_COMPARISON: ("Jämförelse med Skolinspektionen", "Inspection comparison"),
+    Phase.DECISION_FOLLOW_UP: ("Besluten justeras, anslås och vinner laga kraft", "Decisions approved, posted, final"),
 }

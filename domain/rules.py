@@ -7,15 +7,18 @@ can call them deterministically and a test can call them in microseconds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import ValidationError
 
 from domain.consolidation import AssessmentLevel, Consolidation, consolidate
+from domain.decision_dates import decision_timeline
 from domain.events import (
     ComparisonItem,
+    DecisionBecameFinal,
+    DecisionPosted,
     DecisionRecorded,
     Event,
     ImplementationYearStarted,
@@ -35,6 +38,7 @@ from domain.events import (
 from domain.inspection import AREA_FACTORS
 from domain.instances import all_done, instances_of, template_key_of
 from domain.payloads import (
+    DecisionPosting,
     InspectionDecision,
     NamndDecision,
     PlanDraft,
@@ -170,6 +174,13 @@ def _next_step(
 
 def _phase_done(template: ProgrammeTemplate, state: MunicipalityState, phase: Phase) -> bool:
     tasks = template.tasks_in(phase)
+    if phase is Phase.DECISION_FOLLOW_UP:
+        # Open until the main phases are done and every decision they produced has vunnit laga kraft.
+        return (
+            all(p in state.completed_phases for p in MAIN_TRACK)
+            and all(all_done(t, state) for t in tasks)
+            and len(state.final_decisions) == len(state.decisions)
+        )
     if phase is Phase.INSPECTION_COMPARISON:
         # Decisions can arrive in any phase, so the track stays open until the programme's main phases are
         # done, at least one decision has been registered, and every remediation step is settled.
@@ -266,6 +277,16 @@ def _contradiction(state: MunicipalityState, task: TaskState, payload: TaskPaylo
         return f"level: this is the self-assessment of level {task.level}, not {payload.level}"
     if isinstance(payload, NamndDecision) and state.deciding_organ and payload.organ != state.deciding_organ:
         return f"organ: {state.municipality_name}'s deciding organ is {state.deciding_organ}, not {payload.organ}"
+    if isinstance(payload, NamndDecision) and today is not None and payload.meeting_date > today:
+        return f"meeting_date: {payload.meeting_date} is in the future; record a decision once it is taken"
+    if isinstance(payload, DecisionPosting) and today is not None:
+        meeting = _recorded(state, _decision_of(task.key)).meeting_date
+        try:
+            decision_timeline(
+                meeting, justering_date=payload.justering_date, anslag_date=payload.anslag_date, today=today
+            )
+        except ValueError as error:
+            return str(error)
     if isinstance(payload, PlanDraft):
         analysis = state.completed_payload("strengths_weaknesses")
         prioritised = set(analysis["prioritised_factors"]) if analysis else set()  # type: ignore[call-overload]
@@ -311,8 +332,9 @@ def completion_events(
         )
     ]
     if isinstance(payload, NamndDecision):
-        justering_due = payload.meeting_date + JUSTERING_WITHIN
-        anslag_due = justering_due + ANSLAG_WITHIN
+        # The latest dates the kommunallag allows, until the secretary records the real ones.
+        timeline = decision_timeline(payload.meeting_date, today=max(payload.meeting_date, now.date()))
+        justering_due, anslag_due = timeline.justering_due, timeline.anslag_due
         events.append(
             DecisionRecorded(
                 event_id=new_id(),
@@ -324,7 +346,23 @@ def completion_events(
                 diarienummer=payload.diarienummer,
                 justering_due=justering_due,
                 anslag_due=anslag_due,
-                appeal_period_ends_latest=anslag_due + APPEAL_PERIOD,
+                appeal_period_ends_latest=timeline.appeal_period_ends,
+            )
+        )
+    if isinstance(payload, DecisionPosting):
+        decided = _decision_of(task_key)
+        meeting = _recorded(state, decided).meeting_date
+        timeline = decision_timeline(
+            meeting, justering_date=payload.justering_date, anslag_date=payload.anslag_date, today=now.date()
+        )
+        events.append(
+            DecisionPosted(
+                event_id=new_id(),
+                occurred_at=now,
+                decision_task_key=decided,
+                justering_date=payload.justering_date,
+                anslag_date=payload.anslag_date,
+                appeal_period_ends=timeline.appeal_period_ends,
             )
         )
     if isinstance(payload, InspectionDecision):
@@ -332,6 +370,37 @@ def completion_events(
             raise ValueError("registering an inspection decision needs the pilot's state")
         events += inspection_events(template, state, payload, participant_id, now=now, new_id=new_id)
     return events
+
+
+def _decision_of(posting_task_key: str) -> str:
+    """'decision_posted@annual_report@y1' -> 'annual_report@y1'."""
+    return posting_task_key.split("@", 1)[1]
+
+
+def _recorded(state: MunicipalityState | None, decision_task_key: str) -> DecisionRecorded:
+    if state is None:
+        raise ValueError("recording a decision's posting needs the pilot's state")
+    return next(d for d in state.decisions if d.task_key == decision_task_key)
+
+
+def next_finality_at(state: MunicipalityState) -> datetime | None:
+    """When the next posted decision's appeal period is over (the day after its last day begins)."""
+    pending = [
+        datetime.combine(posting.appeal_period_ends + timedelta(days=1), time(0, tzinfo=UTC))
+        for key, posting in state.postings.items()
+        if key not in state.final_decisions
+    ]
+    return min(pending, default=None)
+
+
+def finality_events(state: MunicipalityState, *, now: datetime, new_id: IdSource) -> list[Event]:
+    """The decisions whose appeal period is over by `now`: they have vunnit laga kraft."""
+    return [
+        DecisionBecameFinal(event_id=new_id(), occurred_at=now, decision_task_key=key)
+        for key, posting in state.postings.items()
+        if key not in state.final_decisions
+        and now >= datetime.combine(posting.appeal_period_ends + timedelta(days=1), time(0, tzinfo=UTC))
+    ]
 
 
 INSPECTION_REGISTRARS = (

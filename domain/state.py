@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.consolidation import Consolidation
 from domain.events import (
     ComparisonItem,
+    DecisionBecameFinal,
+    DecisionPosted,
     DecisionRecorded,
     Event,
     ImplementationYearStarted,
@@ -30,7 +32,7 @@ from domain.events import (
     TaskReminderSent,
 )
 from domain.payloads import PlanDraft
-from domain.phases import Phase
+from domain.phases import MAIN_TRACK, Phase
 from domain.roles import Role
 
 
@@ -90,6 +92,8 @@ class MunicipalityState(BaseModel):
     implementation_year: int = 0
     implementation_year_started_at: datetime | None = None
     decisions: list[DecisionRecorded] = Field(default_factory=list)
+    postings: dict[str, DecisionPosted] = Field(default_factory=dict, description="by the decision's task key")
+    final_decisions: list[str] = Field(default_factory=list)
     inspections: dict[str, InspectionDecisionRegistered] = Field(default_factory=dict)
     remediation: dict[str, RemediationScheduled] = Field(
         default_factory=dict, description="active schedules by '<diarienummer>#<finding index>'"
@@ -101,7 +105,7 @@ class MunicipalityState(BaseModel):
 
     @property
     def current_main_phase(self) -> Phase | None:
-        main = [p for p in self.active_phases if p is not Phase.INSPECTION_COMPARISON]
+        main = [p for p in self.active_phases if p in MAIN_TRACK]
         return main[0] if main else None
 
     def is_completed(self, task_key: str) -> bool:
@@ -189,6 +193,10 @@ def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
             s.decisions.append(event)
         case SelfAssessmentsConsolidated():
             s.consolidation = event.consolidation
+        case DecisionPosted():
+            s.postings[event.decision_task_key] = event
+        case DecisionBecameFinal():
+            s.final_decisions.append(event.decision_task_key)
         case InspectionDecisionRegistered():
             s.inspections[event.diarienummer] = event
         case RemediationScheduled():

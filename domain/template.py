@@ -22,6 +22,7 @@ class Repeat(StrEnum):
     PER_MEASURE = "per_measure"  # one per measure of the adopted plan, each year
     PER_CHANGE_PROJECT = "per_change_project"  # one per participant's förändringsprojekt, each year
     PER_FINDING = "per_finding"  # one per step remedying an inspection finding, due as scheduled backwards
+    PER_DECISION = "per_decision"  # one per nämnd decision, due when its minutes must be posted
 
 
 YEARLY = frozenset({Repeat.PER_YEAR, Repeat.PER_MEASURE, Repeat.PER_CHANGE_PROJECT})
@@ -63,7 +64,7 @@ class TaskTemplate(BaseModel):
             raise ValueError(f"task {self.key}: unknown payload_kind {self.payload_kind!r}")
         if self.repeat in YEARLY and self.phase is not Phase.IMPLEMENTATION:
             raise ValueError(f"task {self.key}: only implementation tasks repeat every year ({self.repeat.value})")
-        scheduled = self.repeat is Repeat.PER_FINDING
+        scheduled = self.repeat in (Repeat.PER_FINDING, Repeat.PER_DECISION)
         if scheduled and self.due_after is not None:
             raise ValueError(f"task {self.key}: remediation steps are due as scheduled back from the deadline")
         if (

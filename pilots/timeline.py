@@ -7,6 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from domain.events import (
+    DecisionBecameFinal,
+    DecisionPosted,
     DecisionRecorded,
     Event,
     ImplementationYearStarted,
@@ -62,6 +64,13 @@ def describe_event(event: Event) -> str:
                 f"beslut: {event.organ} {event.meeting_date} § {event.paragraph} ({event.diarienummer}); "
                 f"överklagandetiden löper ut senast {event.appeal_period_ends_latest}"
             )
+        case DecisionPosted():
+            return (
+                f"beslut {event.decision_task_key}: justerat {event.justering_date}, anslaget {event.anslag_date}; "
+                f"överklagandetiden löper ut {event.appeal_period_ends}"
+            )
+        case DecisionBecameFinal():
+            return f"beslut {event.decision_task_key} har vunnit laga kraft"
         case InspectionDecisionRegistered():
             findings = event.decision.get("findings", [])
             follows = event.decision.get("follow_up_of")

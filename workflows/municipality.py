@@ -42,7 +42,9 @@ with workflow.unsafe.imports_passed_through():
         check_completion,
         check_registration,
         completion_events,
+        finality_events,
         inspection_events,
+        next_finality_at,
         next_year_starts_at,
         start_events,
         start_next_year,
@@ -107,7 +109,9 @@ class MunicipalityWorkflow:
                 self._start_follower(task.key, resumed=True)
         await self._advance()
         while self._state.completed_at is None:
-            if not await self._wait_for_change_or_year_boundary():
+            await self._wait_for_change_or_due_time()
+            await self._record_finality()
+            if self._year_boundary_passed():
                 await self._begin_next_year()
                 return await self._continue_as_new()
             reached = self._changes
@@ -118,23 +122,37 @@ class MunicipalityWorkflow:
         workflow.logger.info("pilot completed", extra={"kommunkod": start.kommunkod})
         return self.status()
 
-    async def _wait_for_change_or_year_boundary(self) -> bool:
-        """False when the next implementation year has begun before anything else happened."""
+    async def _wait_for_change_or_due_time(self) -> None:
+        """Until something changed, or the next year begins, or a decision's appeal period is over."""
         boundary = next_year_starts_at(self._template, self._state)
-        remaining = None if boundary is None else boundary - workflow.now()
+        finality = next_finality_at(self._state)
+        due = [
+            (at, why) for at, why in ((boundary, "nytt genomförandeår"), (finality, "beslut vinner laga kraft")) if at
+        ]
+        wake_at, summary = min(due) if due else (None, None)
+        remaining = None if wake_at is None else wake_at - workflow.now()
         if remaining is not None and remaining <= timedelta(0):
-            return False
+            return
         try:
             await workflow.wait_condition(
                 lambda: self._changes > self._settled or self._follower_crash is not None,
                 timeout=remaining,
-                timeout_summary=f"genomförandeår {self._state.implementation_year + 1} börjar",
+                timeout_summary=summary,
             )
         except TimeoutError:
-            return False
+            pass
         if self._follower_crash is not None:
             raise self._follower_crash
-        return True
+
+    def _year_boundary_passed(self) -> bool:
+        boundary = next_year_starts_at(self._template, self._state)
+        return boundary is not None and boundary <= workflow.now()
+
+    async def _record_finality(self) -> None:
+        async with self._record_lock:
+            events = finality_events(self._state, now=workflow.now(), new_id=workflow.uuid4)
+            if events:
+                await self._record(events, actor="system")
 
     async def _begin_next_year(self) -> None:
         async with self._record_lock:

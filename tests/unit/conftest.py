@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,11 +114,33 @@ class PilotDriver:
             participant,
             self.answer(task_key) if payload is None else payload,
             by_system=automated,
+            today=self.now.date(),
         )
         recorded = self.record(
-            completion_events(self.template, task_key, participant, validated, now=self.now, new_id=self.new_id)
+            completion_events(
+                self.template, task_key, participant, validated, now=self.now, new_id=self.new_id, state=self.state
+            )
         )
         return recorded + self.advance()
+
+    def register(self, decision: dict[str, Any], participant_id: str = "p-analytiker") -> list[Event]:
+        """Register a Skolinspektionen decision outside the task, as the workflow's register_inspection does."""
+        validated = check_registration(self.state, participant_id, decision, today=self.now.date())
+        if "inspection_decision" in self.state.tasks and not self.state.is_settled("inspection_decision"):
+            events = completion_events(
+                self.template,
+                "inspection_decision",
+                participant_id,
+                validated,
+                now=self.now,
+                new_id=self.new_id,
+                state=self.state,
+            )
+        else:
+            events = inspection_events(
+                self.template, self.state, validated, participant_id, now=self.now, new_id=self.new_id
+            )
+        return self.record(events) + self.advance()
 
     def instance_keys(self, key: str) -> list[str]:
         """`key` itself when it is an instance; else every open instance of the template task `key`."""
@@ -187,6 +210,23 @@ def kpi_pack() -> dict[str, Any]:
 def driver_for() -> type[PilotDriver]:
     """Make a driver for another template: `driver_for(DEMO)`."""
     return PilotDriver
+
+
+@pytest.fixture(scope="session")
+def walked_pilot() -> Callable[[ProgrammeTemplate], PilotDriver]:
+    """`walked_pilot(template)`: a pilot walked from start to PilotCompleted, once per session; read it, never drive it."""
+    walked: dict[str, PilotDriver] = {}
+
+    def walk(template: ProgrammeTemplate) -> PilotDriver:
+        if template.key not in walked:
+            driver = PilotDriver(template)
+            driver.start()
+            driver.advance()
+            driver.walk()
+            walked[template.key] = driver
+        return walked[template.key]
+
+    return walk
 
 
 @pytest.fixture

@@ -52,6 +52,7 @@ def test_the_shipped_template_repeats_its_tasks_as_the_programme_does():
         "change_project": Repeat.PER_CHANGE_PROJECT,
         "funding_application": Repeat.PER_YEAR,
         "annual_report": Repeat.PER_YEAR,
+        "remediation": Repeat.PER_FINDING,
     }
 
 

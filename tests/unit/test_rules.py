@@ -14,6 +14,7 @@ from domain.rules import advance, start_events
 from domain.state import TaskStatus
 from programmes import LFR_SKOLA
 
+DIARIENUMMER = "SI-2024:1861-SYNTETISK"  # the synthetic inspection decision's
 SELF_ASSESSMENTS = ("self_assessment@P", "self_assessment@F", "self_assessment@R", "self_assessment@S")
 DEEP_ANALYSIS_TASKS = ("kpi_data_pack", "document_collection", "self_assessment", "strengths_weaknesses")
 PLAN_TASKS = ("plan_draft", "consult_hr", "consult_finance", "plan_adoption")
@@ -217,13 +218,12 @@ def test_the_next_main_phase_starts_while_the_inspection_track_is_still_running(
     assert pilot.state.completed_phases == [Phase.DEEP_ANALYSIS]
 
 
-def test_completing_the_inspection_track_starts_no_other_phase(pilot):
-    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "inspection_decision")
+def test_the_inspection_track_stays_active_while_the_main_track_runs_even_when_settled(pilot):
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "inspection_decision", "remediation")
 
-    events = pilot.complete("inspection_action_plan")
-
-    assert phase_changes(events) == [(PhaseCompleted, Phase.INSPECTION_COMPARISON)]
-    assert pilot.state.active_phases == [Phase.DEEP_ANALYSIS]
+    assert all(t.status is TaskStatus.COMPLETED for t in pilot.state.tasks.values() if t.phase is Phase.INSPECTION_COMPARISON)
+    assert pilot.state.active_phases == [Phase.DEEP_ANALYSIS, Phase.INSPECTION_COMPARISON]
+    assert not any(isinstance(e, PhaseCompleted) for e in pilot.events)
 
 
 def test_the_plan_phase_starts_the_implementation_and_its_first_year(pilot):
@@ -250,18 +250,22 @@ def test_the_last_main_phase_starts_no_further_phase(pilot):
 # the inspection comparison
 
 
+def compared(events) -> list[str]:
+    return [e.diarienummer for e in events if isinstance(e, InspectionCompared)]
+
+
 def test_no_comparison_while_only_the_inspection_decision_is_completed(pilot):
     events = pilot.complete("inspection_decision")
 
-    assert not any(isinstance(e, InspectionCompared) for e in events)
-    assert pilot.state.comparison is None
+    assert compared(events) == []
+    assert pilot.state.comparisons == {}
 
 
 def test_no_comparison_while_only_the_strengths_and_weaknesses_are_completed(pilot):
     pilot.complete_all(*DEEP_ANALYSIS_TASKS)
 
-    assert not any(isinstance(e, InspectionCompared) for e in pilot.events)
-    assert pilot.state.comparison is None
+    assert compared(pilot.events) == []
+    assert pilot.state.comparisons == {}
 
 
 def test_the_comparison_is_produced_when_the_inspection_decision_completes_last(pilot):
@@ -269,8 +273,8 @@ def test_the_comparison_is_produced_when_the_inspection_decision_completes_last(
 
     events = pilot.complete("inspection_decision")
 
-    assert [type(e) for e in events if isinstance(e, InspectionCompared)] == [InspectionCompared]
-    assert pilot.state.comparison is not None
+    assert compared(events) == [DIARIENUMMER]
+    assert DIARIENUMMER in pilot.state.comparisons
 
 
 def test_the_comparison_is_produced_when_the_strengths_and_weaknesses_complete_last(pilot):
@@ -278,30 +282,29 @@ def test_the_comparison_is_produced_when_the_strengths_and_weaknesses_complete_l
 
     events = pilot.complete("strengths_weaknesses")
 
-    assert [type(e) for e in events if isinstance(e, InspectionCompared)] == [InspectionCompared]
-    assert pilot.state.comparison is not None
+    assert compared(events) == [DIARIENUMMER]
+    assert DIARIENUMMER in pilot.state.comparisons
 
 
 def test_the_comparison_is_produced_only_once(pilot):
-    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "analysis_reported", "inspection_decision", "inspection_action_plan")
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS, "analysis_reported", "inspection_decision", "remediation")
     pilot.complete_all(*PLAN_TASKS)
 
-    assert sum(isinstance(e, InspectionCompared) for e in pilot.events) == 1
+    assert compared(pilot.events) == [DIARIENUMMER]
 
 
-def test_the_action_plan_opens_when_both_the_decision_and_the_own_analysis_are_completed(pilot):
-    pilot.complete_all(*DEEP_ANALYSIS_TASKS[:-1], "inspection_decision")
+def test_the_strengths_and_weaknesses_wait_for_no_inspection_decision(pilot):
+    pilot.complete_all(*DEEP_ANALYSIS_TASKS[:-1])
 
     events = pilot.complete("strengths_weaknesses")
 
-    assert opened(events) == ["analysis_reported", "inspection_action_plan"]
+    assert opened(events) == ["analysis_reported"]
 
 
 # completing the pilot
 
 
-def test_the_pilot_is_not_completed_while_the_inspection_track_is_active(pilot):
-    pilot.complete("inspection_decision")
+def test_the_pilot_is_not_completed_while_no_inspection_decision_has_been_registered(pilot):
     run_main_track(pilot)
 
     assert pilot.state.completed_phases == [Phase.DEEP_ANALYSIS, Phase.DEVELOPMENT_PLAN, Phase.IMPLEMENTATION]
@@ -310,22 +313,44 @@ def test_the_pilot_is_not_completed_while_the_inspection_track_is_active(pilot):
     assert not any(isinstance(e, PilotCompleted) for e in pilot.events)
 
 
+def test_the_pilot_is_not_completed_while_a_remediation_step_is_open(pilot):
+    pilot.complete("inspection_decision")
+    run_main_track(pilot)
+
+    assert [t.template_key for t in pilot.state.open_tasks()] == ["remediation"] * 4
+    assert pilot.state.active_phases == [Phase.INSPECTION_COMPARISON]
+    assert pilot.state.completed_at is None
+
+
 def test_the_pilot_completes_when_its_last_phase_completes(pilot):
     pilot.complete("inspection_decision")
     run_main_track(pilot)
+    pilot.complete_all(*[t.key for t in pilot.state.open_tasks()][:-1])
     pilot.tick(timedelta(days=3))
 
-    events = pilot.complete("inspection_action_plan")
+    events = pilot.complete_all("remediation")
 
     assert [type(e) for e in events[-2:]] == [PhaseCompleted, PilotCompleted]
+    assert events[-2].phase is Phase.INSPECTION_COMPARISON
     assert pilot.state.completed_at == pilot.now
     assert pilot.state.active_phases == []
 
 
-def test_advance_on_a_completed_pilot_returns_nothing(pilot):
-    pilot.complete_all("inspection_decision")
+def test_the_main_track_completing_last_completes_the_settled_inspection_track_and_the_pilot(pilot):
+    pilot.complete_all("inspection_decision", "remediation")
+
     run_main_track(pilot)
-    pilot.complete("inspection_action_plan")
+
+    assert phase_changes(pilot.events[-3:]) == [
+        (PhaseCompleted, Phase.IMPLEMENTATION),
+        (PhaseCompleted, Phase.INSPECTION_COMPARISON),
+    ]
+    assert isinstance(pilot.events[-1], PilotCompleted)
+
+
+def test_advance_on_a_completed_pilot_returns_nothing(pilot):
+    pilot.complete_all("inspection_decision", "remediation")
+    run_main_track(pilot)
     assert pilot.state.completed_at is not None
 
     assert advance(pilot.template, pilot.state, now=pilot.now, new_id=pilot.new_id) == []
