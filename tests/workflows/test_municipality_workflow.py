@@ -131,6 +131,7 @@ async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_ins
         Phase.DEVELOPMENT_PLAN,
         Phase.IMPLEMENTATION,
         Phase.INSPECTION_COMPARISON,
+        Phase.DECISION_FOLLOW_UP,
     ]
     assert final.implementation_year == final.plan_years == 3
     assert all(t.status is TaskStatus.COMPLETED for t in final.tasks)
@@ -165,6 +166,8 @@ async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_ins
     assert len(remediation) == 4 and all(t.status is TaskStatus.COMPLETED for t in remediation)
     register = await db_pool.fetch("SELECT task_key FROM decisions WHERE stream_id = $1", workflow_id)
     assert len(register) == 5
+    finals = [e.data["decision_task_key"] for e in events if e.event_type == "DecisionBecameFinal"]
+    assert sorted(finals) == sorted(decisions)
 
     # One run per implementation year boundary, and each run carried exactly the state its events fold to.
     histories = await runs_of(client, workflow_id)
@@ -436,3 +439,64 @@ async def test_the_same_decision_cannot_be_registered_twice(
     with pytest.raises(PilotError) as refused:
         await register_inspection(client, workflow_id, "p-1861-forvaltningschef", decision)
     assert "already registered" in str(refused.value)
+
+
+async def test_a_decision_becomes_final_when_its_appeal_period_is_over(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    for key in (
+        "document_collection",
+        "self_assessment@P",
+        "self_assessment@F",
+        "self_assessment@R",
+        "self_assessment@S",
+        "strengths_weaknesses",
+    ):
+        await answer(client, workflow_id, key)
+    task = await open_task(client, workflow_id, "analysis_reported")
+    # The workflow's clock, not the wall clock: the time-skipping server may be ahead.
+    today = task.opened_at.date()
+    decision = sample_payloads.namnd_decision(today, 41, "analysen anmäls till nämnden")
+    await complete_task(client, workflow_id, "analysis_reported", task.assignee_id, decision)
+    posting = await open_task(client, workflow_id, "decision_posted@analysis_reported")
+    await complete_task(
+        client,
+        workflow_id,
+        posting.key,
+        posting.assignee_id,
+        {"justering_date": today.isoformat(), "anslag_date": today.isoformat()},
+    )
+    store = EventStore(db_pool)
+    events = await store.read_stream(workflow_id)
+    [posted] = [e for e in events if e.event_type == "DecisionPosted"]
+    ends = date.fromisoformat(posted.data["appeal_period_ends"])
+    assert ends >= today + timedelta(weeks=3) and ends.weekday() < 5
+    assert not [e for e in events if e.event_type == "DecisionBecameFinal"]
+
+    await time_skipping_env.sleep(timedelta(days=26))
+
+    events = await store.read_stream(workflow_id)
+    [final] = [e for e in events if e.event_type == "DecisionBecameFinal"]
+    assert final.data["decision_task_key"] == "analysis_reported"
+    assert datetime.fromisoformat(final.data["occurred_at"]).date() == ends + timedelta(days=1)
+
+
+async def test_a_decision_from_a_future_meeting_is_refused(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    for key in (
+        "document_collection",
+        "self_assessment@P",
+        "self_assessment@F",
+        "self_assessment@R",
+        "self_assessment@S",
+        "strengths_weaknesses",
+    ):
+        await answer(client, workflow_id, key)
+    task = await open_task(client, workflow_id, "analysis_reported")
+    decision = sample_payloads.namnd_decision(task.opened_at.date() + timedelta(days=30), 41, "ännu ej fattat")
+    with pytest.raises(PilotError) as refused:
+        await complete_task(client, workflow_id, "analysis_reported", task.assignee_id, decision)
+    assert "meeting_date" in str(refused.value) and "future" in str(refused.value)
