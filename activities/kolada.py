@@ -1,4 +1,5 @@
-"""Client for Kolada's v2 data API (key figures per municipality), as documented in Hypergene/kolada.
+"""Client for Kolada's v2 API (key figures per municipality and per organisational unit, e.g. a school),
+as documented in Hypergene/kolada.
 
 Only the client lives here; the Temporal activity that fetches the deep-analysis data pack wraps it. The
 client takes its ``httpx.AsyncClient`` from the caller so the worker can share one connection pool.
@@ -8,15 +9,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import httpx
 
-from domain.kpis import KpiObservation
+from domain.kpis import KpiObservation, OrganisationalUnit, UnitObservation
 
 log = logging.getLogger(__name__)
+
+_Item = TypeVar("_Item")
 
 KPI_ID = re.compile(r"^[A-Z]\d{5}$")
 """Kolada KPI ids: one capital letter and five digits (N15419, U15461)."""
@@ -24,10 +27,15 @@ KPI_ID = re.compile(r"^[A-Z]\d{5}$")
 MUNICIPALITY_ID = re.compile(r"^\d{4}$")
 """Four-digit kommunkod, with 0000 for Riket."""
 
+UNIT_ID = re.compile(r"^[A-Z0-9]{4,20}$")
+"""Organisational-unit ids: capitals and digits, like V15E186100001 (kept loose; only the examples are known)."""
+
 GENDERS = frozenset({"T", "K", "M", "F"})
 """T total, K women; men appear as M in the API and as F in its README, so both are accepted."""
 
 MAX_PER_PAGE = 5000
+UNITS_PER_REQUEST = 25
+"""Unit ids per oudata request: Kolada answers 400 to a URL that is too long, so many units are split up."""
 _MAX_PAGES = 10_000
 _BODY_SNIPPET = 300
 
@@ -76,28 +84,91 @@ class KoladaClient:
         kpi_ids = _validated_ids(kpis, KPI_ID, "KPI id", "like N15419")
         municipality_ids = _validated_ids(municipalities, MUNICIPALITY_ID, "municipality id", "4 digits, e.g. 1861")
         periods = _validated_years(years)
-        url: str | None = (
+        url = (
             f"{self._base_url}/data/kpi/{','.join(kpi_ids)}"
             f"/municipality/{','.join(municipality_ids)}/year/{','.join(str(year) for year in periods)}"
         )
-        params: dict[str, int] | None = {"per_page": self._per_page} if self._per_page else None
-        observations: list[KpiObservation] = []
+        observations = await self._collect(url, {}, _parse_data_object)
+        log.debug("fetched %d Kolada values", len(observations))
+        return observations
+
+    async def list_units(self, municipality: str, *, title: str | None = None) -> list[OrganisationalUnit]:
+        """Kolada's organisational units (schools, preschools, ...) in ``municipality``, all pages.
+
+        ``title`` keeps the units whose title contains it (Kolada's own filter, e.g. "skola").
+        """
+        (municipality_id,) = _validated_ids([municipality], MUNICIPALITY_ID, "municipality id", "4 digits, e.g. 1861")
+        params: dict[str, str | int] = {"municipality": municipality_id}
+        if title is not None:
+            if not title.strip():
+                raise ValueError("title must not be blank; leave it out to list every unit")
+            params["title"] = title
+        units = await self._collect(f"{self._base_url}/ou", params, _parse_unit)
+        log.debug("listed %d Kolada units in %s", len(units), municipality_id)
+        return units
+
+    async def fetch_units(
+        self, kpis: Sequence[str], unit_ids: Sequence[str], years: Sequence[int]
+    ) -> list[UnitObservation]:
+        """Every published value of ``kpis`` for the organisational units ``unit_ids`` in ``years``, all pages.
+
+        One observation per gender, without ``unit_title`` (Kolada's unit data carries only the id). Many
+        units are asked for in several requests. Combinations Kolada has no data for are absent.
+        """
+        kpi_ids = _validated_ids(kpis, KPI_ID, "KPI id", "like N15419")
+        units = _validated_ids(unit_ids, UNIT_ID, "unit id", "capitals and digits like V15E186100001")
+        periods = _validated_years(years)
+        observations: list[UnitObservation] = []
+        for start in range(0, len(units), UNITS_PER_REQUEST):
+            chunk = units[start : start + UNITS_PER_REQUEST]
+            url = (
+                f"{self._base_url}/oudata/kpi/{','.join(kpi_ids)}"
+                f"/ou/{','.join(chunk)}/year/{','.join(str(year) for year in periods)}"
+            )
+            observations.extend(await self._collect(url, {}, _parse_unit_data_object))
+        log.debug("fetched %d Kolada unit values for %d unit(s)", len(observations), len(units))
+        return observations
+
+    async def _collect(
+        self, url: str, params: dict[str, str | int], parse: Callable[[dict[str, Any]], list[_Item]]
+    ) -> list[_Item]:
+        items: list[_Item] = []
+        async for envelope, final_url, status in self._pages(url, params):
+            for position, obj in enumerate(envelope["values"]):
+                try:
+                    if not isinstance(obj, dict):
+                        raise TypeError(f"expected an object, got {type(obj).__name__}")
+                    items.extend(parse(obj))
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise KoladaError(
+                        f"malformed Kolada object at values[{position}]: {exc}; object: {str(obj)[:200]}",
+                        url=final_url,
+                        status=status,
+                    ) from exc
+        return items
+
+    async def _pages(
+        self, first_url: str, params: dict[str, str | int]
+    ) -> AsyncIterator[tuple[dict[str, Any], str, int]]:
+        """Each page's envelope, following ``next_page`` until there is none."""
+        url: str | None = first_url
+        query: dict[str, str | int] | None = dict(params)
+        if self._per_page:
+            query = {**params, "per_page": self._per_page}
         visited: set[str] = set()
         while url is not None:
             if url in visited or len(visited) >= _MAX_PAGES:
                 raise KoladaError("Kolada's next_page links do not end", url=url, status=None)
             visited.add(url)
-            envelope, final_url, status = await self._get_json(url, params)
-            params = None  # next_page links carry their own query
-            observations.extend(_observations(envelope, final_url, status))
+            envelope, final_url, status = await self._get_json(url, query or None)
+            query = None  # next_page links carry their own query
+            yield envelope, final_url, status
             next_page = envelope.get("next_page")
             if next_page is not None and not isinstance(next_page, str):
                 raise KoladaError(f"next_page is {type(next_page).__name__}, not a URL", url=final_url, status=status)
             url = urljoin(final_url, next_page) if next_page else None
-        log.debug("fetched %d Kolada values in %d page(s)", len(observations), len(visited))
-        return observations
 
-    async def _get_json(self, url: str, params: dict[str, int] | None) -> tuple[dict[str, Any], str, int]:
+    async def _get_json(self, url: str, params: dict[str, str | int] | None) -> tuple[dict[str, Any], str, int]:
         try:
             # The live API is served over https and may redirect plain http.
             response = await self._http.get(url, params=params, follow_redirects=True)
@@ -122,31 +193,51 @@ class KoladaClient:
         return body, final_url, status
 
 
-def _observations(envelope: dict[str, Any], url: str, status: int) -> list[KpiObservation]:
-    observations = []
-    for position, data_object in enumerate(envelope["values"]):
-        try:
-            observations.extend(_parse_data_object(data_object))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise KoladaError(
-                f"malformed Kolada data object at values[{position}]: {exc}; object: {str(data_object)[:200]}",
-                url=url,
-                status=status,
-            ) from exc
-    return observations
-
-
 def _parse_data_object(data_object: dict[str, Any]) -> list[KpiObservation]:
     kpi = data_object["kpi"]
     municipality = data_object["municipality"]
     if not isinstance(kpi, str) or not isinstance(municipality, str):
         raise TypeError("kpi and municipality must be strings")
-    period = data_object["period"]
+    period = _period(data_object["period"])
+    return [
+        KpiObservation(kpi=kpi, municipality=municipality, period=period, gender=gender, value=value, status=status)
+        for gender, value, status in _gender_values(data_object["values"])
+    ]
+
+
+def _parse_unit_data_object(data_object: dict[str, Any]) -> list[UnitObservation]:
+    kpi = data_object["kpi"]
+    # The README spells the unit key "out", third-party code reading the live API uses "ou": accept both.
+    unit_id = data_object["ou"] if "ou" in data_object else data_object["out"]
+    if not isinstance(kpi, str) or not isinstance(unit_id, str):
+        raise TypeError("kpi and ou (or out) must be strings")
+    period = _period(data_object["period"])
+    return [
+        UnitObservation(kpi=kpi, unit_id=unit_id, period=period, gender=gender, value=value, status=status)
+        for gender, value, status in _gender_values(data_object["values"])
+    ]
+
+
+def _parse_unit(unit: dict[str, Any]) -> list[OrganisationalUnit]:
+    unit_id, title, municipality = unit["id"], unit["title"], unit["municipality"]
+    if not all(isinstance(field, str) for field in (unit_id, title, municipality)):
+        raise TypeError("id, title and municipality must be strings")
+    return [OrganisationalUnit(id=unit_id, title=title, municipality=municipality)]
+
+
+def _period(period: object) -> int:
     # The README prints the period as a string, the live API sends an integer: accept both.
     if isinstance(period, bool) or not isinstance(period, int | str) or not str(period).isdigit():
         raise ValueError(f"period {period!r} is not a year")
-    observations = []
-    for entry in data_object["values"]:
+    return int(period)
+
+
+def _gender_values(entries: object) -> list[tuple[str, float | None, str | None]]:
+    """(gender, value, status) of each entry of a data object's ``values``."""
+    if not isinstance(entries, list):
+        raise TypeError(f"values must be a list, got {type(entries).__name__}")
+    parsed = []
+    for entry in entries:
         gender = entry["gender"]
         if gender not in GENDERS:
             raise ValueError(f"unknown gender {gender!r}; expected one of {', '.join(sorted(GENDERS))}")
@@ -156,18 +247,9 @@ def _parse_data_object(data_object: dict[str, Any]) -> list[KpiObservation]:
         status = entry.get("status")
         if status is not None and not isinstance(status, str):
             raise TypeError(f"status {status!r} is not a string")
-        observations.append(
-            KpiObservation(
-                kpi=kpi,
-                municipality=municipality,
-                period=int(period),
-                gender=gender,
-                value=None if value is None else float(value),
-                # Kolada sends "" when there is nothing to remark; None says that without a magic string.
-                status=status or None,
-            )
-        )
-    return observations
+        # Kolada sends "" when there is nothing to remark; None says that without a magic string.
+        parsed.append((gender, None if value is None else float(value), status or None))
+    return parsed
 
 
 def _validated_ids(ids: Sequence[str], pattern: re.Pattern[str], what: str, expected: str) -> list[str]:

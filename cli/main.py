@@ -27,8 +27,18 @@ from directory import list_participants, read_participants_csv, upsert_participa
 from domain.state import TaskStatus
 from eventstore import EventStore
 from observability import configure_logging
-from pilots import PilotError, complete_task, find_pilot, pilot_status, register_inspection, start_pilot, timeline
+from pilots import (
+    PilotError,
+    complete_task,
+    find_pilot,
+    pilot_status,
+    register_inspection,
+    start_cohort,
+    start_pilot,
+    timeline,
+)
 from programmes import TEMPLATES
+from programmes.cohorts import load_cohort
 from settings import Settings
 
 EXIT_REFUSED = 1
@@ -117,6 +127,21 @@ async def cmd_start(ctx: Context) -> None:
         deciding_organ=a.organ,
     )
     print(f"Pilot startad / pilot started: {workflow_id}")
+
+
+async def cmd_cohort_start(ctx: Context) -> None:
+    try:
+        cohort = load_cohort(ctx.args.cohort)
+    except ValueError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+    outcomes = await start_cohort(await ctx.client(), await ctx.pool(), cohort, task_queue=ctx.settings.task_queue)
+    for outcome in outcomes:
+        if outcome.refused:
+            print(f"  ✗ {outcome.kommunkod}: {outcome.refused}")
+        else:
+            print(f"  ✓ {outcome.kommunkod}: {outcome.workflow_id}, startar om / starts after {outcome.starts_after}")
+    if any(o.refused for o in outcomes):
+        raise CliError(f"{sum(1 for o in outcomes if o.refused)} of {len(outcomes)} pilots were not started")
 
 
 async def cmd_status(ctx: Context) -> None:
@@ -275,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def pilot(p: argparse.ArgumentParser) -> None:
-        p.add_argument("kommunkod", help="the municipality's four-digit code, e.g. 1861 (Hallsberg)")
+        p.add_argument("kommunkod", help="the municipality's code, e.g. 1861 (Hallsberg), or 1083+1272 for a förbund")
         p.add_argument("--programme", help="the programme round, when the municipality is in several")
 
     p = command("start", cmd_start, "start a municipality's pilot workflow")
@@ -284,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--programme", help="programme round id (default: the template's key)")
     p.add_argument("--name", help="municipality name, for one that is not a known pilot")
     p.add_argument("--organ", help="the organ that decides school matters, e.g. 'Barn- och utbildningsnämnden'")
+
+    cohort = sub.add_parser("cohort", help="programme rounds of several pilots")
+    csub = cohort.add_subparsers(dest="cohort_command", required=True, metavar="ACTION")
+    p = csub.add_parser("start", help="start every pilot of a cohort, staggered as the cohort file says")
+    p.add_argument("cohort", help="a shipped cohort (e.g. orebro-skolkommun-2014) or a cohort TOML file")
+    p.set_defaults(handler=cmd_cohort_start)
 
     p = command("status", cmd_status, "where a pilot stands")
     pilot(p)

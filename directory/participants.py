@@ -19,6 +19,8 @@ from typing import Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from domain.municipalities import check_pilot_code
+
 __all__ = [
     "CSV_COLUMNS",
     "CsvProblem",
@@ -30,7 +32,6 @@ __all__ = [
     "upsert_participants",
 ]
 
-_KOMMUNKOD = re.compile(r"^[0-9]{4}$")
 # Deliberately loose: catches typos and swapped columns; only a delivered mail proves an address.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -52,7 +53,7 @@ ON CONFLICT (participant_id) DO UPDATE
 
 
 class Participant(BaseModel):
-    """A person in the programme; ``kommunkod`` is SCB's four-digit municipality code."""
+    """A person in the programme; ``kommunkod`` is SCB's four-digit code, or a kommunalförbund's joined codes."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -65,10 +66,9 @@ class Participant(BaseModel):
 
     @field_validator("kommunkod")
     @classmethod
-    def _kommunkod_is_four_digits(cls, value: str) -> str:
-        if not _KOMMUNKOD.match(value):
-            raise ValueError("kommunkod must be exactly four digits, e.g. 1861 for Hallsberg")
-        return value
+    def _kommunkod_is_a_pilot_code(cls, value: str) -> str:
+        # A kommunalförbund's people belong to the förbund: its members' codes joined by '+', e.g. 1083+1272.
+        return check_pilot_code(value)
 
     @field_validator("email")
     @classmethod
@@ -238,7 +238,6 @@ async def get_participant(pool: asyncpg.Pool, participant_id: str) -> Participan
 
 async def list_participants(pool: asyncpg.Pool, kommunkod: str) -> list[Participant]:
     """Everyone in one municipality, ordered by role and then participant id."""
-    if not _KOMMUNKOD.match(kommunkod):
-        raise ValueError(f"kommunkod must be exactly four digits, got {kommunkod!r}")
+    check_pilot_code(kommunkod)
     rows = await pool.fetch(f"{_SELECT} WHERE kommunkod = $1 ORDER BY role, participant_id", kommunkod)
     return [Participant.model_validate(dict(row)) for row in rows]

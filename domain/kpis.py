@@ -1,4 +1,4 @@
-"""Key figures (Kolada KPIs) that the deep analysis gathers."""
+"""Key figures (Kolada KPIs) that the deep analysis gathers, per municipality and per school unit."""
 
 from __future__ import annotations
 
@@ -9,6 +9,23 @@ RIKET = "0000"
 
 DATA_PACK_KPIS: tuple[str, ...] = ("N15419", "N15428", "N15507", "N15814", "N15006")
 """Year-9 results, eligibility, merit value, certified teachers, cost per pupil (domain.md §8.2)."""
+
+UNIT_KPIS: tuple[str, ...] = ("N15419", "N15436", "N15505", "N15814")
+"""Per school unit: year-9 all subjects passed, vocational eligibility, merit value, certified teachers.
+
+The "kommunala skolor" variants of domain.md §8.2: the *hemkommun* variants count pupils by where they
+live, which says nothing about a school. Which KPIs Kolada actually publishes per organisational unit was
+not verified: check each id against the live API (``GET /v2/kpi/{id}`` and its ``has_ou_data`` flag, or an
+``/v2/oudata`` query) before relying on it.
+"""
+
+SCHOOL_UNIT_PREFIX = "V15E"
+"""Kolada's organisational-unit ids for compulsory schools (grundskola) start with this, e.g. V15E144001301.
+
+Seen in the Kolada README's examples and in third-party code that filters school units this way; Kolada's
+unit listing of a municipality also holds preschools and other units with other prefixes. Not verified
+against Kolada's own documentation.
+"""
 
 
 class KpiObservation(BaseModel):
@@ -22,3 +39,36 @@ class KpiObservation(BaseModel):
     gender: str  # T (total), K (women), M or F (men; both spellings occur)
     value: float | None
     status: str | None = None
+
+
+class OrganisationalUnit(BaseModel):
+    """One of Kolada's organisational units (a school, a preschool, ...) in a municipality."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str  # e.g. V15E186100001: type prefix, kommunkod, running number
+    title: str
+    municipality: str
+
+
+class UnitObservation(BaseModel):
+    """One value of one KPI for one organisational unit, period and gender, as Kolada publishes it.
+
+    Kolada's unit data objects carry only the unit id; ``unit_title`` is filled in from the unit listing
+    when the gatherer knows it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kpi: str
+    unit_id: str
+    unit_title: str | None = None
+    period: int
+    gender: str  # T (total), K (women), M or F (men; both spellings occur)
+    value: float | None
+    status: str | None = None
+
+
+def is_school_unit(unit_id: str) -> bool:
+    """Whether a Kolada organisational-unit id is a compulsory school's (see ``SCHOOL_UNIT_PREFIX``)."""
+    return unit_id.startswith(SCHOOL_UNIT_PREFIX)

@@ -36,3 +36,33 @@ DECIDING_ORGANS: dict[str, str] = {
     "1864": "Kommunstyrelsen",  # Ljusnarsberg: school matters under KS in the 2007 and 2011 minutes
 }
 """The organ that decides school matters, where the sources say; every other pilot names its own."""
+
+
+PILOT_CODE_PATTERN = r"^[0-9]{4}(\+[0-9]{4})*$"
+"""A pilot is one municipality (its kommunkod) or a kommunalförbund (its members' codes joined by '+')."""
+
+KOMMUNALFORBUND: dict[str, str] = {
+    "1083+1272": "Sölvesborg-Bromölla kommunalförbund",  # a pilot participant without a kommunkod of its own
+}
+
+
+def check_pilot_code(value: str) -> str:
+    """Return the pilot code if it is a kommunkod or '+'-joined kommunkoder, else raise ValueError."""
+    if not re.fullmatch(PILOT_CODE_PATTERN.strip("^$"), value):
+        raise ValueError(
+            f"a pilot is a kommunkod (four digits, like 1861) or a kommunalförbund's member codes joined by '+' "
+            f"(like 1083+1272); got {value!r}"
+        )
+    members = value.split("+")
+    if len(set(members)) != len(members):
+        raise ValueError(f"a kommunalförbund lists each member once; got {value!r}")
+    return value
+
+
+def members_of(pilot_code: str) -> list[str]:
+    """The municipalities a pilot covers: '1083+1272' -> ['1083', '1272']."""
+    return pilot_code.split("+")
+
+
+def pilot_name(pilot_code: str) -> str | None:
+    return PILOT_MUNICIPALITIES.get(pilot_code) or KOMMUNALFORBUND.get(pilot_code)

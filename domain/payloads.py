@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.inspection import InspectionArea, InspectionLevel, Intervention, ReviewType
-from domain.kpis import KpiObservation
+from domain.kpis import KpiObservation, OrganisationalUnit, UnitObservation
 from domain.roles import Role
 from domain.success_factors import INDICATOR_IDS, indicators_for_level
 
@@ -30,6 +30,11 @@ class KpiDataPack(TaskPayload):
     municipalities: list[str]
     years: list[int]
     observations: list[KpiObservation]
+    # Per school unit, so differences between the schools show and not only the municipality's average.
+    # Defaults keep packs gathered before unit data existed valid.
+    unit_kpis: list[KpiId] = Field(default_factory=list)
+    units: list[OrganisationalUnit] = Field(default_factory=list)
+    unit_observations: list[UnitObservation] = Field(default_factory=list)
 
 
 class SelfAssessment(TaskPayload):

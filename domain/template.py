@@ -91,6 +91,7 @@ class ProgrammeTemplate(BaseModel):
     title_en: str
     tasks: tuple[TaskTemplate, ...]
     year_length: timedelta = Field(default=timedelta(days=365), description="one implementation year")
+    day_length: timedelta = Field(default=timedelta(days=1), description="a day (shorter in the demo)")
 
     @model_validator(mode="after")
     def _well_formed(self) -> ProgrammeTemplate:

@@ -6,6 +6,7 @@ from pilots.client import (
     find_pilot,
     pilot_status,
     register_inspection,
+    start_cohort,
     start_pilot,
 )
 from pilots.timeline import TimelineEntry, describe_event, timeline
@@ -18,6 +19,7 @@ __all__ = [
     "find_pilot",
     "pilot_status",
     "register_inspection",
+    "start_cohort",
     "start_pilot",
     "timeline",
 ]

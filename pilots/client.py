@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
@@ -18,10 +19,11 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from directory import list_participants
-from domain.municipalities import DECIDING_ORGANS, PILOT_MUNICIPALITIES, check_kommunkod
+from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name
 from domain.roles import Role
 from eventstore import EventStore
 from programmes import template as load_template
+from programmes.cohorts import Cohort
 from workflows import search_attributes as sa
 from workflows.messages import (
     CompleteTask,
@@ -53,14 +55,15 @@ async def start_pilot(
     municipality_name: str | None = None,
     deciding_organ: str | None = None,
     kpi_years: list[int] | None = None,
+    start_after: timedelta | None = None,
 ) -> str:
     """Start a pilot's workflow with the directory's participants; returns the workflow id."""
     try:
-        check_kommunkod(kommunkod)
+        check_pilot_code(kommunkod)
         template = load_template(template_key)
     except ValueError as error:
         raise PilotError(str(error), "invalid_input") from None
-    name = municipality_name or PILOT_MUNICIPALITIES.get(kommunkod)
+    name = municipality_name or pilot_name(kommunkod)
     if name is None:
         raise PilotError(f"kommunkod {kommunkod} is not a known pilot municipality; give its name with --name")
     organ = deciding_organ or DECIDING_ORGANS.get(kommunkod)
@@ -108,6 +111,7 @@ async def start_pilot(
                 ]
             ),
             static_summary=f"{name} ({kommunkod}) i {programme}",
+            start_delay=start_after or None,
         )
     except WorkflowAlreadyStartedError:
         raise PilotError(
@@ -118,10 +122,43 @@ async def start_pilot(
     return workflow_id
 
 
+class CohortStart(BaseModel):
+    kommunkod: str
+    workflow_id: str | None
+    starts_after: timedelta
+    refused: str | None = None
+
+
+async def start_cohort(client: Client, pool: asyncpg.Pool, cohort: Cohort, *, task_queue: str) -> list[CohortStart]:
+    """Start every pilot of a cohort, each after its own delay; one pilot's refusal does not stop the others."""
+    template = load_template(cohort.template)
+    outcomes = []
+    for pilot in cohort.pilots:
+        delay = template.day_length * pilot.start_after_days
+        try:
+            workflow_id = await start_pilot(
+                client,
+                pool,
+                programme=cohort.programme,
+                kommunkod=pilot.kommunkod,
+                template_key=cohort.template,
+                task_queue=task_queue,
+                municipality_name=pilot.name,
+                deciding_organ=pilot.organ,
+                start_after=delay,
+            )
+            outcomes.append(CohortStart(kommunkod=pilot.kommunkod, workflow_id=workflow_id, starts_after=delay))
+        except PilotError as error:
+            outcomes.append(
+                CohortStart(kommunkod=pilot.kommunkod, workflow_id=None, starts_after=delay, refused=str(error))
+            )
+    return outcomes
+
+
 async def find_pilot(store: EventStore, kommunkod: str, programme: str | None = None) -> str:
     """The workflow id of the municipality's pilot; asks for the programme when there are several."""
     try:
-        check_kommunkod(kommunkod)
+        check_pilot_code(kommunkod)
     except ValueError as error:
         raise PilotError(str(error), "invalid_input") from None
     if programme is not None:

@@ -65,7 +65,9 @@ def parse_template(data: dict[str, Any], *, source: str = "template") -> Program
             task["escalate_after_due"] = day * task.pop("escalate_days_after_due")
         tasks.append(task)
     try:
-        return ProgrammeTemplate.model_validate({**data, "tasks": tasks, "year_length": day * year_days})
+        return ProgrammeTemplate.model_validate(
+            {**data, "tasks": tasks, "year_length": day * year_days, "day_length": day}
+        )
     except ValidationError as error:
         raise TemplateError(f"{source}: {describe(error)}") from None
 

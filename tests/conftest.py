@@ -33,7 +33,8 @@ from devstack.temporal import TemporalDevServer, test_server_path
 from directory import read_participants_csv, upsert_participants
 from settings import Settings
 
-PARTICIPANTS_CSV = Path(__file__).parent.parent / "devstack" / "sample_data" / "synthetic_participants_1861.csv"
+SAMPLE_DATA = Path(__file__).parent.parent / "devstack" / "sample_data"
+PARTICIPANTS_CSV = SAMPLE_DATA / "synthetic_participants_1861.csv"
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +78,8 @@ async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
 @pytest_asyncio.fixture(scope="session")
 async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(database_url)
-    await upsert_participants(pool, read_participants_csv(PARTICIPANTS_CSV))
+    for csv in sorted(SAMPLE_DATA.glob("synthetic_participants_*.csv")):
+        await upsert_participants(pool, read_participants_csv(csv))
     yield pool
     await pool.close()
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from domain.events import ComparisonItem, DecisionRecorded
 from domain.instances import instance_title
-from domain.municipalities import KOMMUNKOD_PATTERN
+from domain.municipalities import PILOT_CODE_PATTERN
 from domain.phases import PHASE_TITLES, Phase
 from domain.roles import Role
 from domain.state import MunicipalityState, TaskStatus
@@ -27,7 +27,7 @@ class StartPilot(BaseModel):
     """The workflow's input; after a year boundary it also carries the pilot's whole state into the new run."""
 
     programme: str = Field(pattern=PROGRAMME_PATTERN)
-    kommunkod: str = Field(pattern=KOMMUNKOD_PATTERN)
+    kommunkod: str = Field(pattern=PILOT_CODE_PATTERN, description="or a kommunalförbund's codes joined by '+'")
     municipality_name: str = Field(min_length=1, max_length=100)
     deciding_organ: str = Field(min_length=1, max_length=100, description="the nämnd (or KS) that decides")
     template: ProgrammeTemplate

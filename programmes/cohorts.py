@@ -1,0 +1,57 @@
+"""Cohorts (programme rounds): which pilots take part, and how far apart their starts are staggered."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from domain.municipalities import check_pilot_code
+from domain.rules import describe
+from programmes import TemplateError
+
+COHORT_DIR = Path(__file__).parent / "cohorts"
+
+
+class CohortPilot(BaseModel):
+    kommunkod: str = Field(description="a kommunkod, or a kommunalförbund's member codes joined by '+'")
+    name: str | None = None
+    organ: str | None = Field(default=None, description="the organ that decides school matters")
+    start_after_days: float = Field(default=0, ge=0, description="in the template's days")
+
+    @field_validator("kommunkod")
+    @classmethod
+    def _pilot_code(cls, value: str) -> str:
+        return check_pilot_code(value)
+
+
+class Cohort(BaseModel):
+    programme: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    template: str
+    pilots: list[CohortPilot] = Field(min_length=1)
+
+    @field_validator("pilots")
+    @classmethod
+    def _each_pilot_once(cls, pilots: list[CohortPilot]) -> list[CohortPilot]:
+        codes = [p.kommunkod for p in pilots]
+        repeated = sorted({c for c in codes if codes.count(c) > 1})
+        if repeated:
+            raise ValueError(f"a pilot takes part once per cohort; repeated: {repeated}")
+        return pilots
+
+
+def load_cohort(name_or_path: str) -> Cohort:
+    """A shipped cohort by name (programmes/cohorts/NAME.toml) or any cohort file by path."""
+    path = Path(name_or_path)
+    if not path.exists():
+        path = COHORT_DIR / f"{name_or_path}.toml"
+    if not path.exists():
+        known = sorted(p.stem for p in COHORT_DIR.glob("*.toml"))
+        raise TemplateError(f"no cohort file {name_or_path!r}; shipped cohorts: {known}")
+    try:
+        return Cohort.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as error:
+        raise TemplateError(f"{path.name}: not valid TOML: {error}") from None
+    except ValidationError as error:
+        raise TemplateError(f"{path.name}: {describe(error)}") from None
