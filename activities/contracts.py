@@ -66,3 +66,5 @@ class GatherKpisRequest(BaseModel):
     kommunkod: str
     kpis: list[str]
     years: list[int]
+    # KPIs fetched per school unit; None (what requests from before unit data carry) means domain.kpis.UNIT_KPIS.
+    unit_kpis: list[str] | None = None

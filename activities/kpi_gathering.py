@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import GatherKpisRequest
 from activities.kolada import KoladaClient, KoladaError
-from domain.kpis import RIKET
+from domain.kpis import RIKET, UNIT_KPIS, is_school_unit
+from domain.municipalities import members_of
 from domain.payloads import KpiDataPack
+
+_T = TypeVar("_T")
 
 
 class KpiGathering:
@@ -18,22 +24,57 @@ class KpiGathering:
 
     @activity.defn(name="gather_kpis")
     async def gather_kpis(self, request: GatherKpisRequest) -> KpiDataPack:
-        """The municipality's and the whole country's values for the data-pack KPIs over the given years."""
-        municipalities = [request.kommunkod, RIKET]
-        try:
-            observations = await self._kolada.fetch(request.kpis, municipalities, request.years)
-        except ValueError as error:
-            raise ApplicationError(str(error), type="KoladaRequestInvalid", non_retryable=True) from error
-        except KoladaError as error:
-            # Kolada down or slow is transient, and Temporal retries with backoff; a 400 or 404 never heals.
-            if not error.retryable:
-                raise ApplicationError(str(error), type="KoladaRequestInvalid", non_retryable=True) from error
-            raise ApplicationError(str(error), type="KoladaUnavailable") from error
-        activity.logger.info("kpis gathered", extra={"kommunkod": request.kommunkod, "observations": len(observations)})
+        """The data-pack KPIs over the given years for the municipality and the whole country, and the unit
+        KPIs for each of the municipality's school units, so differences between the schools show.
+
+        A municipality without school units in Kolada gets a pack with empty unit lists.
+        """
+        members = members_of(request.kommunkod)  # a kommunalförbund's pack covers each member municipality
+        municipalities = [*members, RIKET]
+        unit_kpis = list(UNIT_KPIS) if request.unit_kpis is None else request.unit_kpis
+        observations = await _kolada_call(self._kolada.fetch(request.kpis, municipalities, request.years))
+        listed = [unit for member in members for unit in await _kolada_call(self._kolada.list_units(member))]
+        # Kolada lists every kind of unit (preschools too); only the schools carry these KPIs.
+        units = [unit for unit in listed if is_school_unit(unit.id)]
+        unit_observations = []
+        if units and unit_kpis:
+            titles = {unit.id: unit.title for unit in units}
+            fetched = await _kolada_call(
+                self._kolada.fetch_units(unit_kpis, [unit.id for unit in units], request.years)
+            )
+            unit_observations = [
+                observation.model_copy(update={"unit_title": titles.get(observation.unit_id)})
+                for observation in fetched
+            ]
+        activity.logger.info(
+            "kpis gathered",
+            extra={
+                "kommunkod": request.kommunkod,
+                "observations": len(observations),
+                "school_units": len(units),
+                "unit_observations": len(unit_observations),
+            },
+        )
         return KpiDataPack(
             kolada_base_url=self._base_url,
             kpis=request.kpis,
             municipalities=municipalities,
             years=request.years,
             observations=observations,
+            unit_kpis=unit_kpis,
+            units=units,
+            unit_observations=unit_observations,
         )
+
+
+async def _kolada_call(call: Awaitable[_T]) -> _T:
+    """Await a Kolada client call, turning its failures into what Temporal should do about them."""
+    try:
+        return await call
+    except ValueError as error:
+        raise ApplicationError(str(error), type="KoladaRequestInvalid", non_retryable=True) from error
+    except KoladaError as error:
+        # Kolada down or slow is transient, and Temporal retries with backoff; a 400 or 404 never heals.
+        if not error.retryable:
+            raise ApplicationError(str(error), type="KoladaRequestInvalid", non_retryable=True) from error
+        raise ApplicationError(str(error), type="KoladaUnavailable") from error

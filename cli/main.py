@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from pilots import (
 )
 from programmes import TEMPLATES
 from programmes.cohorts import load_cohort
+from reports import load_pilot_state, render_cohort_overview, render_pilot_report
 from settings import Settings
 
 EXIT_REFUSED = 1
@@ -211,6 +213,46 @@ async def cmd_history(ctx: Context) -> None:
         )
 
 
+async def cmd_report(ctx: Context) -> None:
+    a = ctx.args
+    if (a.kommunkod is None) == (a.cohort is None):
+        raise CliError("give either a KOMMUNKOD or --cohort PROGRAMME_PREFIX", EXIT_USAGE)
+    store = EventStore(await ctx.pool())
+    now = datetime.now(UTC)
+    reports_dir = ctx.settings.data_dir / "reports"
+    if a.cohort is not None:
+        if a.programme is not None:
+            raise CliError("--programme is for one pilot; a cohort is chosen by --cohort", EXIT_USAGE)
+        streams = await store.list_streams(f"leda-{a.cohort}")
+        if not streams:
+            raise PilotError(f"no pilot's programme starts with {a.cohort!r}", "not_found")
+        states = [await load_pilot_state(store, stream) for stream in streams]
+        html = render_cohort_overview(states, generated_at=now)
+        default = reports_dir / f"cohort-{_file_safe(a.cohort)}.html"
+    else:
+        workflow_id = await ctx.workflow_id()
+        state = await load_pilot_state(store, workflow_id)
+        if state.version == 0:
+            raise PilotError(f"no pilot {workflow_id} has been started", "not_found")
+        html = render_pilot_report(state, generated_at=now)
+        default = reports_dir / f"{state.kommunkod}-{_file_safe(state.programme)}.html"
+    out = Path(a.out) if a.out else default
+    try:
+        await asyncio.to_thread(_write_report, out, html)
+    except OSError as error:
+        raise CliError(f"cannot write the report to {out}: {error.strerror}") from None
+    print(out)
+
+
+def _write_report(path: Path, html: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+
+
+def _file_safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
 async def cmd_participants_import(ctx: Context) -> None:
     try:
         participants = read_participants_csv(Path(ctx.args.file))
@@ -341,6 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("history", cmd_history, "the domain timeline of a municipality's pilots, from the event store")
     pilot(p)
     p.add_argument("--json", action="store_true")
+
+    p = command("report", cmd_report, "write a pilot's report, or a cohort's overview, as one HTML page")
+    p.add_argument("kommunkod", nargs="?", help="the municipality's four-digit code, e.g. 1861 (Hallsberg)")
+    p.add_argument("--programme", help="the programme round, when the municipality is in several")
+    p.add_argument("--cohort", metavar="PROGRAMME_PREFIX", help="every pilot whose programme starts with this")
+    p.add_argument("--out", metavar="FILE", help="where to write (default: <data_dir>/reports/…html)")
 
     participants = sub.add_parser("participants", help="the participant directory")
     psub = participants.add_subparsers(dest="participants_command", required=True, metavar="ACTION")

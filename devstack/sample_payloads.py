@@ -70,8 +70,19 @@ def ska_analysis() -> dict[str, Any]:
     }
 
 
-def ska_planning() -> dict[str, Any]:
-    return {"priorities": [f"{SYNTHETIC_NOTE}: tidiga insatser i åk 4–6"], "plan_revision_needed": False}
+def ska_planning(year: int | None = None) -> dict[str, Any]:
+    # In the second year the follow-up shows the plan lacks early support: the plan is revised.
+    return {"priorities": [f"{SYNTHETIC_NOTE}: tidiga insatser i åk 4–6"], "plan_revision_needed": year == 2}
+
+
+def plan_revision(meeting: date, organ: str) -> dict[str, Any]:
+    revised = plan_draft()
+    revised["goals"][0]["measures"].append("Tidiga stödinsatser i åk 4–6 (tillagd vid revideringen)")
+    return {
+        "decision": namnd_decision(meeting, 63, "nämnden antar den reviderade skolutvecklingsplanen", organ),
+        "revised_plan": revised,
+        "reason": f"{SYNTHETIC_NOTE}: uppföljningen visar att stödet kommer för sent",
+    }
 
 
 def measure_progress() -> dict[str, Any]:
@@ -106,6 +117,7 @@ def funding_applications() -> dict[str, Any]:
 def strengths_weaknesses() -> dict[str, Any]:
     return {
         "strengths": [{"factor": "SF5", "text": f"{SYNTHETIC_NOTE}: förtroendefulla relationer mellan nivåerna"}],
+        "positive_drivers": [{"factor": "SF2", "text": f"{SYNTHETIC_NOTE}: lärare som gärna lär av varandra"}],
         "weaknesses": [
             {"factor": "SF4", "text": f"{SYNTHETIC_NOTE}: uppföljningen når inte nämnden"},
             {"factor": "SF7", "text": f"{SYNTHETIC_NOTE}: sena insatser för elever i behov av stöd"},
@@ -239,7 +251,8 @@ def answer_for(
         "plan_adoption": lambda: namnd_decision(meeting, 57, "nämnden antar skolutvecklingsplanen", organ),
         "ska_follow_up": lambda: yearly_follow_up(today.year),
         "ska_analysis": ska_analysis,
-        "ska_planning": ska_planning,
+        "ska_planning": lambda: ska_planning(year),
+        "plan_revision": lambda: plan_revision(meeting, organ),
         "measure_progress": measure_progress,
         "change_project": change_project,
         "funding_application": funding_applications,

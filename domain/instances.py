@@ -45,6 +45,8 @@ def template_key_of(task_key: str) -> str:
 
 def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | None = None) -> list[TaskInstance]:
     """The instances `task` has in `state`; yearly tasks for `year` (default: the current implementation year)."""
+    if task.only_if is not None and not _condition_holds(task.only_if, state, year):
+        return []
     match task.repeat:
         case Repeat.ONCE:
             return [TaskInstance(key=task.key, template_key=task.key, assignee_id=state.primary(task.owner_role))]
@@ -110,6 +112,14 @@ def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | No
                 for pid in state.participants.get(role, [])
             ]
     raise AssertionError(f"unhandled repeat {task.repeat}")
+
+
+def _condition_holds(condition: str, state: MunicipalityState, year: int | None) -> bool:
+    """'ska_planning.plan_revision_needed': that task's answer (the same year's, when it is yearly) says so."""
+    task_key, field = condition.split(".", 1)
+    y = state.implementation_year if year is None else year
+    answer = state.completed_payload(f"{task_key}@y{y}") or state.completed_payload(task_key)
+    return bool(answer and answer.get(field))
 
 
 def all_done(task: TaskTemplate, state: MunicipalityState, *, year: int | None = None) -> bool:

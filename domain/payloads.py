@@ -85,8 +85,11 @@ class StrengthsWeaknesses(TaskPayload):
     """The synthesis of the deep analysis: bristfaktorer and positiva drivkrafter (domain.md §1.5)."""
 
     strengths: list[AnalysisFinding] = Field(min_length=1)
-    weaknesses: list[AnalysisFinding] = Field(min_length=1)
-    prioritised_factors: list[FactorId] = Field(min_length=1)
+    weaknesses: list[AnalysisFinding] = Field(min_length=1, description="bristfaktorer")
+    positive_drivers: list[AnalysisFinding] = Field(
+        min_length=1, description="positiva drivkrafter: what already works and can carry the change"
+    )
+    prioritised_factors: list[FactorId] = Field(min_length=1, description="the prioritised development areas")
 
     @model_validator(mode="after")
     def _priorities_are_weaknesses(self) -> StrengthsWeaknesses:
@@ -122,6 +125,14 @@ class NamndDecision(TaskPayload):
     paragraph: int = Field(ge=1, description="the § number in the minutes")
     diarienummer: Annotated[str, Field(min_length=3, max_length=60, pattern=r"^[\w\-/:. ]+$")]
     decision_text: NonEmptyText
+
+
+class PlanRevision(TaskPayload):
+    """A revised plan is a new decision of the nämnd: the decision as minuted, and the plan it adopts."""
+
+    decision: NamndDecision
+    revised_plan: PlanDraft
+    reason: NonEmptyText
 
 
 class DecisionPosting(TaskPayload):
@@ -322,6 +333,7 @@ PAYLOAD_MODELS: dict[str, type[TaskPayload]] = {
     "namnd_decision": NamndDecision,
     "yearly_follow_up": YearlyFollowUp,
     "decision_posting": DecisionPosting,
+    "plan_revision": PlanRevision,
     "document_collection": DocumentCollection,
     "interview_summary": InterviewSummary,
     "consultation": Consultation,

@@ -42,6 +42,7 @@ from domain.payloads import (
     InspectionDecision,
     NamndDecision,
     PlanDraft,
+    PlanRevision,
     SelfAssessment,
     StrengthsWeaknesses,
     TaskPayload,
@@ -287,6 +288,10 @@ def _contradiction(state: MunicipalityState, task: TaskState, payload: TaskPaylo
             )
         except ValueError as error:
             return str(error)
+    if isinstance(payload, PlanRevision):
+        return _contradiction(state, task, payload.decision, today) or _contradiction(
+            state, task, payload.revised_plan, today
+        )
     if isinstance(payload, PlanDraft):
         analysis = state.completed_payload("strengths_weaknesses")
         prioritised = set(analysis["prioritised_factors"]) if analysis else set()  # type: ignore[call-overload]
@@ -331,27 +336,29 @@ def completion_events(
             payload=payload.model_dump(mode="json"),
         )
     ]
-    if isinstance(payload, NamndDecision):
+    minuted = payload.decision if isinstance(payload, PlanRevision) else payload
+    if isinstance(minuted, NamndDecision):
+        decision = minuted
         # The latest dates the kommunallag allows, until the secretary records the real ones.
-        timeline = decision_timeline(payload.meeting_date, today=max(payload.meeting_date, now.date()))
+        timeline = decision_timeline(decision.meeting_date, today=max(decision.meeting_date, now.date()))
         justering_due, anslag_due = timeline.justering_due, timeline.anslag_due
         events.append(
             DecisionRecorded(
                 event_id=new_id(),
                 occurred_at=now,
                 task_key=task_key,
-                organ=payload.organ,
-                meeting_date=payload.meeting_date,
-                paragraph=payload.paragraph,
-                diarienummer=payload.diarienummer,
+                organ=decision.organ,
+                meeting_date=decision.meeting_date,
+                paragraph=decision.paragraph,
+                diarienummer=decision.diarienummer,
                 justering_due=justering_due,
                 anslag_due=anslag_due,
                 appeal_period_ends_latest=timeline.appeal_period_ends,
             )
         )
     if isinstance(payload, DecisionPosting):
-        decided = _decision_of(task_key)
-        meeting = _recorded(state, decided).meeting_date
+        decision_key = _decision_of(task_key)
+        meeting = _recorded(state, decision_key).meeting_date
         timeline = decision_timeline(
             meeting, justering_date=payload.justering_date, anslag_date=payload.anslag_date, today=now.date()
         )
@@ -359,7 +366,7 @@ def completion_events(
             DecisionPosted(
                 event_id=new_id(),
                 occurred_at=now,
-                decision_task_key=decided,
+                decision_task_key=decision_key,
                 justering_date=payload.justering_date,
                 anslag_date=payload.anslag_date,
                 appeal_period_ends=timeline.appeal_period_ends,

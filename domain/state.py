@@ -31,7 +31,7 @@ from domain.events import (
     TaskOpened,
     TaskReminderSent,
 )
-from domain.payloads import PlanDraft
+from domain.payloads import PlanDraft, PlanRevision
 from domain.phases import MAIN_TRACK, Phase
 from domain.roles import Role
 
@@ -129,20 +129,31 @@ class MunicipalityState(BaseModel):
         task = self.tasks.get(task_key)
         return task.payload if task is not None and task.status is TaskStatus.COMPLETED else None
 
+    def current_plan(self) -> PlanDraft | None:
+        """The plan in force: the latest revision the nämnd adopted, else the drafted plan."""
+        revisions = sorted(
+            (t for t in self.tasks.values() if t.template_key == "plan_revision" and t.status is TaskStatus.COMPLETED),
+            key=lambda t: t.year or 0,
+        )
+        if revisions:
+            return PlanRevision.model_validate(revisions[-1].payload).revised_plan
+        plan = self.completed_payload("plan_draft")
+        return PlanDraft.model_validate(plan) if plan else None
+
     @property
     def plan_years(self) -> int:
-        """The years the adopted plan runs; 0 until the plan is drafted."""
-        plan = self.completed_payload("plan_draft")
-        return PlanDraft.model_validate(plan).period_years if plan else 0
+        """The years the plan in force runs; 0 until the plan is drafted."""
+        plan = self.current_plan()
+        return plan.period_years if plan else 0
 
     def plan_measures(self) -> list[PlanMeasure]:
-        """Every measure of the plan, numbered M<goal>.<measure> in the order the plan lists them."""
-        plan = self.completed_payload("plan_draft")
-        if not plan:
+        """Every measure of the plan in force, numbered M<goal>.<measure> in the order the plan lists them."""
+        plan = self.current_plan()
+        if plan is None:
             return []
         return [
             PlanMeasure(id=f"M{g}.{m}", title=title, owner_role=goal.owner_role, goal_index=g - 1)
-            for g, goal in enumerate(PlanDraft.model_validate(plan).goals, start=1)
+            for g, goal in enumerate(plan.goals, start=1)
             for m, title in enumerate(goal.measures, start=1)
         ]
 

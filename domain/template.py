@@ -50,6 +50,11 @@ class TaskTemplate(BaseModel):
     escalate_after_due: timedelta | None = Field(
         default=None, description="escalate to the programme lead when this overdue"
     )
+    only_if: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+        description="'<task>.<field>': exists only where that task's answer (same year) has the field true",
+    )
     automation: Literal["gather_kpis"] | None = Field(
         default=None, description="done by the system itself rather than by a participant"
     )

@@ -171,12 +171,138 @@ def build(kpi: str) -> dict[str, object]:
     }
 
 
+# Per school unit (Kolada's "oudata") ------------------------------------------------------------------------
+
+UNIT_ONLY_KPIS: dict[str, KpiModel] = {
+    "N15436": KpiModel(
+        title="Elever i åk 9 som är behöriga till yrkesprogram, kommunala skolor, andel (%)",
+        unit="%",
+        national_2019=84.5,
+        trend_per_year=-0.2,
+        municipality_spread=4.0,
+        yearly_noise=1.2,
+        women_minus_men=2.5,
+        lower=50.0,
+        upper=100.0,
+        decimals=1,
+    ),
+    "N15505": KpiModel(
+        title="Elever i åk. 9, meritvärde kommunala skolor, genomsnitt (17 ämnen)",
+        unit="meritvärde",
+        national_2019=226.0,
+        trend_per_year=0.5,
+        municipality_spread=10.0,
+        yearly_noise=3.0,
+        women_minus_men=22.0,
+        lower=160.0,
+        upper=290.0,
+        decimals=1,
+    ),
+}
+"""KPIs served per unit only; N15419 and N15814 reuse the municipality models in ``KPIS``."""
+
+UNIT_KPIS: tuple[str, ...] = ("N15419", "N15436", "N15505", "N15814")
+"""The per-unit data pack in ``domain/kpis.py`` (``UNIT_KPIS``)."""
+
+YEAR_9_KPIS = frozenset({"N15419", "N15436", "N15505"})
+"""Year-9 results: a school without a year 9 (F-6) has none."""
+
+
+@dataclass(frozen=True)
+class SyntheticUnit:
+    """An invented organisational unit: id in Kolada's style, invented title, how it differs."""
+
+    id: str
+    municipality: str
+    title: str
+    offset: float  # fixed distance from the municipality's line, in multiples of the KPI's municipality_spread
+    has_year_9: bool = True
+
+
+UNITS: tuple[SyntheticUnit, ...] = (
+    # Hallsberg: three schools with a year 9, one F-6 school, one preschool (not a school unit; no data).
+    SyntheticUnit("V15E186100001", "1861", "Norrbackaskolan 7-9 (syntetisk)", offset=1.3),
+    SyntheticUnit("V15E186100002", "1861", "Ekängsskolan F-9 (syntetisk)", offset=-1.6),
+    SyntheticUnit("V15E186100003", "1861", "Lövsta skola F-6 (syntetisk)", offset=0.4, has_year_9=False),
+    SyntheticUnit("V15E186100004", "1861", "Björkdalsskolan 4-9 (syntetisk)", offset=-0.2),
+    SyntheticUnit("V11E186100001", "1861", "Förskolan Tallbacken (syntetisk)", offset=0.0, has_year_9=False),
+    # Ljusnarsberg: two schools with a year 9.
+    SyntheticUnit("V15E186400001", "1864", "Gruvbacksskolan 7-9 (syntetisk)", offset=0.9),
+    SyntheticUnit("V15E186400002", "1864", "Sjövallsskolan F-9 (syntetisk)", offset=-1.4),
+)
+"""Every unit listed on ``/v2/ou``. The offsets are chosen by hand so that the units differ visibly."""
+
+# A small school's year-9 cohort is sometimes too small to publish: every gender null for that year.
+UNIT_WITHHELD: set[tuple[str, int]] = {("V15E186400002", 2022)}
+
+
+def _unit_model(kpi: str) -> KpiModel:
+    return KPIS[kpi] if kpi in KPIS else UNIT_ONLY_KPIS[kpi]
+
+
+def _unit_series(kpi: str, unit: SyntheticUnit, model: KpiModel) -> list[dict[str, object]]:
+    """One Kolada unit data object per year for one KPI and unit, keyed "ou" (see the README on "out")."""
+    if unit.id.startswith("V11E") or (kpi in YEAR_9_KPIS and not unit.has_year_9):
+        return []
+    # The municipality's offset is the first draw of the generator _series uses, so a unit's numbers lie
+    # around its municipality's (without being weighted to average out to them).
+    municipality_offset = random.Random(f"leda-synthetic:{kpi}:{unit.municipality}").gauss(
+        0.0, model.municipality_spread
+    )
+    rng = random.Random(f"leda-synthetic-unit:{kpi}:{unit.id}")
+    offset = municipality_offset + unit.offset * model.municipality_spread
+    noise = model.yearly_noise * 2.5  # single schools jump more than whole municipalities
+    objects: list[dict[str, object]] = []
+    for year in YEARS:
+        total = model.national_2019 + model.trend_per_year * (year - 2019) + offset + rng.gauss(0.0, noise)
+        withheld = (unit.id, year) in UNIT_WITHHELD and kpi in YEAR_9_KPIS
+        entries: list[dict[str, object]] = [
+            {"count": 1, "gender": "T", "status": "", "value": None if withheld else _round(total, model)}
+        ]
+        if model.women_minus_men is not None:
+            gap = model.women_minus_men + rng.gauss(0.0, noise / 2)
+            for gender, sign in (("K", 0.5), ("M", -0.5)):
+                value = None if withheld else _round(total + sign * gap, model)
+                entries.append({"count": 1, "gender": gender, "status": "", "value": value})
+        objects.append({"kpi": kpi, "ou": unit.id, "period": year, "values": entries})
+    return objects
+
+
+def build_units() -> dict[str, object]:
+    """The unit listing served on ``/v2/ou``: Kolada's ``{"id", "municipality", "title"}`` objects."""
+    return {
+        "_notice": NOTICE,
+        "generated_by": "devstack/kolada_synthetic/generate_synthetic.py",
+        "values": [{"id": unit.id, "municipality": unit.municipality, "title": unit.title} for unit in UNITS],
+    }
+
+
+def build_unit_data(kpi: str) -> dict[str, object]:
+    """The per-unit sample file for one KPI, served on ``/v2/oudata/...``."""
+    model = _unit_model(kpi)
+    return {
+        "_notice": NOTICE,
+        "generated_by": "devstack/kolada_synthetic/generate_synthetic.py",
+        "kpi": kpi,
+        "title": model.title,
+        "unit": model.unit,
+        "units": {unit.id: unit.title for unit in UNITS},
+        "values": [obj for unit in UNITS for obj in _unit_series(kpi, unit, model)],
+    }
+
+
+def _write(path: Path, document: dict[str, object]) -> None:
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
 def main() -> None:
     directory = Path(__file__).resolve().parent
     for kpi in KPIS:
-        path = directory / f"synthetic_{kpi}.json"
-        path.write_text(json.dumps(build(kpi), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        _write(directory / f"synthetic_{kpi}.json", build(kpi))
+    _write(directory / "synthetic_ou.json", build_units())
+    for kpi in UNIT_KPIS:
+        _write(directory / f"synthetic_oudata_{kpi}.json", build_unit_data(kpi))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,11 @@ from domain.roles import Role
 from domain.rules import (
     advance,
     check_completion,
+    check_registration,
     completion_events,
+    finality_events,
+    inspection_events,
+    next_finality_at,
     next_year_starts_at,
     start_events,
     start_next_year,
@@ -166,25 +170,52 @@ class PilotDriver:
         self.now = max(self.now, boundary)
         return self.record(start_next_year(self.state, now=self.now, new_id=self.new_id)) + self.advance()
 
+    def decisions_become_final(self) -> list[Event]:
+        """Every posted decision whose appeal period is over by now vinner laga kraft, as the workflow's timer does."""
+        final = finality_events(self.state, now=self.now, new_id=self.new_id)
+        return self.record(final) + self.advance() if final else []
+
+    def wait_for_finality(self) -> list[Event]:
+        """Let the clock run to the next posted decision's finality, and record it."""
+        at = next_finality_at(self.state)
+        assert at is not None, "no posted decision is waiting to become final"
+        self.now = max(self.now, at)
+        return self.decisions_become_final()
+
+    def settle(self, *, leave: tuple[str, ...] = ()) -> None:
+        """Answer every open instance, and those they open, except instances of the template tasks in `leave`;
+        decisions whose appeal period is over become final as the clock moves on."""
+        while open_tasks := [t for t in self.state.open_tasks() if t.template_key not in leave]:
+            self.tick(timedelta(days=1))
+            self.decisions_become_final()
+            self.complete(open_tasks[0].key)
+        self.decisions_become_final()
+
     def finish_year(self) -> None:
         """Answer every open instance until none is open (instances opened meanwhile included)."""
-        while open_tasks := self.state.open_tasks():
-            self.tick(timedelta(days=1))
-            self.complete(open_tasks[0].key)
+        self.settle()
 
-    def walk(self, *, max_steps: int = 500) -> None:
-        """Answer every open instance, oldest first, starting each next year once the current one is done."""
+    def walk(self, *, step: timedelta = timedelta(days=1), max_steps: int = 1000) -> None:
+        """Answer every open instance, oldest first, a `step` apart, as time-driven events fall due.
+
+        The next implementation year starts once the current one's instances are all done, as the workflow does
+        at the year boundary; decisions become final when their appeal period is over.
+        """
         for _ in range(max_steps):
+            self.decisions_become_final()
             if self.state.completed_at is not None:
                 return
-            open_tasks = self.state.open_tasks()
-            if open_tasks:
-                self.tick(timedelta(days=1))
+            if open_tasks := self.state.open_tasks():
+                self.tick(step)
                 self.complete(open_tasks[0].key)
-            elif next_year_starts_at(self.template, self.state) is not None:
+                continue
+            finality, year = next_finality_at(self.state), next_year_starts_at(self.template, self.state)
+            if finality is not None and (year is None or finality <= year):
+                self.wait_for_finality()
+            elif year is not None:
                 self.next_year()
             else:
-                raise AssertionError(f"stuck: nothing open, no year left, not completed: {self.state}")
+                raise AssertionError(f"stuck: nothing open or to wait for; active {self.state.active_phases}")
         raise AssertionError(f"not completed after {max_steps} steps")
 
     def tick(self, delta: timedelta) -> None:
@@ -213,18 +244,18 @@ def driver_for() -> type[PilotDriver]:
 
 
 @pytest.fixture(scope="session")
-def walked_pilot() -> Callable[[ProgrammeTemplate], PilotDriver]:
-    """`walked_pilot(template)`: a pilot walked from start to PilotCompleted, once per session; read it, never drive it."""
-    walked: dict[str, PilotDriver] = {}
+def walked_pilot() -> Callable[..., PilotDriver]:
+    """`walked_pilot(template, step)`: a pilot walked to PilotCompleted, once per session; read it, never drive it."""
+    walked: dict[tuple[str, timedelta], PilotDriver] = {}
 
-    def walk(template: ProgrammeTemplate) -> PilotDriver:
-        if template.key not in walked:
+    def walk(template: ProgrammeTemplate, step: timedelta = timedelta(days=1)) -> PilotDriver:
+        if (template.key, step) not in walked:
             driver = PilotDriver(template)
             driver.start()
             driver.advance()
-            driver.walk()
-            walked[template.key] = driver
-        return walked[template.key]
+            driver.walk(step=step)
+            walked[template.key, step] = driver
+        return walked[template.key, step]
 
     return walk
 

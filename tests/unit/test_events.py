@@ -10,16 +10,25 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import ValidationError
 
+from domain.consolidation import AssessmentLevel, consolidate
 from domain.events import (
     ComparisonItem,
+    DecisionBecameFinal,
+    DecisionPosted,
     DecisionRecorded,
     DomainEvent,
     Event,
+    ImplementationYearStarted,
     InspectionCompared,
+    InspectionDecisionRegistered,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
     PilotStarted,
+    RemediationEnded,
+    RemediationScheduled,
+    SelfAssessmentsConsolidated,
+    TaskClosed,
     TaskCompleted,
     TaskEscalated,
     TaskOpened,
@@ -28,6 +37,7 @@ from domain.events import (
     event_record,
 )
 from domain.phases import Phase
+from domain.remediation import schedule_backwards
 from domain.roles import Role
 
 AT = datetime(2024, 9, 2, 8, 0, tzinfo=UTC)
@@ -41,18 +51,29 @@ ONE_OF_EACH: list[DomainEvent] = [
         kommunkod="1861",
         municipality_name="Hallsberg",
         template_key="lfr-skola",
-        assignees={Role.PROGRAMLEDARE: "p-lead", Role.ANALYTIKER: "p-analys"},
+        deciding_organ="Bildningsnämnden",
+        participants={Role.PROGRAMLEDARE: ["p-lead"], Role.REKTOR: ["p-rektor-1", "p-rektor-2"]},
     ),
     PhaseStarted(event_id=ID, occurred_at=AT, phase=Phase.DEEP_ANALYSIS),
     PhaseCompleted(event_id=ID, occurred_at=AT, phase=Phase.INSPECTION_COMPARISON),
     TaskOpened(
         event_id=ID,
         occurred_at=AT,
-        task_key="self_assessment",
+        task_key="self_assessment@F",
+        template_key="self_assessment",
         phase=Phase.DEEP_ANALYSIS,
         assignee_id="p-chef",
         due_at=datetime(2024, 9, 23, 8, 0, tzinfo=UTC),
+        level="F",
     ),
+    SelfAssessmentsConsolidated(
+        event_id=ID,
+        occurred_at=AT,
+        consolidation=consolidate(
+            {AssessmentLevel.P: {"SF4.e": 4}, AssessmentLevel.R: {"SF4.e": 1}, AssessmentLevel.S: {"SF2.c": 2}}
+        ),
+    ),
+    ImplementationYearStarted(event_id=ID, occurred_at=AT, year=2),
     TaskReminderSent(event_id=ID, occurred_at=AT, task_key="self_assessment", recipient_id="p-chef", reminder_number=2),
     TaskEscalated(event_id=ID, occurred_at=AT, task_key="self_assessment", recipient_id="p-lead", overdue_since=AT),
     TaskCompleted(
@@ -74,9 +95,43 @@ ONE_OF_EACH: list[DomainEvent] = [
         anslag_due=date(2016, 10, 1),
         appeal_period_ends_latest=date(2016, 10, 22),
     ),
+    DecisionPosted(
+        event_id=ID,
+        occurred_at=AT,
+        decision_task_key="plan_adoption",
+        justering_date=date(2016, 9, 22),
+        anslag_date=date(2016, 9, 23),
+        appeal_period_ends=date(2016, 10, 14),
+    ),
+    DecisionBecameFinal(event_id=ID, occurred_at=AT, decision_task_key="plan_adoption"),
+    InspectionDecisionRegistered(
+        event_id=ID,
+        occurred_at=AT,
+        diarienummer="SI-2016:1234",
+        decision={"diarienummer": "SI-2016:1234", "findings": []},
+        registered_by="p-analys",
+    ),
+    RemediationScheduled(
+        event_id=ID,
+        occurred_at=AT,
+        diarienummer="SI-2016:1234",
+        finding_index=0,
+        deadline=date(2016, 12, 1),
+        steps=schedule_backwards(date(2016, 12, 1), today=date(2016, 8, 1)),
+    ),
+    RemediationEnded(
+        event_id=ID,
+        occurred_at=AT,
+        diarienummer="SI-2016:1234",
+        finding_index=0,
+        outcome="avhjalpt",
+        by_decision="SI-2016:1234-UPPF",
+    ),
+    TaskClosed(event_id=ID, occurred_at=AT, task_key="remediation@SI-2016:1234#1/atgardsplan", reason="avhjälpt"),
     InspectionCompared(
         event_id=ID,
         occurred_at=AT,
+        diarienummer="SI-2016:1234",
         items=[
             ComparisonItem(factor="SF4", classification="agreed", finding_indexes=[0]),
             ComparisonItem(factor="SF5", classification="self_only"),
@@ -157,4 +212,32 @@ def test_events_are_immutable():
 def test_an_event_carries_participant_ids_never_names():
     _type, _version, data = event_record(ONE_OF_EACH[0])
 
-    assert data["assignees"] == {"programledare": "p-lead", "analytiker": "p-analys"}
+    assert data["participants"] == {"programledare": ["p-lead"], "rektor": ["p-rektor-1", "p-rektor-2"]}
+
+
+def test_a_started_pilot_records_its_deciding_organ():
+    _type, _version, data = event_record(ONE_OF_EACH[0])
+
+    assert data["deciding_organ"] == "Bildningsnämnden"
+
+
+def test_an_opened_instance_records_its_template_task_and_level():
+    _type, _version, data = event_record(ONE_OF_EACH[3])
+
+    assert (data["task_key"], data["template_key"], data["level"], data["year"], data["subject"]) == (
+        "self_assessment@F",
+        "self_assessment",
+        "F",
+        None,
+        None,
+    )
+
+
+def test_a_consolidation_survives_its_record_with_its_levels_and_findings():
+    event = ONE_OF_EACH[4]
+    event_type, version, data = event_record(event)
+
+    rebuilt = event_from_record(event_type, ID, version, json.loads(json.dumps(data)))
+
+    assert rebuilt.consolidation.levels == (AssessmentLevel.P, AssessmentLevel.R, AssessmentLevel.S)
+    assert [f.indicator for f in rebuilt.consolidation.findings] == ["SF4.e"]

@@ -30,8 +30,8 @@ BEFORE_IMPLEMENTATION = (
 )
 
 
-def opened(events):
-    return [e.task_key for e in events if isinstance(e, TaskOpened)]
+def opened(events, phase: Phase | None = None):
+    return [e.task_key for e in events if isinstance(e, TaskOpened) and phase in (None, e.phase)]
 
 
 def years_started(events):
@@ -99,24 +99,32 @@ def test_the_walk_completes_every_yearly_task_once_a_year(walked):
     assert walked.state.open_tasks() == []
 
 
-def test_the_walk_records_the_analysis_the_plan_and_an_annual_report_each_year(walked):
+def test_the_walk_records_the_analysis_the_plan_an_annual_report_each_year_and_the_revision(walked):
+    # the synthetic planning of year 2 asks for a revised plan, and only year 2's
     assert [e.task_key for e in walked.events if isinstance(e, DecisionRecorded)] == [
         "analysis_reported",
         "plan_adoption",
         "annual_report@y1",
+        "plan_revision@y2",
         "annual_report@y2",
         "annual_report@y3",
     ]
 
 
-def test_the_walk_ends_with_the_last_years_annual_report_completing_the_implementation_and_the_pilot(walked):
-    tail = walked.events[-5:]
+def test_the_walk_completes_the_implementation_with_the_last_years_annual_report(walked):
+    [done] = [
+        i for i, e in enumerate(walked.events) if isinstance(e, PhaseCompleted) and e.phase is Phase.IMPLEMENTATION
+    ]
+    implementation_completions = [
+        i
+        for i, e in enumerate(walked.events)
+        if isinstance(e, TaskCompleted) and walked.state.tasks[e.task_key].phase is Phase.IMPLEMENTATION
+    ]
 
-    assert [type(e) for e in tail] == [TaskCompleted, DecisionRecorded, PhaseCompleted, PhaseCompleted, PilotCompleted]
-    assert tail[0].task_key == "annual_report@y3"
-    # the inspection track waits for the main track; both end in the last year, the implementation first
-    assert [e.phase for e in tail[2:4]] == [Phase.IMPLEMENTATION, Phase.INSPECTION_COMPARISON]
-    assert {e.occurred_at for e in tail} == {walked.now}
+    assert walked.events[implementation_completions[-1]].task_key == "annual_report@y3"
+    assert implementation_completions[-1] < done
+    assert walked.events[done].occurred_at == walked.events[implementation_completions[-1]].occurred_at
+    assert isinstance(walked.events[-1], PilotCompleted)
 
 
 def test_nothing_follows_the_walk(walked):
@@ -139,7 +147,7 @@ def test_year_1_starts_with_the_implementation_phase_and_opens_its_independent_t
 
     assert years_started(events) == [1]
     assert pilot.state.implementation_year_started_at == pilot.now
-    assert opened(events) == [
+    assert opened(events, Phase.IMPLEMENTATION) == [
         "ska_follow_up@y1",
         "measure_progress@y1/M1.1",
         "change_project@y1/p-politiker",
@@ -243,14 +251,37 @@ def test_a_one_year_plan_ends_the_implementation_in_year_1(pilot):
     assert isinstance(pilot.events[-1], PilotCompleted)
 
 
+def no_revision(pilot, year: int) -> None:
+    """The year's SKA cycle up to a planning that needs no revised plan."""
+    pilot.complete_all(f"ska_follow_up@y{year}", f"ska_analysis@y{year}")
+    planning = answer_for("ska_planning", pilot.now.date(), year=year) | {"plan_revision_needed": False}
+    pilot.complete(f"ska_planning@y{year}", planning)
+
+
 def test_a_two_year_plan_ends_the_implementation_in_year_2(pilot):
     plan_for(pilot, years=2)
     pilot.finish_year()
     assert pilot.state.completed_at is None
 
     pilot.next_year()
+    no_revision(pilot, 2)
     pilot.finish_year()
 
     assert years_started(pilot.events) == [1, 2]
+    assert "plan_revision@y2" not in pilot.state.tasks
     assert pilot.state.completed_at is not None
     assert next_year_starts_at(LFR_SKOLA, pilot.state) is None
+
+
+def test_a_revised_plan_in_force_sets_the_years_the_implementation_runs(pilot):
+    plan_for(pilot, years=2)
+    pilot.finish_year()
+    pilot.next_year()
+    pilot.complete_all("ska_follow_up@y2", "ska_analysis@y2", "ska_planning@y2")  # the synthetic year 2 revises
+
+    pilot.complete("plan_revision@y2")  # the synthetic revision runs three years
+    pilot.finish_year()
+
+    assert pilot.state.plan_years == 3
+    assert Phase.IMPLEMENTATION in pilot.state.active_phases
+    assert next_year_starts_at(LFR_SKOLA, pilot.state) is not None

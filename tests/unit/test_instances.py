@@ -51,8 +51,10 @@ def test_the_shipped_template_repeats_its_tasks_as_the_programme_does():
         "measure_progress": Repeat.PER_MEASURE,
         "change_project": Repeat.PER_CHANGE_PROJECT,
         "funding_application": Repeat.PER_YEAR,
+        "plan_revision": Repeat.PER_YEAR,
         "annual_report": Repeat.PER_YEAR,
         "remediation": Repeat.PER_FINDING,
+        "decision_posted": Repeat.PER_DECISION,
     }
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from devstack.sample_payloads import answer_for
 from domain.events import InspectionCompared, PhaseCompleted, PhaseStarted, PilotCompleted, TaskOpened
-from domain.phases import Phase
+from domain.phases import PARALLEL_TRACKS, Phase
 from domain.roles import Role
 from domain.rules import advance, start_events
 from domain.state import TaskStatus
@@ -29,8 +29,8 @@ YEAR_TASKS = (
 )
 
 
-def opened(events):
-    return [e.task_key for e in events if isinstance(e, TaskOpened)]
+def opened(events, phase: Phase | None = None):
+    return [e.task_key for e in events if isinstance(e, TaskOpened) and phase in (None, e.phase)]
 
 
 def phase_changes(events):
@@ -104,8 +104,9 @@ def test_advance_on_a_fresh_pilot_starts_the_deep_analysis_and_the_inspection_tr
     events = started.advance()
 
     phases = [e.phase for e in events if isinstance(e, PhaseStarted)]
-    assert phases == [Phase.DEEP_ANALYSIS, Phase.INSPECTION_COMPARISON]
-    assert started.state.active_phases == [Phase.DEEP_ANALYSIS, Phase.INSPECTION_COMPARISON]
+    assert phases == [Phase.DEEP_ANALYSIS, *PARALLEL_TRACKS]
+    assert Phase.INSPECTION_COMPARISON in PARALLEL_TRACKS
+    assert started.state.active_phases == [Phase.DEEP_ANALYSIS, *PARALLEL_TRACKS]
 
 
 def test_advance_on_a_fresh_pilot_opens_exactly_the_instances_without_dependencies(started):
@@ -197,7 +198,7 @@ def test_completing_all_tasks_of_a_phase_completes_it_and_starts_the_next_main_p
     events = pilot.complete("analysis_reported")
 
     assert phase_changes(events) == [(PhaseCompleted, Phase.DEEP_ANALYSIS), (PhaseStarted, Phase.DEVELOPMENT_PLAN)]
-    assert opened(events) == ["plan_draft"]
+    assert opened(events, Phase.DEVELOPMENT_PLAN) == ["plan_draft"]
     assert pilot.state.current_main_phase is Phase.DEVELOPMENT_PLAN
 
 
@@ -214,7 +215,7 @@ def test_both_consultations_open_with_the_draft_and_the_adoption_waits_for_both(
 def test_the_next_main_phase_starts_while_the_inspection_track_is_still_running(pilot):
     pilot.complete_all(*DEEP_ANALYSIS_TASKS, "analysis_reported")
 
-    assert pilot.state.active_phases == [Phase.INSPECTION_COMPARISON, Phase.DEVELOPMENT_PLAN]
+    assert pilot.state.active_phases == [*PARALLEL_TRACKS, Phase.DEVELOPMENT_PLAN]
     assert pilot.state.completed_phases == [Phase.DEEP_ANALYSIS]
 
 
@@ -222,7 +223,7 @@ def test_the_inspection_track_stays_active_while_the_main_track_runs_even_when_s
     pilot.complete_all(*DEEP_ANALYSIS_TASKS, "inspection_decision", "remediation")
 
     assert all(t.status is TaskStatus.COMPLETED for t in pilot.state.tasks.values() if t.phase is Phase.INSPECTION_COMPARISON)
-    assert pilot.state.active_phases == [Phase.DEEP_ANALYSIS, Phase.INSPECTION_COMPARISON]
+    assert pilot.state.active_phases == [Phase.DEEP_ANALYSIS, *PARALLEL_TRACKS]
     assert not any(isinstance(e, PhaseCompleted) for e in pilot.events)
 
 
@@ -306,8 +307,9 @@ def test_the_strengths_and_weaknesses_wait_for_no_inspection_decision(pilot):
 
 def test_the_pilot_is_not_completed_while_no_inspection_decision_has_been_registered(pilot):
     run_main_track(pilot)
+    pilot.settle(leave=("inspection_decision",))
 
-    assert pilot.state.completed_phases == [Phase.DEEP_ANALYSIS, Phase.DEVELOPMENT_PLAN, Phase.IMPLEMENTATION]
+    assert pilot.state.completed_phases[:3] == [Phase.DEEP_ANALYSIS, Phase.DEVELOPMENT_PLAN, Phase.IMPLEMENTATION]
     assert pilot.state.active_phases == [Phase.INSPECTION_COMPARISON]
     assert pilot.state.completed_at is None
     assert not any(isinstance(e, PilotCompleted) for e in pilot.events)
@@ -316,6 +318,7 @@ def test_the_pilot_is_not_completed_while_no_inspection_decision_has_been_regist
 def test_the_pilot_is_not_completed_while_a_remediation_step_is_open(pilot):
     pilot.complete("inspection_decision")
     run_main_track(pilot)
+    pilot.settle(leave=("remediation",))
 
     assert [t.template_key for t in pilot.state.open_tasks()] == ["remediation"] * 4
     assert pilot.state.active_phases == [Phase.INSPECTION_COMPARISON]
@@ -325,10 +328,12 @@ def test_the_pilot_is_not_completed_while_a_remediation_step_is_open(pilot):
 def test_the_pilot_completes_when_its_last_phase_completes(pilot):
     pilot.complete("inspection_decision")
     run_main_track(pilot)
-    pilot.complete_all(*[t.key for t in pilot.state.open_tasks()][:-1])
+    pilot.settle(leave=("remediation",))
+    *first, last = [t.key for t in pilot.state.open_tasks()]
+    pilot.complete_all(*first)
     pilot.tick(timedelta(days=3))
 
-    events = pilot.complete_all("remediation")
+    events = pilot.complete(last)
 
     assert [type(e) for e in events[-2:]] == [PhaseCompleted, PilotCompleted]
     assert events[-2].phase is Phase.INSPECTION_COMPARISON
@@ -336,21 +341,33 @@ def test_the_pilot_completes_when_its_last_phase_completes(pilot):
     assert pilot.state.active_phases == []
 
 
-def test_the_main_track_completing_last_completes_the_settled_inspection_track_and_the_pilot(pilot):
+def test_a_settled_inspection_track_completes_as_soon_as_the_main_track_does(pilot):
     pilot.complete_all("inspection_decision", "remediation")
 
     run_main_track(pilot)
 
-    assert phase_changes(pilot.events[-3:]) == [
+    assert phase_changes(pilot.events)[-2:] == [
         (PhaseCompleted, Phase.IMPLEMENTATION),
         (PhaseCompleted, Phase.INSPECTION_COMPARISON),
     ]
-    assert isinstance(pilot.events[-1], PilotCompleted)
+
+
+def test_the_pilot_completes_only_once_every_namnd_decision_has_become_final(pilot):
+    pilot.complete_all("inspection_decision", "remediation")
+    run_main_track(pilot)
+    assert pilot.state.completed_at is None
+
+    pilot.settle()
+
+    assert set(pilot.state.final_decisions) == {d.task_key for d in pilot.state.decisions}
+    assert [type(e) for e in pilot.events[-2:]] == [PhaseCompleted, PilotCompleted]
+    assert pilot.events[-2].phase is Phase.DECISION_FOLLOW_UP
 
 
 def test_advance_on_a_completed_pilot_returns_nothing(pilot):
     pilot.complete_all("inspection_decision", "remediation")
     run_main_track(pilot)
+    pilot.settle()
     assert pilot.state.completed_at is not None
 
     assert advance(pilot.template, pilot.state, now=pilot.now, new_id=pilot.new_id) == []

@@ -148,13 +148,23 @@ async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_ins
     assert [e.stream_version for e in events] == list(range(1, len(events) + 1))
 
     decisions = {d.task_key: d for d in final.decisions}
+    # Year 2's planning asks for a revised plan: a new decision, whose new measure M1.2 is followed from then on.
     assert set(decisions) == {
         "analysis_reported",
         "plan_adoption",
         "annual_report@y1",
+        "plan_revision@y2",
         "annual_report@y2",
         "annual_report@y3",
     }
+    measures = sorted(t.key for t in final.tasks if t.template_key == "measure_progress")
+    assert measures == [
+        "measure_progress@y1/M1.1",
+        "measure_progress@y2/M1.1",
+        "measure_progress@y2/M1.2",
+        "measure_progress@y3/M1.1",
+        "measure_progress@y3/M1.2",
+    ]
     adoption = decisions["plan_adoption"]
     assert adoption.justering_due == adoption.meeting_date + timedelta(days=14)
     assert adoption.anslag_due == adoption.meeting_date + timedelta(days=16)
@@ -165,7 +175,7 @@ async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_ins
     remediation = [t for t in final.tasks if t.template_key == "remediation"]
     assert len(remediation) == 4 and all(t.status is TaskStatus.COMPLETED for t in remediation)
     register = await db_pool.fetch("SELECT task_key FROM decisions WHERE stream_id = $1", workflow_id)
-    assert len(register) == 5
+    assert len(register) == 6
     finals = [e.data["decision_task_key"] for e in events if e.event_type == "DecisionBecameFinal"]
     assert sorted(finals) == sorted(decisions)
 

@@ -1,0 +1,702 @@
+"""One pilot's report: where it stands, how it assesses itself, what the inspectorate found, KPIs against target.
+
+Every number on the page is computed from the folded state. Where the state has nothing yet (no consolidated
+self-assessment, no inspection decision, no plan) the page says so in a sentence rather than drawing an
+empty chart that could be mistaken for a result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.consolidation import Consolidation
+from domain.events import ComparisonItem, DecisionRecorded
+from domain.inspection import InspectionArea, Intervention, ReviewType
+from domain.instances import LEVEL_NAMES
+from domain.kpis import RIKET
+from domain.payloads import InspectionDecision, KpiDataPack, PlanDraft, PlanGoal, YearlyFollowUp
+from domain.phases import MAIN_TRACK, PHASE_TITLES, Phase
+from domain.state import MunicipalityState, TaskState, TaskStatus
+from domain.success_factors import SUCCESS_FACTORS
+from reports.charts import (
+    BarSeries,
+    LinePoint,
+    LineSeries,
+    MarkerKind,
+    RadarSeries,
+    format_number,
+    grouped_bar_chart,
+    line_chart,
+    radar_chart,
+)
+from reports.page import bilingual, esc, html_page, iso_date, require_aware, table
+
+# Template task keys the report reads; the shipped templates all use these.
+KPI_DATA_PACK = "kpi_data_pack"
+PLAN_DRAFT = "plan_draft"
+FOLLOW_UP = "ska_follow_up"
+SELF_ASSESSMENT = "self_assessment"
+TOTAL = "T"  # Kolada's gender code for the whole population
+
+KPI_LABELS: dict[str, tuple[str, str]] = {
+    "N15419": ("Elever i åk 9 som uppnått kunskapskraven i alla ämnen, kommunala skolor", "andel (%)"),
+    "N15428": ("Elever i åk 9 som är behöriga till yrkesprogram, hemkommun", "andel (%)"),
+    "N15436": ("Elever i åk 9 som är behöriga till yrkesprogram, kommunala skolor", "andel (%)"),
+    "N15505": ("Elever i åk 9, meritvärde kommunala skolor, genomsnitt (17 ämnen)", "meritvärde"),
+    "N15507": ("Elever i åk 9, meritvärde, hemkommun, genomsnitt (17 ämnen)", "meritvärde"),
+    "N15814": ("Lärare med lärarlegitimation och behörighet i minst ett ämne, åk 1–9, kommunala skolor", "andel (%)"),
+    "N15006": ("Kostnad grundskola åk 1–9, hemkommun", "kr/elev"),
+}
+"""Kolada titles of the KPIs a plan usually follows (domain.md §8.2); any other KPI is shown by its id."""
+
+FACTOR_TITLES = {f.id: (f.title_sv, f.title_en) for f in SUCCESS_FACTORS}
+
+CLASSIFICATIONS: dict[str, tuple[str, str]] = {
+    "agreed": ("Båda flaggar faktorn", "both flag it"),
+    "inspection_only": ("Endast inspektionen (blind fläck)", "inspection only: a blind spot"),
+    "self_only": ("Endast den egna analysen", "own analysis only"),
+}
+
+FLAG_MARKERS: tuple[MarkerKind, ...] = (
+    MarkerKind("inspection_only", "Endast inspektionen / inspection only", "triangle", "#b5480a", "I"),
+    MarkerKind("agreed", "Båda / both", "circle", "#1a1a1a", "I+E"),
+    MarkerKind("self_only", "Endast egen analys / own analysis only", "square", "#7a3e8e", "E"),
+)
+
+REVIEW_TYPES: dict[ReviewType, str] = {
+    ReviewType.REGELBUNDEN_TILLSYN: "regelbunden tillsyn",
+    ReviewType.KVALITETSGRANSKNING: "kvalitetsgranskning",
+    ReviewType.RIKTAD_TILLSYN: "riktad tillsyn",
+    ReviewType.UPPFOLJNING: "uppföljning",
+}
+
+AREAS: dict[InspectionArea, str] = {
+    InspectionArea.FORUTSATTNINGAR_UTBILDNINGEN: "Förutsättningar för utbildningen",
+    InspectionArea.UTVECKLING_AV_UTBILDNINGEN: "Utveckling av utbildningen",
+    InspectionArea.UNDERVISNING_OCH_LARANDE: "Undervisning och lärande",
+    InspectionArea.EXTRA_ANPASSNINGAR: "Extra anpassningar och särskilt stöd",
+    InspectionArea.BEDOMNING_OCH_BETYG: "Bedömning och betygssättning",
+    InspectionArea.TRYGGHET_OCH_STUDIERO: "Trygghet, studiero och kränkande behandling",
+    InspectionArea.FORUTSATTNINGAR_SKOLENHETEN: "Förutsättningar för skolenheten",
+    InspectionArea.STYRNING_OCH_UTVECKLING: "Styrning och utveckling av verksamheten",
+}
+
+INTERVENTIONS: dict[Intervention, str] = {
+    Intervention.FORELAGGANDE: "föreläggande",
+    Intervention.FORELAGGANDE_MED_VITE: "föreläggande med vite",
+    Intervention.ANMARKNING: "anmärkning",
+    Intervention.AVSTAENDE: "avstående från ingripande",
+    Intervention.UTVECKLINGSOMRADE: "utvecklingsområde",
+}
+
+
+def render_pilot_report(state: MunicipalityState, *, generated_at: datetime) -> str:
+    """The pilot's report as one self-contained HTML page."""
+    require_aware(generated_at)
+    name = state.municipality_name or state.kommunkod or "okänd kommun"
+    body = "\n".join(
+        [
+            _header(state, name),
+            _self_assessment(state),
+            _inspection_comparison(state),
+            _kpi_trends(state),
+            _decisions(state),
+            _timeline(state),
+        ]
+    )
+    return html_page(
+        title=f"{name} ({state.kommunkod}) – {state.programme}: lägesrapport",
+        body=body,
+        generated_at=generated_at,
+        source_note=f"Alla uppgifter är beräknade ur pilotens händelselogg, händelse 1–{state.version}.",
+    )
+
+
+# ---- header -----------------------------------------------------------------------------------------------
+
+
+def _header(state: MunicipalityState, name: str) -> str:
+    facts = [
+        (("Kommun", "Municipality"), esc(name)),
+        (("Kommunkod", "Municipality code"), esc(state.kommunkod or "–")),
+        (
+            ("Program", "Programme"),
+            f'{esc(state.programme or "–")} <span class="en">({esc(state.template_key)})</span>',
+        ),
+        (("Beslutande organ", "Deciding organ"), esc(state.deciding_organ or "–")),
+        (("Startad", "Started"), esc(iso_date(state.started_at))),
+        (("Aktuell fas", "Current phase"), _current_phase(state)),
+        (("Avslutade faser", "Completed phases"), _phase_list(state.completed_phases)),
+        (("Genomförandeår", "Implementation year"), _implementation_year(state)),
+    ]
+    rows = "".join(f"<dt>{bilingual(*label)}</dt><dd>{value}</dd>" for label, value in facts)
+    return (
+        f"<header><h1>{esc(name)} {bilingual('– lägesrapport', 'pilot report')}</h1>"
+        f'<p class="lead">{bilingual("Leda för resultat: självskattning, Skolinspektionens iakttagelser, nyckeltal mot mål och nämndens beslut.", "Self-assessment, inspection findings, key figures against target and the nämnd decisions.")}</p>'  # noqa: E501
+        f'<dl class="facts">{rows}</dl></header>'
+    )
+
+
+def _current_phase(state: MunicipalityState) -> str:
+    if state.completed_at is not None:
+        return bilingual(f"Alla faser klara ({iso_date(state.completed_at)})", "all phases completed")
+    main = state.current_main_phase
+    parts = [bilingual(*PHASE_TITLES[main]) if main else bilingual("Ingen huvudfas pågår", "no main phase running")]
+    parallel = [p for p in state.active_phases if p not in MAIN_TRACK]
+    if parallel:
+        parts.append(
+            f"<br>{esc('pågår även: ' + ', '.join(PHASE_TITLES[p][0] for p in parallel))} "
+            f'<span class="en" lang="en">(also running)</span>'
+        )
+    return "".join(parts)
+
+
+def _phase_list(phases: Sequence[Phase]) -> str:
+    if not phases:
+        return bilingual("inga ännu", "none yet")
+    return esc(", ".join(PHASE_TITLES[p][0] for p in phases))
+
+
+def _implementation_year(state: MunicipalityState) -> str:
+    years = state.plan_years
+    if years == 0:
+        return bilingual("Ingen skolutvecklingsplan ännu", "no development plan yet")
+    if state.implementation_year == 0:
+        return bilingual(f"Inte påbörjat; planen omfattar {years} år", f"not started; the plan runs {years} years")
+    since = iso_date(state.implementation_year_started_at)
+    return bilingual(
+        f"År {state.implementation_year} av {years} (från {since})",
+        f"year {state.implementation_year} of {years}",
+    )
+
+
+def _section(anchor: str, sv: str, en: str, content: str) -> str:
+    heading = f'<h2 id="{anchor}-h">{bilingual(sv, en)}</h2>'
+    return f'<section id="{anchor}" aria-labelledby="{anchor}-h">{heading}{content}</section>'
+
+
+def _missing(sv: str, en: str) -> str:
+    return f'<p class="missing">{bilingual(sv, en)}</p>'
+
+
+def _factor_cell(factor: str) -> str:
+    sv, en = FACTOR_TITLES.get(factor, (factor, factor))
+    return f'<th scope="row">{esc(factor)} {bilingual(sv, en)}</th>'
+
+
+# ---- self-assessment --------------------------------------------------------------------------------------
+
+
+def _self_assessment(state: MunicipalityState) -> str:
+    consolidation = state.consolidation
+    if consolidation is None:
+        answered = sorted(
+            t.level or "?"
+            for t in state.tasks.values()
+            if t.template_key == SELF_ASSESSMENT and t.status is TaskStatus.COMPLETED
+        )
+        asked = sum(1 for t in state.tasks.values() if t.template_key == SELF_ASSESSMENT)
+        content = _missing(
+            "Självskattningarna är ännu inte sammanställda, så det finns inget diagram över framgångsfaktorerna. "
+            f"{len(answered)} av {asked} nivåer har svarat" + (f" ({', '.join(answered)})." if answered else "."),
+            "The self-assessments are not consolidated yet.",
+        )
+        return _section("sjalvskattning", "Självskattning: de åtta framgångsfaktorerna", "Self-assessment", content)
+
+    levels = list(consolidation.levels)
+    axes = [(f.id, f.title_sv) for f in SUCCESS_FACTORS]
+    series = [
+        RadarSeries(
+            key=level.value,
+            label=f"{level.value} {LEVEL_NAMES[level.value][0]} / {LEVEL_NAMES[level.value][1]}",
+            values={f: c.mean_by_level[level] for f, c in consolidation.factors.items() if level in c.mean_by_level},
+        )
+        for level in levels
+    ]
+    level_names = ", ".join(f"{lv.value} {LEVEL_NAMES[lv.value][0]}" for lv in levels)
+    chart = radar_chart(
+        chart_id="radar-faktorer",
+        title="Självskattning per nivå: medelvärde per framgångsfaktor (1–4)",
+        desc=(
+            f"Radardiagram med de åtta framgångsfaktorerna SF1–SF8 och en linje per nivå ({level_names}). "
+            "Avståndet från mitten är nivåns medelvärde på skalan 1–4. Samma siffror finns i tabellen nedan."
+        ),
+        axes=axes,
+        series=series,
+    )
+    head = "".join(
+        f'<th scope="col" class="num">{esc(lv.value)} {bilingual(*LEVEL_NAMES[lv.value])}</th>' for lv in levels
+    )
+    rows = []
+    for factor in SUCCESS_FACTORS:
+        c = consolidation.factors.get(factor.id)
+        if c is None:
+            cells = f'<td colspan="{len(levels) + 2}">{bilingual("ingen nivå har skattat faktorn", "not scored")}</td>'
+        else:
+            cells = "".join(f'<td class="num">{_maybe(c.mean_by_level.get(lv), 2)}</td>' for lv in levels) + (
+                f'<td class="num">{format_number(c.median, 1)}</td><td class="num">{c.max_spread}</td>'
+            )
+        rows.append(f"<tr>{_factor_cell(factor.id)}{cells}</tr>")
+    table_html = table(
+        f'<th scope="col">{bilingual("Faktor", "Factor")}</th>{head}'
+        f'<th scope="col" class="num">{bilingual("Median", "median")}</th>'
+        f'<th scope="col" class="num">{bilingual("Största spridning", "max spread")}</th>',
+        rows,
+        caption=bilingual("Medelvärde per nivå, median och största spridning", "Mean by level, median, largest spread"),
+    )
+    content = (
+        f"<figure>{chart}<figcaption>"
+        + bilingual(
+            "Skala 1 (svagt) – 4 (starkt). En nivå som bara skattar några indikatorer (stödfunktionerna) "
+            "visas med markörer på de faktorer den skattat.",
+            "Scale 1 (weak) to 4 (strong); a level that scores only some factors is shown as markers.",
+        )
+        + f"</figcaption></figure>{table_html}{_spread_findings(consolidation)}"
+    )
+    return _section("sjalvskattning", "Självskattning: de åtta framgångsfaktorerna", "Self-assessment", content)
+
+
+def _maybe(value: float | None, decimals: int) -> str:
+    return "–" if value is None else format_number(value, decimals)
+
+
+def _spread_findings(consolidation: Consolidation) -> str:
+    threshold = consolidation.large_spread_threshold
+    heading = (
+        f"<h3>{bilingual('Stor skillnad mellan nivåerna', 'Large spread between levels')}</h3>"
+        f"<p>{bilingual(f'Indikatorer där nivåernas skattningar skiljer minst {threshold} steg: det saknas samsyn (SF8.c).', f'Indicators where the levels differ by {threshold} or more.')}</p>"  # noqa: E501
+    )
+    if not consolidation.findings:
+        return heading + f"<p>{bilingual('Inga sådana indikatorer.', 'None.')}</p>"
+    items = "".join(f"<li>{esc(f.text_sv)}</li>" for f in consolidation.findings)
+    return heading + f'<ul class="findings">{items}</ul>'
+
+
+# ---- inspection comparison --------------------------------------------------------------------------------
+
+
+def _inspection_comparison(state: MunicipalityState) -> str:
+    sv, en = "Självskattning mot Skolinspektionens iakttagelser", "Self-assessment against inspection findings"
+    if not state.inspections:
+        return _section(
+            "inspektion",
+            sv,
+            en,
+            _missing(
+                "Inget beslut från Skolinspektionen har registrerats ännu, så det finns inget att jämföra med.",
+                "No inspection decision has been registered yet.",
+            ),
+        )
+    parts = []
+    for diarienummer, registered in state.inspections.items():
+        decision = InspectionDecision.model_validate(registered.decision)
+        items = state.comparisons.get(diarienummer)
+        heading = (
+            f"<h3>{esc(diarienummer)} "
+            + bilingual(
+                f"({iso_date(decision.decided_on)}, {REVIEW_TYPES[decision.review_type]}, {decision.level.value})",
+                "inspection decision",
+            )
+            + "</h3>"
+        )
+        if items is None:
+            why = (
+                f"Beslutet följer upp {decision.follow_up_of}; uppföljningsbeslut jämförs inte med självskattningen."
+                if decision.follow_up_of
+                else "Beslutet har ännu inte jämförts med den egna analysen (styrkor och svagheter)."
+            )
+            parts.append(heading + _missing(why, "Not compared with the self-assessment."))
+            continue
+        parts.append(heading + _comparison(state, diarienummer, decision, items))
+    return _section("inspektion", sv, en, "".join(parts))
+
+
+def _comparison(
+    state: MunicipalityState, diarienummer: str, decision: InspectionDecision, items: Sequence[ComparisonItem]
+) -> str:
+    by_factor = {item.factor: item for item in items}
+    consolidation = state.consolidation
+    medians = {f: c.median for f, c in consolidation.factors.items()} if consolidation else {}
+    flagged_by_inspection = [f for f, i in by_factor.items() if i.classification != "self_only"]
+    if consolidation is None:
+        chart = _missing(
+            "Egna medianer saknas: självskattningarna är ännu inte sammanställda. Tabellen visar klassningen.",
+            "No own medians yet; the table shows the classification.",
+        )
+    else:
+        blind = [f for f, i in by_factor.items() if i.classification == "inspection_only"]
+        chart_id = "jamforelse-" + "".join(ch if ch.isalnum() else "-" for ch in diarienummer)
+        svg = grouped_bar_chart(
+            chart_id=chart_id,
+            title=f"Egen median per framgångsfaktor och Skolinspektionens iakttagelser ({diarienummer})",
+            desc=(
+                "Stapeldiagram med medianen av alla nivåers skattningar per framgångsfaktor, skala 1–4. "
+                f"Inspektionen flaggar {', '.join(flagged_by_inspection) or 'ingen faktor'}; "
+                f"endast inspektionen (blind fläck): {', '.join(blind) or 'ingen'}. Samma uppgifter finns i tabellen."
+            ),
+            categories=[(f.id, f.title_sv) for f in SUCCESS_FACTORS],
+            series=[BarSeries("median", "Egen median / own median", medians)],
+            y_max=4,
+            y_ticks=[0, 1, 2, 3, 4],
+            y_label="Median (1–4)",
+            markers={f: i.classification for f, i in by_factor.items()},
+            marker_kinds=FLAG_MARKERS,
+        )
+        chart = (
+            f"<figure>{svg}<figcaption>"
+            + bilingual(
+                "Markören ovanför stapeln visar vem som flaggar faktorn: I = endast inspektionen, "
+                "I+E = både inspektionen och den egna analysen, E = endast den egna analysen.",
+                "I = inspection only, I+E = both, E = own analysis only.",
+            )
+            + "</figcaption></figure>"
+        )
+    rows = []
+    for factor in SUCCESS_FACTORS:
+        item = by_factor.get(factor.id)
+        if item is None:
+            flag, css, refs = bilingual("Ingen flaggar faktorn", "not flagged"), "", "–"
+        else:
+            flag, css = bilingual(*CLASSIFICATIONS[item.classification]), f' class="flag-{item.classification}"'
+            refs = ", ".join(f"#{i + 1}" for i in item.finding_indexes) or "–"
+        inspection = "ja / yes" if item is not None and item.classification != "self_only" else "nej / no"
+        rows.append(
+            f'<tr>{_factor_cell(factor.id)}<td class="num">{_maybe(medians.get(factor.id), 1)}</td>'
+            f"<td>{esc(inspection)}</td><td{css}>{flag}</td><td>{esc(refs)}</td></tr>"
+        )
+    table_html = table(
+        f'<th scope="col">{bilingual("Faktor", "Factor")}</th>'
+        f'<th scope="col" class="num">{bilingual("Egen median", "own median")}</th>'
+        f'<th scope="col">{bilingual("Inspektionen flaggar", "flagged by inspection")}</th>'
+        f'<th scope="col">{bilingual("Klassning", "classification")}</th>'
+        f'<th scope="col">{bilingual("Iakttagelser", "findings")}</th>',
+        rows,
+        caption=bilingual("Per framgångsfaktor", "By success factor"),
+    )
+    return chart + table_html + _inspection_findings(decision)
+
+
+def _inspection_findings(decision: InspectionDecision) -> str:
+    if not decision.findings:
+        return f"<p>{bilingual('Beslutet har inga iakttagelser.', 'The decision has no findings.')}</p>"
+    items = []
+    for i, finding in enumerate(decision.findings, start=1):
+        deadline = f"; redovisas senast {iso_date(finding.deadline)}" if finding.deadline else ""
+        items.append(
+            f"<li><strong>#{i} {esc(AREAS[finding.area])}</strong> ({esc(INTERVENTIONS[finding.intervention])}"
+            f"{esc(deadline)}): {esc(finding.description)}</li>"
+        )
+    return f'<h3>{bilingual("Iakttagelser i beslutet", "Findings")}</h3><ol class="findings">{"".join(items)}</ol>'
+
+
+# ---- KPIs against target ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _GoalValue:
+    year: int
+    value: float
+    source: str  # "kolada" or "uppfoljning"
+
+
+def _kpi_trends(state: MunicipalityState) -> str:
+    sv, en = "Nyckeltal mot målvärden", "Key figures against target"
+    plan_payload = state.completed_payload(PLAN_DRAFT)
+    if not plan_payload:
+        return _section(
+            "nyckeltal",
+            sv,
+            en,
+            _missing(
+                "Skolutvecklingsplanen är ännu inte upprättad, så det finns inga mål och målvärden att följa.",
+                "The development plan is not drafted yet: no goals or targets to follow.",
+            ),
+        )
+    plan = PlanDraft.model_validate(plan_payload)
+    pack_payload = state.completed_payload(KPI_DATA_PACK)
+    pack = KpiDataPack.model_validate(pack_payload) if pack_payload else None
+    plan_task = state.tasks[PLAN_DRAFT]
+    plan_year = plan_task.completed_at.year if plan_task.completed_at else None
+    follow_ups = _follow_ups(state)
+
+    intro = (
+        f"<p>{bilingual(f'Källa: Kolada ({pack.kolada_base_url}), kön = totalt, och de årliga uppföljningarna (år = det kalenderår uppföljningen lämnades).', 'Source: Kolada and the yearly follow-ups.')}</p>"  # noqa: E501
+        if pack
+        else _missing(
+            "Statistikunderlaget från Kolada finns inte ännu; diagrammen visar bara de årliga uppföljningarna.",
+            "No Kolada data pack yet.",
+        )
+    )
+    goals = [_goal(state, index, goal, pack, plan_year, follow_ups) for index, goal in enumerate(plan.goals, start=1)]
+    return _section("nyckeltal", sv, en, intro + "".join(goals))
+
+
+def _follow_ups(state: MunicipalityState) -> list[tuple[TaskState, YearlyFollowUp]]:
+    done = [
+        t
+        for t in state.tasks.values()
+        if t.template_key == FOLLOW_UP and t.status is TaskStatus.COMPLETED and t.completed_at is not None
+    ]
+    done.sort(key=lambda t: (t.completed_at, t.key))
+    return [(t, YearlyFollowUp.model_validate(t.payload)) for t in done]
+
+
+def _observed(pack: KpiDataPack | None, kpi: str, municipality: str) -> dict[int, float]:
+    if pack is None:
+        return {}
+    return {
+        o.period: o.value
+        for o in pack.observations
+        if o.kpi == kpi and o.municipality == municipality and o.gender == TOTAL and o.value is not None
+    }
+
+
+def _goal(
+    state: MunicipalityState,
+    index: int,
+    goal: PlanGoal,
+    pack: KpiDataPack | None,
+    plan_year: int | None,
+    follow_ups: Sequence[tuple[TaskState, YearlyFollowUp]],
+) -> str:
+    kpi_title, unit = KPI_LABELS.get(goal.kpi, (goal.kpi, ""))
+    decimals = 0 if max(abs(goal.baseline), abs(goal.target)) >= 1000 else 1
+
+    def fmt(value: float) -> str:
+        return format_number(value, decimals)
+
+    values = {y: _GoalValue(y, v, "kolada") for y, v in _observed(pack, goal.kpi, state.kommunkod).items()}
+    # The follow-up is the municipality's own figure for the year it was made; it supersedes a Kolada value.
+    for task, follow_up in follow_ups:
+        if goal.kpi in follow_up.kpi_values and task.completed_at is not None:
+            year = task.completed_at.year
+            values[year] = _GoalValue(year, follow_up.kpi_values[goal.kpi], "uppfoljning")
+    riket = _observed(pack, goal.kpi, RIKET)
+
+    factor_sv = FACTOR_TITLES.get(goal.addresses_factor, ("", ""))[0]
+    heading = (
+        f'<div class="goal"><h3>{bilingual(f"Mål {index}: {goal.title}", f"goal {index}")}</h3>'
+        f"<p>{esc(goal.addresses_factor)} {esc(factor_sv)} · {esc(goal.kpi)} {esc(kpi_title)}"
+        f"{', ' + esc(unit) if unit else ''}<br>"
+        + bilingual(
+            f"Utgångsvärde {fmt(goal.baseline)} → målvärde {fmt(goal.target)}",
+            f"baseline {fmt(goal.baseline)}, target {fmt(goal.target)}",
+        )
+        + "</p>"
+    )
+    if not values:
+        return (
+            heading
+            + _missing(
+                f"Inga värden för {goal.kpi} i Kolada-underlaget eller i uppföljningarna ännu, så det finns "
+                "ingen kurva att rita.",
+                "No values for this KPI yet.",
+            )
+            + "</div>"
+        )
+
+    points = [
+        LinePoint(
+            v.year,
+            v.value,
+            marker="diamond" if v.source == "uppfoljning" else None,
+            note="årlig uppföljning" if v.source == "uppfoljning" else "Kolada",
+        )
+        for v in sorted(values.values(), key=lambda v: v.year)
+    ]
+    series = [
+        LineSeries(
+            "kommun",
+            f"{state.municipality_name or state.kommunkod} ({state.kommunkod})",
+            points,
+            extra_markers=(("diamond", "årlig uppföljning / yearly follow-up"),)
+            if any(v.source == "uppfoljning" for v in values.values())
+            else (),
+        )
+    ]
+    if riket:
+        series.append(LineSeries("riket", "Riket (0000)", [LinePoint(y, v) for y, v in sorted(riket.items())]))
+    baseline_year = plan_year if plan_year is not None else max(values)
+    latest = values[max(values)]
+    chart = line_chart(
+        chart_id=f"nyckeltal-{index}-{goal.kpi}",
+        title=f"{goal.kpi} {kpi_title}: {state.municipality_name} mot mål {fmt(goal.target)}",
+        desc=(
+            f"Linjediagram per år {min(values)}–{max(values)} för {state.municipality_name}"
+            + (" och riket" if riket else "")
+            + f". Streckad linje: målvärdet {fmt(goal.target)}. Ring: utgångsvärdet {fmt(goal.baseline)} "
+            f"när planen upprättades ({baseline_year}). Senaste värde {fmt(latest.value)} ({latest.year})."
+        ),
+        series=series,
+        y_label=unit or goal.kpi,
+        target=goal.target,
+        target_label="Mål / target",
+        baseline=LinePoint(baseline_year, goal.baseline),
+        baseline_label=f"Utgångsvärde {baseline_year} / baseline",
+        value_format=fmt,
+    )
+    return (
+        heading
+        + f"<figure>{chart}</figure>"
+        + _goal_status(goal, latest, fmt)
+        + _goal_table(values, riket, fmt)
+        + "</div>"
+    )
+
+
+def _goal_status(goal: PlanGoal, latest: _GoalValue, fmt: Callable[[float], str]) -> str:
+    higher_is_better = goal.target >= goal.baseline
+    reached = latest.value >= goal.target if higher_is_better else latest.value <= goal.target
+    if reached:
+        sv = f"Senaste värde {fmt(latest.value)} ({latest.year}): målet är nått."
+        en = "target reached"
+    else:
+        gap = fmt(abs(goal.target - latest.value))
+        sv = f"Senaste värde {fmt(latest.value)} ({latest.year}): {gap} kvar till målet."
+        en = "target not reached yet"
+    return f'<p class="status">{bilingual(sv, en)}</p>'
+
+
+def _goal_table(values: dict[int, _GoalValue], riket: dict[int, float], fmt: Callable[[float], str]) -> str:
+    rows = []
+    for year in sorted(set(values) | set(riket)):
+        own = values.get(year)
+        source = "–" if own is None else ("årlig uppföljning" if own.source == "uppfoljning" else "Kolada")
+        rows.append(
+            f'<tr><th scope="row">{year}</th><td class="num">{fmt(own.value) if own else "–"}</td>'
+            f'<td>{esc(source)}</td><td class="num">{fmt(riket[year]) if year in riket else "–"}</td></tr>'
+        )
+    return table(
+        f'<th scope="col">{bilingual("År", "year")}</th>'
+        f'<th scope="col" class="num">{bilingual("Kommunen", "municipality")}</th>'
+        f'<th scope="col">{bilingual("Källa", "source")}</th>'
+        f'<th scope="col" class="num">{bilingual("Riket", "Sweden")}</th>',
+        rows,
+    )
+
+
+# ---- decisions --------------------------------------------------------------------------------------------
+
+
+def _decisions(state: MunicipalityState) -> str:
+    sv, en = "Nämndens beslut", "Decisions"
+    if not state.decisions:
+        return _section(
+            "beslut", sv, en, _missing("Nämnden har inte fattat några beslut i piloten ännu.", "No decisions yet.")
+        )
+    rows = [_decision_row(state, d) for d in state.decisions]
+    final = sum(1 for d in state.decisions if d.task_key in state.final_decisions)
+    summary = bilingual(
+        f"{final} av {len(state.decisions)} beslut har vunnit laga kraft. Datum med ”senast” är lagens sista dag "
+        "för ett protokoll som ännu inte justerats och anslagits.",
+        f"{final} of {len(state.decisions)} decisions are final.",
+    )
+    header = "".join(
+        f'<th scope="col"{cls}>{bilingual(s, e)}</th>'
+        for s, e, cls in (
+            ("Ärende", "matter", ""),
+            ("Organ", "organ", ""),
+            ("§", "para.", ' class="num"'),
+            ("Diarienummer", "reg. no.", ""),
+            ("Sammanträde", "meeting", ""),
+            ("Justering", "approved", ""),
+            ("Anslag", "posted", ""),
+            ("Överklagandetiden slutar", "appeal ends", ""),
+            ("Laga kraft", "final", ""),
+        )
+    )
+    return _section(
+        "beslut",
+        sv,
+        en,
+        f"<p>{summary}</p>{table(header, rows)}",
+    )
+
+
+def _decision_row(state: MunicipalityState, decision: DecisionRecorded) -> str:
+    payload = state.completed_payload(decision.task_key) or {}
+    matter = str(payload.get("decision_text") or decision.task_key)
+    posting = state.postings.get(decision.task_key)
+    if posting is not None:
+        justering, anslag, appeal = (
+            esc(iso_date(posting.justering_date)),
+            esc(iso_date(posting.anslag_date)),
+            esc(iso_date(posting.appeal_period_ends)),
+        )
+    else:
+        justering = f"senast {iso_date(decision.justering_due)}"
+        anslag = f"senast {iso_date(decision.anslag_due)}"
+        appeal = f"senast {iso_date(decision.appeal_period_ends_latest)}"
+    final = decision.task_key in state.final_decisions
+    return (
+        f'<tr><td>{esc(matter)}</td><td>{esc(decision.organ)}</td><td class="num">{decision.paragraph}</td>'
+        f'<td>{esc(decision.diarienummer)}</td><td class="date">{iso_date(decision.meeting_date)}</td>'
+        f'<td class="date">{justering}</td><td class="date">{anslag}</td><td class="date">{appeal}</td>'
+        f"<td>{bilingual('Ja', 'yes') if final else bilingual('Nej', 'no')}</td></tr>"
+    )
+
+
+# ---- timeline ---------------------------------------------------------------------------------------------
+
+
+def _timeline(state: MunicipalityState) -> str:
+    items = []
+    if state.started_at is not None:
+        items.append(
+            f'<li class="done"><span class="status">{esc(iso_date(state.started_at))}</span> '
+            f"{bilingual('Piloten startad', 'pilot started')}</li>"
+        )
+    for phase in Phase:
+        tasks = [t for t in state.tasks.values() if t.phase is phase]
+        done = phase in state.completed_phases
+        active = phase in state.active_phases
+        if phase not in MAIN_TRACK and not (tasks or done or active):
+            continue
+        opened = min((t.opened_at for t in tasks), default=None)
+        finished = max((t.completed_at for t in tasks if t.completed_at is not None), default=None)
+        if done:
+            css, status = "done", bilingual("klar", "completed")
+            when = f"{iso_date(opened)} – {iso_date(finished)}"
+        elif active:
+            css, status = "active", bilingual("pågår", "in progress")
+            when = f"från {iso_date(opened)}" if opened else ""
+        else:
+            css, status, when = "", bilingual("ej påbörjad", "not started"), ""
+        open_count = sum(1 for t in tasks if t.status is TaskStatus.OPEN)
+        counts = (
+            bilingual(
+                f"{sum(1 for t in tasks if t.status is TaskStatus.COMPLETED)} av {len(tasks)} uppgifter klara"
+                + (f", {open_count} öppna" if open_count else ""),
+                "tasks completed",
+            )
+            if tasks
+            else ""
+        )
+        extra = _implementation_years(state, tasks) if phase is Phase.IMPLEMENTATION else ""
+        items.append(
+            f'<li class="{css}"><span class="status">{esc(when)}</span> <strong>{bilingual(*PHASE_TITLES[phase])}'
+            f"</strong> – {status}{'. ' + counts if counts else ''}{extra}</li>"
+        )
+    if state.completed_at is not None:
+        items.append(
+            f'<li class="done"><span class="status">{esc(iso_date(state.completed_at))}</span> '
+            f"{bilingual('Piloten har gått igenom alla faser', 'pilot completed')}</li>"
+        )
+    if not items:
+        content = _missing("Piloten har inte startat.", "The pilot has not started.")
+    else:
+        content = f'<ol class="timeline">{"".join(items)}</ol>'
+    return _section("tidslinje", "Tidslinje", "Timeline", content)
+
+
+def _implementation_years(state: MunicipalityState, tasks: Sequence[TaskState]) -> str:
+    starts: dict[int, datetime] = {}
+    for t in tasks:
+        if t.year is not None:
+            starts[t.year] = min(starts.get(t.year, t.opened_at), t.opened_at)
+    if not starts:
+        return ""
+    years = "".join(f"<li>{bilingual(f'År {y}: från {iso_date(starts[y])}', f'year {y}')}</li>" for y in sorted(starts))
+    return f"<ul>{years}</ul>"

@@ -1,0 +1,143 @@
+"""The gather_kpis activity against the dev stack's Kolada stand-in (synthetic sample data, real HTTP)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.contracts import GatherKpisRequest
+from activities.kolada import KoladaClient
+from activities.kpi_gathering import KpiGathering
+from devstack.kolada import KoladaSampleServer
+from devstack.ports import free_port
+from domain.kpis import DATA_PACK_KPIS, RIKET, UNIT_KPIS
+from domain.payloads import KpiDataPack
+
+HALLSBERG = "1861"
+HABO = "0643"  # the samples list no units for Habo
+YEARS = list(range(2019, 2025))
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        yield client
+
+
+def _gathering(base_url: str, http: httpx.AsyncClient) -> KpiGathering:
+    return KpiGathering(KoladaClient(base_url, http), base_url)
+
+
+async def _gather(gathering: KpiGathering, kommunkod: str, **request: object) -> KpiDataPack:
+    arguments: dict[str, object] = {"kommunkod": kommunkod, "kpis": list(DATA_PACK_KPIS), "years": YEARS, **request}
+    result: KpiDataPack = await ActivityEnvironment().run(
+        gathering.gather_kpis, GatherKpisRequest.model_validate(arguments)
+    )
+    return result
+
+
+async def test_pack_holds_municipality_riket_every_year_and_each_school(
+    kolada_server: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    pack = await _gather(_gathering(kolada_server.base_url, http), HALLSBERG)
+
+    assert pack.kolada_base_url == kolada_server.base_url
+    assert pack.municipalities == [HALLSBERG, RIKET]
+    assert pack.years == YEARS
+    for municipality in (HALLSBERG, RIKET):
+        for kpi in DATA_PACK_KPIS:
+            years = {
+                o.period for o in pack.observations if (o.municipality, o.kpi, o.gender) == (municipality, kpi, "T")
+            }
+            assert years == set(YEARS), (municipality, kpi)
+
+    # The preschool the listing also holds is not a school unit.
+    assert [unit.id for unit in pack.units] == ["V15E186100001", "V15E186100002", "V15E186100003", "V15E186100004"]
+    assert pack.unit_kpis == list(UNIT_KPIS)
+    titles = {unit.id: unit.title for unit in pack.units}
+    assert all(o.unit_title == titles[o.unit_id] for o in pack.unit_observations)
+    assert {o.kpi for o in pack.unit_observations} == set(UNIT_KPIS)
+
+    # Per unit, not an average: the schools' values differ in every year, for every unit KPI.
+    totals: dict[tuple[str, int], dict[str, float | None]] = defaultdict(dict)
+    for o in pack.unit_observations:
+        if o.gender == "T":
+            totals[(o.kpi, o.period)][o.unit_id] = o.value
+    for kpi in UNIT_KPIS:
+        for year in YEARS:
+            values = [value for value in totals[(kpi, year)].values() if value is not None]
+            assert len(values) >= 3 and len(set(values)) == len(values), (kpi, year, values)
+    # The F-6 school has certified teachers but no year-9 results.
+    f6 = {o.kpi for o in pack.unit_observations if o.unit_id == "V15E186100003"}
+    assert f6 == {"N15814"}
+
+
+async def test_pack_survives_the_payload_round_trip(kolada_server: KoladaSampleServer, http: httpx.AsyncClient) -> None:
+    pack = await _gather(_gathering(kolada_server.base_url, http), HALLSBERG, kpis=["N15419"], years=[2024])
+
+    assert KpiDataPack.model_validate_json(pack.model_dump_json()) == pack
+
+
+async def test_pack_from_before_unit_data_stays_valid() -> None:
+    old = {
+        "kolada_base_url": "https://api.kolada.se/v2",
+        "kpis": ["N15419"],
+        "municipalities": [HALLSBERG, RIKET],
+        "years": [2024],
+        "observations": [],
+    }
+
+    pack = KpiDataPack.model_validate(old)
+
+    assert pack.units == [] and pack.unit_observations == [] and pack.unit_kpis == []
+
+
+async def test_municipality_without_units_gets_empty_unit_lists(
+    kolada_server: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    pack = await _gather(_gathering(kolada_server.base_url, http), HABO)
+
+    assert {o.municipality for o in pack.observations} == {HABO, RIKET}
+    assert pack.units == []
+    assert pack.unit_observations == []
+
+
+async def test_requested_unit_kpis_replace_the_default(
+    kolada_server: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    pack = await _gather(_gathering(kolada_server.base_url, http), HALLSBERG, unit_kpis=["N15814"], years=[2024])
+
+    assert pack.unit_kpis == ["N15814"]
+    assert {(o.kpi, o.period) for o in pack.unit_observations} == {("N15814", 2024)}
+    assert len({o.unit_id for o in pack.unit_observations}) == 4
+
+
+async def test_invalid_kommunkod_fails_without_retry(
+    kolada_server: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    with pytest.raises(ApplicationError) as raised:
+        await _gather(_gathering(kolada_server.base_url, http), "186")
+
+    assert raised.value.type == "KoladaRequestInvalid"
+    assert raised.value.non_retryable
+
+
+async def test_kolada_404_fails_without_retry(kolada_server: KoladaSampleServer, http: httpx.AsyncClient) -> None:
+    with pytest.raises(ApplicationError) as raised:
+        await _gather(_gathering(kolada_server.base_url + "/no-such-api", http), HALLSBERG)
+
+    assert raised.value.type == "KoladaRequestInvalid"
+    assert raised.value.non_retryable
+
+
+async def test_unreachable_kolada_is_retried(http: httpx.AsyncClient) -> None:
+    with pytest.raises(ApplicationError) as raised:
+        await _gather(_gathering(f"http://127.0.0.1:{free_port()}/v2", http), HALLSBERG)
+
+    assert raised.value.type == "KoladaUnavailable"
+    assert not raised.value.non_retryable
