@@ -51,7 +51,7 @@ from domain.phases import MAIN_TRACK, PARALLEL_TRACKS, Phase
 from domain.remediation import schedule_backwards
 from domain.roles import Role
 from domain.state import MunicipalityState, TaskState, TaskStatus, apply
-from domain.template import ProgrammeTemplate, Repeat
+from domain.template import YEARLY, ProgrammeTemplate, Repeat, TaskTemplate
 
 IdSource = Callable[[], UUID]
 
@@ -147,7 +147,8 @@ def _next_step(
         (task, instance)
         for task in template.tasks
         if task.phase in state.active_phases
-        for instance in instances_of(task, state)
+        for year in _years_of(task, state)
+        for instance in instances_of(task, state, year=year)
         if instance.key not in state.tasks
         and all(all_done(template.task(dep), state, year=instance.year) for dep in task.depends_on)
     ]
@@ -192,13 +193,21 @@ def _phase_done(template: ProgrammeTemplate, state: MunicipalityState, phase: Ph
             and all(all_done(t, state) for t in tasks if t.repeat is not Repeat.PER_FINDING)
         )
     if phase is Phase.IMPLEMENTATION:
-        # Done in the plan's last year, once that year's tasks and every task left open from earlier years are.
+        # Done in the plan's last year, once every year's tasks are (a year's work may run past its end).
         return (
             state.implementation_year >= max(state.plan_years, 1)
-            and all(all_done(t, state) for t in tasks)
+            and all(all_done(t, state, year=y) for t in tasks for y in _years_of(t, state))
             and all(t.status is TaskStatus.COMPLETED for t in state.tasks.values() if t.phase is phase)
         )
     return all(all_done(t, state) for t in tasks)
+
+
+def _years_of(task: TaskTemplate, state: MunicipalityState) -> list[int | None]:
+    """The years a task has instances for: every year so far for a yearly task, since a year's work (say,
+    a plan revision its planning asked for) may only become possible after the next year has begun."""
+    if task.repeat in YEARLY:
+        return list(range(1, state.implementation_year + 1))
+    return [None]
 
 
 def next_year_starts_at(template: ProgrammeTemplate, state: MunicipalityState) -> datetime | None:

@@ -134,8 +134,12 @@ def _header(state: MunicipalityState, name: str) -> str:
     rows = "".join(f"<dt>{bilingual(*label)}</dt><dd>{value}</dd>" for label, value in facts)
     return (
         f"<header><h1>{esc(name)} {bilingual('– lägesrapport', 'pilot report')}</h1>"
-        f'<p class="lead">{bilingual("Leda för resultat: självskattning, Skolinspektionens iakttagelser, nyckeltal mot mål och nämndens beslut.", "Self-assessment, inspection findings, key figures against target and the nämnd decisions.")}</p>'  # noqa: E501
-        f'<dl class="facts">{rows}</dl></header>'
+        + _para(
+            "Leda för resultat: självskattning, Skolinspektionens iakttagelser, nyckeltal mot mål och nämndens beslut.",
+            "Self-assessment, inspection findings, key figures against target and the nämnd decisions.",
+            css="lead",
+        )
+        + f'<dl class="facts">{rows}</dl></header>'
     )
 
 
@@ -175,6 +179,11 @@ def _implementation_year(state: MunicipalityState) -> str:
 def _section(anchor: str, sv: str, en: str, content: str) -> str:
     heading = f'<h2 id="{anchor}-h">{bilingual(sv, en)}</h2>'
     return f'<section id="{anchor}" aria-labelledby="{anchor}-h">{heading}{content}</section>'
+
+
+def _para(sv: str, en: str, *, css: str = "") -> str:
+    css_attr = f' class="{css}"' if css else ""
+    return f"<p{css_attr}>{bilingual(sv, en)}</p>"
 
 
 def _missing(sv: str, en: str) -> str:
@@ -264,9 +273,9 @@ def _maybe(value: float | None, decimals: int) -> str:
 
 def _spread_findings(consolidation: Consolidation) -> str:
     threshold = consolidation.large_spread_threshold
-    heading = (
-        f"<h3>{bilingual('Stor skillnad mellan nivåerna', 'Large spread between levels')}</h3>"
-        f"<p>{bilingual(f'Indikatorer där nivåernas skattningar skiljer minst {threshold} steg: det saknas samsyn (SF8.c).', f'Indicators where the levels differ by {threshold} or more.')}</p>"  # noqa: E501
+    heading = f"<h3>{bilingual('Stor skillnad mellan nivåerna', 'Large spread between levels')}</h3>" + _para(
+        f"Indikatorer där nivåernas skattningar skiljer minst {threshold} steg: det saknas samsyn (SF8.c).",
+        f"Indicators where the levels differ by {threshold} or more.",
     )
     if not consolidation.findings:
         return heading + f"<p>{bilingual('Inga sådana indikatorer.', 'None.')}</p>"
@@ -422,7 +431,11 @@ def _kpi_trends(state: MunicipalityState) -> str:
     follow_ups = _follow_ups(state)
 
     intro = (
-        f"<p>{bilingual(f'Källa: Kolada ({pack.kolada_base_url}), kön = totalt, och de årliga uppföljningarna (år = det kalenderår uppföljningen lämnades).', 'Source: Kolada and the yearly follow-ups.')}</p>"  # noqa: E501
+        _para(
+            f"Källa: Kolada ({pack.kolada_base_url}), kön = totalt, och de årliga uppföljningarna "
+            "(år = det kalenderår uppföljningen lämnades).",
+            "Source: Kolada and the yearly follow-ups.",
+        )
         if pack
         else _missing(
             "Statistikunderlaget från Kolada finns inte ännu; diagrammen visar bara de årliga uppföljningarna.",
@@ -597,9 +610,7 @@ def _decisions(state: MunicipalityState) -> str:
         f'<th scope="col"{cls}>{bilingual(s, e)}</th>'
         for s, e, cls in (
             ("Ärende", "matter", ""),
-            ("Organ", "organ", ""),
-            ("§", "para.", ' class="num"'),
-            ("Diarienummer", "reg. no.", ""),
+            ("Organ, § och diarienummer", "organ, paragraph, reg. no.", ""),
             ("Sammanträde", "meeting", ""),
             ("Justering", "approved", ""),
             ("Anslag", "posted", ""),
@@ -626,13 +637,14 @@ def _decision_row(state: MunicipalityState, decision: DecisionRecorded) -> str:
             esc(iso_date(posting.appeal_period_ends)),
         )
     else:
-        justering = f"senast {iso_date(decision.justering_due)}"
-        anslag = f"senast {iso_date(decision.anslag_due)}"
-        appeal = f"senast {iso_date(decision.appeal_period_ends_latest)}"
+        justering, anslag, appeal = (
+            f"senast<br>{iso_date(latest)}"
+            for latest in (decision.justering_due, decision.anslag_due, decision.appeal_period_ends_latest)
+        )
     final = decision.task_key in state.final_decisions
     return (
-        f'<tr><td>{esc(matter)}</td><td>{esc(decision.organ)}</td><td class="num">{decision.paragraph}</td>'
-        f'<td>{esc(decision.diarienummer)}</td><td class="date">{iso_date(decision.meeting_date)}</td>'
+        f"<tr><td>{esc(matter)}</td><td>{esc(decision.organ)}<br>§ {decision.paragraph}, {esc(decision.diarienummer)}"
+        f'</td><td class="date">{iso_date(decision.meeting_date)}</td>'
         f'<td class="date">{justering}</td><td class="date">{anslag}</td><td class="date">{appeal}</td>'
         f"<td>{bilingual('Ja', 'yes') if final else bilingual('Nej', 'no')}</td></tr>"
     )

@@ -111,12 +111,12 @@ class MunicipalityWorkflow:
         while self._state.completed_at is None:
             await self._wait_for_change_or_due_time()
             await self._record_finality()
-            if self._year_boundary_passed():
-                await self._begin_next_year()
-                return await self._continue_as_new()
             reached = self._changes
             await self._advance()
             self._settled = reached
+            if self._year_boundary_passed() and self._state.completed_at is None:
+                await self._begin_next_year()
+                return await self._continue_as_new()
         await asyncio.gather(*self._followers.values())
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.logger.info("pilot completed", extra={"kommunkod": start.kommunkod})
@@ -160,7 +160,18 @@ class MunicipalityWorkflow:
 
     async def _continue_as_new(self) -> PilotStatus:
         """Start the year in a fresh run carrying the whole state, so no run's history grows with the years."""
-        await workflow.wait_condition(lambda: self._notifying == 0 and workflow.all_handlers_finished())
+        while True:
+            # An Update still in flight waits for the advance its completion causes: keep advancing until
+            # every handler has answered, or it would wait for a run that no longer moves.
+            await workflow.wait_condition(
+                lambda: self._notifying == 0 and (workflow.all_handlers_finished() or self._changes > self._settled)
+            )
+            if self._changes > self._settled:
+                reached = self._changes
+                await self._advance()
+                self._settled = reached
+            elif workflow.all_handlers_finished():
+                break
         workflow.continue_as_new(self._start.model_copy(update={"carried": self._state}))
 
     @workflow.query

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import copy
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -39,10 +39,11 @@ class CountingIds:
     """Deterministic event ids: UUID(int=1), UUID(int=2), …"""
 
     def __init__(self) -> None:
-        self._counter = itertools.count(1)
+        self._last = 0
 
     def __call__(self) -> uuid.UUID:
-        return uuid.UUID(int=next(self._counter))
+        self._last += 1
+        return uuid.UUID(int=self._last)
 
 
 def one_participant_per_role() -> dict[Role, list[str]]:
@@ -237,12 +238,6 @@ def kpi_pack() -> dict[str, Any]:
     return kpi_data_pack()
 
 
-@pytest.fixture
-def driver_for() -> type[PilotDriver]:
-    """Make a driver for another template: `driver_for(DEMO)`."""
-    return PilotDriver
-
-
 @pytest.fixture(scope="session")
 def walked_pilot() -> Callable[..., PilotDriver]:
     """`walked_pilot(template, step)`: a pilot walked to PilotCompleted, once per session; read it, never drive it."""
@@ -280,10 +275,13 @@ def pilot(started: PilotDriver) -> PilotDriver:
     return started
 
 
-@pytest.fixture
-def implementing(pilot: PilotDriver) -> PilotDriver:
-    """A pilot whose deep analysis and plan are done: implementation year 1 has just begun."""
-    pilot.complete_all(
+@pytest.fixture(scope="session")
+def implementing_once() -> PilotDriver:
+    """The `implementing` pilot, driven there once per session; tests get copies of it."""
+    driver = PilotDriver(LFR_SKOLA)
+    driver.start()
+    driver.advance()
+    driver.complete_all(
         "kpi_data_pack",
         "document_collection",
         "self_assessment",
@@ -294,4 +292,10 @@ def implementing(pilot: PilotDriver) -> PilotDriver:
         "consult_finance",
         "plan_adoption",
     )
-    return pilot
+    return driver
+
+
+@pytest.fixture
+def implementing(implementing_once: PilotDriver) -> PilotDriver:
+    """A pilot whose deep analysis and plan are done: implementation year 1 has just begun (its own copy)."""
+    return copy.deepcopy(implementing_once)

@@ -115,7 +115,10 @@ def test_a_factor_several_findings_point_at_lists_each_finding_once_in_order():
 def test_a_decision_without_findings_leaves_every_weakness_self_only():
     state = state_with(weaknesses=["SF4", "SF7"], finding_areas=[])
 
-    assert as_tuples(compare_with_inspection(state, DIARIENUMMER)) == [("SF4", "self_only", []), ("SF7", "self_only", [])]
+    assert as_tuples(compare_with_inspection(state, DIARIENUMMER)) == [
+        ("SF4", "self_only", []),
+        ("SF7", "self_only", []),
+    ]
 
 
 def test_every_inspection_area_maps_to_at_least_one_success_factor():

@@ -222,7 +222,9 @@ def test_the_next_main_phase_starts_while_the_inspection_track_is_still_running(
 def test_the_inspection_track_stays_active_while_the_main_track_runs_even_when_settled(pilot):
     pilot.complete_all(*DEEP_ANALYSIS_TASKS, "inspection_decision", "remediation")
 
-    assert all(t.status is TaskStatus.COMPLETED for t in pilot.state.tasks.values() if t.phase is Phase.INSPECTION_COMPARISON)
+    assert all(
+        t.status is TaskStatus.COMPLETED for t in pilot.state.tasks.values() if t.phase is Phase.INSPECTION_COMPARISON
+    )
     assert pilot.state.active_phases == [Phase.DEEP_ANALYSIS, *PARALLEL_TRACKS]
     assert not any(isinstance(e, PhaseCompleted) for e in pilot.events)
 

@@ -161,7 +161,9 @@ def test_before_the_implementation_the_year_is_0():
 def test_a_consolidation_is_kept_in_the_state():
     consolidation = consolidate({AssessmentLevel.P: {"SF4.e": 4}, AssessmentLevel.R: {"SF4.e": 1}})
 
-    state = fold([*history(), SelfAssessmentsConsolidated(event_id=uid(4), occurred_at=AT, consolidation=consolidation)])
+    state = fold(
+        [*history(), SelfAssessmentsConsolidated(event_id=uid(4), occurred_at=AT, consolidation=consolidation)]
+    )
 
     assert state.consolidation == consolidation
     assert fold(history()).consolidation is None
