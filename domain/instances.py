@@ -6,17 +6,9 @@ from datetime import UTC, datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.roles import Role
+from domain.roles import LEVEL_ROLES, Role
 from domain.state import MunicipalityState
 from domain.template import Repeat, TaskTemplate
-
-LEVEL_ROLES: dict[str, Role] = {
-    "P": Role.POLITIKER,
-    "F": Role.FORVALTNINGSCHEF,
-    "R": Role.REKTOR,
-    "S": Role.HR,
-}
-"""Who answers for each assessment level: politik, förvaltning, rektorer, stödfunktioner."""
 
 CHANGE_PROJECT_ROLES: tuple[Role, ...] = (Role.POLITIKER, Role.FORVALTNINGSCHEF, Role.REKTOR, Role.HR, Role.EKONOMI)
 """Programme participants, each of whom runs a förändringsprojekt (domain.md §1.2)."""
@@ -103,13 +95,14 @@ def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | No
                     year=y,
                     subject=m.id,
                 )
-                for m in state.plan_measures()
+                for m in state.plan_measures(year=y)
             ]
         case Repeat.PER_CHANGE_PROJECT:
             return [
                 TaskInstance(key=f"{task.key}@y{y}/{pid}", template_key=task.key, assignee_id=pid, year=y, subject=pid)
-                for role in CHANGE_PROJECT_ROLES
-                for pid in state.participants.get(role, [])
+                for pid in dict.fromkeys(  # one project per person, whatever roles they hold
+                    pid for role in CHANGE_PROJECT_ROLES for pid in state.participants.get(role, [])
+                )
             ]
     raise AssertionError(f"unhandled repeat {task.repeat}")
 

@@ -17,3 +17,12 @@ class Role(StrEnum):
     EKONOMI = "ekonomi"  # support function: finance
     ANALYTIKER = "analytiker"  # analyst or quality strategist at the förvaltning
     REGIONAL_SKOLSTODSGRUPP = "regional_skolstodsgrupp"  # the region's school support group (Örebro variant)
+
+
+LEVEL_ROLES: dict[str, Role] = {
+    "P": Role.POLITIKER,
+    "F": Role.FORVALTNINGSCHEF,
+    "R": Role.REKTOR,
+    "S": Role.HR,
+}
+"""Who answers for each assessment level: politik, förvaltning, rektorer, stödfunktioner."""

@@ -161,7 +161,7 @@ def _next_step(
                 template_key=task.key,
                 phase=task.phase,
                 assignee_id=instance.assignee_id,
-                due_at=instance.due_at or (None if task.due_after is None else now + task.due_after),
+                due_at=instance.due_at or _due(task, state, instance.year, now),
                 level=instance.level,
                 year=instance.year,
                 subject=instance.subject,
@@ -200,6 +200,14 @@ def _phase_done(template: ProgrammeTemplate, state: MunicipalityState, phase: Ph
             and all(t.status is TaskStatus.COMPLETED for t in state.tasks.values() if t.phase is phase)
         )
     return all(all_done(t, state) for t in tasks)
+
+
+def _due(task: TaskTemplate, state: MunicipalityState, year: int | None, now: datetime) -> datetime | None:
+    """A task's deadline: `due_after` from when it opens, or for a yearly task from the start of its year."""
+    if task.due_after is None:
+        return None
+    start = state.implementation_year_starts.get(year) if year is not None else None
+    return (start or now) + task.due_after
 
 
 def _years_of(task: TaskTemplate, state: MunicipalityState) -> list[int | None]:

@@ -91,6 +91,7 @@ class MunicipalityState(BaseModel):
     tasks: dict[str, TaskState] = Field(default_factory=dict)
     implementation_year: int = 0
     implementation_year_started_at: datetime | None = None
+    implementation_year_starts: dict[int, datetime] = Field(default_factory=dict)
     decisions: list[DecisionRecorded] = Field(default_factory=list)
     postings: dict[str, DecisionPosted] = Field(default_factory=dict, description="by the decision's task key")
     final_decisions: list[str] = Field(default_factory=list)
@@ -129,10 +130,16 @@ class MunicipalityState(BaseModel):
         task = self.tasks.get(task_key)
         return task.payload if task is not None and task.status is TaskStatus.COMPLETED else None
 
-    def current_plan(self) -> PlanDraft | None:
-        """The plan in force: the latest revision the nämnd adopted, else the drafted plan."""
+    def current_plan(self, *, year: int | None = None) -> PlanDraft | None:
+        """The plan in force (in `year`): the latest revision the nämnd adopted by then, else the drafted plan."""
         revisions = sorted(
-            (t for t in self.tasks.values() if t.template_key == "plan_revision" and t.status is TaskStatus.COMPLETED),
+            (
+                t
+                for t in self.tasks.values()
+                if t.template_key == "plan_revision"
+                and t.status is TaskStatus.COMPLETED
+                and (year is None or (t.year or 0) <= year)
+            ),
             key=lambda t: t.year or 0,
         )
         if revisions:
@@ -146,9 +153,9 @@ class MunicipalityState(BaseModel):
         plan = self.current_plan()
         return plan.period_years if plan else 0
 
-    def plan_measures(self) -> list[PlanMeasure]:
-        """Every measure of the plan in force, numbered M<goal>.<measure> in the order the plan lists them."""
-        plan = self.current_plan()
+    def plan_measures(self, *, year: int | None = None) -> list[PlanMeasure]:
+        """Every measure of the plan in force (in `year`), numbered M<goal>.<measure> in the plan's order."""
+        plan = self.current_plan(year=year)
         if plan is None:
             return []
         return [
@@ -191,6 +198,7 @@ def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
         case ImplementationYearStarted():
             s.implementation_year = event.year
             s.implementation_year_started_at = event.occurred_at
+            s.implementation_year_starts[event.year] = event.occurred_at
         case TaskReminderSent():
             s.tasks[event.task_key].reminders_sent += 1
         case TaskEscalated():

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.payloads import PAYLOAD_MODELS, TaskPayload
 from domain.phases import MAIN_TRACK, Phase
-from domain.roles import Role
+from domain.roles import LEVEL_ROLES, Role
 
 
 class Repeat(StrEnum):
@@ -148,7 +148,10 @@ class ProgrammeTemplate(BaseModel):
         return tuple(t for t in self.tasks if t.phase is phase)
 
     def roles_needed(self) -> frozenset[Role]:
-        return frozenset(t.owner_role for t in self.tasks) | {Role.PROGRAMLEDARE}
+        """Every role a pilot on this template must have a participant for."""
+        per_level = any(t.repeat is Repeat.PER_LEVEL for t in self.tasks)
+        levels = frozenset(LEVEL_ROLES.values()) if per_level else frozenset()
+        return frozenset(t.owner_role for t in self.tasks) | {Role.PROGRAMLEDARE} | levels
 
 
 def _runs_later(phase: Phase, than: Phase) -> bool:

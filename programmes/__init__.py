@@ -37,7 +37,11 @@ def template(key: str) -> ProgrammeTemplate:
     return parse_template(_read(path), source=path.name)
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    if path.name in seen:
+        raise TemplateError(f"{seen[0]}: based_on goes round in a circle: {' -> '.join((*seen, path.name))}")
+    if not path.exists():
+        raise TemplateError(f"{seen[-1] if seen else path.name}: based_on names {path.stem!r}, which does not exist")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
@@ -46,23 +50,27 @@ def _read(path: Path) -> dict[str, Any]:
     if base is None:
         return data
     # A derived template takes the base's tasks and overrides its header (key, titles, time scale).
-    return {**_read(TEMPLATE_DIR / f"{base}.toml"), **data}
+    return {**_read(TEMPLATE_DIR / f"{base}.toml", (*seen, path.name)), **data}
 
 
 def parse_template(data: dict[str, Any], *, source: str = "template") -> ProgrammeTemplate:
     """Validate template data, with durations given in days of `day_seconds` seconds."""
     data = dict(data)
-    day = timedelta(seconds=float(data.pop("day_seconds", 86400)))
-    year_days = data.pop("year_days", 365)
+    day = timedelta(seconds=_positive(data.pop("day_seconds", 86400), source, "day_seconds"))
+    year_days = _positive(data.pop("year_days", 365), source, "year_days")
     tasks = []
-    for task in data.pop("tasks", []):
+    for index, task in enumerate(data.pop("tasks", [])):
         task = dict(task)
+        where = f"tasks.{index}"
         if "due_days" in task:
-            task["due_after"] = day * task.pop("due_days")
+            task["due_after"] = day * _number(task.pop("due_days"), source, f"{where}.due_days")
         if "reminder_days_before_due" in task:
-            task["reminders_before_due"] = [day * n for n in task.pop("reminder_days_before_due")]
+            days = task.pop("reminder_days_before_due")
+            task["reminders_before_due"] = [day * _number(n, source, f"{where}.reminder_days_before_due") for n in days]
         if "escalate_days_after_due" in task:
-            task["escalate_after_due"] = day * task.pop("escalate_days_after_due")
+            task["escalate_after_due"] = day * _number(
+                task.pop("escalate_days_after_due"), source, f"{where}.escalate_days_after_due"
+            )
         tasks.append(task)
     try:
         return ProgrammeTemplate.model_validate(
@@ -70,6 +78,20 @@ def parse_template(data: dict[str, Any], *, source: str = "template") -> Program
         )
     except ValidationError as error:
         raise TemplateError(f"{source}: {describe(error)}") from None
+
+
+def _number(value: object, source: str, field: str) -> float:
+    """A count of days, which TOML might give as anything: a bool is not a number of days."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TemplateError(f"{source}: {field}: expected a number of days, got {value!r}")
+    return float(value)
+
+
+def _positive(value: object, source: str, field: str) -> float:
+    number = _number(value, source, field)
+    if number <= 0:
+        raise TemplateError(f"{source}: {field}: must be more than 0, got {value!r}")
+    return number
 
 
 TEMPLATES: dict[str, ProgrammeTemplate] = {key: template(key) for key in template_keys()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from domain.consolidation import AssessmentLevel
 from domain.events import SelfAssessmentsConsolidated, TaskOpened
-from domain.roles import Role
 from domain.rules import consolidate_self_assessments
 
 P, F, R, S = AssessmentLevel.P, AssessmentLevel.F, AssessmentLevel.R, AssessmentLevel.S
@@ -89,18 +88,6 @@ def test_the_synthetic_answers_make_follow_up_and_catching_pupils_the_weakest_fa
 
     assert pilot.state.consolidation.weakest_factors(2) == ["SF4", "SF7"]
     assert pilot.state.consolidation.strongest_factors(1) == ["SF5"]
-
-
-def test_a_level_without_participant_is_left_out_of_the_consolidation(driver, participants):
-    del participants[Role.POLITIKER]
-    driver.start(participants)
-    driver.advance()
-
-    [event] = consolidations(driver.complete_all(*LEVELS[1:]))
-
-    assert event.consolidation.levels == (F, R, S)
-    # without the politicians, SF4.e is F 2, R 1: no longer a large spread
-    assert event.consolidation.indicators["SF4.e"].large_spread is False
 
 
 def test_consolidating_takes_the_completed_answers_only(pilot):

@@ -251,9 +251,10 @@ def test_the_demo_year_lasts_six_seconds():
     assert LFR_SKOLA.year_length == timedelta(days=365)
 
 
-def test_the_roles_needed_are_the_task_owners_and_the_programme_lead():
+def test_the_roles_needed_are_the_task_owners_the_programme_lead_and_every_assessment_level():
     assert LFR_SKOLA.roles_needed() == {
         Role.PROGRAMLEDARE,
+        Role.POLITIKER,
         Role.ANALYTIKER,
         Role.FORVALTNINGSCHEF,
         Role.NAMNDSEKRETERARE,
