@@ -40,7 +40,7 @@ from pilots import (
 )
 from programmes import TEMPLATES
 from programmes.cohorts import load_cohort
-from reports import load_pilot_state, render_cohort_overview, render_pilot_report
+from reports import load_pilot_state, render_cohort_overview, render_pilot_report, write_report
 from settings import Settings
 
 EXIT_REFUSED = 1
@@ -238,15 +238,10 @@ async def cmd_report(ctx: Context) -> None:
         default = reports_dir / f"{state.kommunkod}-{_file_safe(state.programme)}.html"
     out = Path(a.out) if a.out else default
     try:
-        await asyncio.to_thread(_write_report, out, html)
+        await asyncio.to_thread(write_report, out, html)
     except OSError as error:
         raise CliError(f"cannot write the report to {out}: {error.strerror}") from None
     print(out)
-
-
-def _write_report(path: Path, html: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
 
 
 def _file_safe(name: str) -> str:

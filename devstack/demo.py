@@ -22,6 +22,7 @@ from domain.phases import PHASE_TITLES, Phase
 from domain.state import TaskStatus
 from eventstore import EventStore
 from pilots import complete_task, pilot_status, register_inspection, start_pilot, timeline
+from reports import load_pilot_state, render_pilot_report, write_report
 from settings import Settings
 from worker import connect_temporal, running_worker
 from workflows.messages import PilotStatus
@@ -63,9 +64,11 @@ async def run_demo(settings: Settings) -> None:
                 await _print_timeline(EventStore(pool), workflow_id)
                 _print_mail(stack.mail_dir, workflow_id)
                 _print_comparison(final)
+                report = await _write_report(EventStore(pool), workflow_id, cfg.data_dir / "reports")
         finally:
             await pool.close()
         say("\nAdresser / addresses:")
+        print(f"  Rapport / report: {report.resolve().as_uri()}")
         print(f"  Temporal UI:   {stack.temporal_ui_url}/namespaces/{cfg.temporal_namespace}/workflows/{workflow_id}")
         print(f"  Temporal:      {cfg.temporal_address}")
         print(
@@ -154,6 +157,15 @@ def _print_mail(mail_dir: Path, workflow_id: str) -> None:
         f"{kinds['escalation']} eskaleringar",
         "mail captured",
     )
+
+
+async def _write_report(store: EventStore, workflow_id: str, directory: Path) -> Path:
+    """The pilot's report (HTML with SVG charts), as `leda report` writes it."""
+    state = await load_pilot_state(store, workflow_id)
+    path = directory / f"{state.kommunkod}-{state.programme}.html"
+    await asyncio.to_thread(write_report, path, render_pilot_report(state, generated_at=datetime.now(UTC)))
+    say(f"\nRapporten med diagram är skriven till {path}", "the report with charts is written")
+    return path
 
 
 def _print_comparison(status: PilotStatus) -> None:

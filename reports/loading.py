@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from domain.events import event_from_record
 from domain.state import MunicipalityState, fold
 from eventstore import EventStore
@@ -11,3 +13,9 @@ async def load_pilot_state(store: EventStore, workflow_id: str) -> MunicipalityS
     """The pilot's state folded from its stream (an empty state, version 0, when the stream has no events)."""
     stored = await store.read_stream(workflow_id)
     return fold(event_from_record(e.event_type, e.event_id, e.schema_version, e.data) for e in stored)
+
+
+def write_report(path: Path, html: str) -> None:
+    """Write a rendered report, creating its directory (blocking: call it in a thread from async code)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
