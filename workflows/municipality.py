@@ -314,21 +314,23 @@ class MunicipalityWorkflow:
             },
         )
         decision = next((e for e in events if isinstance(e, DecisionRecorded)), None)
-        options = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": EVENT_STORE_RETRY}
+        argument: AppendEventsRequest | RecordDecisionRequest
         if decision is None:
-            await workflow.execute_activity(
-                "append_events", request, result_type=AppendEventsResult, summary="append events", **options
-            )
+            activity, argument, summary = "append_events", request, "append events"
         else:
-            await workflow.execute_activity(
-                "record_decision",
-                RecordDecisionRequest(
-                    append=request, kommunkod=self._start.kommunkod, decision_event_id=decision.event_id
-                ),
-                result_type=AppendEventsResult,
-                summary=f"record decision {decision.diarienummer}",
-                **options,
+            # A nämnd decision also enters the decision register, in the same transaction as its events.
+            activity, summary = "record_decision", f"record decision {decision.diarienummer}"
+            argument = RecordDecisionRequest(
+                append=request, kommunkod=self._start.kommunkod, decision_event_id=decision.event_id
             )
+        await workflow.execute_activity(
+            activity,
+            argument,
+            result_type=AppendEventsResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=EVENT_STORE_RETRY,
+            summary=summary,
+        )
         self._state = fold(events, self._state)
 
     def _start_follower(self, task_key: str, *, resumed: bool = False) -> None:

@@ -128,14 +128,25 @@ async def test_a_programme_lead_and_participants_run_a_pilot_through_every_phase
         await asyncio.sleep(0.2)
     status = json.loads(out)
     assert status["completed_at"] is not None
-    assert len(status["completed_phases"]) == 4
+    assert len(status["completed_phases"]) == 5  # three main phases and two parallel tracks
 
     code, out, err = await leda(env, "history", "1861", "--programme", programme)
     assert code == 0, err
     lines = out.splitlines()
-    for phase in ("Djupanalys", "Skolutvecklingsplan", "Genomförande", "Jämförelse med Skolinspektionen"):
+    for phase in (
+        "Djupanalys",
+        "Skolutvecklingsplan",
+        "Genomförande",
+        "Jämförelse med Skolinspektionen",
+        "Besluten justeras, anslås och vinner laga kraft",
+    ):
         assert any(f"fas klar: {phase}" in line for line in lines), phase
     assert "PilotStarted" in lines[0] and "PilotCompleted" in lines[-1]
+
+    code, out, err = await leda(env, "report", "1861", "--programme", programme, "--out", str(tmp_path / "r.html"))
+    assert code == 0, err
+    page = (tmp_path / "r.html").read_text()
+    assert "<svg" in page and "Hallsberg" in page
 
     assignment = await mail_capture.wait_for(
         lambda m: str(m["X-Leda-Notification"]).startswith(f"assignment; leda-{programme}-1861; annual_report")
