@@ -356,6 +356,8 @@ class MunicipalityWorkflow:
         for number, before in enumerate(sorted(task_template.reminders_before_due, reverse=True), start=1):
             if number <= task.reminders_sent:
                 continue  # sent by an earlier run
+            if task.due_at - before < task.opened_at:
+                continue  # its moment had passed when the task opened; the assignment mail gives the deadline
             if not await self._still_open_at(task_key, task.due_at - before, f"påminnelse {number}: {task_key}"):
                 return
             reminded_at = workflow.now()
@@ -372,9 +374,10 @@ class MunicipalityWorkflow:
             )
         if task_template.escalate_after_due is None or task.escalated:
             return
-        if not await self._still_open_at(
-            task_key, task.due_at + task_template.escalate_after_due, f"eskalering: {task_key}"
-        ):
+        escalate_at = task.due_at + task_template.escalate_after_due
+        if escalate_at < task.opened_at:
+            return  # opened already overdue (a decision recorded late, say): the lead sees it in the status
+        if not await self._still_open_at(task_key, escalate_at, f"eskalering: {task_key}"):
             return
         lead = self._state.primary(Role.PROGRAMLEDARE)
         escalated_at = workflow.now()

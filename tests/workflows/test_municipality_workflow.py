@@ -510,3 +510,32 @@ async def test_a_decision_from_a_future_meeting_is_refused(
     with pytest.raises(PilotError) as refused:
         await complete_task(client, workflow_id, "analysis_reported", task.assignee_id, decision)
     assert "meeting_date" in str(refused.value) and "future" in str(refused.value)
+
+
+async def test_a_task_that_opens_already_overdue_sends_no_late_reminders_or_escalation(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    for key in (
+        "document_collection",
+        "self_assessment@P",
+        "self_assessment@F",
+        "self_assessment@R",
+        "self_assessment@S",
+        "strengths_weaknesses",
+    ):
+        await answer(client, workflow_id, key)
+    task = await open_task(client, workflow_id, "analysis_reported")
+    # Minuted 40 days ago and recorded only now: the minutes should have been posted 24 days ago.
+    meeting = task.opened_at.date() - timedelta(days=40)
+    decision = sample_payloads.namnd_decision(meeting, 41, "analysen anmäls till nämnden")
+    await complete_task(client, workflow_id, "analysis_reported", task.assignee_id, decision)
+    posting = await open_task(client, workflow_id, "decision_posted@analysis_reported")
+    assert posting.due_at is not None and posting.due_at < posting.opened_at
+
+    await time_skipping_env.sleep(timedelta(days=10))
+
+    events = await EventStore(db_pool).read_stream(workflow_id)
+    assert not [
+        e for e in events if e.event_type in ("TaskReminderSent", "TaskEscalated") and e.data["task_key"] == posting.key
+    ]
