@@ -82,6 +82,19 @@ async def answer(client: Client, workflow_id: str, key: str) -> None:
     await complete_task(client, workflow_id, key, task.assignee_id, synthetic_answer(task))
 
 
+async def analyse(client: Client, workflow_id: str) -> None:
+    """The deep analysis up to the synthesis, so the analysis can be reported to the nämnd."""
+    for key in (
+        "document_collection",
+        "self_assessment@P",
+        "self_assessment@F",
+        "self_assessment@R",
+        "self_assessment@S",
+        "strengths_weaknesses",
+    ):
+        await answer(client, workflow_id, key)
+
+
 async def run_through(
     client: Client, env: WorkflowEnvironment, workflow_id: str, *, inspection_during: Phase
 ) -> PilotStatus:
@@ -455,15 +468,7 @@ async def test_a_decision_becomes_final_when_its_appeal_period_is_over(
     client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
-    for key in (
-        "document_collection",
-        "self_assessment@P",
-        "self_assessment@F",
-        "self_assessment@R",
-        "self_assessment@S",
-        "strengths_weaknesses",
-    ):
-        await answer(client, workflow_id, key)
+    await analyse(client, workflow_id)
     task = await open_task(client, workflow_id, "analysis_reported")
     # The workflow's clock, not the wall clock: the time-skipping server may be ahead.
     today = task.opened_at.date()
@@ -496,15 +501,7 @@ async def test_a_decision_from_a_future_meeting_is_refused(
     client: Client, db_pool: asyncpg.Pool, settings: Settings
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
-    for key in (
-        "document_collection",
-        "self_assessment@P",
-        "self_assessment@F",
-        "self_assessment@R",
-        "self_assessment@S",
-        "strengths_weaknesses",
-    ):
-        await answer(client, workflow_id, key)
+    await analyse(client, workflow_id)
     task = await open_task(client, workflow_id, "analysis_reported")
     decision = sample_payloads.namnd_decision(task.opened_at.date() + timedelta(days=30), 41, "ännu ej fattat")
     with pytest.raises(PilotError) as refused:
@@ -516,15 +513,7 @@ async def test_a_task_that_opens_already_overdue_sends_no_late_reminders_or_esca
     client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
-    for key in (
-        "document_collection",
-        "self_assessment@P",
-        "self_assessment@F",
-        "self_assessment@R",
-        "self_assessment@S",
-        "strengths_weaknesses",
-    ):
-        await answer(client, workflow_id, key)
+    await analyse(client, workflow_id)
     task = await open_task(client, workflow_id, "analysis_reported")
     # Minuted 40 days ago and recorded only now: the minutes should have been posted 24 days ago.
     meeting = task.opened_at.date() - timedelta(days=40)
