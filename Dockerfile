@@ -11,6 +11,8 @@ COPY directory directory
 COPY devstack devstack
 COPY cli cli
 COPY pilots pilots
+COPY programmes programmes
+COPY reports reports
 COPY worker.py settings.py observability.py ./
 RUN pip install --no-cache-dir . && useradd --system leda
 USER leda
