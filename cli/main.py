@@ -25,7 +25,9 @@ from database import create_pool, migrate
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import StackAlreadyRunning
 from directory import list_participants, read_participants_csv, upsert_participants
+from domain.rules import describe
 from domain.state import TaskStatus
+from domain.steering import SteerTask
 from eventstore import EventStore
 from observability import configure_logging
 from pilots import (
@@ -36,6 +38,7 @@ from pilots import (
     register_inspection,
     start_cohort,
     start_pilot,
+    steer_task,
     timeline,
 )
 from programmes import TEMPLATES
@@ -185,6 +188,28 @@ async def cmd_complete(ctx: Context) -> None:
     result = await complete_task(await ctx.client(), await ctx.workflow_id(), ctx.args.task, ctx.args.actor, payload)
     nxt = f"; nästa / next: {', '.join(result.opened_next)}" if result.opened_next else ""
     print(f"Klar / completed: {result.task_key} (händelse / event #{result.stream_version}){nxt}")
+
+
+async def cmd_steer(ctx: Context) -> None:
+    a = ctx.args
+    due_at = None
+    if a.action == "extend":
+        try:
+            due_at = datetime.fromisoformat(a.until)
+        except ValueError:
+            raise CliError(
+                f"--until: {a.until!r} is not a date or time like 2026-12-01 or 2026-12-01T16:00", EXIT_USAGE
+            ) from None
+        if due_at.tzinfo is None:  # a bare date means the end of that office day, Swedish time kept simple as UTC
+            due_at = due_at.replace(hour=due_at.hour or 16, tzinfo=UTC)
+    try:
+        request = SteerTask(
+            task_key=a.task, actor_id=a.actor, action=a.action, reason=a.reason, to_participant=a.to, due_at=due_at
+        )
+    except ValidationError as error:
+        raise CliError(describe(error), EXIT_USAGE) from None
+    result = await steer_task(await ctx.client(), await ctx.workflow_id(), request)
+    print(f"{a.action}: {a.task} (händelse / event #{result.stream_version})")
 
 
 async def cmd_register_inspection(ctx: Context) -> None:
@@ -369,6 +394,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="actor", required=True, metavar="PARTICIPANT_ID", help="who completes it")
     p.add_argument("--payload", help="the answer as a JSON object")
     p.add_argument("--payload-file", help="the answer as a JSON file")
+
+    steering = {
+        "reassign": "give a task to another participant (programme lead)",
+        "delegate": "hand your task to someone acting for you; take it back with return",
+        "stand_in": "let a stand-in hold the task while its holder is away",
+        "return": "give a delegated task back to its owner",
+        "extend": "give a task a later deadline (programme lead)",
+    }
+    for action, help_text in steering.items():
+        p = command(action.replace("_", "-"), cmd_steer, help_text)
+        pilot(p)
+        p.add_argument("task", help="task key, e.g. self_assessment@F")
+        p.add_argument("--as", dest="actor", required=True, metavar="PARTICIPANT_ID")
+        p.add_argument("--reason", required=True, help="why: recorded with the change")
+        if action == "extend":
+            p.add_argument("--until", required=True, help="the new deadline, e.g. 2026-12-01")
+        elif action != "return":
+            p.add_argument("--to", required=True, metavar="PARTICIPANT_ID")
+        p.set_defaults(action=action, to=None, until=None)
 
     p = command("register-inspection", cmd_register_inspection, "register a Skolinspektionen decision")
     pilot(p)

@@ -83,6 +83,27 @@ class TaskEscalated(DomainEvent):
     overdue_since: datetime
 
 
+class TaskReassigned(DomainEvent):
+    """A task moved to someone else, and why: reassigned by the lead, delegated, a stand-in, or returned."""
+
+    type: Literal["TaskReassigned"] = "TaskReassigned"
+    task_key: str
+    from_participant: str
+    to_participant: str
+    kind: Literal["reassign", "delegate", "stand_in", "return"]
+    reason: str
+    by: str
+
+
+class TaskDeadlineExtended(DomainEvent):
+    type: Literal["TaskDeadlineExtended"] = "TaskDeadlineExtended"
+    task_key: str
+    due_at: datetime
+    previous_due_at: datetime | None
+    reason: str
+    by: str
+
+
 class TaskCompleted(DomainEvent):
     type: Literal["TaskCompleted"] = "TaskCompleted"
     task_key: str
@@ -187,6 +208,8 @@ Event = Annotated[
     | SelfAssessmentsConsolidated
     | TaskReminderSent
     | TaskEscalated
+    | TaskReassigned
+    | TaskDeadlineExtended
     | TaskCompleted
     | DecisionRecorded
     | DecisionPosted

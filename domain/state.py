@@ -27,8 +27,10 @@ from domain.events import (
     SelfAssessmentsConsolidated,
     TaskClosed,
     TaskCompleted,
+    TaskDeadlineExtended,
     TaskEscalated,
     TaskOpened,
+    TaskReassigned,
     TaskReminderSent,
 )
 from domain.payloads import PlanDraft, PlanRevision
@@ -61,6 +63,7 @@ class TaskState(BaseModel):
     completed_by: str | None = None
     payload: dict[str, object] | None = None
     closed_reason: str | None = None
+    delegated_from: str | None = Field(default=None, description="whose task it is while a delegate holds it")
     reminders_sent: int = 0
     escalated: bool = False
 
@@ -203,6 +206,14 @@ def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
             s.tasks[event.task_key].reminders_sent += 1
         case TaskEscalated():
             s.tasks[event.task_key].escalated = True
+        case TaskReassigned():
+            task = s.tasks[event.task_key]
+            task.assignee_id = event.to_participant
+            task.delegated_from = event.from_participant if event.kind in ("delegate", "stand_in") else None
+        case TaskDeadlineExtended():
+            task = s.tasks[event.task_key]
+            # A new deadline starts a new round of reminders, and a new chance to escalate.
+            task.due_at, task.reminders_sent, task.escalated = event.due_at, 0, False
         case TaskCompleted():
             task = s.tasks[event.task_key]
             task.status = TaskStatus.COMPLETED

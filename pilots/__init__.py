@@ -8,6 +8,7 @@ from pilots.client import (
     register_inspection,
     start_cohort,
     start_pilot,
+    steer_task,
 )
 from pilots.timeline import TimelineEntry, describe_event, timeline
 
@@ -21,5 +22,6 @@ __all__ = [
     "register_inspection",
     "start_cohort",
     "start_pilot",
+    "steer_task",
     "timeline",
 ]

@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from directory import list_participants
 from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name
 from domain.roles import Role
+from domain.steering import SteerTask
 from eventstore import EventStore
 from programmes import template as load_template
 from programmes.cohorts import Cohort
@@ -199,6 +200,12 @@ async def register_inspection(
     return await _update(
         client, workflow_id, MunicipalityWorkflow.register_inspection, request, f"inspection-{fingerprint}"
     )
+
+
+async def steer_task(client: Client, workflow_id: str, request: SteerTask) -> TaskCompletion:
+    """Reassign, delegate, stand in, take back or extend a task; sent again unchanged, it is applied once."""
+    fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
+    return await _update(client, workflow_id, MunicipalityWorkflow.steer_task, request, f"steer-{fingerprint}")
 
 
 async def _update(client: Client, workflow_id: str, update: Any, request: Any, update_id: str) -> TaskCompletion:

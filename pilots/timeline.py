@@ -23,8 +23,10 @@ from domain.events import (
     SelfAssessmentsConsolidated,
     TaskClosed,
     TaskCompleted,
+    TaskDeadlineExtended,
     TaskEscalated,
     TaskOpened,
+    TaskReassigned,
     TaskReminderSent,
     event_from_record,
 )
@@ -57,6 +59,14 @@ def describe_event(event: Event) -> str:
             return f"påminnelse {event.reminder_number}: {event.task_key} → {event.recipient_id}"
         case TaskEscalated():
             return f"eskalerad till programledaren: {event.task_key} → {event.recipient_id}"
+        case TaskReassigned():
+            verb = {"reassign": "omfördelad", "delegate": "delegerad", "stand_in": "ersättare", "return": "återlämnad"}
+            return (
+                f"uppgift {verb[event.kind]}: {event.task_key} {event.from_participant} → {event.to_participant} "
+                f"av {event.by} ({event.reason})"
+            )
+        case TaskDeadlineExtended():
+            return f"ny tidsfrist: {event.task_key} till {event.due_at:%Y-%m-%d %H:%M} av {event.by} ({event.reason})"
         case TaskCompleted():
             return f"uppgift klar: {event.task_key} av {event.completed_by}"
         case DecisionRecorded():

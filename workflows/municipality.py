@@ -7,7 +7,9 @@ change is recorded as events in PostgreSQL before the workflow's own state moves
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -50,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         start_next_year,
     )
     from domain.state import MunicipalityState, TaskState, fold
+    from domain.steering import SteerTask, check_steering, steering_events
     from domain.template import TaskTemplate
     from workflows import search_attributes as sa
     from workflows.messages import CompleteTask, PilotStatus, RegisterInspection, StartPilot, TaskCompletion
@@ -59,6 +62,8 @@ EVENT_STORE_RETRY = RetryPolicy(
     non_retryable_error_types=["WrongExpectedVersion", "EventIdConflict"],
 )
 MAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), non_retryable_error_types=["UnknownRecipient"])
+T = TypeVar("T")
+
 WAITING_FOR_INSPECTION = "inspection_decision"
 """The task that holds the inspection track open until the first decision is registered."""
 
@@ -234,10 +239,40 @@ class MunicipalityWorkflow:
         await workflow.wait_condition(lambda: self._state.version > 0)
 
     def _check_registration(self, request: RegisterInspection) -> InspectionDecision:
-        try:
-            return check_registration(
+        return self._rejecting(
+            lambda: check_registration(
                 self._state, request.participant_id, request.decision, today=workflow.now().date()
             )
+        )
+
+    @workflow.update
+    async def steer_task(self, request: SteerTask) -> TaskCompletion:
+        """Reassign, delegate, stand in, take back or extend an open task; each with a reason, on the record."""
+        await self._started()
+        async with self._record_lock:
+            events = self._steering(request)
+        result = await self._settle(events, request.task_key, actor=request.actor_id)
+        # The task's timers follow its new holder and deadline; a new holder is told by mail.
+        previous = self._followers.get(request.task_key)
+        if previous is not None and not previous.done():
+            previous.cancel()
+        self._start_follower(request.task_key, resumed=request.action == "extend")
+        return result
+
+    @steer_task.validator
+    def _validate_steer_task(self, request: SteerTask) -> None:
+        # Only checks: a validator must not draw ids (workflow.uuid4), which would shift them on replay.
+        if self._state.version:
+            self._rejecting(lambda: check_steering(self._state, request, now=workflow.now()))
+
+    def _steering(self, request: SteerTask) -> list[Event]:
+        return self._rejecting(lambda: steering_events(self._state, request, now=workflow.now(), new_id=workflow.uuid4))
+
+    @staticmethod
+    def _rejecting(check: Callable[[], T]) -> T:
+        """Run a domain check; its refusal fails only the Update, with the reason for the caller."""
+        try:
+            return check()
         except TaskRejected as rejection:
             raise ApplicationError(rejection.message, type=rejection.code, non_retryable=True) from None
 
@@ -262,8 +297,8 @@ class MunicipalityWorkflow:
             self._check(request)
 
     def _check(self, request: CompleteTask) -> TaskPayload:
-        try:
-            return check_completion(
+        return self._rejecting(
+            lambda: check_completion(
                 self._template,
                 self._state,
                 request.task_key,
@@ -271,8 +306,7 @@ class MunicipalityWorkflow:
                 request.payload,
                 today=workflow.now().date(),
             )
-        except TaskRejected as rejection:
-            raise ApplicationError(rejection.message, type=rejection.code, non_retryable=True) from None
+        )
 
     async def _advance(self) -> None:
         async with self._record_lock:

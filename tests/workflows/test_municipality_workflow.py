@@ -21,8 +21,9 @@ from domain.events import event_from_record
 from domain.phases import Phase
 from domain.remediation import schedule_backwards
 from domain.state import TaskStatus, fold
+from domain.steering import SteerTask
 from eventstore import EventStore
-from pilots import PilotError, complete_task, pilot_status, register_inspection, start_pilot
+from pilots import PilotError, complete_task, pilot_status, register_inspection, start_pilot, steer_task
 from settings import Settings
 from worker import running_worker
 from workflows.messages import PilotStatus, StartPilot, TaskView
@@ -528,3 +529,121 @@ async def test_a_task_that_opens_already_overdue_sends_no_late_reminders_or_esca
     assert not [
         e for e in events if e.event_type in ("TaskReminderSent", "TaskEscalated") and e.data["task_key"] == posting.key
     ]
+
+
+async def test_a_programme_lead_reassigns_a_task_with_a_reason_and_the_new_holder_is_told(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings, mail_capture: MailCapture
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    await open_task(client, workflow_id, "self_assessment@F")
+    request = SteerTask(
+        task_key="self_assessment@F",
+        actor_id="p-1861-programledare",
+        action="reassign",
+        to_participant="p-1861-analytiker",
+        reason="förvaltningschefen är föräldraledig",
+    )
+
+    await steer_task(client, workflow_id, request)
+
+    task = await open_task(client, workflow_id, "self_assessment@F")
+    assert task.assignee_id == "p-1861-analytiker"
+    with pytest.raises(PilotError) as refused:
+        await complete_task(client, workflow_id, task.key, "p-1861-forvaltningschef", synthetic_answer(task))
+    assert refused.value.code == "not_assignee"
+    await mail_capture.wait_for(
+        lambda m: (
+            str(m["X-Leda-Notification"]) == f"assignment; {workflow_id}; self_assessment@F"
+            and "analytiker.1861@example.invalid" in str(m["To"])
+        )
+    )
+    [moved] = [e for e in await EventStore(db_pool).read_stream(workflow_id) if e.event_type == "TaskReassigned"]
+    assert moved.data["reason"] == "förvaltningschefen är föräldraledig"
+    assert moved.data["by"] == "p-1861-programledare" and moved.metadata["actor"] == "p-1861-programledare"
+
+
+async def test_a_delegated_task_returns_to_its_owner(client: Client, db_pool: asyncpg.Pool, settings: Settings) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    await open_task(client, workflow_id, "self_assessment@R")
+    delegate = SteerTask(
+        task_key="self_assessment@R",
+        actor_id="p-1861-rektor",
+        action="delegate",
+        to_participant="p-1861-analytiker",
+        reason="tillförordnad rektor under sjukskrivning",
+    )
+    await steer_task(client, workflow_id, delegate)
+    held = await open_task(client, workflow_id, "self_assessment@R")
+    assert held.assignee_id == "p-1861-analytiker"
+
+    back = SteerTask(task_key="self_assessment@R", actor_id="p-1861-rektor", action="return", reason="åter i tjänst")
+    await steer_task(client, workflow_id, back)
+
+    assert (await open_task(client, workflow_id, "self_assessment@R")).assignee_id == "p-1861-rektor"
+
+
+async def test_an_extended_deadline_moves_the_reminders_and_the_escalation(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    task = await open_task(client, workflow_id, "self_assessment@F")
+    assert task.due_at is not None
+    new_due = task.due_at + timedelta(days=30)
+    await steer_task(
+        client,
+        workflow_id,
+        SteerTask(
+            task_key=task.key,
+            actor_id="p-1861-programledare",
+            action="extend",
+            due_at=new_due,
+            reason="nämnden sammanträder först i december",
+        ),
+    )
+
+    await time_skipping_env.sleep(timedelta(days=25))  # past the old escalation moment (day 24)
+    events = await EventStore(db_pool).read_stream(workflow_id)
+    assert not [e for e in events if e.event_type == "TaskEscalated" and e.data["task_key"] == task.key]
+
+    await time_skipping_env.sleep(timedelta(days=30))  # past the new deadline + 3 days
+    events = await EventStore(db_pool).read_stream(workflow_id)
+    [escalated] = [e for e in events if e.event_type == "TaskEscalated" and e.data["task_key"] == task.key]
+    assert datetime.fromisoformat(escalated.data["overdue_since"]) == new_due
+
+
+@pytest.mark.parametrize(
+    ("actor", "action", "to", "reason", "code"),
+    [
+        ("p-1861-rektor", "reassign", "p-1861-analytiker", "vill inte", "not_allowed"),
+        ("p-1861-programledare", "reassign", "p-nobody", "okänd", "invalid_payload"),
+        ("p-1861-programledare", "reassign", "p-1861-analytiker", "   ", "reason_required"),
+        ("p-1861-forvaltningschef", "return", None, "tillbaka", "not_delegated"),
+        ("p-1861-forvaltningschef", "extend", None, "mer tid", "not_allowed"),
+    ],
+)
+async def test_steering_that_is_not_allowed_is_refused_with_the_reason_and_records_nothing(
+    client: Client,
+    db_pool: asyncpg.Pool,
+    settings: Settings,
+    actor: str,
+    action: str,
+    to: str | None,
+    reason: str,
+    code: str,
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    await data_pack_gathered(client, workflow_id)
+    store = EventStore(db_pool)
+    before = await store.stream_version(workflow_id)
+    request = SteerTask(
+        task_key="self_assessment@F",
+        actor_id=actor,
+        action=action,  # type: ignore[arg-type]
+        to_participant=to,
+        due_at=datetime.now(UTC) + timedelta(days=60) if action == "extend" else None,
+        reason=reason,
+    )
+    with pytest.raises(PilotError) as refused:
+        await steer_task(client, workflow_id, request)
+    assert refused.value.code == code
+    assert await store.stream_version(workflow_id) == before
