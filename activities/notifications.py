@@ -88,7 +88,7 @@ class Notifications:
         return NotificationResult(message_id=message["Message-ID"], already_sent=False)
 
     def compose(self, request: NotificationRequest, recipient: Participant) -> EmailMessage:
-        """The mail, Swedish first and English second, with a link to the task."""
+        """The mail in Swedish, followed by English for participants who chose it, with a link to the task."""
         link = f"{self._link_base}/{request.workflow_id}/{request.task_key}"
         due_sv = f"{request.due_at:%Y-%m-%d %H:%M} (UTC)" if request.due_at else "inget slutdatum"
         due_en = f"{request.due_at:%Y-%m-%d %H:%M} (UTC)" if request.due_at else "no deadline"
@@ -120,8 +120,8 @@ class Notifications:
         message["X-Leda-Notification"] = f"{request.kind}; {request.workflow_id}; {request.task_key}"
         greeting_sv = f"Hej {recipient.display_name}!"
         greeting_en = f"Hello {recipient.display_name},"
-        message.set_content(
-            f"{greeting_sv}\n\n{sv}\nÖppna uppgiften: {link}\n\n"
-            f"-- In English --\n{greeting_en}\n\n{en}\nOpen the task: {link}\n"
-        )
+        body = f"{greeting_sv}\n\n{sv}\nÖppna uppgiften: {link}\n"
+        if recipient.language == "en":  # Swedish first, then English for those who asked for it
+            body += f"\n-- In English --\n{greeting_en}\n\n{en}\nOpen the task: {link}\n"
+        message.set_content(body)
         return message

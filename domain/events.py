@@ -81,6 +81,7 @@ class TaskEscalated(DomainEvent):
     task_key: str
     recipient_id: str
     overdue_since: datetime
+    also_to: list[str] = Field(default_factory=list, description="the holder's line manager, where there is one")
 
 
 class TaskReassigned(DomainEvent):

@@ -26,3 +26,14 @@ LEVEL_ROLES: dict[str, Role] = {
     "S": Role.HR,
 }
 """Who answers for each assessment level: politik, förvaltning, rektorer, stödfunktioner."""
+
+
+MANAGER_ROLE: dict[Role, Role] = {
+    Role.REKTOR: Role.FORVALTNINGSCHEF,
+    Role.ANALYTIKER: Role.FORVALTNINGSCHEF,
+    Role.HR: Role.FORVALTNINGSCHEF,
+    Role.EKONOMI: Role.FORVALTNINGSCHEF,
+    Role.NAMNDSEKRETERARE: Role.FORVALTNINGSCHEF,
+    Role.FORVALTNINGSCHEF: Role.POLITIKER,  # the head of administration answers to the nämnd's chair
+}
+"""Whom an overdue task escalates to besides the programme lead: the holder's line manager."""

@@ -35,7 +35,7 @@ from domain.events import (
 )
 from domain.payloads import PlanDraft, PlanRevision
 from domain.phases import MAIN_TRACK, Phase
-from domain.roles import Role
+from domain.roles import MANAGER_ROLE, Role
 
 
 class TaskStatus(StrEnum):
@@ -128,6 +128,17 @@ class MunicipalityState(BaseModel):
         """Who gets a task owned by `role`: its first participant, else the programme lead."""
         holders = self.participants.get(role) or self.participants[Role.PROGRAMLEDARE]
         return holders[0]
+
+    def escalation_recipients(self, assignee_id: str) -> list[str]:
+        """The programme lead, and the line manager of the role the assignee holds (domain.roles.MANAGER_ROLE)."""
+        recipients = [self.primary(Role.PROGRAMLEDARE)]
+        for role, holders in self.participants.items():
+            manager_role = MANAGER_ROLE.get(role)
+            if assignee_id in holders and manager_role is not None and self.participants.get(manager_role):
+                manager = self.participants[manager_role][0]
+                if manager not in (*recipients, assignee_id):
+                    recipients.append(manager)
+        return recipients
 
     def completed_payload(self, task_key: str) -> dict[str, object] | None:
         task = self.tasks.get(task_key)

@@ -413,9 +413,10 @@ class MunicipalityWorkflow:
             return  # opened already overdue (a decision recorded late, say): the lead sees it in the status
         if not await self._still_open_at(task_key, escalate_at, f"eskalering: {task_key}"):
             return
-        lead = self._state.primary(Role.PROGRAMLEDARE)
+        lead, *managers = self._state.escalation_recipients(task.assignee_id)
         escalated_at = workflow.now()
-        await self._notify("escalation", task_key, lead)
+        for recipient in (lead, *managers):
+            await self._notify("escalation", task_key, recipient)
         await self._record_locked(
             TaskEscalated(
                 event_id=workflow.uuid4(),
@@ -423,6 +424,7 @@ class MunicipalityWorkflow:
                 task_key=task_key,
                 recipient_id=lead,
                 overdue_since=task.due_at,
+                also_to=managers,
             ),
             actor="system",
         )

@@ -73,3 +73,14 @@ async def test_a_notification_to_someone_not_in_the_directory_fails_without_send
         )
     assert failure.value.type == "UnknownRecipient"
     assert len(mail_capture.messages()) == before
+
+
+async def test_a_participant_who_reads_swedish_gets_the_mail_in_swedish_only(
+    db_pool: asyncpg.Pool, mail_capture: MailCapture
+) -> None:
+    req = request(recipient="p-1861-rektor")  # language sv in the synthetic directory
+    result = await ActivityEnvironment().run(notifications(db_pool, mail_capture).send_notification, req)
+
+    [mail] = await mail_capture.wait_for(lambda m: m["Message-ID"] == result.message_id)
+    body = mail.get_content()
+    assert "Påminnelse 1" in body and "In English" not in body

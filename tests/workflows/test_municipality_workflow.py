@@ -238,10 +238,17 @@ async def test_reminders_and_escalation_fire_at_the_template_offsets(
     assert [kind for kind, _ in offsets] == [kind for kind, _ in expected]
     for (_, actual), (_, wanted) in zip(offsets, expected, strict=True):
         assert abs(actual - wanted) < timedelta(minutes=1), (actual, wanted)
-    escalations = await mail_capture.wait_for(
-        lambda m: f"escalation; {workflow_id}; self_assessment@F" in str(m["X-Leda-Notification"])
-    )
-    assert "programledare.1861@example.invalid" in str(escalations[-1]["To"])
+
+    def escalation(m: object) -> bool:
+        return f"escalation; {workflow_id}; self_assessment@F" in str(m["X-Leda-Notification"])  # type: ignore[index]
+
+    await mail_capture.wait_for(lambda m: escalation(m) and "ordforande" in str(m["To"]))
+    escalations = [m for m in mail_capture.messages() if escalation(m)]
+    # To the programme lead, and to the förvaltningschef's line manager: the nämnd's chair.
+    assert {str(m["To"]).split("<")[-1].rstrip(">") for m in escalations} == {
+        "programledare.1861@example.invalid",
+        "ordforande.1861@example.invalid",
+    }
     reminders = [
         m
         for m in mail_capture.messages()
