@@ -25,6 +25,7 @@ from database import create_pool, migrate
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import StackAlreadyRunning
 from directory import list_participants, read_participants_csv, upsert_participants
+from domain.calendar import SchoolCalendar
 from domain.rules import describe
 from domain.state import TaskStatus
 from domain.steering import SteerTask
@@ -42,6 +43,7 @@ from pilots import (
     timeline,
 )
 from programmes import TEMPLATES
+from programmes.calendars import load_calendar
 from programmes.cohorts import load_cohort
 from reports import load_pilot_state, render_cohort_overview, render_pilot_report, write_report
 from settings import Settings
@@ -130,6 +132,7 @@ async def cmd_start(ctx: Context) -> None:
         task_queue=ctx.settings.task_queue,
         municipality_name=a.name,
         deciding_organ=a.organ,
+        calendar=_calendar(a.calendar),
     )
     print(f"Pilot startad / pilot started: {workflow_id}")
 
@@ -147,6 +150,15 @@ async def cmd_cohort_start(ctx: Context) -> None:
             print(f"  ✓ {outcome.kommunkod}: {outcome.workflow_id}, startar om / starts after {outcome.starts_after}")
     if any(o.refused for o in outcomes):
         raise CliError(f"{sum(1 for o in outcomes if o.refused)} of {len(outcomes)} pilots were not started")
+
+
+def _calendar(name: str | None) -> SchoolCalendar | None:
+    if name is None:
+        return None
+    try:
+        return load_calendar(name)
+    except ValueError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
 
 
 async def cmd_status(ctx: Context) -> None:
@@ -371,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--programme", help="programme round id (default: the template's key)")
     p.add_argument("--name", help="municipality name, for one that is not a known pilot")
     p.add_argument("--organ", help="the organ that decides school matters, e.g. 'Barn- och utbildningsnämnden'")
+    p.add_argument(
+        "--calendar", help="school-year calendar (lov, nämnd meetings): a name in programmes/calendars or a file"
+    )
 
     cohort = sub.add_parser("cohort", help="programme rounds of several pilots")
     csub = cohort.add_subparsers(dest="cohort_command", required=True, metavar="ACTION")

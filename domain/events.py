@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.calendar import SchoolCalendar
 from domain.consolidation import Consolidation
 from domain.phases import Phase
 from domain.remediation import RemediationStep
@@ -33,6 +34,7 @@ class PilotStarted(DomainEvent):
     template_key: str
     deciding_organ: str
     participants: dict[Role, list[str]]
+    calendar: SchoolCalendar | None = None
 
 
 class PhaseStarted(DomainEvent):

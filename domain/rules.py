@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from domain.calendar import SchoolCalendar, due_at_a_meeting, due_on_a_working_day
 from domain.consolidation import AssessmentLevel, Consolidation, consolidate
 from domain.decision_dates import decision_timeline
 from domain.events import (
@@ -79,6 +80,7 @@ def start_events(
     participants: dict[Role, list[str]],
     now: datetime,
     new_id: IdSource,
+    calendar: SchoolCalendar | None = None,
 ) -> list[Event]:
     """The events that start a pilot; `advance` then opens its first tasks."""
     missing = sorted(r.value for r in template.roles_needed() if not participants.get(r))
@@ -94,6 +96,7 @@ def start_events(
             template_key=template.key,
             deciding_organ=deciding_organ,
             participants=participants,
+            calendar=calendar,
         )
     ]
 
@@ -207,7 +210,14 @@ def _due(task: TaskTemplate, state: MunicipalityState, year: int | None, now: da
     if task.due_after is None:
         return None
     start = state.implementation_year_starts.get(year) if year is not None else None
-    return (start or now) + task.due_after
+    due = (start or now) + task.due_after
+    if task.payload_kind in NAMND_PAYLOADS:
+        return due_at_a_meeting(due, state.calendar)
+    return due_on_a_working_day(due, state.calendar)
+
+
+NAMND_PAYLOADS = frozenset({"namnd_decision", "plan_revision"})
+"""Tasks that need the nämnd to meet fall due at a meeting."""
 
 
 def _years_of(task: TaskTemplate, state: MunicipalityState) -> list[int | None]:

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.calendar import SchoolCalendar
 from domain.consolidation import Consolidation
 from domain.events import (
     ComparisonItem,
@@ -88,6 +89,7 @@ class MunicipalityState(BaseModel):
     template_key: str = ""
     deciding_organ: str = ""
     participants: dict[Role, list[str]] = Field(default_factory=dict)
+    calendar: SchoolCalendar | None = None
     started_at: datetime | None = None
     active_phases: list[Phase] = Field(default_factory=list)
     completed_phases: list[Phase] = Field(default_factory=list)
@@ -189,6 +191,7 @@ def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
             s.municipality_name, s.template_key = event.municipality_name, event.template_key
             s.deciding_organ = event.deciding_organ
             s.participants = {role: list(ids) for role, ids in event.participants.items()}
+            s.calendar = event.calendar
             s.started_at = event.occurred_at
         case PhaseStarted():
             if event.phase not in s.active_phases:

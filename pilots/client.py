@@ -19,11 +19,13 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from directory import list_participants
+from domain.calendar import SchoolCalendar
 from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name
 from domain.roles import Role
 from domain.steering import SteerTask
 from eventstore import EventStore
 from programmes import template as load_template
+from programmes.calendars import load_calendar
 from programmes.cohorts import Cohort
 from workflows import search_attributes as sa
 from workflows.messages import (
@@ -57,6 +59,7 @@ async def start_pilot(
     deciding_organ: str | None = None,
     kpi_years: list[int] | None = None,
     start_after: timedelta | None = None,
+    calendar: SchoolCalendar | None = None,
 ) -> str:
     """Start a pilot's workflow with the directory's participants; returns the workflow id."""
     try:
@@ -91,6 +94,7 @@ async def start_pilot(
             deciding_organ=organ,
             template=template,
             participants=participants,
+            calendar=calendar,
             kpi_years=kpi_years or [this_year - 4, this_year - 3, this_year - 2],
         )
     except ValueError as error:
@@ -147,6 +151,7 @@ async def start_cohort(client: Client, pool: asyncpg.Pool, cohort: Cohort, *, ta
                 municipality_name=pilot.name,
                 deciding_organ=pilot.organ,
                 start_after=delay,
+                calendar=load_calendar(pilot.calendar) if pilot.calendar else None,
             )
             outcomes.append(CohortStart(kommunkod=pilot.kommunkod, workflow_id=workflow_id, starts_after=delay))
         except PilotError as error:

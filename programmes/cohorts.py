@@ -19,6 +19,7 @@ class CohortPilot(BaseModel):
     name: str | None = None
     organ: str | None = Field(default=None, description="the organ that decides school matters")
     start_after_days: float = Field(default=0, ge=0, description="in the template's days")
+    calendar: str | None = Field(default=None, description="a school-year calendar in programmes/calendars")
 
     @field_validator("kommunkod")
     @classmethod

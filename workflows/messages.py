@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.calendar import SchoolCalendar
 from domain.events import ComparisonItem, DecisionRecorded
 from domain.instances import instance_title
 from domain.municipalities import PILOT_CODE_PATTERN
@@ -33,6 +34,7 @@ class StartPilot(BaseModel):
     template: ProgrammeTemplate
     participants: dict[Role, list[str]]
     kpi_years: list[int] = Field(min_length=1, description="years of the Kolada data pack")
+    calendar: SchoolCalendar | None = Field(default=None, description="school holidays and the nämnd's meetings")
     carried: MunicipalityState | None = None
 
 

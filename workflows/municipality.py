@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationResult,
         RecordDecisionRequest,
     )
+    from domain.calendar import reminder_on_a_working_day
     from domain.events import (
         DecisionRecorded,
         Event,
@@ -103,6 +104,7 @@ class MunicipalityWorkflow:
                     deciding_organ=start.deciding_organ,
                     template=self._template,
                     participants=start.participants,
+                    calendar=start.calendar,
                     now=workflow.now(),
                     new_id=workflow.uuid4,
                 ),
@@ -390,9 +392,10 @@ class MunicipalityWorkflow:
         for number, before in enumerate(sorted(task_template.reminders_before_due, reverse=True), start=1):
             if number <= task.reminders_sent:
                 continue  # sent by an earlier run
-            if task.due_at - before < task.opened_at:
+            moment = reminder_on_a_working_day(task.due_at - before, self._state.calendar)
+            if moment < task.opened_at:
                 continue  # its moment had passed when the task opened; the assignment mail gives the deadline
-            if not await self._still_open_at(task_key, task.due_at - before, f"påminnelse {number}: {task_key}"):
+            if not await self._still_open_at(task_key, moment, f"påminnelse {number}: {task_key}"):
                 return
             reminded_at = workflow.now()
             await self._notify("reminder", task_key, task.assignee_id, reminder_number=number)

@@ -17,6 +17,7 @@ from temporalio.worker import Replayer
 
 from devstack import sample_payloads
 from devstack.mail import MailCapture
+from domain.calendar import DateRange, SchoolCalendar
 from domain.events import event_from_record
 from domain.phases import Phase
 from domain.remediation import schedule_backwards
@@ -654,3 +655,37 @@ async def test_steering_that_is_not_allowed_is_refused_with_the_reason_and_recor
         await steer_task(client, workflow_id, request)
     assert refused.value.code == code
     assert await store.stream_version(workflow_id) == before
+
+
+async def test_deadlines_skip_the_school_holidays_and_board_tasks_fall_due_at_a_meeting(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
+) -> None:
+    today = datetime.now(UTC).date()
+    # A lov over the whole week the self-assessment would fall due in, and one nämnd meeting 60 days ahead.
+    lov = DateRange(name="testlov", first=today + timedelta(days=18), last=today + timedelta(days=26))
+    meeting = today + timedelta(days=60)
+    calendar = SchoolCalendar(holidays=[lov], meeting_dates=[meeting])
+    workflow_id = await start_pilot(
+        client,
+        db_pool,
+        programme=f"test-{uuid.uuid4().hex[:8]}",
+        kommunkod=KOMMUNKOD,
+        template_key="lfr-skola",
+        task_queue=settings.task_queue,
+        calendar=calendar,
+    )
+
+    task = await open_task(client, workflow_id, "self_assessment@F")
+    assert task.due_at is not None
+    assert task.due_at.date() > lov.last and not calendar.is_day_off(task.due_at.date())
+
+    await analyse(client, workflow_id)
+    reported = await open_task(client, workflow_id, "analysis_reported")
+    assert reported.due_at is not None and reported.due_at.date() == meeting
+
+    await time_skipping_env.sleep(timedelta(days=59))
+    events = await EventStore(db_pool).read_stream(workflow_id)
+    reminders = [e for e in events if e.event_type == "TaskReminderSent"]
+    assert reminders and all(
+        not calendar.is_day_off(datetime.fromisoformat(e.data["occurred_at"]).date()) for e in reminders
+    )
