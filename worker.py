@@ -19,6 +19,7 @@ from activities.notifications import Notifications, SmtpMailer, SmtpSettings
 from database import create_pool
 from eventstore import EventStore
 from observability import configure_logging
+from projections import InboxProjection
 from settings import Settings
 from workflows.municipality import MunicipalityWorkflow
 
@@ -34,7 +35,7 @@ async def connect_temporal(settings: Settings) -> Client:
 
 @asynccontextmanager
 async def running_worker(client: Client, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
-    """A worker polling `settings.task_queue` for as long as the block runs."""
+    """A worker polling `settings.task_queue`, and the inbox projection kept current, while the block runs."""
     async with httpx.AsyncClient(timeout=30) as http:
         recording = EventRecording(pool, EventStore(pool))
         mail = Notifications(
@@ -64,8 +65,14 @@ async def running_worker(client: Client, settings: Settings, pool: asyncpg.Pool)
                 kpis.gather_kpis,
             ],
         )
-        async with worker:
-            yield worker
+        stop_projecting = asyncio.Event()
+        projector = asyncio.create_task(InboxProjection(pool).run(stop=stop_projecting))
+        try:
+            async with worker:
+                yield worker
+        finally:
+            stop_projecting.set()
+            await projector
 
 
 async def serve(settings: Settings) -> None:

@@ -45,6 +45,7 @@ from pilots import (
 from programmes import TEMPLATES
 from programmes.calendars import load_calendar
 from programmes.cohorts import load_cohort
+from projections import InboxProjection
 from reports import load_pilot_state, render_cohort_overview, render_pilot_report, write_report
 from settings import Settings
 
@@ -193,6 +194,24 @@ def _print_tasks(tasks: list[Any]) -> None:
         due = f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else "–"
         flags = " ESKALERAD" if t.escalated and t.status is TaskStatus.OPEN else ""
         print(f"  {t.status.value:<9} {t.key:<24} {t.assignee_id:<26} senast/due {due}{flags}  {t.title_sv}")
+
+
+async def cmd_inbox(ctx: Context) -> None:
+    projection = InboxProjection(await ctx.pool())
+    await projection.catch_up()  # fresh even when no worker is running the projection
+    status = None if ctx.args.all else "open"
+    tasks = await projection.inbox(
+        ctx.args.participant, kommunkod=ctx.args.kommunkod, phase=ctx.args.phase, status=status
+    )
+    if ctx.args.json:
+        print(json.dumps([t.model_dump(mode="json") for t in tasks], indent=2, ensure_ascii=False))
+        return
+    if not tasks:
+        print("inga uppgifter / no tasks")
+    for t in tasks:
+        due = f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else "–"
+        acting = f" (för / for {t.delegated_from})" if t.delegated_from else ""
+        print(f"  {due:<16} {t.status:<9} {t.kommunkod:<9} {t.task_key:<28} {t.title_sv}{acting}")
 
 
 async def cmd_complete(ctx: Context) -> None:
@@ -401,6 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     pilot(p)
     p.add_argument("--participant", help="only this participant's tasks")
     p.add_argument("--all", action="store_true", help="completed tasks too")
+    p.add_argument("--json", action="store_true")
+
+    p = command("inbox", cmd_inbox, "a participant's tasks across every pilot, earliest deadline first")
+    p.add_argument("participant", help="participant id, e.g. p-1861-rektor")
+    p.add_argument("--kommunkod", help="only this pilot's tasks")
+    p.add_argument("--phase", help="only this phase, e.g. djupanalys")
+    p.add_argument("--all", action="store_true", help="completed and closed tasks too")
     p.add_argument("--json", action="store_true")
 
     p = command("complete", cmd_complete, "complete a task as its assignee")

@@ -167,6 +167,12 @@ async def test_cli_mistakes_get_one_clear_line_and_a_non_zero_exit(
     assert code == 1 and "already started" in err
 
     await wait_for_open(env, programme, "self_assessment@F")
+    code, out, err = await leda(env, "inbox", "p-1861-forvaltningschef", "--kommunkod", "1861", "--json")
+    assert code == 0, err
+    mine = [t for t in json.loads(out) if t["stream_id"] == f"leda-{programme}-1861"]
+    assert "self_assessment@F" in {t["task_key"] for t in mine}
+    assert all(t["participant_id"] == "p-1861-forvaltningschef" for t in mine)
+
     code, _, err = await leda(
         env, "complete", "1861", "no_such_task", "--programme", programme, "--as", "p-1861-rektor", "--payload", "{}"
     )
