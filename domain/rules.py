@@ -51,7 +51,7 @@ from domain.payloads import (
 from domain.phases import MAIN_TRACK, PARALLEL_TRACKS, Phase
 from domain.remediation import schedule_backwards
 from domain.roles import Role
-from domain.state import MunicipalityState, TaskState, TaskStatus, apply
+from domain.state import MunicipalityState, TaskState, TaskStatus, fold
 from domain.template import YEARLY, ProgrammeTemplate, Repeat, TaskTemplate
 
 IdSource = Callable[[], UUID]
@@ -108,8 +108,7 @@ def advance(template: ProgrammeTemplate, state: MunicipalityState, *, now: datet
         step = _next_step(template, state, now=now, new_id=new_id)
         if not step:
             return produced
-        for event in step:
-            state = apply(state, event)
+        state = fold(step, state)
         produced.extend(step)
 
 

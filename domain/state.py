@@ -183,7 +183,10 @@ class MunicipalityState(BaseModel):
 
 def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
     """The state after `event`; `state` itself is left untouched."""
-    s = state.model_copy(deep=True)
+    return fold([event], state)
+
+
+def _apply_in_place(s: MunicipalityState, event: Event) -> None:
     s.version += 1
     match event:
         case PilotStarted():
@@ -254,12 +257,12 @@ def apply(state: MunicipalityState, event: Event) -> MunicipalityState:
             s.comparisons[event.diarienummer] = list(event.items)
         case PilotCompleted():
             s.completed_at = event.occurred_at
-    return s
 
 
 def fold(events: Iterable[Event], state: MunicipalityState | None = None) -> MunicipalityState:
     """Fold events, oldest first, into a state."""
-    current = state or MunicipalityState()
+    # One copy per fold, not per event: a pilot's state grows with its years, and the workflow folds each batch.
+    current = state.model_copy(deep=True) if state is not None else MunicipalityState()
     for event in events:
-        current = apply(current, event)
+        _apply_in_place(current, event)
     return current
