@@ -47,7 +47,7 @@ async def issue_token(pool: asyncpg.Pool, participant_id: str, scope: Scope) -> 
 
 async def revoke_token(pool: asyncpg.Pool, token: str) -> bool:
     """Revoke a token; False if it was unknown or already revoked."""
-    status = await pool.execute(
+    status: str = await pool.execute(
         "UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL", token_hash(token)
     )
     return status.endswith(" 1")

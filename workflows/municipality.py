@@ -189,29 +189,31 @@ class MunicipalityWorkflow:
     async def complete_task(self, request: CompleteTask) -> TaskCompletion:
         """Complete a task as its assignee; answers once the completion is durable in the event store."""
         await self._started()
-        async with self._record_lock:
+
+        def decide() -> list[Event]:
             # Checked again under the lock: a concurrent Update may have completed it since validation.
-            payload = self._check(request)
-            events = completion_events(
+            return completion_events(
                 self._template,
                 request.task_key,
                 request.participant_id,
-                payload,
+                self._check(request),
                 now=workflow.now(),
                 new_id=workflow.uuid4,
                 state=self._state,
             )
-        return await self._settle(events, request.task_key, actor=request.participant_id)
+
+        return await self._settle(decide, request.task_key, actor=request.participant_id)
 
     @workflow.update
     async def register_inspection(self, request: RegisterInspection) -> TaskCompletion:
         """Register a Skolinspektionen decision, in any phase: it is compared, and its remediation scheduled."""
         await self._started()
-        async with self._record_lock:
+
+        def decide() -> list[Event]:
             decision = self._check_registration(request)
             if self._state.tasks.get(WAITING_FOR_INSPECTION) and not self._state.is_settled(WAITING_FOR_INSPECTION):
                 # The first decision is what the inspection track has been waiting for.
-                events = completion_events(
+                return completion_events(
                     self._template,
                     WAITING_FOR_INSPECTION,
                     request.participant_id,
@@ -220,16 +222,16 @@ class MunicipalityWorkflow:
                     new_id=workflow.uuid4,
                     state=self._state,
                 )
-            else:
-                events = inspection_events(
-                    self._template,
-                    self._state,
-                    decision,
-                    request.participant_id,
-                    now=workflow.now(),
-                    new_id=workflow.uuid4,
-                )
-        return await self._settle(events, WAITING_FOR_INSPECTION, actor=request.participant_id)
+            return inspection_events(
+                self._template,
+                self._state,
+                decision,
+                request.participant_id,
+                now=workflow.now(),
+                new_id=workflow.uuid4,
+            )
+
+        return await self._settle(decide, WAITING_FOR_INSPECTION, actor=request.participant_id)
 
     @register_inspection.validator
     def _validate_register_inspection(self, request: RegisterInspection) -> None:
@@ -251,9 +253,7 @@ class MunicipalityWorkflow:
     async def steer_task(self, request: SteerTask) -> TaskCompletion:
         """Reassign, delegate, stand in, take back or extend an open task; each with a reason, on the record."""
         await self._started()
-        async with self._record_lock:
-            events = self._steering(request)
-        result = await self._settle(events, request.task_key, actor=request.actor_id)
+        result = await self._settle(lambda: self._steering(request), request.task_key, actor=request.actor_id)
         # The task's timers follow its new holder and deadline; a new holder is told by mail.
         previous = self._followers.get(request.task_key)
         if previous is not None and not previous.done():
@@ -278,9 +278,11 @@ class MunicipalityWorkflow:
         except TaskRejected as rejection:
             raise ApplicationError(rejection.message, type=rejection.code, non_retryable=True) from None
 
-    async def _settle(self, events: list[Event], task_key: str, *, actor: str) -> TaskCompletion:
-        """Record an Update's events, then wait for the advance they cause, to tell what it opened."""
+    async def _settle(self, decide: Callable[[], list[Event]], task_key: str, *, actor: str) -> TaskCompletion:
+        """Decide and record an Update's events under one hold of the lock, so two Updates can never both pass
+        the check for the same task; then wait for the advance they cause, to tell what it opened."""
         async with self._record_lock:
+            events = decide()
             await self._record(events, actor=actor)
             opened_before = set(self._state.tasks)
             self._changes += 1

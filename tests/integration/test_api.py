@@ -1,0 +1,307 @@
+"""The HTTP API against a real worker on the time-skipping server: tokens, authorization, problem+json."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.problems import FORBIDDEN_DETAIL
+from api.tokens import identify, issue_token
+from devstack import sample_payloads
+from eventstore import EventStore
+from settings import Settings
+from worker import running_worker
+
+FORVALTNINGSCHEF = "p-1861-forvaltningschef"
+REKTOR = "p-1861-rektor"
+PROGRAMLEDARE = "p-1861-programledare"
+PROBLEM = "application/problem+json"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest_asyncio.fixture
+async def tokens(db_pool: asyncpg.Pool) -> dict[str, dict[str, str]]:
+    """Authorization headers of three synthetic participants of 1861 and an operations user."""
+    return {
+        "forvaltningschef": bearer(await issue_token(db_pool, FORVALTNINGSCHEF, "participant")),
+        "rektor": bearer(await issue_token(db_pool, REKTOR, "participant")),
+        "lead": bearer(await issue_token(db_pool, PROGRAMLEDARE, "programme_lead")),
+        "operations": bearer(await issue_token(db_pool, f"ops-{uuid.uuid4().hex[:6]}", "operations")),
+    }
+
+
+@pytest_asyncio.fixture
+async def api(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, db_pool: asyncpg.Pool
+) -> AsyncIterator[httpx.AsyncClient]:
+    client = time_skipping_env.client
+    app = create_app(pool=db_pool, client=client, task_queue=settings.task_queue)
+    async with (
+        running_worker(client, settings, db_pool),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http,
+    ):
+        yield http
+
+
+@pytest_asyncio.fixture
+async def api_without_temporal(db_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    """For what never reaches a pilot: authentication and the schema."""
+    app = create_app(pool=db_pool, client=Client.__new__(Client), task_queue="unused")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http:
+        yield http
+
+
+async def start(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> str:
+    body = {"programme": f"test-{uuid.uuid4().hex[:8]}", "kommunkod": "1861", "template_key": "lfr-skola"}
+    response = await api.post("/api/v1/pilots", json=body, headers=tokens["lead"])
+    assert response.status_code == 201, response.text
+    return response.json()["workflow_id"]
+
+
+async def open_task(api: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, key: str) -> dict[str, Any]:
+    """Wait (in real time, briefly) until the pilot has opened `key`; returns its status entry."""
+    for _ in range(200):
+        response = await api.get(f"/api/v1/pilots/{workflow_id}/status", headers=headers)
+        assert response.status_code == 200, response.text
+        for task in response.json()["tasks"]:
+            if task["key"] == key and task["status"] == "open":
+                return task
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{key} never opened")
+
+
+async def data_pack_gathered(api: httpx.AsyncClient, headers: dict[str, str], workflow_id: str) -> None:
+    """Wait until the system's own task is done, so the pilot's stream holds still."""
+    for _ in range(200):
+        tasks = (await api.get(f"/api/v1/pilots/{workflow_id}/status", headers=headers)).json()["tasks"]
+        if any(t["key"] == "kpi_data_pack" and t["status"] == "completed" for t in tasks):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the Kolada data pack was never gathered")
+
+
+def complete_url(workflow_id: str, task_key: str) -> str:
+    return f"/api/v1/pilots/{workflow_id}/tasks/{task_key}/complete"
+
+
+def steer_url(workflow_id: str, task_key: str) -> str:
+    return f"/api/v1/pilots/{workflow_id}/tasks/{task_key}/steer"
+
+
+async def test_tokens_are_stored_only_as_their_hash(db_pool: asyncpg.Pool) -> None:
+    token = await issue_token(db_pool, REKTOR, "participant")
+    stored = await db_pool.fetchval("SELECT count(*) FROM api_tokens WHERE token_hash = $1", token)
+    assert stored == 0
+    identity = await identify(db_pool, token)
+    assert identity is not None and identity.participant_id == REKTOR and identity.scope == "participant"
+    assert await identify(db_pool, token + "x") is None
+
+
+async def test_a_request_without_a_known_token_is_unauthorized(
+    api_without_temporal: httpx.AsyncClient,
+) -> None:
+    for headers in ({}, bearer("not-a-token"), {"Authorization": "Basic dXNlcjpwYXNz"}):
+        response = await api_without_temporal.get("/api/v1/me/inbox", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == PROBLEM
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["code"] == "unauthenticated"
+
+
+async def test_the_openapi_schema_lists_the_routes_with_summaries(api_without_temporal: httpx.AsyncClient) -> None:
+    schema = (await api_without_temporal.get("/openapi.json")).json()
+    routes = {(path, method) for path, item in schema["paths"].items() for method in item}
+    assert routes == {
+        ("/api/v1/me/inbox", "get"),
+        ("/api/v1/pilots/{workflow_id}/tasks/{task_key}", "get"),
+        ("/api/v1/pilots/{workflow_id}/tasks/{task_key}/complete", "post"),
+        ("/api/v1/pilots/{workflow_id}/tasks/{task_key}/steer", "post"),
+        ("/api/v1/pilots", "post"),
+        ("/api/v1/pilots/{workflow_id}/status", "get"),
+    }
+    assert all(op.get("summary") for item in schema["paths"].values() for op in item.values())
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+async def test_the_inbox_lists_the_callers_tasks_only(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@R")
+
+    response = await api.get("/api/v1/me/inbox", params={"kommunkod": "1861"}, headers=tokens["forvaltningschef"])
+
+    assert response.status_code == 200, response.text
+    mine = [t["task_key"] for t in response.json() if t["workflow_id"] == workflow_id]
+    assert "self_assessment@F" in mine and "self_assessment@R" not in mine
+    assert all(t["status"] == "open" for t in response.json())
+    rektors = (await api.get("/api/v1/me/inbox", headers=tokens["rektor"])).json()
+    assert "self_assessment@R" in [t["task_key"] for t in rektors if t["workflow_id"] == workflow_id]
+
+
+async def test_a_task_is_shown_with_its_form_schema_to_its_assignee_and_to_no_other_participant(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+    url = f"/api/v1/pilots/{workflow_id}/tasks/self_assessment@F"
+
+    shown = await api.get(url, headers=tokens["forvaltningschef"])
+    refused = await api.get(url, headers=tokens["rektor"])
+
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["assignee_id"] == FORVALTNINGSCHEF
+    assert {"level", "scores", "evidence"} <= set(shown.json()["form_schema"]["properties"])
+    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
+    assert FORVALTNINGSCHEF not in refused.text
+    assert (await api.get(url, headers=tokens["operations"])).status_code == 200
+
+
+async def test_completing_another_participants_task_is_forbidden_and_records_nothing(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], db_pool: asyncpg.Pool
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+    await data_pack_gathered(api, tokens["lead"], workflow_id)
+    version_before = await EventStore(db_pool).stream_version(workflow_id)
+
+    response = await api.post(
+        complete_url(workflow_id, "self_assessment@F"),
+        json=sample_payloads.self_assessment("F"),
+        headers=tokens["rektor"],
+    )
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == FORBIDDEN_DETAIL
+    assert FORVALTNINGSCHEF not in response.text
+    assert await EventStore(db_pool).stream_version(workflow_id) == version_before
+
+
+async def test_an_invalid_answer_is_refused_as_problem_json_naming_the_field(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+    answer = sample_payloads.self_assessment("F")
+    answer["scores"]["SF1.a"] = 7
+
+    response = await api.post(
+        complete_url(workflow_id, "self_assessment@F"), json=answer, headers=tokens["forvaltningschef"]
+    )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["code"] == "invalid_payload" and problem["status"] == 422
+    assert problem["field"] == "scores.SF1.a"
+    assert {"type", "title", "detail"} <= set(problem)
+
+
+async def test_a_body_that_is_not_an_object_is_refused_as_problem_json(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    workflow_id = await start(api, tokens)
+
+    response = await api.post(
+        steer_url(workflow_id, "self_assessment@F"), json={"action": "teleport", "reason": "x"}, headers=tokens["lead"]
+    )
+
+    assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+    assert response.json()["field"] == "action"
+
+
+async def test_completing_ones_own_task_answers_200_and_takes_it_out_of_the_inbox(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+
+    response = await api.post(
+        complete_url(workflow_id, "self_assessment@F"),
+        json=sample_payloads.self_assessment("F"),
+        headers=tokens["forvaltningschef"],
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["task_key"] == "self_assessment@F"
+    inbox = (await api.get("/api/v1/me/inbox", headers=tokens["forvaltningschef"])).json()
+    assert "self_assessment@F" not in [t["task_key"] for t in inbox if t["workflow_id"] == workflow_id]
+
+
+async def test_operations_staff_read_the_status_but_cannot_complete_or_steer(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["operations"], workflow_id, "self_assessment@F")
+
+    completed = await api.post(
+        complete_url(workflow_id, "self_assessment@F"),
+        json=sample_payloads.self_assessment("F"),
+        headers=tokens["operations"],
+    )
+    steered = await api.post(
+        steer_url(workflow_id, "self_assessment@F"),
+        json={"action": "reassign", "reason": "prov", "to_participant": "p-1861-analytiker"},
+        headers=tokens["operations"],
+    )
+
+    assert completed.status_code == 403 and steered.status_code == 403
+    status = await api.get(f"/api/v1/pilots/{workflow_id}/status", headers=tokens["operations"])
+    [task] = [t for t in status.json()["tasks"] if t["key"] == "self_assessment@F"]
+    assert task["status"] == "open" and task["assignee_id"] == FORVALTNINGSCHEF
+
+
+async def test_a_programme_lead_reassigns_a_task_with_a_reason_and_a_participant_may_not(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+    request = {"action": "reassign", "reason": "förvaltningschefen är föräldraledig", "to_participant": REKTOR}
+
+    by_participant = await api.post(
+        steer_url(workflow_id, "self_assessment@F"), json=request, headers=tokens["forvaltningschef"]
+    )
+    by_lead = await api.post(steer_url(workflow_id, "self_assessment@F"), json=request, headers=tokens["lead"])
+
+    assert by_participant.status_code == 403
+    assert by_lead.status_code == 200, by_lead.text
+    task = await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+    assert task["assignee_id"] == REKTOR
+
+
+async def test_twenty_concurrent_completions_through_the_api_record_exactly_one(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], db_pool: asyncpg.Pool
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+    answers = [{**sample_payloads.self_assessment("F"), "evidence": {"SF1.a": f"svar {n}"}} for n in range(20)]
+
+    responses = await asyncio.gather(
+        *(
+            api.post(complete_url(workflow_id, "self_assessment@F"), json=a, headers=tokens["forvaltningschef"])
+            for a in answers
+        )
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 19, [r.text for r in responses if r.status_code not in (200, 409)]
+    for refused in (r for r in responses if r.status_code == 409):
+        assert refused.headers["content-type"] == PROBLEM
+        assert refused.json()["code"] == "already_completed"
+        assert "already completed" in refused.json()["detail"]
+    events = await EventStore(db_pool).read_stream(workflow_id)
+    completions = [e for e in events if e.event_type == "TaskCompleted" and e.data["task_key"] == "self_assessment@F"]
+    assert len(completions) == 1
