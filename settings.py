@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     kolada_base_url: str = "http://127.0.0.1:8088/v2"
     kolada_port: int = 8088
 
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
     task_link_base_url: str = "http://127.0.0.1:8000/tasks"
 
     log_format: str = Field(default="console", description="console or json")

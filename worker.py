@@ -75,6 +75,31 @@ async def running_worker(client: Client, settings: Settings, pool: asyncpg.Pool)
             await projector
 
 
+@asynccontextmanager
+async def serving_api(client: Client, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """The HTTP API on `settings.api_host:api_port` for as long as the block runs; yields its base URL."""
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(pool=pool, client=client, task_queue=settings.task_queue)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None, lifespan="off")
+    )
+    serving = asyncio.create_task(server.serve())
+    # uvicorn reports start-up only through this flag; there is no event to wait on.
+    while not server.started and not serving.done():  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    if serving.done():
+        serving.result()  # raises why it could not start (the port is taken, say)
+        raise RuntimeError(f"the API stopped at once on {settings.api_host}:{settings.api_port}")
+    try:
+        yield f"http://{settings.api_host}:{settings.api_port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
 async def serve(settings: Settings) -> None:
     """Run a worker until cancelled: `python worker.py` or `leda worker`, one per process, as many as needed."""
     configure_logging(settings.log_level, settings.log_format)

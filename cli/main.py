@@ -24,7 +24,7 @@ from temporalio.client import Client
 from database import create_pool, migrate
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import StackAlreadyRunning
-from directory import list_participants, read_participants_csv, upsert_participants
+from directory import get_participant, list_participants, read_participants_csv, upsert_participants
 from domain.calendar import SchoolCalendar
 from domain.rules import describe
 from domain.state import TaskStatus
@@ -333,15 +333,16 @@ async def cmd_worker(ctx: Context) -> None:
 
 async def cmd_stack_run(ctx: Context) -> None:
     from devstack.stack import embedded_stack
-    from worker import connect_temporal, running_worker
+    from worker import connect_temporal, running_worker, serving_api
 
     async with embedded_stack(ctx.settings) as stack:
         cfg = stack.settings
         assert cfg.database_url is not None
         pool = await create_pool(cfg.database_url)
         client = await connect_temporal(cfg)
-        async with running_worker(client, cfg, pool):
+        async with running_worker(client, cfg, pool), serving_api(client, cfg, pool) as api_url:
             print("Leda kör / Leda is running (Ctrl-C stoppar / stops)")
+            print(f"  API:          {api_url}/docs  (OpenAPI: {api_url}/openapi.json)")
             print(f"  Temporal UI:  {stack.temporal_ui_url}")
             print(f"  Temporal:     {cfg.temporal_address}")
             print(f"  PostgreSQL:   {stack.database_url}")
@@ -350,6 +351,24 @@ async def cmd_stack_run(ctx: Context) -> None:
                 await asyncio.Event().wait()
             finally:
                 await pool.close()
+
+
+async def cmd_api(ctx: Context) -> None:
+    from worker import serving_api
+
+    async with serving_api(await ctx.client(), ctx.settings, await ctx.pool()) as url:
+        print(f"API: {url}/docs (Ctrl-C stoppar / stops)")
+        await asyncio.Event().wait()
+
+
+async def cmd_token(ctx: Context) -> None:
+    from api.tokens import issue_token
+
+    participant = await get_participant(await ctx.pool(), ctx.args.participant)
+    if participant is None:
+        raise CliError(f"no participant {ctx.args.participant!r} in the directory", EXIT_USAGE)
+    token = await issue_token(await ctx.pool(), participant.participant_id, ctx.args.scope)
+    print(token)
 
 
 async def cmd_demo(ctx: Context) -> None:
@@ -480,6 +499,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_participants_list)
 
     command("migrate", cmd_migrate, "apply database migrations")
+    command("api", cmd_api, "serve the HTTP API (OpenAPI at /openapi.json)")
+    p = command("token", cmd_token, "issue an API token for a participant (printed once; only its hash is kept)")
+    p.add_argument("participant")
+    p.add_argument("--scope", default="participant", choices=["participant", "programme_lead", "operations"])
     command("worker", cmd_worker, "run a Temporal worker (scale out by running more)")
     stack = sub.add_parser("stack", help="the embedded stack")
     ssub = stack.add_subparsers(dest="stack_command", required=True, metavar="ACTION")
