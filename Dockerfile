@@ -13,6 +13,8 @@ COPY cli cli
 COPY pilots pilots
 COPY programmes programmes
 COPY reports reports
+COPY projections projections
+COPY api api
 COPY worker.py settings.py observability.py ./
 RUN pip install --no-cache-dir . && useradd --system leda
 USER leda
