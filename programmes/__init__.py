@@ -10,9 +10,9 @@ import tomllib
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from domain.rules import describe
 from domain.template import ProgrammeTemplate
@@ -92,6 +92,25 @@ def _positive(value: object, source: str, field: str) -> float:
     if number <= 0:
         raise TemplateError(f"{source}: {field}: must be more than 0, got {value!r}")
     return number
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_named_file(name_or_path: str, directory: Path, model: type[M], what: str) -> M:
+    """A shipped TOML file by name (directory/NAME.toml), or any file by path, validated into `model`."""
+    path = Path(name_or_path)
+    if not path.exists():
+        path = directory / f"{name_or_path}.toml"
+    if not path.exists():
+        known = sorted(p.stem for p in directory.glob("*.toml"))
+        raise TemplateError(f"no {what} file {name_or_path!r}; shipped: {known}")
+    try:
+        return model.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as error:
+        raise TemplateError(f"{path.name}: not valid TOML: {error}") from None
+    except ValidationError as error:
+        raise TemplateError(f"{path.name}: {describe(error)}") from None
 
 
 TEMPLATES: dict[str, ProgrammeTemplate] = {key: template(key) for key in template_keys()}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from domain.municipalities import check_pilot_code
-from domain.rules import describe
-from programmes import TemplateError
+from programmes import load_named_file
 
 COHORT_DIR = Path(__file__).parent / "cohorts"
 
@@ -44,15 +42,4 @@ class Cohort(BaseModel):
 
 def load_cohort(name_or_path: str) -> Cohort:
     """A shipped cohort by name (programmes/cohorts/NAME.toml) or any cohort file by path."""
-    path = Path(name_or_path)
-    if not path.exists():
-        path = COHORT_DIR / f"{name_or_path}.toml"
-    if not path.exists():
-        known = sorted(p.stem for p in COHORT_DIR.glob("*.toml"))
-        raise TemplateError(f"no cohort file {name_or_path!r}; shipped cohorts: {known}")
-    try:
-        return Cohort.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except tomllib.TOMLDecodeError as error:
-        raise TemplateError(f"{path.name}: not valid TOML: {error}") from None
-    except ValidationError as error:
-        raise TemplateError(f"{path.name}: {describe(error)}") from None
+    return load_named_file(name_or_path, COHORT_DIR, Cohort, "cohort")
