@@ -1,0 +1,259 @@
+"""Who may do what through the HTTP API: a matrix of roles and actions, one test id per cell.
+
+From the issue: "a participant sees and completes only their own tasks (and those delegated to them);
+programme leads steer their cohort only; operations staff read everything and change nothing".
+
+Cells that are refused share one started pilot (per module) and check that it did not move and that the
+refusal names nobody; cells that change a pilot get a pilot of their own, so they cannot disturb the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.problems import FORBIDDEN_DETAIL
+from api.tokens import Scope, issue_token
+from devstack import sample_payloads
+from devstack.stack import search_attribute_types
+from devstack.temporal import test_server_path
+from directory import list_participants
+from eventstore import EventStore
+from settings import Settings
+from worker import running_worker
+
+TASK = "self_assessment@F"
+ASSIGNEE = "p-1861-forvaltningschef"
+PROBLEM = "application/problem+json"
+
+# role -> (participant id, token scope)
+ROLES: dict[str, tuple[str, Scope]] = {
+    "assignee": (ASSIGNEE, "participant"),
+    "colleague": ("p-1861-rektor", "participant"),  # same municipality, has a task of their own in the pilot
+    "outsider": ("p-1864-forvaltningschef", "participant"),  # another municipality
+    "lead": ("p-1861-programledare", "programme_lead"),
+    "other_lead": ("p-1864-programledare", "programme_lead"),
+    "operations": ("p-1861-analytiker", "operations"),
+}
+
+ACTIONS = ("inbox", "task_detail", "complete", "steer", "status", "start_pilot")
+
+# The expected status of every cell. The inbox is always the caller's own (200 for everyone; whether the task
+# shows up in it is checked separately). The status of a pilot is shown to whoever takes part in it (has or
+# completed a task there), to its programme lead and to operations.
+EXPECTED: dict[tuple[str, str], int] = {
+    ("assignee", "inbox"): 200,
+    ("assignee", "task_detail"): 200,
+    ("assignee", "complete"): 200,
+    ("assignee", "steer"): 200,  # delegate, as the holder
+    ("assignee", "status"): 200,
+    ("assignee", "start_pilot"): 403,
+    ("colleague", "inbox"): 200,
+    ("colleague", "task_detail"): 403,
+    ("colleague", "complete"): 403,
+    ("colleague", "steer"): 403,
+    ("colleague", "status"): 200,  # takes part: self_assessment@R is theirs
+    ("colleague", "start_pilot"): 403,
+    ("outsider", "inbox"): 200,
+    ("outsider", "task_detail"): 403,
+    ("outsider", "complete"): 403,
+    ("outsider", "steer"): 403,
+    ("outsider", "status"): 403,
+    ("outsider", "start_pilot"): 403,
+    ("lead", "inbox"): 200,
+    ("lead", "task_detail"): 200,
+    ("lead", "complete"): 403,  # leads steer, they do not answer for others
+    ("lead", "steer"): 200,  # reassign
+    ("lead", "status"): 200,
+    ("lead", "start_pilot"): 201,
+    ("other_lead", "inbox"): 200,
+    ("other_lead", "task_detail"): 403,
+    ("other_lead", "complete"): 403,
+    ("other_lead", "steer"): 403,
+    ("other_lead", "status"): 403,
+    ("other_lead", "start_pilot"): 403,
+    ("operations", "inbox"): 200,
+    ("operations", "task_detail"): 200,
+    ("operations", "complete"): 403,
+    ("operations", "steer"): 403,
+    ("operations", "status"): 200,
+    ("operations", "start_pilot"): 403,
+}
+assert set(EXPECTED) == {(r, a) for r in ROLES for a in ACTIONS}
+
+# Cells that, when allowed, change a pilot: they get a pilot of their own.
+MUTATING = {"complete", "steer", "start_pilot"}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class World:
+    http: httpx.AsyncClient
+    headers: dict[str, dict[str, str]]
+    workflow_id: str  # the shared pilot, in which TASK is open and assigned to ASSIGNEE
+    directory: dict[str, list[str]]  # participant id -> its id, e-mail and display name
+
+
+@pytest_asyncio.fixture(scope="module")
+async def module_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in search_attribute_types()},
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+async def start(http: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    body = {"programme": f"authz-{uuid.uuid4().hex[:8]}", "kommunkod": "1861", "template_key": "lfr-skola"}
+    response = await http.post("/api/v1/pilots", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["workflow_id"]
+
+
+async def wait_for(http: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, key: str, status: str) -> None:
+    for _ in range(300):
+        response = await http.get(f"/api/v1/pilots/{workflow_id}/status", headers=headers)
+        assert response.status_code == 200, response.text
+        if any(t["key"] == key and t["status"] == status for t in response.json()["tasks"]):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{key} never became {status} in {workflow_id}")
+
+
+@pytest_asyncio.fixture(scope="module")
+async def world(
+    module_env: WorkflowEnvironment, base_settings: Settings, db_pool: asyncpg.Pool
+) -> AsyncIterator[World]:
+    settings = base_settings.model_copy(update={"task_queue": f"authz-{uuid.uuid4().hex[:10]}"})
+    app = create_app(pool=db_pool, client=module_env.client, task_queue=settings.task_queue)
+    headers = {role: bearer(await issue_token(db_pool, pid, scope)) for role, (pid, scope) in ROLES.items()}
+    directory = {
+        p.participant_id: [p.participant_id, p.email, p.display_name]
+        for kommunkod in ("1861", "1864")
+        for p in await list_participants(db_pool, kommunkod)
+    }
+    async with (
+        running_worker(module_env.client, settings, db_pool),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http,
+    ):
+        workflow_id = await start(http, headers["lead"])
+        await wait_for(http, headers["lead"], workflow_id, TASK, "open")
+        await wait_for(http, headers["lead"], workflow_id, "self_assessment@R", "open")
+        # The system's own task done, the shared pilot's stream holds still.
+        await wait_for(http, headers["lead"], workflow_id, "kpi_data_pack", "completed")
+        yield World(http=http, headers=headers, workflow_id=workflow_id, directory=directory)
+
+
+async def act(world: World, role: str, action: str, workflow_id: str) -> httpx.Response:
+    http, headers = world.http, world.headers[role]
+    task_url = f"/api/v1/pilots/{workflow_id}/tasks/{TASK}"
+    if action == "inbox":
+        return await http.get("/api/v1/me/inbox", params={"status": "any"}, headers=headers)
+    if action == "task_detail":
+        return await http.get(task_url, headers=headers)
+    if action == "complete":
+        return await http.post(f"{task_url}/complete", json=sample_payloads.self_assessment("F"), headers=headers)
+    if action == "steer":
+        if ROLES[role][1] == "participant":
+            # to a bystander of the matrix, so no role's inbox gains a delegated task naming someone else
+            request = {"action": "delegate", "reason": "semester", "to_participant": "p-1861-hr"}
+        else:
+            request = {"action": "reassign", "reason": "föräldraledig", "to_participant": "p-1861-rektor"}
+        return await http.post(f"{task_url}/steer", json=request, headers=headers)
+    if action == "status":
+        return await http.get(f"/api/v1/pilots/{workflow_id}/status", headers=headers)
+    if action == "start_pilot":
+        body = {"programme": f"authz-{uuid.uuid4().hex[:8]}", "kommunkod": "1861", "template_key": "lfr-skola"}
+        return await http.post("/api/v1/pilots", json=body, headers=headers)
+    raise AssertionError(action)
+
+
+def others_named_in(world: World, caller_id: str, text: str) -> list[str]:
+    return [
+        value
+        for participant_id, values in world.directory.items()
+        if participant_id != caller_id
+        for value in values
+        if value and value in text
+    ]
+
+
+@pytest.mark.parametrize(("role", "action"), sorted(EXPECTED), ids=[f"{r}-{a}" for r, a in sorted(EXPECTED)])
+async def test_authorization_matrix(world: World, db_pool: asyncpg.Pool, role: str, action: str) -> None:
+    expected = EXPECTED[(role, action)]
+    allowed = expected < 400
+    caller_id = ROLES[role][0]
+    if allowed and action in MUTATING:
+        workflow_id = await start(world.http, world.headers["lead"])
+        await wait_for(world.http, world.headers["lead"], workflow_id, TASK, "open")
+    else:
+        workflow_id = world.workflow_id
+    store = EventStore(db_pool)
+    version_before = await store.stream_version(world.workflow_id)
+
+    response = await act(world, role, action, workflow_id)
+
+    assert response.status_code == expected, response.text
+    if allowed:
+        if action == "inbox":
+            shown = [t["task_key"] for t in response.json() if t["workflow_id"] == world.workflow_id]
+            assert (TASK in shown) == (role == "assignee"), shown
+            assert others_named_in(world, caller_id, response.text) == []
+        return
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["detail"] == FORBIDDEN_DETAIL
+    assert others_named_in(world, caller_id, response.text) == []
+    await asyncio.sleep(0.2)  # anything a refused call set going would have landed by now
+    assert await store.stream_version(world.workflow_id) == version_before
+    status = await world.http.get(f"/api/v1/pilots/{world.workflow_id}/status", headers=world.headers["operations"])
+    [task] = [t for t in status.json()["tasks"] if t["key"] == TASK]
+    assert task["status"] == "open" and task["assignee_id"] == ASSIGNEE
+
+
+async def test_a_task_delegated_to_a_participant_is_theirs_to_see_and_complete(world: World) -> None:
+    """'... and those delegated to them': the delegate sees the task in their inbox, reads and completes it."""
+    http, headers = world.http, world.headers
+    workflow_id = await start(http, headers["lead"])
+    await wait_for(http, headers["lead"], workflow_id, TASK, "open")
+    task_url = f"/api/v1/pilots/{workflow_id}/tasks/{TASK}"
+    delegate = {"action": "delegate", "reason": "semester", "to_participant": "p-1861-rektor"}
+
+    delegated = await http.post(f"{task_url}/steer", json=delegate, headers=headers["assignee"])
+    assert delegated.status_code == 200, delegated.text
+
+    for _ in range(100):
+        inbox: list[dict[str, Any]] = (await http.get("/api/v1/me/inbox", headers=headers["colleague"])).json()
+        mine = [t for t in inbox if t["workflow_id"] == workflow_id and t["task_key"] == TASK]
+        if mine:
+            break
+        await asyncio.sleep(0.05)
+    assert mine and mine[0]["delegated_from"] == ASSIGNEE
+    assert (await http.get(task_url, headers=headers["colleague"])).status_code == 200
+    # The delegator may still look at what they handed on.
+    assert (await http.get(task_url, headers=headers["assignee"])).status_code == 200
+    completed = await http.post(
+        f"{task_url}/complete", json=sample_payloads.self_assessment("F"), headers=headers["colleague"]
+    )
+    assert completed.status_code == 200, completed.text
