@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,7 +27,10 @@ class Settings(BaseSettings):
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
-    smtp_starttls: bool = False
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="none, STARTTLS on a plain connection, or implicit TLS (port 465)"
+    )
+    smtp_ca_file: Path | None = Field(default=None, description="a CA bundle to trust for the relay's certificate")
     smtp_username: str | None = None
     smtp_password: str | None = None
     mail_from: str = "Leda <leda@example.invalid>"

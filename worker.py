@@ -45,7 +45,8 @@ async def running_worker(client: Client, settings: Settings, pool: asyncpg.Pool)
                     host=settings.smtp_host,
                     port=settings.smtp_port,
                     sender=settings.mail_from,
-                    starttls=settings.smtp_starttls,
+                    security=settings.smtp_security,
+                    ca_file=settings.smtp_ca_file,
                     username=settings.smtp_username,
                     password=settings.smtp_password,
                 )

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
+from typing import Literal
 
 import asyncpg
 from temporalio import activity
@@ -23,9 +25,10 @@ class SmtpSettings:
     host: str
     port: int
     sender: str
-    starttls: bool = False
+    security: Literal["none", "starttls", "tls"] = "none"
     username: str | None = None
     password: str | None = None
+    ca_file: Path | None = None
 
 
 class SmtpMailer:
@@ -39,9 +42,15 @@ class SmtpMailer:
 
     def _send_blocking(self, message: EmailMessage) -> None:
         s = self._settings
-        with smtplib.SMTP(s.host, s.port, timeout=20) as smtp:
-            if s.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+        context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+        connection = (
+            smtplib.SMTP_SSL(s.host, s.port, timeout=20, context=context)
+            if s.security == "tls"
+            else smtplib.SMTP(s.host, s.port, timeout=20)
+        )
+        with connection as smtp:
+            if s.security == "starttls":
+                smtp.starttls(context=context)
             if s.username:
                 smtp.login(s.username, s.password or "")
             smtp.send_message(message)

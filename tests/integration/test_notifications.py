@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import smtplib
+import ssl
+import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import NotificationRequest
 from activities.notifications import Notifications, SmtpMailer, SmtpSettings
 from devstack.mail import MailCapture
+from devstack.ports import free_port
+from directory import get_participant
 
 
 def notifications(pool: asyncpg.Pool, mail: MailCapture) -> Notifications:
@@ -84,3 +92,108 @@ async def test_a_participant_who_reads_swedish_gets_the_mail_in_swedish_only(
     [mail] = await mail_capture.wait_for(lambda m: m["Message-ID"] == result.message_id)
     body = mail.get_content()
     assert "Påminnelse 1" in body and "In English" not in body
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command for this test only."""
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+class _Received:
+    """Records, for each message, who logged in and whether the connection was encrypted."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str | None, bool]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        login = getattr(session, "auth_data", None)
+        encrypted = server.transport.get_extra_info("ssl_object") is not None  # type: ignore[attr-defined]
+        self.messages.append((login.decode() if isinstance(login, bytes) else login, encrypted))
+        return "250 OK"
+
+
+def _authenticator(server: object, session: object, envelope: object, mechanism: str, auth_data: object) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"leda", b"hemligt")
+    return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)  # type: ignore[union-attr]
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # see the comment below
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+async def test_mail_goes_over_tls_with_credentials(
+    db_pool: asyncpg.Pool, certificate: tuple[Path, Path], security: str
+) -> None:
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    received = _Received()
+    port = free_port()
+    # aiosmtpd cannot tell an implicit-TLS session from a plain one, so its own "AUTH only over TLS" check is
+    # off here; the handler checks the encryption of every delivery itself.
+    options: dict = {"authenticator": _authenticator, "auth_required": True, "auth_require_tls": False}
+    if security == "starttls":
+        options.update(tls_context=context, require_starttls=True)
+    else:
+        options.update(ssl_context=context)
+    controller = Controller(received, hostname="127.0.0.1", port=port, server_hostname="127.0.0.1", **options)
+    controller.start()
+    try:
+        mailer = SmtpMailer(
+            SmtpSettings(
+                host="127.0.0.1",
+                port=port,
+                sender="Leda <leda@example.invalid>",
+                security=security,  # type: ignore[arg-type]
+                username="leda",
+                password="hemligt",
+                ca_file=cert,
+            )
+        )
+        sender = Notifications(db_pool, mailer, sender="Leda <leda@example.invalid>", task_link_base_url="http://x")
+        await ActivityEnvironment().run(sender.send_notification, request())
+
+        wrong = SmtpMailer(
+            SmtpSettings(
+                host="127.0.0.1",
+                port=port,
+                sender="x@example.invalid",
+                security=security,  # type: ignore[arg-type]
+                username="leda",
+                password="fel",
+                ca_file=cert,
+            )
+        )
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            await wrong.send(
+                Notifications(db_pool, wrong, "x@example.invalid", "http://x").compose(
+                    request(),
+                    (await get_participant(db_pool, "p-1861-hr")),  # type: ignore[arg-type]
+                )
+            )
+    finally:
+        controller.stop()
+    assert received.messages == [("leda", True)]
