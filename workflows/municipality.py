@@ -88,6 +88,8 @@ class MunicipalityWorkflow:
         # A follower is a background task, whose exception nobody awaits; the main loop re-raises it so a bug
         # fails the workflow task (and is retried after a fix) instead of silently dropping a reminder.
         self._follower_crash: BaseException | None = None
+        # A follower carries on only while its generation is the task's current one (steering starts a new one).
+        self._generations: dict[str, int] = {}
 
     @property
     def _stream_id(self) -> str:
@@ -255,9 +257,7 @@ class MunicipalityWorkflow:
         await self._started()
         result = await self._settle(lambda: self._steering(request), request.task_key, actor=request.actor_id)
         # The task's timers follow its new holder and deadline; a new holder is told by mail.
-        previous = self._followers.get(request.task_key)
-        if previous is not None and not previous.done():
-            previous.cancel()
+        # The old follower is not cancelled (that would cancel a mail in flight); it stands down at its next wait.
         self._start_follower(request.task_key, resumed=request.action == "extend")
         return result
 
@@ -372,7 +372,8 @@ class MunicipalityWorkflow:
         self._state = fold(events, self._state)
 
     def _start_follower(self, task_key: str, *, resumed: bool = False) -> None:
-        follower = asyncio.create_task(self._follow(task_key, resumed=resumed))
+        generation = self._generations[task_key] = self._generations.get(task_key, 0) + 1
+        follower = asyncio.create_task(self._follow(task_key, generation, resumed=resumed))
         follower.add_done_callback(self._note_crash)
         self._followers[task_key] = follower
 
@@ -380,7 +381,7 @@ class MunicipalityWorkflow:
         if not follower.cancelled() and follower.exception() is not None and self._follower_crash is None:
             self._follower_crash = follower.exception()
 
-    async def _follow(self, task_key: str, *, resumed: bool = False) -> None:
+    async def _follow(self, task_key: str, generation: int, *, resumed: bool = False) -> None:
         """Carry one open task: do it if the system owns it, else notify, remind and escalate until done."""
         task = self._state.tasks[task_key]
         task_template = self._template.task(task.template_key)
@@ -397,7 +398,7 @@ class MunicipalityWorkflow:
             moment = reminder_on_a_working_day(task.due_at - before, self._state.calendar)
             if moment < task.opened_at:
                 continue  # its moment had passed when the task opened; the assignment mail gives the deadline
-            if not await self._still_open_at(task_key, moment, f"påminnelse {number}: {task_key}"):
+            if not await self._still_open_at(task_key, generation, moment, f"påminnelse {number}: {task_key}"):
                 return
             reminded_at = workflow.now()
             await self._notify("reminder", task_key, task.assignee_id, reminder_number=number)
@@ -416,7 +417,7 @@ class MunicipalityWorkflow:
         escalate_at = task.due_at + task_template.escalate_after_due
         if escalate_at < task.opened_at:
             return  # opened already overdue (a decision recorded late, say): the lead sees it in the status
-        if not await self._still_open_at(task_key, escalate_at, f"eskalering: {task_key}"):
+        if not await self._still_open_at(task_key, generation, escalate_at, f"eskalering: {task_key}"):
             return
         lead, *managers = self._state.escalation_recipients(task.assignee_id)
         escalated_at = workflow.now()
@@ -439,17 +440,20 @@ class MunicipalityWorkflow:
             if self._state.completed_at is None:
                 await self._record([event], actor=actor)
 
-    async def _still_open_at(self, task_key: str, moment: datetime, summary: str) -> bool:
-        """Wait until `moment` unless the task is completed first; True if it is still open then."""
+    async def _still_open_at(self, task_key: str, generation: int, moment: datetime, summary: str) -> bool:
+        """Wait until `moment` unless the task is settled (completed or closed) or steered first; True if it is
+        still open then and this follower still carries it."""
+
+        def over() -> bool:
+            return self._state.is_settled(task_key) or self._generations.get(task_key) != generation
+
         delay = moment - workflow.now()
         if delay > timedelta(0):
             try:
-                await workflow.wait_condition(
-                    lambda: self._state.is_completed(task_key), timeout=delay, timeout_summary=summary
-                )
+                await workflow.wait_condition(over, timeout=delay, timeout_summary=summary)
             except TimeoutError:
                 pass
-        return not self._state.is_completed(task_key)
+        return not over()
 
     async def _notify(
         self, kind: NotificationKind, task_key: str, recipient_id: str, *, reminder_number: int | None = None
