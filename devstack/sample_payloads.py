@@ -216,20 +216,6 @@ def remediation_step() -> dict[str, Any]:
     return {"done": f"{SYNTHETIC_NOTE}: steget genomfört", "evidence": [f"{SYNTHETIC_NOTE}: protokollsutdrag"]}
 
 
-def inspection_action_plan(today: date) -> dict[str, Any]:
-    return {
-        "actions": [
-            {
-                "finding_index": 0,
-                "measure": f"{SYNTHETIC_NOTE}: årlig resultatanalys per skolenhet till nämnden",
-                "owner_role": "forvaltningschef",
-                "due": (today + timedelta(days=90)).isoformat(),
-            }
-        ],
-        "report_due": (today + timedelta(days=110)).isoformat(),
-    }
-
-
 def answer_for(
     task_key: str, today: date, *, level: str | None = None, year: int | None = None, organ: str = "Bildningsnämnden"
 ) -> dict[str, Any]:
@@ -259,7 +245,6 @@ def answer_for(
         "annual_report": lambda: namnd_decision(meeting, paragraph + 8, "årlig rapport läggs till handlingarna", organ),
         "decision_posted": lambda: decision_posting(meeting),
         "inspection_decision": lambda: inspection_decision(today - timedelta(days=30)),
-        "inspection_action_plan": lambda: inspection_action_plan(today),
         "remediation": remediation_step,
     }
     return answers[task_key]()

@@ -311,20 +311,6 @@ class RemediationReport(TaskPayload):
     evidence: list[NonEmptyText] = Field(default_factory=list)
 
 
-class InspectionAction(TaskPayload):
-    finding_index: int = Field(ge=0)
-    measure: NonEmptyText
-    owner_role: Role
-    due: date
-
-
-class InspectionActionPlan(TaskPayload):
-    """Measures for the inspection's findings and the date the report of measures goes to the inspectorate."""
-
-    actions: list[InspectionAction] = Field(min_length=1)
-    report_due: date
-
-
 PAYLOAD_MODELS: dict[str, type[TaskPayload]] = {
     "kpi_data_pack": KpiDataPack,
     "self_assessment": SelfAssessment,
@@ -343,6 +329,5 @@ PAYLOAD_MODELS: dict[str, type[TaskPayload]] = {
     "change_project": ChangeProjectReport,
     "funding_applications": FundingApplications,
     "inspection_decision": InspectionDecision,
-    "inspection_action_plan": InspectionActionPlan,
     "remediation_step": RemediationReport,
 }

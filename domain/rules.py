@@ -56,10 +56,6 @@ from domain.template import YEARLY, ProgrammeTemplate, Repeat, TaskTemplate
 
 IdSource = Callable[[], UUID]
 
-JUSTERING_WITHIN = timedelta(days=14)
-ANSLAG_WITHIN = timedelta(days=2)
-APPEAL_PERIOD = timedelta(weeks=3)
-
 
 class TaskRejected(ValueError):
     """A completion the rules refuse; `code` is stable for programs, `message` is for people."""
