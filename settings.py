@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,5 +44,29 @@ class Settings(BaseSettings):
     api_port: int = 8000
     task_link_base_url: str = "http://127.0.0.1:8000/tasks"
 
+    digest_time: time = Field(default=time(7, 0), description="local time of day the daily digest goes out (HH:MM)")
+    digest_timezone: str = Field(default="Europe/Stockholm", description="IANA time zone of digest_time")
+
+    token: SecretStr | None = Field(
+        default=None, description="the API token the CLI acts with, as `leda token` issued it (LEDA_TOKEN)"
+    )
+
     log_format: str = Field(default="console", description="console or json")
     log_level: str = "INFO"
+
+    @field_validator("digest_time")
+    @classmethod
+    def _digest_time_is_local(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("give the digest time without an offset (07:00); its time zone is LEDA_DIGEST_TIMEZONE")
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _digest_timezone_is_known(cls, value: str) -> str:
+        # Checked here so a typo stops the worker at start, not at the first schedule update.
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"not an IANA time zone name such as Europe/Stockholm: {error}") from error
+        return value

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.digests import Digests
 from activities.event_recording import EventRecording
 from activities.kolada import KoladaClient
 from activities.kpi_gathering import KpiGathering
@@ -21,9 +22,11 @@ from eventstore import EventStore
 from observability import configure_logging
 from projections import InboxProjection
 from settings import Settings
+from workflows.daily_digest import DailyDigestWorkflow
+from workflows.digest_schedule import ensure_digest_schedule
 from workflows.municipality import MunicipalityWorkflow
 
-WORKFLOWS = [MunicipalityWorkflow]
+WORKFLOWS = [MunicipalityWorkflow, DailyDigestWorkflow]
 
 
 async def connect_temporal(settings: Settings) -> Client:
@@ -35,22 +38,28 @@ async def connect_temporal(settings: Settings) -> Client:
 
 @asynccontextmanager
 async def running_worker(client: Client, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
-    """A worker polling `settings.task_queue`, and the inbox projection kept current, while the block runs."""
+    """A worker polling `settings.task_queue`, and the inbox projection kept current, while the block runs.
+
+    Also makes sure the daily digest's schedule exists and starts its workflow on this task queue.
+    """
     async with httpx.AsyncClient(timeout=30) as http:
         recording = EventRecording(pool, EventStore(pool))
-        mail = Notifications(
+        mailer = SmtpMailer(
+            SmtpSettings(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.mail_from,
+                security=settings.smtp_security,
+                ca_file=settings.smtp_ca_file,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+            )
+        )
+        mail = Notifications(pool, mailer, sender=settings.mail_from, task_link_base_url=settings.task_link_base_url)
+        digests = Digests(
             pool,
-            SmtpMailer(
-                SmtpSettings(
-                    host=settings.smtp_host,
-                    port=settings.smtp_port,
-                    sender=settings.mail_from,
-                    security=settings.smtp_security,
-                    ca_file=settings.smtp_ca_file,
-                    username=settings.smtp_username,
-                    password=settings.smtp_password,
-                )
-            ),
+            mailer,
+            InboxProjection(pool),
             sender=settings.mail_from,
             task_link_base_url=settings.task_link_base_url,
         )
@@ -63,8 +72,12 @@ async def running_worker(client: Client, settings: Settings, pool: asyncpg.Pool)
                 recording.append_events,
                 recording.record_decision,
                 mail.send_notification,
+                digests.send_digests,
                 kpis.gather_kpis,
             ],
+        )
+        await ensure_digest_schedule(
+            client, task_queue=settings.task_queue, at=settings.digest_time, time_zone=settings.digest_timezone
         )
         stop_projecting = asyncio.Event()
         projector = asyncio.create_task(InboxProjection(pool).run(stop=stop_projecting))

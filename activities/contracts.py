@@ -37,7 +37,8 @@ class RecordDecisionRequest(BaseModel):
     decision_event_id: UUID
 
 
-NotificationKind = Literal["assignment", "reminder", "escalation"]
+NotificationKind = Literal["assignment", "reminder", "escalation", "decision_due"]
+"""decision_due: the reminder of a task the nämnd decides, which is due at one of its meetings."""
 
 
 class NotificationRequest(BaseModel):
@@ -58,8 +59,26 @@ class NotificationRequest(BaseModel):
 
 
 class NotificationResult(BaseModel):
-    message_id: str
+    """What became of a notification: mailed (``message_id``), or queued for the recipient's daily digest.
+
+    ``already_sent``: an earlier attempt of the same notification already mailed or queued it. Fields added
+    later have defaults, so results stored in older workflow histories still read.
+    """
+
+    message_id: str | None = None
     already_sent: bool
+    queued_for_digest: bool = False
+
+
+class DigestResult(BaseModel):
+    """What one run of the daily digest did; counts only, no one's name or address."""
+
+    participants_mailed: int = 0
+    items_sent: int = 0
+    # Left out because their task was no longer open when the digest went out.
+    items_superseded: int = 0
+    # Left out because their participant had left the directory.
+    items_undeliverable: int = 0
 
 
 class GatherKpisRequest(BaseModel):

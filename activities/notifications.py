@@ -56,6 +56,21 @@ class SmtpMailer:
             smtp.send_message(message)
 
 
+# Mailed (its Message-ID) or queued for a digest (no message yet): at most one of the two logs has it.
+_ALREADY_HANDLED = """
+SELECT message_id, false AS queued FROM notifications_sent WHERE notification_id = $1
+UNION ALL
+SELECT NULL, true FROM digest_items WHERE notification_id = $1
+LIMIT 1
+"""
+
+_QUEUE_FOR_DIGEST = """
+INSERT INTO digest_items (notification_id, participant_id, kind, workflow_id, task_key, request)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (notification_id) DO NOTHING
+RETURNING true
+"""
+
+
 class Notifications:
     def __init__(self, pool: asyncpg.Pool, mailer: SmtpMailer, sender: str, task_link_base_url: str) -> None:
         self._pool = pool
@@ -65,17 +80,21 @@ class Notifications:
 
     @activity.defn(name="send_notification")
     async def send_notification(self, request: NotificationRequest) -> NotificationResult:
-        """Mail one participant about one task, unless this very notification was already sent."""
-        already = await self._pool.fetchval(
-            "SELECT message_id FROM notifications_sent WHERE notification_id = $1", request.notification_id
-        )
+        """Mail one participant about one task, or queue it for their daily digest; once per notification."""
+        # Both logs, whatever the recipient prefers now: one who switched between two attempts of this very
+        # notification must not get it once in a digest and once more by mail.
+        already = await self._pool.fetchrow(_ALREADY_HANDLED, request.notification_id)
         if already is not None:
-            return NotificationResult(message_id=already, already_sent=True)
+            return NotificationResult(
+                message_id=already["message_id"], already_sent=True, queued_for_digest=already["queued"]
+            )
         recipient = await get_participant(self._pool, request.recipient_id)
         if recipient is None:
             raise ApplicationError(
                 f"participant {request.recipient_id!r} is not in the directory", type="UnknownRecipient"
             )
+        if recipient.mail_delivery == "daily_digest":
+            return await self._queue_for_digest(request)
         message = self.compose(request, recipient)
         await self._mailer.send(message)
         await self._pool.execute(
@@ -96,6 +115,23 @@ class Notifications:
         )
         return NotificationResult(message_id=message["Message-ID"], already_sent=False)
 
+    async def _queue_for_digest(self, request: NotificationRequest) -> NotificationResult:
+        queued = await self._pool.fetchval(
+            _QUEUE_FOR_DIGEST,
+            request.notification_id,
+            request.recipient_id,
+            request.kind,
+            request.workflow_id,
+            request.task_key,
+            request.model_dump(mode="json"),
+        )
+        activity.logger.info(
+            "notification queued for the daily digest",
+            extra={"kind": request.kind, "task_key": request.task_key, "recipient_id": request.recipient_id},
+        )
+        # Nothing returned: a concurrent attempt of the same notification queued it first.
+        return NotificationResult(already_sent=queued is None, queued_for_digest=True)
+
     def compose(self, request: NotificationRequest, recipient: Participant) -> EmailMessage:
         """The mail in Swedish, followed by English for participants who chose it, with a link to the task."""
         link = f"{self._link_base}/{request.workflow_id}/{request.task_key}"
@@ -110,6 +146,16 @@ class Notifications:
             subject = f"Påminnelse / Reminder: {request.task_title_sv} ({place})"
             sv = f"Påminnelse {request.reminder_number}: uppgiften {request.task_title_sv} ska vara klar {due_sv}."
             en = f"Reminder {request.reminder_number}: the task {request.task_title_en} is due {due_en}."
+        elif request.kind == "decision_due":
+            subject = f"Beslut att fatta / Decision due: {request.task_title_sv} ({place})"
+            sv = (
+                f"Påminnelse {request.reminder_number}: nämnden ska fatta beslut om {request.task_title_sv} "
+                f"senast vid sammanträdet {due_sv}. Registrera beslutet och protokollsuppgifterna i Leda."
+            )
+            en = (
+                f"Reminder {request.reminder_number}: the board is to decide on {request.task_title_en} "
+                f"at its meeting by {due_en}. Record the decision and its minutes in Leda."
+            )
         else:
             subject = f"Försenad uppgift / Overdue task: {request.task_title_sv} ({place})"
             sv = (

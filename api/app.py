@@ -1,14 +1,12 @@
-"""The HTTP API: a participant's inbox and tasks, steering, starting pilots and their status.
+"""The HTTP API: a participant's inbox and tasks, steering, starting pilots, inspection decisions, status.
 
-An edge of the house: it parses input, decides who may do what (from the caller's token and the directory),
+An edge of the house: it parses input, asks the access policy (from the caller's token) who may do what,
 calls the Temporal client or reads the inbox, and renders. Whether a completion or a steering step is
-right for the pilot is the workflow's decision; the workflow checks assignees and leads again, so the checks
-here are about not showing or sending anything on behalf of someone who may not, and about never letting a
-refusal tell a caller whose task it is.
+right for the pilot is the workflow's decision. Every refusal of authorization is the same answer, so it
+never tells a caller whose task it is.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures, whose `Caller` is local.
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -18,13 +16,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
+from access import AccessPolicy, Identity, identify
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
-from api.tokens import Identity, identify
-from directory import list_participants
 from domain.municipalities import PILOT_CODE_PATTERN
-from domain.roles import Role
 from domain.steering import SteeringAction, SteerTask
-from pilots import complete_task, pilot_status, start_pilot, steer_task
+from pilots import complete_task, pilot_status, register_inspection, start_pilot, steer_task
 from programmes import template as load_template
 from projections.inbox import InboxProjection
 from workflows.messages import PROGRAMME_PATTERN, PilotStatus, TaskCompletion, TaskView
@@ -75,11 +71,6 @@ class PilotStarted(BaseModel):
     workflow_id: str
 
 
-# A participant acting on their own task may only hand it on or take it back; moving it to someone of the
-# lead's choosing, or moving its deadline, is the programme lead's.
-_HOLDER_ACTIONS = {"delegate", "stand_in", "return"}
-
-
 def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAPI:
     """The API on `pool` (directory, tokens, inbox) and `client` (pilots on `task_queue`)."""
     app = FastAPI(
@@ -89,6 +80,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
     )
     install_problem_handlers(app)
     inbox = InboxProjection(pool)
+    access = AccessPolicy(pool)
     bearer = HTTPBearer(auto_error=False, description="a personal API token")
 
     async def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Identity:
@@ -104,34 +96,11 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
 
     Caller = Annotated[Identity, Depends(caller)]
 
-    async def leads_of(kommunkod: str) -> set[str]:
-        try:
-            participants = await list_participants(pool, kommunkod)
-        except ValueError as error:
-            raise Problem(422, "invalid_input", str(error), field="kommunkod") from None
-        return {p.participant_id for p in participants if p.role == Role.PROGRAMLEDARE}
-
-    async def leads(identity: Identity, kommunkod: str) -> bool:
-        """Is the caller a programme lead, by token, of this municipality's pilot, by the directory?"""
-        return identity.scope == "programme_lead" and identity.participant_id in await leads_of(kommunkod)
-
-    async def leads_pilot(identity: Identity, workflow_id: str) -> bool:
-        # From the workflow id (see `pilot_workflow_id`) rather than the status, which is empty until the
-        # workflow's first task has run.
-        kommunkod = workflow_id.rsplit("-", 1)[-1]
-        return bool(re.fullmatch(PILOT_CODE_PATTERN, kommunkod)) and await leads(identity, kommunkod)
-
     def task_of(status: PilotStatus, task_key: str) -> TaskView:
         for task in status.tasks:
             if task.key == task_key:
                 return task
         raise Problem(404, "not_found", f"no task {task_key!r} has opened in pilot {status.workflow_id}")
-
-    async def delegated_by(identity: Identity, workflow_id: str, task_key: str) -> bool:
-        """Did the caller hand this task to its current holder? (The status query does not say; the inbox does.)"""
-        await inbox.catch_up()
-        row = await inbox.task(workflow_id, task_key)
-        return row is not None and row.delegated_from == identity.participant_id
 
     router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
 
@@ -157,13 +126,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
     async def task_detail(workflow_id: str, task_key: str, identity: Caller) -> TaskDetail:
         status = await pilot_status(client, workflow_id)
         task = task_of(status, task_key)
-        allowed = (
-            identity.scope == "operations"
-            or task.assignee_id == identity.participant_id
-            or await leads_pilot(identity, workflow_id)
-            or await delegated_by(identity, workflow_id, task_key)
-        )
-        if not allowed:
+        if not await access.may_read_task(identity, workflow_id, task):
             raise forbidden()
         payload_model = load_template(status.template_key).task(task.template_key).payload_model
         return TaskDetail(**task.model_dump(), workflow_id=workflow_id, form_schema=payload_model.model_json_schema())
@@ -175,10 +138,8 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
     async def complete(
         workflow_id: str, task_key: str, identity: Caller, payload: Annotated[dict[str, Any], Body()]
     ) -> TaskCompletion:
-        if identity.scope == "operations":
-            raise forbidden()
         task = task_of(await pilot_status(client, workflow_id), task_key)
-        if task.assignee_id != identity.participant_id:
+        if not access.may_complete(identity, task):
             raise forbidden()
         # Always as the caller: the token, not the request, says who answers.
         return await complete_task(client, workflow_id, task_key, identity.participant_id, payload)
@@ -188,22 +149,15 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
         summary="Reassign, delegate, stand in, return or extend a task, with a reason",
     )
     async def steer(workflow_id: str, task_key: str, request: SteerRequest, identity: Caller) -> TaskCompletion:
-        if identity.scope == "operations":
-            raise forbidden()
-        status = await pilot_status(client, workflow_id)
-        task = task_of(status, task_key)
-        holder = task.assignee_id == identity.participant_id or (
-            request.action == "return" and await delegated_by(identity, workflow_id, task_key)
-        )
-        allowed = await leads_pilot(identity, workflow_id) or (request.action in _HOLDER_ACTIONS and holder)
-        if not allowed:
+        task = task_of(await pilot_status(client, workflow_id), task_key)
+        if not await access.may_steer(identity, workflow_id, task, request.action):
             raise forbidden()
         steering = SteerTask(task_key=task_key, actor_id=identity.participant_id, **request.model_dump())
         return await steer_task(client, workflow_id, steering)
 
     @router.post("/pilots", status_code=201, summary="Start a municipality's pilot (programme leads of it only)")
     async def start(request: StartPilotRequest, identity: Caller) -> PilotStarted:
-        if not await leads(identity, request.kommunkod):
+        if not await access.may_start(identity, request.kommunkod):
             raise forbidden()
         workflow_id = await start_pilot(
             client,
@@ -216,13 +170,27 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
         )
         return PilotStarted(workflow_id=workflow_id)
 
-    @router.get("/pilots/{workflow_id}/status", summary="Where a pilot stands: phases, tasks, decisions")
+    @router.get(
+        "/pilots/{workflow_id}/status",
+        summary="Where a pilot stands: phases, decisions, and the tasks the caller may see",
+        description="Operations and the pilot's programme lead see every task; a participant sees their own.",
+    )
     async def status(workflow_id: str, identity: Caller) -> PilotStatus:
-        status = await pilot_status(client, workflow_id)
-        takes_part = any(identity.participant_id in (t.assignee_id, t.completed_by) for t in status.tasks)
-        if not (identity.scope == "operations" or takes_part or await leads_pilot(identity, workflow_id)):
+        visible = await access.status_for(identity, await pilot_status(client, workflow_id))
+        if visible is None:
             raise forbidden()
-        return status
+        return visible
+
+    @router.post(
+        "/pilots/{workflow_id}/inspection-decisions",
+        summary="Register a decision of Skolinspektionen (the body: an inspection decision with its findings)",
+    )
+    async def inspection_decision(
+        workflow_id: str, identity: Caller, decision: Annotated[dict[str, Any], Body()]
+    ) -> TaskCompletion:
+        if not await access.may_register_inspection(identity, workflow_id):
+            raise forbidden()
+        return await register_inspection(client, workflow_id, identity.participant_id, decision)
 
     app.include_router(router)
     return app

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from access import REFUSAL
 from pilots import PilotError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -43,7 +44,7 @@ _TITLES = {
     503: "Service unavailable",
 }
 
-FORBIDDEN_DETAIL = "you may not do this; ask the pilot's programme lead if you think you should"
+FORBIDDEN_DETAIL = REFUSAL
 """The one answer to every refused authorization: it must not tell a caller whose task it is."""
 
 # "Ogiltiga uppgifter / invalid payload: scores.SF1.a: Input should be ..." -> "scores.SF1.a"

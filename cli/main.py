@@ -21,6 +21,7 @@ import asyncpg
 from pydantic import ValidationError
 from temporalio.client import Client
 
+from access import REFUSAL, AccessPolicy, Identity, identify, issue_token
 from database import create_pool, migrate
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import StackAlreadyRunning
@@ -48,6 +49,7 @@ from programmes.cohorts import load_cohort
 from projections import InboxProjection
 from reports import load_pilot_state, render_cohort_overview, render_pilot_report, write_report
 from settings import Settings
+from workflows.messages import PilotStatus, TaskView
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -67,6 +69,7 @@ class Context:
     _pool: asyncpg.Pool | None = None
     _client: Client | None = None
     _postgres: EmbeddedPostgres | None = None
+    _identity: Identity | None = None
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -111,6 +114,34 @@ class Context:
     async def workflow_id(self) -> str:
         return await find_pilot(EventStore(await self.pool()), self.args.kommunkod, self.args.programme)
 
+    async def identity(self) -> Identity:
+        """Whom this command acts as: the owner of the configured token, exactly as the HTTP API would see them."""
+        if self._identity is None:
+            if self.settings.token is None:
+                raise CliError(
+                    "this command acts as you: set LEDA_TOKEN to your API token "
+                    "(an administrator issues one with 'leda token PARTICIPANT_ID')",
+                    EXIT_USAGE,
+                )
+            self._identity = await identify(await self.pool(), self.settings.token.get_secret_value())
+            if self._identity is None:
+                raise CliError("LEDA_TOKEN is unknown or revoked; ask for a new one ('leda token')", EXIT_REFUSED)
+        return self._identity
+
+    async def access(self) -> AccessPolicy:
+        return AccessPolicy(await self.pool())
+
+    def allowed(self, permitted: bool) -> None:
+        if not permitted:
+            raise CliError(REFUSAL)
+
+    async def task(self, workflow_id: str) -> TaskView:
+        """The task the command names, as the pilot's status has it."""
+        task = (await pilot_status(await self.client(), workflow_id)).task(self.args.task)
+        if task is None:
+            raise PilotError(f"no task {self.args.task!r} has opened in pilot {workflow_id}", "not_found")
+        return task
+
 
 def _redact(url: str) -> str:
     if "@" not in url:
@@ -124,6 +155,7 @@ def _redact(url: str) -> str:
 
 async def cmd_start(ctx: Context) -> None:
     a = ctx.args
+    ctx.allowed(await (await ctx.access()).may_start(await ctx.identity(), a.kommunkod))
     workflow_id = await start_pilot(
         await ctx.client(),
         await ctx.pool(),
@@ -143,6 +175,10 @@ async def cmd_cohort_start(ctx: Context) -> None:
         cohort = load_cohort(ctx.args.cohort)
     except ValueError as error:
         raise CliError(str(error), EXIT_USAGE) from None
+    identity, access = await ctx.identity(), await ctx.access()
+    not_led = [p.kommunkod for p in cohort.pilots if not await access.may_start(identity, p.kommunkod)]
+    if not_led:  # all or nothing: a cohort half started by one lead is not what anyone planned
+        raise CliError(f"{REFUSAL} (a cohort is started by the lead of every pilot in it; not: {', '.join(not_led)})")
     outcomes = await start_cohort(await ctx.client(), await ctx.pool(), cohort, task_queue=ctx.settings.task_queue)
     for outcome in outcomes:
         if outcome.refused:
@@ -162,8 +198,17 @@ def _calendar(name: str | None) -> SchoolCalendar | None:
         raise CliError(str(error), EXIT_USAGE) from None
 
 
+async def _visible_status(ctx: Context) -> PilotStatus:
+    status = await (await ctx.access()).status_for(
+        await ctx.identity(), await pilot_status(await ctx.client(), await ctx.workflow_id())
+    )
+    if status is None:
+        raise CliError(REFUSAL)
+    return status
+
+
 async def cmd_status(ctx: Context) -> None:
-    status = await pilot_status(await ctx.client(), await ctx.workflow_id())
+    status = await _visible_status(ctx)
     if ctx.args.json:
         print(status.model_dump_json(indent=2))
         return
@@ -175,7 +220,7 @@ async def cmd_status(ctx: Context) -> None:
 
 
 async def cmd_tasks(ctx: Context) -> None:
-    status = await pilot_status(await ctx.client(), await ctx.workflow_id())
+    status = await _visible_status(ctx)
     tasks = [t for t in status.tasks if ctx.args.all or t.status is TaskStatus.OPEN]
     if ctx.args.participant:
         tasks = [t for t in tasks if t.assignee_id == ctx.args.participant]
@@ -197,12 +242,14 @@ def _print_tasks(tasks: list[Any]) -> None:
 
 
 async def cmd_inbox(ctx: Context) -> None:
+    identity = await ctx.identity()
+    participant = ctx.args.participant or identity.participant_id
+    # Someone else's inbox is for operations, who read everything.
+    ctx.allowed(participant == identity.participant_id or identity.scope == "operations")
     projection = InboxProjection(await ctx.pool())
     await projection.catch_up()  # fresh even when no worker is running the projection
     status = None if ctx.args.all else "open"
-    tasks = await projection.inbox(
-        ctx.args.participant, kommunkod=ctx.args.kommunkod, phase=ctx.args.phase, status=status
-    )
+    tasks = await projection.inbox(participant, kommunkod=ctx.args.kommunkod, phase=ctx.args.phase, status=status)
     if ctx.args.json:
         print(json.dumps([t.model_dump(mode="json") for t in tasks], indent=2, ensure_ascii=False))
         return
@@ -216,7 +263,9 @@ async def cmd_inbox(ctx: Context) -> None:
 
 async def cmd_complete(ctx: Context) -> None:
     payload = _read_payload(ctx.args.payload, ctx.args.payload_file)
-    result = await complete_task(await ctx.client(), await ctx.workflow_id(), ctx.args.task, ctx.args.actor, payload)
+    identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
+    ctx.allowed((await ctx.access()).may_complete(identity, await ctx.task(workflow_id)))
+    result = await complete_task(await ctx.client(), workflow_id, ctx.args.task, identity.participant_id, payload)
     nxt = f"; nästa / next: {', '.join(result.opened_next)}" if result.opened_next else ""
     print(f"Klar / completed: {result.task_key} (händelse / event #{result.stream_version}){nxt}")
 
@@ -233,19 +282,29 @@ async def cmd_steer(ctx: Context) -> None:
             ) from None
         if due_at.tzinfo is None:  # a bare date means the end of that office day, Swedish time kept simple as UTC
             due_at = due_at.replace(hour=due_at.hour or 16, tzinfo=UTC)
+    identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
     try:
         request = SteerTask(
-            task_key=a.task, actor_id=a.actor, action=a.action, reason=a.reason, to_participant=a.to, due_at=due_at
+            task_key=a.task,
+            actor_id=identity.participant_id,
+            action=a.action,
+            reason=a.reason,
+            to_participant=a.to,
+            due_at=due_at,
         )
     except ValidationError as error:
         raise CliError(describe(error), EXIT_USAGE) from None
-    result = await steer_task(await ctx.client(), await ctx.workflow_id(), request)
+    task = await ctx.task(workflow_id)
+    ctx.allowed(await (await ctx.access()).may_steer(identity, workflow_id, task, a.action))
+    result = await steer_task(await ctx.client(), workflow_id, request)
     print(f"{a.action}: {a.task} (händelse / event #{result.stream_version})")
 
 
 async def cmd_register_inspection(ctx: Context) -> None:
     payload = _read_payload(None, ctx.args.file)
-    result = await register_inspection(await ctx.client(), await ctx.workflow_id(), ctx.args.actor, payload)
+    identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
+    ctx.allowed(await (await ctx.access()).may_register_inspection(identity, workflow_id))
+    result = await register_inspection(await ctx.client(), workflow_id, identity.participant_id, payload)
     print(f"Skolinspektionens beslut registrerat / inspection decision registered (event #{result.stream_version})")
 
 
@@ -257,6 +316,9 @@ async def cmd_history(ctx: Context) -> None:
         streams = [s for s in await store.list_streams("leda-") if s.endswith(f"-{ctx.args.kommunkod}")]
         if not streams:
             raise PilotError(f"no pilot has been started for kommunkod {ctx.args.kommunkod}", "not_found")
+    identity, access = await ctx.identity(), await ctx.access()
+    for stream in streams:
+        ctx.allowed(await access.may_read_history(identity, stream))
     entries = [e for s in streams for e in await timeline(store, s)]
     entries.sort(key=lambda e: (e.recorded_at, e.stream_id, e.version))
     if ctx.args.json:
@@ -282,11 +344,15 @@ async def cmd_report(ctx: Context) -> None:
         streams = await store.list_streams(f"leda-{a.cohort}")
         if not streams:
             raise PilotError(f"no pilot's programme starts with {a.cohort!r}", "not_found")
+        identity, access = await ctx.identity(), await ctx.access()
+        for stream in streams:
+            ctx.allowed(await access.may_read_history(identity, stream))
         states = [await load_pilot_state(store, stream) for stream in streams]
         html = render_cohort_overview(states, generated_at=now)
         default = reports_dir / f"cohort-{_file_safe(a.cohort)}.html"
     else:
         workflow_id = await ctx.workflow_id()
+        ctx.allowed(await (await ctx.access()).may_read_history(await ctx.identity(), workflow_id))
         state = await load_pilot_state(store, workflow_id)
         if state.version == 0:
             raise PilotError(f"no pilot {workflow_id} has been started", "not_found")
@@ -362,13 +428,16 @@ async def cmd_api(ctx: Context) -> None:
 
 
 async def cmd_token(ctx: Context) -> None:
-    from api.tokens import issue_token
-
     participant = await get_participant(await ctx.pool(), ctx.args.participant)
     if participant is None:
         raise CliError(f"no participant {ctx.args.participant!r} in the directory", EXIT_USAGE)
     token = await issue_token(await ctx.pool(), participant.participant_id, ctx.args.scope)
     print(token)
+
+
+async def cmd_whoami(ctx: Context) -> None:
+    identity = await ctx.identity()
+    print(f"{identity.participant_id} ({identity.scope})")
 
 
 async def cmd_demo(ctx: Context) -> None:
@@ -441,17 +510,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="completed tasks too")
     p.add_argument("--json", action="store_true")
 
-    p = command("inbox", cmd_inbox, "a participant's tasks across every pilot, earliest deadline first")
-    p.add_argument("participant", help="participant id, e.g. p-1861-rektor")
+    p = command("inbox", cmd_inbox, "your tasks across every pilot, earliest deadline first")
+    p.add_argument("--participant", help="someone else's inbox (operations only), e.g. p-1861-rektor")
     p.add_argument("--kommunkod", help="only this pilot's tasks")
     p.add_argument("--phase", help="only this phase, e.g. djupanalys")
     p.add_argument("--all", action="store_true", help="completed and closed tasks too")
     p.add_argument("--json", action="store_true")
 
-    p = command("complete", cmd_complete, "complete a task as its assignee")
+    p = command("complete", cmd_complete, "complete your task with its answer")
     pilot(p)
     p.add_argument("task", help="task key, e.g. self_assessment")
-    p.add_argument("--as", dest="actor", required=True, metavar="PARTICIPANT_ID", help="who completes it")
     p.add_argument("--payload", help="the answer as a JSON object")
     p.add_argument("--payload-file", help="the answer as a JSON file")
 
@@ -466,7 +534,6 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(action.replace("_", "-"), cmd_steer, help_text)
         pilot(p)
         p.add_argument("task", help="task key, e.g. self_assessment@F")
-        p.add_argument("--as", dest="actor", required=True, metavar="PARTICIPANT_ID")
         p.add_argument("--reason", required=True, help="why: recorded with the change")
         if action == "extend":
             p.add_argument("--until", required=True, help="the new deadline, e.g. 2026-12-01")
@@ -476,7 +543,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("register-inspection", cmd_register_inspection, "register a Skolinspektionen decision")
     pilot(p)
-    p.add_argument("--as", dest="actor", required=True, metavar="PARTICIPANT_ID")
     p.add_argument("--file", required=True, help="the decision as a JSON file")
 
     p = command("history", cmd_history, "the domain timeline of a municipality's pilots, from the event store")
@@ -509,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     ssub.add_parser("run", help="start the embedded stack and a worker; serve until Ctrl-C").set_defaults(
         handler=cmd_stack_run
     )
+    command("whoami", cmd_whoami, "whom LEDA_TOKEN makes you: participant id and scope")
     command("demo", cmd_demo, "the guided demo: Hallsberg through every phase in seconds")
     return parser
 

@@ -146,15 +146,17 @@ async def _print_timeline(store: EventStore, workflow_id: str) -> None:
 
 
 def _print_mail(mail_dir: Path, workflow_id: str) -> None:
-    kinds = {"assignment": 0, "reminder": 0, "escalation": 0}
+    kinds = {"assignment": 0, "reminder": 0, "decision_due": 0, "escalation": 0}
     for path in sorted(mail_dir.glob("*.eml")):
         message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        if message["X-Leda-Notification"] is None:
+            continue  # a daily digest, not about one task
         kind, mail_workflow, _ = (part.strip() for part in str(message["X-Leda-Notification"]).split(";"))
-        if mail_workflow == workflow_id:
+        if mail_workflow == workflow_id and kind in kinds:
             kinds[kind] += 1
     say(
         f"\nE-post i {mail_dir}: {kinds['assignment']} tilldelningar, {kinds['reminder']} påminnelser, "
-        f"{kinds['escalation']} eskaleringar",
+        f"{kinds['decision_due']} om beslut, {kinds['escalation']} eskaleringar",
         "mail captured",
     )
 

@@ -35,20 +35,23 @@ __all__ = [
 # Deliberately loose: catches typos and swapped columns; only a delivered mail proves an address.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-CSV_COLUMNS = ("participant_id", "kommunkod", "role", "display_name", "email", "language")
-_REQUIRED_CSV_COLUMNS = CSV_COLUMNS[:-1]  # language may be left out and defaults to Swedish
+CSV_COLUMNS = ("participant_id", "kommunkod", "role", "display_name", "email", "language", "mail_delivery")
+# language (default Swedish) and mail_delivery (default immediate) may be left out of the header or left empty.
+_OPTIONAL_CSV_COLUMNS = ("language", "mail_delivery")
+_REQUIRED_CSV_COLUMNS = tuple(column for column in CSV_COLUMNS if column not in _OPTIONAL_CSV_COLUMNS)
 
-_SELECT = "SELECT participant_id, kommunkod, role, display_name, email, language FROM participants"
+_SELECT = "SELECT participant_id, kommunkod, role, display_name, email, language, mail_delivery FROM participants"
 
 _UPSERT = """
-INSERT INTO participants (participant_id, kommunkod, role, display_name, email, language)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO participants (participant_id, kommunkod, role, display_name, email, language, mail_delivery)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (participant_id) DO UPDATE
    SET kommunkod = EXCLUDED.kommunkod,
        role = EXCLUDED.role,
        display_name = EXCLUDED.display_name,
        email = EXCLUDED.email,
-       language = EXCLUDED.language
+       language = EXCLUDED.language,
+       mail_delivery = EXCLUDED.mail_delivery
 """
 
 
@@ -63,6 +66,8 @@ class Participant(BaseModel):
     display_name: str = Field(min_length=1)
     email: str = Field(max_length=254)
     language: Literal["sv", "en"] = "sv"
+    # daily_digest: one mail a day listing every notification, instead of one mail per notification.
+    mail_delivery: Literal["immediate", "daily_digest"] = "immediate"
 
     @field_validator("kommunkod")
     @classmethod
@@ -140,7 +145,8 @@ def read_participants_csv(path: str | os.PathLike[str]) -> list[Participant]:
     """Read and validate a participants CSV file (header ``participant_id,kommunkod,role,display_name,email,language``).
 
     Every row is checked before anything is returned, and all problems are reported together, each
-    naming its line and field. Blank lines are skipped; an empty ``language`` means Swedish.
+    naming its line and field. Blank lines are skipped; an empty or missing ``language`` means Swedish, an
+    empty or missing ``mail_delivery`` (``immediate`` or ``daily_digest``) means one mail per notification.
     """
     path = Path(path)
     text = _decode(path, path.read_bytes())
@@ -174,8 +180,9 @@ def read_participants_csv(path: str | os.PathLike[str]) -> list[Participant]:
             )
             continue
         record = dict(zip(columns, cells, strict=True))
-        if not record.get("language", "").strip():
-            record.pop("language", None)
+        for column in _OPTIONAL_CSV_COLUMNS:
+            if not record.get(column, "").strip():
+                record.pop(column, None)
         try:
             participant = Participant.model_validate(record)
         except ValidationError as error:
@@ -205,7 +212,7 @@ async def upsert_participants(pool: asyncpg.Pool, participants: Iterable[Partici
 
     ``created_at`` of a known participant is kept, so it still says when they joined.
     """
-    rows: list[tuple[str, str, str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str, str, str, str]] = []
     seen: set[str] = set()
     for index, participant in enumerate(participants):
         if not isinstance(participant, Participant):
@@ -222,6 +229,7 @@ async def upsert_participants(pool: asyncpg.Pool, participants: Iterable[Partici
                 participant.display_name,
                 participant.email,
                 participant.language,
+                participant.mail_delivery,
             )
         )
     if rows:

@@ -63,6 +63,11 @@ class TaskTemplate(BaseModel):
     def payload_model(self) -> type[TaskPayload]:
         return PAYLOAD_MODELS[self.payload_kind]
 
+    @property
+    def is_namnd_decision(self) -> bool:
+        """Is this task the nämnd's decision (reminded of as a decision due at a meeting)?"""
+        return self.payload_kind == "namnd_decision"
+
     @model_validator(mode="after")
     def _consistent(self) -> TaskTemplate:
         if self.payload_kind not in PAYLOAD_MODELS:

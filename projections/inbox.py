@@ -412,3 +412,10 @@ class InboxProjection:
         """One task of one pilot as the inbox has it, or None if the inbox has never seen it opened."""
         row = await self._pool.fetchrow(_TASK, stream_id, task_key)
         return None if row is None else InboxTask.model_validate(dict(row))
+
+    async def handed_on_by(self, participant_id: str, stream_id: str) -> set[str]:
+        """The keys of the pilot's tasks whose current holder acts for `participant_id` (delegated by them)."""
+        rows = await self._pool.fetch(
+            "SELECT task_key FROM inbox_tasks WHERE stream_id = $1 AND delegated_from = $2", stream_id, participant_id
+        )
+        return {row["task_key"] for row in rows}

@@ -96,6 +96,10 @@ class PilotStatus(BaseModel):
     completed_at: datetime | None
     stream_version: int
 
+    def task(self, key: str) -> TaskView | None:
+        """The task instance with this key, if it has opened."""
+        return next((t for t in self.tasks if t.key == key), None)
+
     @classmethod
     def of(cls, workflow_id: str, template: ProgrammeTemplate, state: MunicipalityState) -> PilotStatus:
         phase = state.current_main_phase

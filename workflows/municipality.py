@@ -68,6 +68,9 @@ T = TypeVar("T")
 WAITING_FOR_INSPECTION = "inspection_decision"
 """The task that holds the inspection track open until the first decision is registered."""
 
+# Patches: each guards a change of logic that running pilots' histories predate (see tests/workflows/test_replay.py).
+DECISION_DUE_MAIL = "decision-due-mail"  # reminders of a nämnd decision are sent as decision_due mails
+
 KOLADA_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=["KoladaRequestInvalid"])
 
 
@@ -401,7 +404,10 @@ class MunicipalityWorkflow:
             if not await self._still_open_at(task_key, generation, moment, f"påminnelse {number}: {task_key}"):
                 return
             reminded_at = workflow.now()
-            await self._notify("reminder", task_key, task.assignee_id, reminder_number=number)
+            kind: NotificationKind = "reminder"
+            if task_template.is_namnd_decision and workflow.patched(DECISION_DUE_MAIL):
+                kind = "decision_due"
+            await self._notify(kind, task_key, task.assignee_id, reminder_number=number)
             await self._record_locked(
                 TaskReminderSent(
                     event_id=workflow.uuid4(),

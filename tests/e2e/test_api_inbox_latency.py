@@ -13,8 +13,8 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
+from access import issue_token
 from api.app import create_app
-from api.tokens import issue_token
 from devstack import sample_payloads
 from settings import Settings
 from worker import running_worker

@@ -65,8 +65,22 @@ async def leda(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return process.returncode or 0, out.decode(), err.decode()
 
 
+LEAD = "p-1861-programledare"
+_tokens: dict[str, str] = {}
+
+
+async def as_(env: dict[str, str], participant_id: str) -> dict[str, str]:
+    """The environment of `participant_id`'s CLI: their token, issued once by an administrator's `leda token`."""
+    if participant_id not in _tokens:
+        scope = "programme_lead" if participant_id.endswith("-programledare") else "participant"
+        code, out, err = await leda(env, "token", participant_id, "--scope", scope)
+        assert code == 0, err
+        _tokens[participant_id] = out.strip()
+    return {**env, "LEDA_TOKEN": _tokens[participant_id]}
+
+
 async def open_tasks(env: dict[str, str], programme: str) -> list[dict]:
-    code, out, err = await leda(env, "tasks", "1861", "--programme", programme, "--json")
+    code, out, err = await leda(await as_(env, LEAD), "tasks", "1861", "--programme", programme, "--json")
     assert code == 0, err
     return json.loads(out)
 
@@ -88,14 +102,17 @@ async def test_a_programme_lead_and_participants_run_a_pilot_through_every_phase
     code, out, err = await leda(env, "participants", "import", str(PARTICIPANTS_CSV))
     assert code == 0 and "9" in out, err
 
-    code, out, err = await leda(env, "start", "1861", "--template", "demo", "--programme", programme)
+    lead = await as_(env, LEAD)
+    code, out, err = await leda(lead, "whoami")
+    assert (code, out.strip()) == (0, f"{LEAD} (programme_lead)"), err
+    code, out, err = await leda(lead, "start", "1861", "--template", "demo", "--programme", programme)
     assert code == 0, err
     assert f"leda-{programme}-1861" in out
 
     # Simulated participants answer whatever is open, each through the CLI; the plan runs for one year here.
     today = datetime.now(UTC).date()
     for _ in range(200):
-        code, out, err = await leda(env, "status", "1861", "--programme", programme, "--json")
+        code, out, err = await leda(lead, "status", "1861", "--programme", programme, "--json")
         status = json.loads(out)
         if status["completed_at"]:
             break
@@ -116,13 +133,13 @@ async def test_a_programme_lead_and_participants_run_a_pilot_through_every_phase
                 args = ["register-inspection", "1861", "--programme", programme, "--file", str(answer)]
             else:
                 args = ["complete", "1861", task["key"], "--programme", programme, "--payload-file", str(answer)]
-            code, out, err = await leda(env, *args, "--as", task["assignee_id"])
+            code, out, err = await leda(await as_(env, task["assignee_id"]), *args)
             assert code == 0, f"{task['key']}: {err}"
         if not todo:
             await asyncio.sleep(0.3)
 
     for _ in range(100):
-        code, out, err = await leda(env, "status", "1861", "--programme", programme, "--json")
+        code, out, err = await leda(lead, "status", "1861", "--programme", programme, "--json")
         if json.loads(out)["completed_at"]:
             break
         await asyncio.sleep(0.2)
@@ -130,7 +147,7 @@ async def test_a_programme_lead_and_participants_run_a_pilot_through_every_phase
     assert status["completed_at"] is not None
     assert len(status["completed_phases"]) == 5  # three main phases and two parallel tracks
 
-    code, out, err = await leda(env, "history", "1861", "--programme", programme)
+    code, out, err = await leda(lead, "history", "1861", "--programme", programme)
     assert code == 0, err
     lines = out.splitlines()
     for phase in (
@@ -143,7 +160,7 @@ async def test_a_programme_lead_and_participants_run_a_pilot_through_every_phase
         assert any(f"fas klar: {phase}" in line for line in lines), phase
     assert "PilotStarted" in lines[0] and "PilotCompleted" in lines[-1]
 
-    code, out, err = await leda(env, "report", "1861", "--programme", programme, "--out", str(tmp_path / "r.html"))
+    code, out, err = await leda(lead, "report", "1861", "--programme", programme, "--out", str(tmp_path / "r.html"))
     assert code == 0, err
     page = (tmp_path / "r.html").read_text()
     assert "<svg" in page and "Hallsberg" in page
@@ -160,40 +177,92 @@ async def test_cli_mistakes_get_one_clear_line_and_a_non_zero_exit(
     env = cli_env
     programme = f"e2e-{uuid.uuid4().hex[:6]}"
     await leda(env, "participants", "import", str(PARTICIPANTS_CSV))
-    code, _, err = await leda(env, "start", "1861", "--template", "demo", "--programme", programme)
-    assert code == 0, err
+    lead = await as_(env, LEAD)
+    errors = []
 
     code, _, err = await leda(env, "start", "1861", "--template", "demo", "--programme", programme)
+    assert code == 2 and "set LEDA_TOKEN" in err
+    errors.append(err)
+    code, _, err = await leda({**env, "LEDA_TOKEN": "not-a-token"}, "inbox")
+    assert code == 1 and "unknown or revoked" in err
+    errors.append(err)
+
+    code, _, err = await leda(lead, "start", "1861", "--template", "demo", "--programme", programme)
+    assert code == 0, err
+    code, _, err = await leda(lead, "start", "1861", "--template", "demo", "--programme", programme)
     assert code == 1 and "already started" in err
+    errors.append(err)
 
     await wait_for_open(env, programme, "self_assessment@F")
-    code, out, err = await leda(env, "inbox", "p-1861-forvaltningschef", "--kommunkod", "1861", "--json")
-    assert code == 0, err
-    mine = [t for t in json.loads(out) if t["stream_id"] == f"leda-{programme}-1861"]
-    assert "self_assessment@F" in {t["task_key"] for t in mine}
-    assert all(t["participant_id"] == "p-1861-forvaltningschef" for t in mine)
-
     code, _, err = await leda(
-        env, "complete", "1861", "no_such_task", "--programme", programme, "--as", "p-1861-rektor", "--payload", "{}"
+        await as_(env, "p-1861-rektor"), "complete", "1861", "no_such_task", "--programme", programme, "--payload", "{}"
     )
-    assert code == 1 and "unknown task" in err
+    assert code == 1 and "no task 'no_such_task' has opened" in err
+    errors.append(err)
 
     code, _, err = await leda(
-        env,
+        await as_(env, "p-1861-forvaltningschef"),
         "complete",
         "1861",
         "self_assessment@F",
         "--programme",
         programme,
-        "--as",
-        "p-1861-rektor",
         "--payload",
         "{not json",
     )
     assert code == 2 and "not valid JSON" in err
+    errors.append(err)
 
-    code, _, err = await leda(env, "status", "12")
+    code, _, err = await leda(lead, "status", "12")
     assert code == 2 and "four digits" in err
+    errors.append(err)
 
-    for stderr in (err,):
-        assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+    for stderr in errors:
+        assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+
+
+async def test_the_cli_acts_as_its_token_and_refuses_what_the_api_would(
+    cli_env: dict[str, str], worker_process: None
+) -> None:
+    env = cli_env
+    programme = f"e2e-{uuid.uuid4().hex[:6]}"
+    await leda(env, "participants", "import", str(PARTICIPANTS_CSV))
+    code, _, err = await leda(await as_(env, LEAD), "start", "1861", "--template", "demo", "--programme", programme)
+    assert code == 0, err
+    await wait_for_open(env, programme, "self_assessment@F")
+    rektor, chef = await as_(env, "p-1861-rektor"), await as_(env, "p-1861-forvaltningschef")
+    pilot = ["1861", "--programme", programme]
+
+    # Someone else's task, someone else's inbox, a lead's step, the whole history: refused without a name.
+    answer = json.dumps(sample_payloads.self_assessment("F"))
+    refused = [
+        ["complete", *pilot[:1], "self_assessment@F", *pilot[1:], "--payload", answer],
+        ["inbox", "--participant", "p-1861-forvaltningschef"],
+        ["extend", *pilot[:1], "self_assessment@R", *pilot[1:], "--until", "2030-01-01", "--reason", "x"],
+        ["history", *pilot],
+        ["start", "1864", "--template", "demo", "--programme", programme],
+    ]
+    for args in refused:
+        code, _, err = await leda(rektor, *args)
+        assert code == 1 and "you may not do this" in err, (args, err)
+        assert "forvaltningschef" not in err and "example.invalid" not in err
+
+    # What is theirs: their own tasks only, in the status and the inbox.
+    code, out, err = await leda(rektor, "tasks", *pilot, "--json")
+    assert code == 0, err
+    assert {t["assignee_id"] for t in json.loads(out)} == {"p-1861-rektor"}
+    code, out, err = await leda(chef, "inbox", "--kommunkod", "1861", "--json")
+    assert code == 0, err
+    mine = [t for t in json.loads(out) if t["stream_id"] == f"leda-{programme}-1861"]
+    assert "self_assessment@F" in {t["task_key"] for t in mine}
+    assert all(t["participant_id"] == "p-1861-forvaltningschef" for t in mine)
+
+    # The holder completes it, as themselves: the record names the token's owner, not a flag.
+    code, _, err = await leda(chef, "complete", *pilot[:1], "self_assessment@F", *pilot[1:], "--payload", answer)
+    assert code == 0, err
+    code, out, err = await leda(await as_(env, LEAD), "history", *pilot, "--json")
+    assert code == 0, err
+    [completed] = [
+        e for e in json.loads(out) if e["event_type"] == "TaskCompleted" and "self_assessment@F" in e["summary"]
+    ]
+    assert completed["actor"] == "p-1861-forvaltningschef"

@@ -13,9 +13,9 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from access import identify, issue_token
 from api.app import create_app
 from api.problems import FORBIDDEN_DETAIL
-from api.tokens import identify, issue_token
 from devstack import sample_payloads
 from eventstore import EventStore
 from settings import Settings
@@ -130,6 +130,7 @@ async def test_the_openapi_schema_lists_the_routes_with_summaries(api_without_te
         ("/api/v1/pilots/{workflow_id}/tasks/{task_key}/steer", "post"),
         ("/api/v1/pilots", "post"),
         ("/api/v1/pilots/{workflow_id}/status", "get"),
+        ("/api/v1/pilots/{workflow_id}/inspection-decisions", "post"),
     }
     assert all(op.get("summary") for item in schema["paths"].values() for op in item.values())
     assert "HTTPBearer" in schema["components"]["securitySchemes"]

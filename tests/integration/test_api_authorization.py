@@ -13,6 +13,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -24,9 +25,9 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from access import Scope, issue_token
 from api.app import create_app
 from api.problems import FORBIDDEN_DETAIL
-from api.tokens import Scope, issue_token
 from devstack import sample_payloads
 from devstack.stack import search_attribute_types
 from devstack.temporal import test_server_path
@@ -49,11 +50,12 @@ ROLES: dict[str, tuple[str, Scope]] = {
     "operations": ("p-1861-analytiker", "operations"),
 }
 
-ACTIONS = ("inbox", "task_detail", "complete", "steer", "status", "start_pilot")
+ACTIONS = ("inbox", "task_detail", "complete", "steer", "status", "start_pilot", "register_inspection")
 
 # The expected status of every cell. The inbox is always the caller's own (200 for everyone; whether the task
 # shows up in it is checked separately). The status of a pilot is shown to whoever takes part in it (has or
-# completed a task there), to its programme lead and to operations.
+# completed a task there; they see only their own tasks), to its programme lead and to operations. An
+# inspection decision is registered by the pilot's lead or its municipality's förvaltningschef or analyst.
 EXPECTED: dict[tuple[str, str], int] = {
     ("assignee", "inbox"): 200,
     ("assignee", "task_detail"): 200,
@@ -61,41 +63,47 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("assignee", "steer"): 200,  # delegate, as the holder
     ("assignee", "status"): 200,
     ("assignee", "start_pilot"): 403,
+    ("assignee", "register_inspection"): 200,
     ("colleague", "inbox"): 200,
     ("colleague", "task_detail"): 403,
     ("colleague", "complete"): 403,
     ("colleague", "steer"): 403,
     ("colleague", "status"): 200,  # takes part: self_assessment@R is theirs
     ("colleague", "start_pilot"): 403,
+    ("colleague", "register_inspection"): 403,
     ("outsider", "inbox"): 200,
     ("outsider", "task_detail"): 403,
     ("outsider", "complete"): 403,
     ("outsider", "steer"): 403,
     ("outsider", "status"): 403,
     ("outsider", "start_pilot"): 403,
+    ("outsider", "register_inspection"): 403,
     ("lead", "inbox"): 200,
     ("lead", "task_detail"): 200,
     ("lead", "complete"): 403,  # leads steer, they do not answer for others
     ("lead", "steer"): 200,  # reassign
     ("lead", "status"): 200,
     ("lead", "start_pilot"): 201,
+    ("lead", "register_inspection"): 200,
     ("other_lead", "inbox"): 200,
     ("other_lead", "task_detail"): 403,
     ("other_lead", "complete"): 403,
     ("other_lead", "steer"): 403,
     ("other_lead", "status"): 403,
     ("other_lead", "start_pilot"): 403,
+    ("other_lead", "register_inspection"): 403,
     ("operations", "inbox"): 200,
     ("operations", "task_detail"): 200,
     ("operations", "complete"): 403,
     ("operations", "steer"): 403,
     ("operations", "status"): 200,
     ("operations", "start_pilot"): 403,
+    ("operations", "register_inspection"): 403,
 }
 assert set(EXPECTED) == {(r, a) for r in ROLES for a in ACTIONS}
 
 # Cells that, when allowed, change a pilot: they get a pilot of their own.
-MUTATING = {"complete", "steer", "start_pilot"}
+MUTATING = {"complete", "steer", "start_pilot", "register_inspection"}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -187,6 +195,9 @@ async def act(world: World, role: str, action: str, workflow_id: str) -> httpx.R
     if action == "start_pilot":
         body = {"programme": f"authz-{uuid.uuid4().hex[:8]}", "kommunkod": "1861", "template_key": "lfr-skola"}
         return await http.post("/api/v1/pilots", json=body, headers=headers)
+    if action == "register_inspection":
+        decision = sample_payloads.inspection_decision(date.today())
+        return await http.post(f"/api/v1/pilots/{workflow_id}/inspection-decisions", json=decision, headers=headers)
     raise AssertionError(action)
 
 
@@ -220,6 +231,7 @@ async def test_authorization_matrix(world: World, db_pool: asyncpg.Pool, role: s
         if action == "inbox":
             shown = [t["task_key"] for t in response.json() if t["workflow_id"] == world.workflow_id]
             assert (TASK in shown) == (role == "assignee"), shown
+        if action in ("inbox", "status") and ROLES[role][1] == "participant":
             assert others_named_in(world, caller_id, response.text) == []
         return
     assert response.headers["content-type"] == PROBLEM

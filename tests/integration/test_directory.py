@@ -151,6 +151,47 @@ def test_csv_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
         read_participants_csv(path)
 
 
+def test_csv_without_a_mail_delivery_column_means_one_mail_per_notification(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, HEADER + "p1,1861,rektor,Anna Andersson,anna@example.se,sv\n")
+
+    [anna] = read_participants_csv(path)
+
+    assert anna.mail_delivery == "immediate"
+
+
+def test_csv_mail_delivery_column_chooses_the_daily_digest(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        HEADER.rstrip("\n") + ",mail_delivery\n"
+        "p1,1861,rektor,Anna Andersson,anna@example.se,sv,daily_digest\n"
+        "p2,1861,rektor,Bo Berg,bo@example.se,en,\n"
+        "p3,1861,rektor,Cia Ek,cia@example.se,,immediate\n",
+    )
+
+    participants = read_participants_csv(path)
+
+    assert [(p.participant_id, p.language, p.mail_delivery) for p in participants] == [
+        ("p1", "sv", "daily_digest"),
+        ("p2", "en", "immediate"),  # an empty cell means immediate
+        ("p3", "sv", "immediate"),
+    ]
+
+
+def test_csv_with_an_unknown_mail_delivery_names_the_line_and_field(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        HEADER.rstrip("\n") + ",mail_delivery\n"
+        "p1,1861,rektor,Anna Andersson,anna@example.se,sv,daily_digest\n"
+        "p2,1861,rektor,Bo Berg,bo@example.se,sv,weekly\n",
+    )
+
+    with pytest.raises(ParticipantCsvError) as caught:
+        read_participants_csv(path)
+
+    assert [(problem.line, problem.field) for problem in caught.value.problems] == [(3, "mail_delivery")]
+    assert "line 3, field 'mail_delivery': Input should be 'immediate' or 'daily_digest'" in str(caught.value)
+
+
 # --- the database ---------------------------------------------------------------------------------------
 
 
@@ -216,3 +257,14 @@ async def test_csv_import_round_trips_through_the_directory(db_pool: asyncpg.Poo
         (ids[1], "forvaltning", "en"),
         (ids[0], "rektor", "sv"),
     ]
+
+
+async def test_mail_delivery_round_trips_and_can_be_changed_back(db_pool: asyncpg.Pool) -> None:
+    reader = participant(random_kommunkod(), mail_delivery="daily_digest")
+    await upsert_participants(db_pool, [reader])
+    assert (await get_participant(db_pool, reader.participant_id)) == reader
+
+    await upsert_participants(db_pool, [reader.model_copy(update={"mail_delivery": "immediate"})])
+
+    stored = await get_participant(db_pool, reader.participant_id)
+    assert stored is not None and stored.mail_delivery == "immediate"

@@ -658,7 +658,11 @@ async def test_steering_that_is_not_allowed_is_refused_with_the_reason_and_recor
 
 
 async def test_deadlines_skip_the_school_holidays_and_board_tasks_fall_due_at_a_meeting(
-    client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
+    client: Client,
+    db_pool: asyncpg.Pool,
+    settings: Settings,
+    mail_capture: MailCapture,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     today = datetime.now(UTC).date()
     # A lov over the whole week the self-assessment would fall due in, and one nämnd meeting 60 days ahead.
@@ -689,3 +693,9 @@ async def test_deadlines_skip_the_school_holidays_and_board_tasks_fall_due_at_a_
     assert reminders and all(
         not calendar.is_day_off(datetime.fromisoformat(e.data["occurred_at"]).date()) for e in reminders
     )
+    # The nämnd's decision is reminded of as a decision due at the meeting, not as a task to finish.
+    [decision_due] = await mail_capture.wait_for(
+        lambda m: str(m["X-Leda-Notification"]) == f"decision_due; {workflow_id}; analysis_reported"
+    )
+    assert str(decision_due["Subject"]).startswith("Beslut att fatta / Decision due")
+    assert f"sammanträdet {meeting:%Y-%m-%d}" in decision_due.get_content()
