@@ -36,7 +36,7 @@ class RunningStack:
 
 
 def search_attribute_types() -> dict[str, str]:
-    return {key.name: "Keyword" for key in sa.ALL}
+    return sa.type_names()
 
 
 @asynccontextmanager

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 import pytest_asyncio
-from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -29,7 +28,7 @@ from devstack.mail import MailCapture
 from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import search_attribute_types
-from devstack.temporal import TemporalDevServer, test_server_path
+from devstack.temporal import SEARCH_ATTRIBUTE_TYPES, TemporalDevServer, test_server_path
 from directory import read_participants_csv, upsert_participants
 from settings import Settings
 
@@ -129,7 +128,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=env.client.namespace,
-            search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in search_attribute_types()},
+            search_attributes={name: SEARCH_ATTRIBUTE_TYPES[kind] for name, kind in search_attribute_types().items()},
         )
     )
     yield env

@@ -7,6 +7,18 @@ from temporalio.common import SearchAttributeKey
 PROGRAMME = SearchAttributeKey.for_keyword("LedaProgramme")
 MUNICIPALITY = SearchAttributeKey.for_keyword("LedaMunicipality")
 PHASE = SearchAttributeKey.for_keyword("LedaPhase")
+OVERDUE_COUNT = SearchAttributeKey.for_int("LedaOverdueCount")
+"""Open tasks past their deadline, as of the pilot's last change or deadline passing."""
+NEXT_DUE_AT = SearchAttributeKey.for_datetime("LedaNextDueAt")
+"""The earliest deadline among open tasks; unset when none has one."""
+STATE = SearchAttributeKey.for_keyword("LedaState")
+"""running, paused or withdrawn: what operations did to the pilot."""
 
-ALL = (PROGRAMME, MUNICIPALITY, PHASE)
+ALL = (PROGRAMME, MUNICIPALITY, PHASE, OVERDUE_COUNT, NEXT_DUE_AT, STATE)
 """Registered by the embedded stack, the tests and compose before any workflow runs."""
+
+
+def type_names() -> dict[str, str]:
+    """Each attribute's name and Temporal type name, as `temporal operator search-attribute create` takes them."""
+    names = {"KEYWORD": "Keyword", "INT": "Int", "DATETIME": "Datetime"}
+    return {key.name: names[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")] for key in ALL}

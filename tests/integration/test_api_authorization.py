@@ -20,7 +20,6 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -30,7 +29,7 @@ from api.app import create_app
 from api.problems import FORBIDDEN_DETAIL
 from devstack import sample_payloads
 from devstack.stack import search_attribute_types
-from devstack.temporal import test_server_path
+from devstack.temporal import SEARCH_ATTRIBUTE_TYPES, test_server_path
 from directory import list_participants
 from eventstore import EventStore
 from settings import Settings
@@ -126,7 +125,7 @@ async def module_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=env.client.namespace,
-            search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in search_attribute_types()},
+            search_attributes={name: SEARCH_ATTRIBUTE_TYPES[kind] for name, kind in search_attribute_types().items()},
         )
     )
     yield env
