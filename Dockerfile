@@ -1,4 +1,4 @@
-# The Leda image: the `leda` CLI, which runs as a worker, a migration job or an operator's shell.
+# The Leda image: the `leda` CLI, which runs as a worker, the HTTP API, a migration job or an operator's shell.
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -15,8 +15,11 @@ COPY programmes programmes
 COPY reports reports
 COPY projections projections
 COPY api api
+COPY access access
 COPY worker.py settings.py observability.py ./
 RUN pip install --no-cache-dir . && useradd --system leda
 USER leda
+# The API (`leda api`) and the worker's Prometheus metrics (LEDA_METRICS_BIND_ADDRESS, set by docker-compose.yml).
+EXPOSE 8000 9464
 ENTRYPOINT ["leda"]
 CMD ["worker"]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint clean
+.PHONY: demo run test lint histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ run: $(STAMP)  ## Start the embedded stack and keep it serving until Ctrl-C.
 test: $(STAMP)  ## Run the whole suite (unit, workflows, integration, e2e) and lint.
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+histories: $(STAMP)  ## Record workflow histories of the committed code for the replay test (README: Changing a running workflow).
+	$(BIN)/python -m tests.histories.record
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

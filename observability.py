@@ -10,24 +10,38 @@ from typing import Any
 import structlog
 from temporalio import activity, workflow
 
-_KOMMUNKOD_IN_ID = re.compile(r"-(\d{4})$")
+from domain.municipalities import PILOT_CODE_PATTERN
 
 
 def _lift_temporal_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     """Turn the SDK's `temporal_workflow` / `temporal_activity` extras into flat, searchable keys."""
     info = event.pop("temporal_workflow", None) or {}
-    act = event.pop("temporal_activity", None) or {}
+    act = event.pop("temporal_activity", None) or _running_activity()
     workflow_id = info.get("workflow_id") or act.get("workflow_id")
     if workflow_id:
         event.setdefault("workflow_id", workflow_id)
         event.setdefault("run_id", info.get("run_id") or act.get("workflow_run_id"))
-        match = _KOMMUNKOD_IN_ID.search(workflow_id)
-        if match:
-            event.setdefault("kommunkod", match.group(1))
+        # A pilot's id ends in its kommunkod, or a kommunalförbund's member codes (leda-{programme}-1083+1272).
+        kommunkod = workflow_id.rsplit("-", 1)[-1]
+        if re.fullmatch(PILOT_CODE_PATTERN, kommunkod):
+            event.setdefault("kommunkod", kommunkod)
     if act.get("activity_type"):
         event.setdefault("activity", act["activity_type"])
         event.setdefault("attempt", act.get("attempt"))
     return event
+
+
+def _running_activity() -> dict[str, Any]:
+    """The running activity's ids, for lines other libraries (httpx, say) log while it runs."""
+    if not activity.in_activity():
+        return {}
+    info = activity.info()
+    return {
+        "workflow_id": info.workflow_id,
+        "workflow_run_id": info.workflow_run_id,
+        "activity_type": info.activity_type,
+        "attempt": info.attempt,
+    }
 
 
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
 
     log_format: str = Field(default="console", description="console or json")
     log_level: str = "INFO"
+    metrics_bind_address: str | None = Field(
+        default=None,
+        description="host:port where `leda worker` serves the SDK's Prometheus metrics at /metrics; unset: none",
+    )
 
     @field_validator("digest_time")
     @classmethod
@@ -69,4 +73,15 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"not an IANA time zone name such as Europe/Stockholm: {error}") from error
+        return value
+
+    @field_validator("metrics_bind_address")
+    @classmethod
+    def _metrics_bind_address_has_a_port(cls, value: str | None) -> str | None:
+        # Checked here so a typo is a one-line settings error, not the SDK's failure at worker start.
+        if not value:
+            return None  # empty counts as unset, so a compose file can switch it off with LEDA_METRICS_BIND_ADDRESS=
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("give host:port, such as 0.0.0.0:9464")
         return value

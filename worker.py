@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.digests import Digests
@@ -29,11 +30,30 @@ from workflows.municipality import MunicipalityWorkflow
 WORKFLOWS = [MunicipalityWorkflow, DailyDigestWorkflow]
 
 
-async def connect_temporal(settings: Settings) -> Client:
-    """A client that speaks pydantic, as every Leda process must, so workflows see the same models."""
+async def connect_temporal(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+    """A client that speaks pydantic, as every Leda process must, so workflows see the same models.
+
+    `runtime` None is the SDK's default runtime, which serves no metrics: only `serve` passes one that does.
+    """
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
     )
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """A runtime serving the SDK's Prometheus metrics on `settings.metrics_bind_address`; None when it is unset.
+
+    Only the worker process creates one: a CLI command sharing the environment must not take the port.
+    """
+    if settings.metrics_bind_address is None:
+        return None
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.metrics_bind_address)))
+    except ValueError as error:  # the SDK reports a taken port this way
+        raise SystemExit(f"cannot serve metrics on {settings.metrics_bind_address}: {error}") from None
 
 
 @asynccontextmanager
@@ -119,7 +139,7 @@ async def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL (or LEDA_DATABASE_URL) must be set for a standalone worker")
-    client = await connect_temporal(settings)
+    client = await connect_temporal(settings, runtime=metrics_runtime(settings))
     pool = await create_pool(settings.database_url)
     try:
         async with running_worker(client, settings, pool):

@@ -2,9 +2,11 @@
 
 From the programme's rules: a participant sees and completes only their own tasks and those delegated to
 them; programme leads steer the pilots of their municipality; operations staff read everything and change
-nothing. The checks that need the directory or the inbox happen here; the workflow's validators check the
-assignee and the task's state again, so a check here is about never showing or sending anything on behalf
-of someone who may not.
+no one's tasks, but control the workflows themselves (pause, resume, withdraw, retry, terminate).
+
+The checks that need the directory or the inbox happen here; the workflow's validators check the assignee
+and the task's state again, so a check here is about never showing or sending anything on behalf of someone
+who may not.
 """
 
 from __future__ import annotations
@@ -98,6 +100,18 @@ class AccessPolicy:
             and participant.kommunkod == pilot_kommunkod(workflow_id)
             and participant.role in {role.value for role in INSPECTION_REGISTRARS}
         )
+
+    async def may_control(self, identity: Identity, workflow_id: str, action: str) -> bool:
+        """Pause, resume, withdraw, retry: operations and the pilot's lead; terminate: operations alone.
+
+        Operations change no one's tasks, but keeping the workflows running is theirs."""
+        if identity.scope == "operations":
+            return True
+        return action != "terminate" and await self.leads_pilot(identity, workflow_id)
+
+    async def may_list(self, identity: Identity, workflow_id: str) -> bool:
+        """Which pilots show in a listing: every one for operations, their own pilots for a lead."""
+        return identity.scope == "operations" or await self.leads_pilot(identity, workflow_id)
 
     async def may_read_history(self, identity: Identity, workflow_id: str) -> bool:
         """A pilot's whole record: for operations and the pilot's lead."""

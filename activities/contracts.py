@@ -37,8 +37,9 @@ class RecordDecisionRequest(BaseModel):
     decision_event_id: UUID
 
 
-NotificationKind = Literal["assignment", "reminder", "escalation", "decision_due"]
-"""decision_due: the reminder of a task the nämnd decides, which is due at one of its meetings."""
+NotificationKind = Literal["assignment", "reminder", "escalation", "decision_due", "withdrawn"]
+"""decision_due: the reminder of a task the nämnd decides, which is due at one of its meetings; withdrawn: the
+municipality left the programme and the task is closed."""
 
 
 class NotificationRequest(BaseModel):
@@ -56,6 +57,7 @@ class NotificationRequest(BaseModel):
     due_at: datetime | None
     assignee_id: str | None = None
     reminder_number: int | None = None
+    note: str | None = Field(default=None, max_length=1000, description="why, for a withdrawal")
 
 
 class NotificationResult(BaseModel):
@@ -68,6 +70,8 @@ class NotificationResult(BaseModel):
     message_id: str | None = None
     already_sent: bool
     queued_for_digest: bool = False
+    recipient_erased: bool = False
+    """Not sent: the recipient's data was erased from the directory (``directory.erasure``)."""
 
 
 class DigestResult(BaseModel):

@@ -55,6 +55,7 @@ _KIND_LABELS = {
     "reminder": ("Påminnelse", "Reminder"),
     "decision_due": ("Beslut att fatta", "Decision due"),
     "escalation": ("Försenad uppgift", "Overdue task"),
+    "withdrawn": ("Uppgiften stängd, kommunen har lämnat programmet", "Task closed, the municipality withdrew"),
 }
 
 
@@ -177,7 +178,8 @@ class Digests:
             # A task since handed to someone else is no longer the recipient's to do (escalations are about
             # someone else's task by nature).
             moved = task is not None and request.kind != "escalation" and task.participant_id != request.recipient_id
-            if task is not None and (task.status != "open" or moved):
+            # A withdrawal notice is about a task that closed: that is its news, not a reason to drop it.
+            if task is not None and request.kind != "withdrawn" and (task.status != "open" or moved):
                 superseded.append(row["notification_id"])
                 continue
             due_at = task.due_at if task is not None else request.due_at

@@ -17,7 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import NotificationRequest, NotificationResult
-from directory import Participant, get_participant
+from directory import Participant, erased_at, get_participant
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,14 @@ class Notifications:
             )
         recipient = await get_participant(self._pool, request.recipient_id)
         if recipient is None:
+            if await erased_at(self._pool, request.recipient_id) is not None:
+                # A running pilot's roster may still name someone erased since: there is no one to mail, and
+                # failing would stop the pilot. The task stays open for the lead to reassign.
+                activity.logger.warning(
+                    "notification not sent: the recipient was erased from the directory",
+                    extra={"kind": request.kind, "task_key": request.task_key, "recipient_id": request.recipient_id},
+                )
+                return NotificationResult(already_sent=False, recipient_erased=True)
             raise ApplicationError(
                 f"participant {request.recipient_id!r} is not in the directory", type="UnknownRecipient"
             )
@@ -155,6 +163,16 @@ class Notifications:
             en = (
                 f"Reminder {request.reminder_number}: the board is to decide on {request.task_title_en} "
                 f"at its meeting by {due_en}. Record the decision and its minutes in Leda."
+            )
+        elif request.kind == "withdrawn":
+            subject = f"Uppgiften stängd / Task closed: {request.task_title_sv} ({place})"
+            sv = (
+                f"{place} har lämnat Leda för resultat, så uppgiften {request.task_title_sv} är stängd. "
+                f"Du behöver inte göra något mer.\nSkäl: {request.note or '–'}"
+            )
+            en = (
+                f"{place} has left Lead for Results, so the task {request.task_title_en} is closed. "
+                f"Nothing more is needed from you.\nReason: {request.note or '–'}"
             )
         else:
             subject = f"Försenad uppgift / Overdue task: {request.task_title_sv} ({place})"

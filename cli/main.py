@@ -25,24 +25,39 @@ from access import REFUSAL, AccessPolicy, Identity, identify, issue_token
 from database import create_pool, migrate
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import StackAlreadyRunning
-from directory import get_participant, list_participants, read_participants_csv, upsert_participants
+from directory import (
+    ErasedParticipantsError,
+    ErasureRefused,
+    UnknownParticipant,
+    erase_participant,
+    get_participant,
+    list_participants,
+    read_participants_csv,
+    upsert_participants,
+)
 from domain.calendar import SchoolCalendar
+from domain.control import ControlPilot
+from domain.municipalities import check_pilot_code
 from domain.rules import describe
 from domain.state import TaskStatus
 from domain.steering import SteerTask
-from eventstore import EventStore
+from eventstore import EventStore, verify_chains
 from observability import configure_logging
 from pilots import (
     PilotError,
     complete_task,
+    control_pilot,
     find_pilot,
+    list_pilots,
+    pilot_query,
     pilot_status,
     register_inspection,
     start_cohort,
     start_pilot,
     steer_task,
-    timeline,
+    terminate_pilot,
 )
+from pilots.history import HistoryEntry, history_csv, pilot_history
 from programmes import TEMPLATES
 from programmes.calendars import load_calendar
 from programmes.cohorts import load_cohort
@@ -309,26 +324,107 @@ async def cmd_register_inspection(ctx: Context) -> None:
 
 
 async def cmd_history(ctx: Context) -> None:
+    a = ctx.args
     store = EventStore(await ctx.pool())
-    if ctx.args.programme:
+    if a.programme:
         streams = [await ctx.workflow_id()]
     else:
-        streams = [s for s in await store.list_streams("leda-") if s.endswith(f"-{ctx.args.kommunkod}")]
+        check_pilot_code_or_refuse(a.kommunkod)
+        streams = [s for s in await store.list_streams("leda-") if s.endswith(f"-{a.kommunkod}")]
         if not streams:
-            raise PilotError(f"no pilot has been started for kommunkod {ctx.args.kommunkod}", "not_found")
+            raise PilotError(f"no pilot has been started for kommunkod {a.kommunkod}", "not_found")
     identity, access = await ctx.identity(), await ctx.access()
     for stream in streams:
         ctx.allowed(await access.may_read_history(identity, stream))
-    entries = [e for s in streams for e in await timeline(store, s)]
-    entries.sort(key=lambda e: (e.recorded_at, e.stream_id, e.version))
-    if ctx.args.json:
+    since = _since(a.since)
+    client = None
+    if a.source != "domain":
+        try:
+            client = await ctx.client()
+        except CliError:
+            client = None  # the domain record alone, with a note
+    entries: list[HistoryEntry] = []
+    for stream in streams:
+        found, note = await pilot_history(store, client, stream, since=since)
+        entries += [e for e in found if a.source == "all" or e.source == a.source]
+        if note and a.source != "domain":
+            print(f"leda: {note}", file=sys.stderr)
+    entries.sort(key=lambda e: (e.at, e.source, e.sequence))
+    fmt = "json" if a.json else a.format
+    if fmt == "json":
         print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        sys.stdout.write(history_csv(entries))
+    else:
+        for e in entries:
+            where = f"{e.workflow_id} " if len(streams) > 1 else ""
+            source = "D" if e.source == "domain" else "T"
+            print(f"{e.at:%Y-%m-%d %H:%M:%S} {source} {where}#{e.sequence:<4} {e.kind:<24} {e.actor:<22} {e.summary}")
+
+
+def check_pilot_code_or_refuse(kommunkod: str) -> None:
+    try:
+        check_pilot_code(kommunkod)
+    except ValueError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        since = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(
+            f"--since: {value!r} is not a date or time like 2026-09-01 or 2026-09-01T08:00", EXIT_USAGE
+        ) from None
+    return since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+
+
+async def cmd_list(ctx: Context) -> None:
+    a = ctx.args
+    identity, access = await ctx.identity(), await ctx.access()
+    ctx.allowed(identity.scope in ("operations", "programme_lead"))
+    query = pilot_query(
+        phase=a.phase,
+        overdue=a.overdue,
+        state=a.state,
+        programme=a.programme,
+        kommunkod=a.kommunkod,
+        include_closed=a.all,
+    )
+    pilots = [p for p in await list_pilots(await ctx.client(), query) if await access.may_list(identity, p.workflow_id)]
+    if a.json:
+        print(json.dumps([p.model_dump(mode="json") for p in pilots], indent=2, ensure_ascii=False))
         return
-    for e in entries:
-        stream = f"{e.stream_id} " if len(streams) > 1 else ""
+    if not pilots:
+        print("inga piloter / no pilots")
+    for p in pilots:
+        due = f"{p.next_due_at:%Y-%m-%d %H:%M}" if p.next_due_at else "–"
         print(
-            f"{e.recorded_at:%Y-%m-%d %H:%M:%S}  {stream}#{e.version:<4} {e.event_type:<17} {e.actor:<26} {e.summary}"
+            f"  {p.workflow_id:<40} {p.phase or '–':<20} {p.state or p.status:<9} "
+            f"försenade/overdue {p.overdue_count or 0:<3} nästa/next {due}"
         )
+    print(f'\nsamma fråga / same query: temporal workflow list --query "{query}"')
+
+
+async def cmd_control(ctx: Context) -> None:
+    a = ctx.args
+    identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
+    ctx.allowed(await (await ctx.access()).may_control(identity, workflow_id, a.action))
+    if a.action == "terminate":
+        await terminate_pilot(
+            await ctx.client(), EventStore(await ctx.pool()), workflow_id, by=identity.participant_id, reason=a.reason
+        )
+        print(f"avbruten / terminated: {workflow_id}")
+        return
+    try:
+        request = ControlPilot(action=a.action, actor_id=identity.participant_id, reason=a.reason)
+    except ValidationError as error:
+        raise CliError(describe(error), EXIT_USAGE) from None
+    result = await control_pilot(await ctx.client(), workflow_id, request)
+    done = {"pause": "pausad / paused", "resume": "återupptagen / resumed", "withdraw": "avslutad / withdrawn"}
+    print(f"{done.get(a.action, 'nytt försök / retried')}: {workflow_id} (händelse / event #{result.stream_version})")
 
 
 async def cmd_report(ctx: Context) -> None:
@@ -375,13 +471,58 @@ async def cmd_participants_import(ctx: Context) -> None:
         participants = read_participants_csv(Path(ctx.args.file))
     except FileNotFoundError:
         raise CliError(f"no such file: {ctx.args.file}", EXIT_USAGE) from None
-    await upsert_participants(await ctx.pool(), participants)
+    try:
+        await upsert_participants(await ctx.pool(), participants)
+    except ErasedParticipantsError as error:
+        raise CliError(str(error)) from None
     print(f"{len(participants)} deltagare importerade / participants imported")
 
 
 async def cmd_participants_list(ctx: Context) -> None:
     for p in await list_participants(await ctx.pool(), ctx.args.kommunkod):
         print(f"  {p.participant_id:<26} {p.role:<17} {p.language}  {p.display_name} <{p.email}>")
+
+
+async def cmd_participants_erase(ctx: Context) -> None:
+    a = ctx.args
+    try:
+        erasure = await erase_participant(await ctx.pool(), a.participant, by=a.by, reason=a.reason)
+    except UnknownParticipant as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+    except ValueError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+    except ErasureRefused as error:
+        raise CliError(str(error)) from None
+    print(
+        f"{erasure.participant_id} raderad / erased: name and e-mail removed from the directory, "
+        f"{erasure.tokens_revoked} token(s) revoked, {erasure.digest_items_settled} queued digest item(s) settled; "
+        f"recorded as ParticipantErased #{erasure.stream_version} in stream 'directory' "
+        f"(global position {erasure.global_position})"
+    )
+    for place in erasure.roster_places:
+        print(
+            f"  obs / note: the running pilot {place.stream_id} still names {erasure.participant_id} as {place.role}; "
+            "tasks of that role that open later go to the erased id (no mail is sent): reassign them"
+        )
+
+
+async def cmd_verify(ctx: Context) -> None:
+    try:
+        report = await verify_chains(await ctx.pool(), stream_id=ctx.args.stream)
+    except (asyncpg.UndefinedTableError, asyncpg.UndefinedFunctionError):
+        raise CliError("the database has no event store with hash chains yet: run 'leda migrate'") from None
+    if ctx.args.stream is not None and report.events == 0:
+        raise CliError(f"no events in stream {ctx.args.stream!r}", EXIT_USAGE)
+    first = report.first_break
+    if first is not None:
+        more = f" ({report.breaks_total} broken links in all)" if report.breaks_total > 1 else ""
+        raise CliError(f"the audit record was altered: {first}{more}")
+    if ctx.args.stream is not None:
+        print(f"{report.events} events in stream {ctx.args.stream}, chain intact")
+    else:
+        print(f"{report.events} events in {report.streams} streams, chains intact")
+        if report.head_hash is not None:
+            print(f"head: global position {report.head_position}, global_hash {report.head_hash}")
 
 
 async def cmd_migrate(ctx: Context) -> None:
@@ -545,9 +686,38 @@ def build_parser() -> argparse.ArgumentParser:
     pilot(p)
     p.add_argument("--file", required=True, help="the decision as a JSON file")
 
-    p = command("history", cmd_history, "the domain timeline of a municipality's pilots, from the event store")
+    p = command(
+        "history", cmd_history, "a pilot's history: the domain record merged with every Temporal run, oldest first"
+    )
     pilot(p)
+    p.add_argument("--format", choices=["text", "json", "csv"], default="text", help="json or csv to export")
+    p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.add_argument("--since", help="only from this date or time on, e.g. 2026-09-01")
+    p.add_argument(
+        "--source", choices=["all", "domain", "temporal"], default="all", help="domain: PostgreSQL's record alone"
+    )
+
+    p = command("list", cmd_list, "pilots by phase, state or overdue tasks, from Temporal's visibility store")
+    p.add_argument("--phase", help="e.g. djupanalys, skolutvecklingsplan, genomforande, klar")
+    p.add_argument("--overdue", action="store_true", help="only pilots with a task past its deadline")
+    p.add_argument("--state", choices=["running", "paused", "failing", "withdrawn", "completed"])
+    p.add_argument("--programme")
+    p.add_argument("--kommunkod")
+    p.add_argument("--all", action="store_true", help="closed workflows too")
     p.add_argument("--json", action="store_true")
+
+    controls = {
+        "pause": "hold a pilot: no reminders, escalations or timers act, and no answers are taken, until resumed",
+        "resume": "lift the hold; what fell due meanwhile happens now",
+        "withdraw": "the municipality leaves the programme: open tasks are closed and their holders told",
+        "retry": "try again the steps that failed for good (see status), once their cause is fixed",
+        "terminate": "the last resort: end the workflow now (recorded first); operations only",
+    }
+    for action, help_text in controls.items():
+        p = command(action, cmd_control, help_text)
+        pilot(p)
+        p.add_argument("--reason", required=True, help="why: recorded with the operator's id")
+        p.set_defaults(action=action)
 
     p = command("report", cmd_report, "write a pilot's report, or a cohort's overview, as one HTML page")
     p.add_argument("kommunkod", nargs="?", help="the municipality's four-digit code, e.g. 1861 (Hallsberg)")
@@ -563,8 +733,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = psub.add_parser("list", help="a municipality's participants")
     p.add_argument("kommunkod")
     p.set_defaults(handler=cmd_participants_list)
+    p = psub.add_parser(
+        "erase", help="erase a person's name and e-mail address (GDPR); the erasure is recorded as an event"
+    )
+    p.add_argument("participant", metavar="PARTICIPANT_ID")
+    p.add_argument("--reason", required=True, help="why, e.g. the request's case number; kept for good, so no names")
+    p.add_argument("--by", default="operations", help="who erases, kept with the event (default: operations)")
+    p.set_defaults(handler=cmd_participants_erase)
 
     command("migrate", cmd_migrate, "apply database migrations")
+    p = command("verify", cmd_verify, "check the event store's hash chains; name the first altered event")
+    p.add_argument("--stream", metavar="STREAM_ID", help="only this stream's chain, e.g. leda-lfr-skola-1861")
     command("api", cmd_api, "serve the HTTP API (OpenAPI at /openapi.json)")
     p = command("token", cmd_token, "issue an API token for a participant (printed once; only its hash is kept)")
     p.add_argument("participant")

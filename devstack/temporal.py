@@ -32,7 +32,9 @@ from temporalio.api.workflowservice.v1 import (
     RegisterNamespaceRequest,
 )
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
 
 from devstack.ports import port_is_listening
 
@@ -79,6 +81,29 @@ def test_server_path() -> str:
 
 # pytest would collect a module-level function named test_*; this one is a helper, not a test.
 test_server_path.__test__ = False  # type: ignore[attr-defined]
+
+
+async def start_time_skipping_server(search_attributes: Mapping[str, str]) -> WorkflowEnvironment:
+    """The time-skipping test server (Java), speaking pydantic, with ``search_attributes`` (name: type) registered.
+
+    Durable timers of weeks pass in milliseconds. Its clock is shared by every workflow on it: whoever needs
+    time to pass undisturbed (a test, a recorded scenario) should have a server of their own.
+    """
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
+    )
+    try:
+        # The test server knows no custom search attributes until told; upserting an unknown one would hang.
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=env.client.namespace,
+                search_attributes={name: SEARCH_ATTRIBUTE_TYPES[kind] for name, kind in search_attributes.items()},
+            )
+        )
+    except BaseException:
+        await env.shutdown()
+        raise
+    return env
 
 
 def _installed_executable(name: str, pip_package: str) -> str:

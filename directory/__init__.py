@@ -1,8 +1,21 @@
 """The participant directory: the only place Leda keeps personal data."""
 
+from directory.erasure import (
+    DIRECTORY_STREAM,
+    AlreadyErased,
+    Erasure,
+    ErasureRefused,
+    OpenTask,
+    ParticipantHoldsOpenTasks,
+    RosterPlace,
+    UnknownParticipant,
+    erase_participant,
+    erased_at,
+)
 from directory.participants import (
     CSV_COLUMNS,
     CsvProblem,
+    ErasedParticipantsError,
     Participant,
     ParticipantCsvError,
     get_participant,
@@ -13,9 +26,20 @@ from directory.participants import (
 
 __all__ = [
     "CSV_COLUMNS",
+    "DIRECTORY_STREAM",
+    "AlreadyErased",
     "CsvProblem",
+    "ErasedParticipantsError",
+    "Erasure",
+    "ErasureRefused",
+    "OpenTask",
     "Participant",
     "ParticipantCsvError",
+    "ParticipantHoldsOpenTasks",
+    "RosterPlace",
+    "UnknownParticipant",
+    "erase_participant",
+    "erased_at",
     "get_participant",
     "list_participants",
     "read_participants_csv",

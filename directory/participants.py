@@ -24,6 +24,7 @@ from domain.municipalities import check_pilot_code
 __all__ = [
     "CSV_COLUMNS",
     "CsvProblem",
+    "ErasedParticipantsError",
     "Participant",
     "ParticipantCsvError",
     "get_participant",
@@ -53,6 +54,11 @@ ON CONFLICT (participant_id) DO UPDATE
        language = EXCLUDED.language,
        mail_delivery = EXCLUDED.mail_delivery
 """
+
+
+_ERASED = (
+    "SELECT participant_id FROM participant_erasures WHERE participant_id = ANY($1::text[]) ORDER BY participant_id"
+)
 
 
 class Participant(BaseModel):
@@ -94,6 +100,17 @@ class CsvProblem:
     def __str__(self) -> str:
         where = f"line {self.line}" if self.field is None else f"line {self.line}, field {self.field!r}"
         return f"{where}: {self.message}"
+
+
+class ErasedParticipantsError(ValueError):
+    """An import names participant ids whose data was erased on request: importing them would bring it back."""
+
+    def __init__(self, participant_ids: list[str]) -> None:
+        self.participant_ids = participant_ids
+        super().__init__(
+            f"{len(participant_ids)} participant id(s) were erased on request and cannot be imported again: "
+            f"{', '.join(participant_ids)}. Remove those rows, or give a person who returns a new participant_id"
+        )
 
 
 class ParticipantCsvError(ValueError):
@@ -210,7 +227,9 @@ def read_participants_csv(path: str | os.PathLike[str]) -> list[Participant]:
 async def upsert_participants(pool: asyncpg.Pool, participants: Iterable[Participant]) -> int:
     """Insert new participants and update known ones, all or nothing; returns how many were written.
 
-    ``created_at`` of a known participant is kept, so it still says when they joined.
+    ``created_at`` of a known participant is kept, so it still says when they joined. Ids erased on request
+    (``directory.erasure``) are refused with ``ErasedParticipantsError``: an old CSV file imported again must
+    not bring an erased person back.
     """
     rows: list[tuple[str, str, str, str, str, str, str]] = []
     seen: set[str] = set()
@@ -233,6 +252,9 @@ async def upsert_participants(pool: asyncpg.Pool, participants: Iterable[Partici
             )
         )
     if rows:
+        erased = await pool.fetch(_ERASED, [row[0] for row in rows])
+        if erased:
+            raise ErasedParticipantsError([row["participant_id"] for row in erased])
         # asyncpg runs executemany in one transaction, so a failing row leaves the directory unchanged.
         await pool.executemany(_UPSERT, rows)
     return len(rows)

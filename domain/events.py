@@ -190,6 +190,47 @@ class PilotCompleted(DomainEvent):
     type: Literal["PilotCompleted"] = "PilotCompleted"
 
 
+class PilotPaused(DomainEvent):
+    """Operations held the pilot: no reminder, escalation or other timer acts, and no answer is taken, until resumed."""
+
+    type: Literal["PilotPaused"] = "PilotPaused"
+    reason: str
+    by: str
+
+
+class PilotResumed(DomainEvent):
+    """The hold is lifted: what fell due meanwhile happens now."""
+
+    type: Literal["PilotResumed"] = "PilotResumed"
+    reason: str
+    by: str
+
+
+class PilotWithdrawn(DomainEvent):
+    """The municipality left the programme; its open tasks are closed (TaskClosed) and their holders told."""
+
+    type: Literal["PilotWithdrawn"] = "PilotWithdrawn"
+    reason: str
+    by: str
+
+
+class FailedStepRetried(DomainEvent):
+    """Operations had the pilot try again the steps that had failed for good (a mail, a Kolada fetch)."""
+
+    type: Literal["FailedStepRetried"] = "FailedStepRetried"
+    steps: list[str]
+    reason: str
+    by: str
+
+
+class PilotTerminated(DomainEvent):
+    """The last resort: the workflow was terminated by operations; nothing more happens to the pilot."""
+
+    type: Literal["PilotTerminated"] = "PilotTerminated"
+    reason: str
+    by: str
+
+
 class ComparisonItem(BaseModel):
     """One success factor and whether the own analysis, the inspection, or both flag it."""
 
@@ -222,7 +263,12 @@ Event = Annotated[
     | RemediationEnded
     | TaskClosed
     | InspectionCompared
-    | PilotCompleted,
+    | PilotCompleted
+    | PilotPaused
+    | PilotResumed
+    | PilotWithdrawn
+    | FailedStepRetried
+    | PilotTerminated,
     Field(discriminator="type"),
 ]
 
@@ -236,7 +282,28 @@ def event_from_record(event_type: str, event_id: UUID, schema_version: int, data
     )
 
 
-def event_record(event: Event) -> tuple[str, int, dict[str, Any]]:
+def event_record(event: Event | DirectoryEvent) -> tuple[str, int, dict[str, Any]]:
     """The (type, schema_version, data) an event is stored as; event id and type live in their own columns."""
     data = event.model_dump(mode="json", exclude={"type", "event_id", "schema_version"})
     return event.type, event.schema_version, data
+
+
+# --- the directory's events ------------------------------------------------------------------------------
+
+
+class ParticipantErased(DomainEvent):
+    """A person's name and e-mail address were erased from the directory, at their request (GDPR art. 17).
+
+    Recorded in the directory's own stream, never a pilot's, so it is not one of `Event` (what happens to a
+    pilot): pilot folds and timelines never meet it. The participant id stays in the log as a pseudonym that
+    no longer leads to anyone; ``reason`` says which request (a case number), never who made it.
+    """
+
+    type: Literal["ParticipantErased"] = "ParticipantErased"
+    participant_id: str
+    reason: str
+    by: str
+
+
+DirectoryEvent = ParticipantErased
+"""What happens to the participant directory (one kind so far)."""

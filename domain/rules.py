@@ -97,6 +97,16 @@ def start_events(
     ]
 
 
+def check_not_held(state: MunicipalityState) -> None:
+    """Participants' answers and steering wait while operations hold the pilot."""
+    if state.paused is not None:
+        raise TaskRejected(
+            "pilot_paused",
+            f"Piloten är pausad / the pilot is paused since {state.paused.occurred_at:%Y-%m-%d %H:%M} "
+            f"({state.paused.reason}); try again when it is resumed",
+        )
+
+
 def advance(template: ProgrammeTemplate, state: MunicipalityState, *, now: datetime, new_id: IdSource) -> list[Event]:
     """Everything that follows from the current state: phases started or completed, tasks opened."""
     produced: list[Event] = []
@@ -111,7 +121,7 @@ def advance(template: ProgrammeTemplate, state: MunicipalityState, *, now: datet
 def _next_step(
     template: ProgrammeTemplate, state: MunicipalityState, *, now: datetime, new_id: IdSource
 ) -> list[Event]:
-    if state.completed_at is not None:
+    if state.ended:
         return []
     if not state.active_phases and not state.completed_phases:
         return [PhaseStarted(event_id=new_id(), occurred_at=now, phase=p) for p in (MAIN_TRACK[0], *PARALLEL_TRACKS)]
@@ -258,6 +268,8 @@ def check_completion(
 
     `today` enables the checks that depend on the date (an inspection deadline that has already passed).
     """
+    if not by_system:
+        check_not_held(state)
     if not template.has_task(template_key_of(task_key)):
         known = ", ".join(t.key for t in template.tasks)
         raise TaskRejected("unknown_task", f"Okänd uppgift / unknown task {task_key!r}; tasks are: {known}")
@@ -445,8 +457,9 @@ def check_registration(
     state: MunicipalityState, participant_id: str, payload: dict[str, Any], *, today: date
 ) -> InspectionDecision:
     """The validated decision if `participant_id` may register it now; else TaskRejected."""
-    if state.completed_at is not None:
-        raise TaskRejected("pilot_completed", "the pilot has completed; it takes no more decisions")
+    if state.ended:
+        raise TaskRejected("pilot_completed", "the pilot has ended; it takes no more decisions")
+    check_not_held(state)
     if not any(participant_id in state.participants.get(role, []) for role in INSPECTION_REGISTRARS):
         roles = ", ".join(r.value for r in INSPECTION_REGISTRARS)
         raise TaskRejected(

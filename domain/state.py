@@ -16,13 +16,18 @@ from domain.events import (
     DecisionPosted,
     DecisionRecorded,
     Event,
+    FailedStepRetried,
     ImplementationYearStarted,
     InspectionCompared,
     InspectionDecisionRegistered,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
+    PilotPaused,
+    PilotResumed,
     PilotStarted,
+    PilotTerminated,
+    PilotWithdrawn,
     RemediationEnded,
     RemediationScheduled,
     SelfAssessmentsConsolidated,
@@ -107,7 +112,15 @@ class MunicipalityState(BaseModel):
     comparisons: dict[str, list[ComparisonItem]] = Field(default_factory=dict)
     consolidation: Consolidation | None = None
     completed_at: datetime | None = None
+    paused: PilotPaused | None = Field(default=None, description="the hold in force, if operations paused the pilot")
+    withdrawn: PilotWithdrawn | None = None
+    terminated: PilotTerminated | None = None
     version: int = 0
+
+    @property
+    def ended(self) -> bool:
+        """Completed, withdrawn or terminated: nothing more happens to the pilot."""
+        return self.completed_at is not None or self.withdrawn is not None or self.terminated is not None
 
     @property
     def current_main_phase(self) -> Phase | None:
@@ -257,6 +270,16 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
             s.comparisons[event.diarienummer] = list(event.items)
         case PilotCompleted():
             s.completed_at = event.occurred_at
+        case PilotPaused():
+            s.paused = event
+        case PilotResumed():
+            s.paused = None
+        case PilotWithdrawn():
+            s.withdrawn, s.paused = event, None
+        case PilotTerminated():
+            s.terminated = event
+        case FailedStepRetried():
+            pass  # on the record; the workflow itself carries what had failed
 
 
 def fold(events: Iterable[Event], state: MunicipalityState | None = None) -> MunicipalityState:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from domain.events import Event, TaskDeadlineExtended, TaskReassigned
 from domain.roles import Role
-from domain.rules import TaskRejected
+from domain.rules import TaskRejected, check_not_held
 from domain.state import MunicipalityState, TaskState, TaskStatus
 
 SteeringAction = Literal["reassign", "delegate", "stand_in", "return", "extend"]
@@ -31,6 +31,7 @@ class SteerTask(BaseModel):
 
 def check_steering(state: MunicipalityState, request: SteerTask, *, now: datetime) -> TaskState:
     """The task if `request` may be carried out; else TaskRejected naming what is wrong."""
+    check_not_held(state)
     task = state.tasks.get(request.task_key)
     if task is None:
         raise TaskRejected("unknown_task", f"task {request.task_key!r} is not open in this pilot")

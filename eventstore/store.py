@@ -2,8 +2,9 @@
 
 All writes go through the ``leda_append_events`` function (``database/migrations/0001_events.sql``), one
 round trip per batch: it serialises writers so global positions commit in order, makes retried appends
-idempotent by event id, and enforces the expected version. This module only shapes the call and
-translates the function's SQLSTATEs into exceptions.
+idempotent by event id, enforces the expected version, and chains each event to its predecessors by SHA-256
+(``0010_hash_chains.sql``). This module only shapes the call and translates the function's SQLSTATEs into
+exceptions.
 
 JSON travels as text in both directions (``::text`` casts), so the store works on any asyncpg pool or
 connection, whether or not it registered json codecs.
@@ -47,7 +48,8 @@ SELECT global_position, stream_version, event_id, already_stored
 
 _EVENT_COLUMNS = """
 global_position, stream_id, stream_version, event_id, event_type, schema_version,
-data::text AS data, metadata::text AS metadata, recorded_at
+data::text AS data, metadata::text AS metadata, recorded_at,
+encode(stream_hash, 'hex') AS stream_hash, encode(global_hash, 'hex') AS global_hash
 """
 
 _READ_STREAM = f"""
@@ -90,7 +92,11 @@ class NewEvent(BaseModel):
 
 
 class StoredEvent(BaseModel):
-    """An event as recorded, with its place in its stream and in the whole store."""
+    """An event as recorded, with its place in its stream and in the whole store.
+
+    ``stream_hash`` and ``global_hash`` (hex SHA-256) chain it to the event before it in its stream and in the
+    store (``database/migrations/0010_hash_chains.sql``); ``eventstore.verify`` checks them.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -103,6 +109,8 @@ class StoredEvent(BaseModel):
     data: dict[str, Any]
     metadata: dict[str, Any]
     recorded_at: datetime
+    stream_hash: str
+    global_hash: str
 
 
 class AppendResult(BaseModel):
@@ -199,6 +207,8 @@ def _stored_event(row: asyncpg.Record) -> StoredEvent:
         data=json.loads(row["data"]),
         metadata=json.loads(row["metadata"]),
         recorded_at=row["recorded_at"],
+        stream_hash=row["stream_hash"],
+        global_hash=row["global_hash"],
     )
 
 

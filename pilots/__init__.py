@@ -2,18 +2,28 @@
 
 from pilots.client import (
     PilotError,
+    PilotListing,
     complete_task,
+    control_pilot,
     find_pilot,
+    list_pilots,
+    pilot_query,
     pilot_status,
     register_inspection,
     start_cohort,
     start_pilot,
     steer_task,
+    terminate_pilot,
 )
 from pilots.timeline import TimelineEntry, describe_event, timeline
 
 __all__ = [
     "PilotError",
+    "PilotListing",
+    "control_pilot",
+    "list_pilots",
+    "pilot_query",
+    "terminate_pilot",
     "TimelineEntry",
     "complete_task",
     "describe_event",

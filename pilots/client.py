@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -20,16 +21,19 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from directory import list_participants
 from domain.calendar import SchoolCalendar
+from domain.control import ControlPilot
+from domain.events import PilotTerminated, event_record
 from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name
 from domain.roles import Role
 from domain.steering import SteerTask
-from eventstore import EventStore
+from eventstore import EventStore, NewEvent, WrongExpectedVersion
 from programmes import template as load_template
 from programmes.calendars import load_calendar
 from programmes.cohorts import Cohort
 from workflows import search_attributes as sa
 from workflows.messages import (
     CompleteTask,
+    PilotControlled,
     PilotStatus,
     RegisterInspection,
     StartPilot,
@@ -113,6 +117,7 @@ async def start_pilot(
                     SearchAttributePair(sa.PROGRAMME, programme),
                     SearchAttributePair(sa.MUNICIPALITY, kommunkod),
                     SearchAttributePair(sa.PHASE, "start"),
+                    SearchAttributePair(sa.STATE, "running"),
                 ]
             ),
             static_summary=f"{name} ({kommunkod}) i {programme}",
@@ -213,10 +218,122 @@ async def steer_task(client: Client, workflow_id: str, request: SteerTask) -> Ta
     return await _update(client, workflow_id, MunicipalityWorkflow.steer_task, request, f"steer-{fingerprint}")
 
 
-async def _update(client: Client, workflow_id: str, update: Any, request: Any, update_id: str) -> TaskCompletion:
+async def control_pilot(client: Client, workflow_id: str, request: ControlPilot) -> PilotControlled:
+    """Pause, resume, withdraw or retry; each call is one step (a second pause is refused, not merged)."""
+    # A fresh id per call: the SDK's own retries of this call share it, a later pause after a resume does not.
+    update_id = f"control-{request.action}-{uuid.uuid4().hex}"
+    return await _update(
+        client, workflow_id, MunicipalityWorkflow.control, request, update_id, result_type=PilotControlled
+    )
+
+
+async def terminate_pilot(client: Client, store: EventStore, workflow_id: str, *, by: str, reason: str) -> None:
+    """The last resort: record who terminated the pilot and why, then terminate its workflow."""
+    if not reason.strip():
+        raise PilotError("reason: say why the pilot is terminated; it is kept on the record", "invalid_input")
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        raise _rpc_error(error, workflow_id) from None
+    if description.status is not WorkflowExecutionStatus.RUNNING:
+        status = description.status.name.lower() if description.status else "unknown"
+        raise PilotError(f"pilot {workflow_id} is not running ({status}); there is nothing to terminate", "not_running")
+    event = PilotTerminated(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), reason=reason.strip(), by=by)
+    event_type, schema_version, data = event_record(event)
+    metadata = {"workflow_id": workflow_id, "run_id": description.run_id, "actor": by}
+    new = NewEvent(
+        event_id=event.event_id, event_type=event_type, schema_version=schema_version, data=data, metadata=metadata
+    )
+    for _ in range(10):  # the workflow may be appending at the same moment: try again on the newer version
+        try:
+            await store.append(workflow_id, await store.stream_version(workflow_id), [new])
+            break
+        except WrongExpectedVersion:
+            continue
+    else:
+        raise PilotError(f"pilot {workflow_id} kept changing; the termination was not recorded, try again")
+    await handle.terminate(reason=f"{reason.strip()} (by {by})")
+
+
+class PilotListing(BaseModel):
+    """One pilot as Temporal's visibility store has it (search attributes: never personal data)."""
+
+    workflow_id: str
+    run_id: str
+    status: str
+    started_at: datetime | None
+    programme: str | None
+    kommunkod: str | None
+    phase: str | None
+    state: str | None
+    overdue_count: int | None
+    next_due_at: datetime | None
+
+
+def pilot_query(
+    *,
+    phase: str | None = None,
+    overdue: bool = False,
+    state: str | None = None,
+    programme: str | None = None,
+    kommunkod: str | None = None,
+    include_closed: bool = False,
+    now: datetime | None = None,
+) -> str:
+    """The visibility query for these filters: what `temporal workflow list --query` takes too."""
+    clauses = ["WorkflowType = 'MunicipalityWorkflow'"]
+    if not include_closed:
+        clauses.append("ExecutionStatus = 'Running'")
+    for key, value in ((sa.PHASE, phase), (sa.STATE, state), (sa.PROGRAMME, programme), (sa.MUNICIPALITY, kommunkod)):
+        if value is not None:
+            if "'" in value:
+                raise PilotError(f"{key.name}: a quote is not allowed in {value!r}", "invalid_input")
+            clauses.append(f"{key.name} = '{value}'")
+    if overdue:
+        # The earliest open deadline has passed: at least one task is overdue, whenever the pilot last changed.
+        moment = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        clauses.append(f"{sa.NEXT_DUE_AT.name} < '{moment}'")
+    return " AND ".join(clauses)
+
+
+async def list_pilots(client: Client, query: str, *, limit: int = 1000) -> list[PilotListing]:
+    """Pilots matching a visibility query, newest first."""
+    listings: list[PilotListing] = []
+    try:
+        async for execution in client.list_workflows(query, limit=limit):
+            attributes = execution.typed_search_attributes
+            listings.append(
+                PilotListing(
+                    workflow_id=execution.id,
+                    run_id=execution.run_id,
+                    status=execution.status.name.lower() if execution.status else "unknown",
+                    started_at=execution.start_time,
+                    programme=attributes.get(sa.PROGRAMME),
+                    kommunkod=attributes.get(sa.MUNICIPALITY),
+                    phase=attributes.get(sa.PHASE),
+                    state=attributes.get(sa.STATE),
+                    overdue_count=attributes.get(sa.OVERDUE_COUNT),
+                    next_due_at=attributes.get(sa.NEXT_DUE_AT),
+                )
+            )
+    except RPCError as error:
+        raise PilotError(f"Temporal refused the query {query!r}: {error.message}", "invalid_input") from None
+    return listings
+
+
+async def _update(
+    client: Client,
+    workflow_id: str,
+    update: Any,
+    request: Any,
+    update_id: str,
+    *,
+    result_type: type[Any] = TaskCompletion,
+) -> Any:
     try:
         return await client.get_workflow_handle(workflow_id).execute_update(
-            update, request, id=update_id, result_type=TaskCompletion
+            update, request, id=update_id, result_type=result_type
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause

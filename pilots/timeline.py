@@ -11,13 +11,18 @@ from domain.events import (
     DecisionPosted,
     DecisionRecorded,
     Event,
+    FailedStepRetried,
     ImplementationYearStarted,
     InspectionCompared,
     InspectionDecisionRegistered,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
+    PilotPaused,
+    PilotResumed,
     PilotStarted,
+    PilotTerminated,
+    PilotWithdrawn,
     RemediationEnded,
     RemediationScheduled,
     SelfAssessmentsConsolidated,
@@ -41,6 +46,7 @@ class TimelineEntry(BaseModel):
     event_type: str
     actor: str
     summary: str
+    run_id: str | None = None
 
 
 def describe_event(event: Event) -> str:
@@ -114,6 +120,16 @@ def describe_event(event: Event) -> str:
             return f"genomförandeår {event.year} börjar"
         case PilotCompleted():
             return "piloten har gått igenom alla faser"
+        case PilotPaused():
+            return f"piloten pausad av {event.by} ({event.reason})"
+        case PilotResumed():
+            return f"piloten återupptagen av {event.by} ({event.reason})"
+        case PilotWithdrawn():
+            return f"kommunen har lämnat programmet; avslutat av {event.by} ({event.reason})"
+        case FailedStepRetried():
+            return f"nytt försök med {', '.join(event.steps)} av {event.by} ({event.reason})"
+        case PilotTerminated():
+            return f"arbetsflödet avbrutet (terminate) av {event.by} ({event.reason})"
     raise AssertionError(f"no description for {type(event).__name__}")
 
 
@@ -125,6 +141,7 @@ async def timeline(store: EventStore, workflow_id: str) -> list[TimelineEntry]:
             version=stored.stream_version,
             event_type=stored.event_type,
             actor=str(stored.metadata.get("actor", "")),
+            run_id=stored.metadata.get("run_id"),
             summary=describe_event(
                 event_from_record(stored.event_type, stored.event_id, stored.schema_version, stored.data)
             ),

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 import pytest_asyncio
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -28,7 +27,7 @@ from devstack.mail import MailCapture
 from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import search_attribute_types
-from devstack.temporal import SEARCH_ATTRIBUTE_TYPES, TemporalDevServer, test_server_path
+from devstack.temporal import TemporalDevServer, start_time_skipping_server
 from directory import read_participants_csv, upsert_participants
 from settings import Settings
 
@@ -122,15 +121,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     One server per test because its clock is shared: an activity still in flight for another test's
     workflow holds time skipping for every workflow on that server.
     """
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
-    )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={name: SEARCH_ATTRIBUTE_TYPES[kind] for name, kind in search_attribute_types().items()},
-        )
-    )
+    env = await start_time_skipping_server(search_attribute_types())
     yield env
     await env.shutdown()
 

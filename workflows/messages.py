@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.calendar import SchoolCalendar
-from domain.events import ComparisonItem, DecisionRecorded
+from domain.events import ComparisonItem, DecisionRecorded, PilotPaused, PilotWithdrawn
 from domain.instances import instance_title
 from domain.municipalities import PILOT_CODE_PATTERN
 from domain.phases import PHASE_TITLES, Phase
@@ -47,6 +47,22 @@ class CompleteTask(BaseModel):
 class RegisterInspection(BaseModel):
     participant_id: str = Field(min_length=1)
     decision: dict[str, Any]
+
+
+class FailedStep(BaseModel):
+    """A step (a mail, a Kolada fetch) that failed in a way retrying cannot fix; it waits for operations."""
+
+    step: str = Field(description="e.g. 'reminder mail: self_assessment@F'")
+    error: str
+    failed_at: datetime
+
+
+class PilotControlled(BaseModel):
+    """The answer to pause, resume, withdraw and retry: recorded, and where the pilot's record now stands."""
+
+    action: str
+    at: datetime
+    stream_version: int
 
 
 class TaskCompletion(BaseModel):
@@ -95,6 +111,11 @@ class PilotStatus(BaseModel):
     comparisons: dict[str, list[ComparisonItem]]
     completed_at: datetime | None
     stream_version: int
+    paused: PilotPaused | None = Field(default=None, description="the hold in force, if operations paused the pilot")
+    withdrawn: PilotWithdrawn | None = None
+    failed_steps: list[FailedStep] = Field(
+        default_factory=list, description="steps that failed for good and wait for operations to retry them"
+    )
 
     def task(self, key: str) -> TaskView | None:
         """The task instance with this key, if it has opened."""
@@ -151,4 +172,6 @@ class PilotStatus(BaseModel):
             comparisons=dict(state.comparisons),
             completed_at=state.completed_at,
             stream_version=state.version,
+            paused=state.paused,
+            withdrawn=state.withdrawn,
         )

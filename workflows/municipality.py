@@ -7,13 +7,13 @@ change is recorded as events in PostgreSQL before the workflow's own state moves
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         RecordDecisionRequest,
     )
     from domain.calendar import reminder_on_a_working_day
+    from domain.control import ControlPilot, check_control, control_events
     from domain.events import (
         DecisionRecorded,
         Event,
@@ -56,7 +57,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.steering import SteerTask, check_steering, steering_events
     from domain.template import TaskTemplate
     from workflows import search_attributes as sa
-    from workflows.messages import CompleteTask, PilotStatus, RegisterInspection, StartPilot, TaskCompletion
+    from workflows.messages import (
+        CompleteTask,
+        FailedStep,
+        PilotControlled,
+        PilotStatus,
+        RegisterInspection,
+        StartPilot,
+        TaskCompletion,
+    )
 
 EVENT_STORE_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
@@ -70,6 +79,9 @@ WAITING_FOR_INSPECTION = "inspection_decision"
 
 # Patches: each guards a change of logic that running pilots' histories predate (see tests/workflows/test_replay.py).
 DECISION_DUE_MAIL = "decision-due-mail"  # reminders of a nämnd decision are sent as decision_due mails
+RICHER_SEARCH_ATTRIBUTES = "richer-search-attributes"  # overdue count, next deadline and state, after every change
+# Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
+# retry) and what only a paused, withdrawn or failed pilot does.
 
 KOLADA_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=["KoladaRequestInvalid"])
 
@@ -93,6 +105,11 @@ class MunicipalityWorkflow:
         self._follower_crash: BaseException | None = None
         # A follower carries on only while its generation is the task's current one (steering starts a new one).
         self._generations: dict[str, int] = {}
+        # Steps that failed for good, by name; each waits until operations ask for a retry (a new round).
+        self._failed: dict[str, FailedStep] = {}
+        self._retry_round = 0
+        self._published: tuple[object, ...] | None = None
+        self._withdrawal_notices: list[tuple[str, str]] = []
 
     @property
     def _stream_id(self) -> str:
@@ -120,27 +137,35 @@ class MunicipalityWorkflow:
             for task in self._state.open_tasks():
                 self._start_follower(task.key, resumed=True)
         await self._advance()
-        while self._state.completed_at is None:
+        while not self._state.ended:
             await self._wait_for_change_or_due_time()
             await self._record_finality()
             reached = self._changes
             await self._advance()
             self._settled = reached
-            if self._year_boundary_passed() and self._state.completed_at is None:
+            if self._year_boundary_passed() and not self._state.ended:
                 await self._begin_next_year()
                 return await self._continue_as_new()
         await asyncio.gather(*self._followers.values())
+        if self._state.withdrawn is not None:
+            await self._tell_withdrawal()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.logger.info("pilot completed", extra={"kommunkod": start.kommunkod})
+        workflow.logger.info(
+            "pilot withdrawn" if self._state.withdrawn else "pilot completed", extra={"kommunkod": start.kommunkod}
+        )
         return self.status()
 
     async def _wait_for_change_or_due_time(self) -> None:
-        """Until something changed, or the next year begins, or a decision's appeal period is over."""
+        """Until something changed, or the next year begins, or a decision's appeal period is over.
+
+        While the pilot is paused, only a change (an Update, such as resume) wakes it: its timers are held."""
         boundary = next_year_starts_at(self._template, self._state)
         finality = next_finality_at(self._state)
         due = [
             (at, why) for at, why in ((boundary, "nytt genomförandeår"), (finality, "beslut vinner laga kraft")) if at
         ]
+        if self._state.paused is not None:
+            due = []
         wake_at, summary = min(due) if due else (None, None)
         remaining = None if wake_at is None else wake_at - workflow.now()
         if remaining is not None and remaining <= timedelta(0):
@@ -161,6 +186,8 @@ class MunicipalityWorkflow:
         return boundary is not None and boundary <= workflow.now()
 
     async def _record_finality(self) -> None:
+        if self._state.ended or self._state.paused is not None:
+            return
         async with self._record_lock:
             events = finality_events(self._state, now=workflow.now(), new_id=workflow.uuid4)
             if events:
@@ -188,7 +215,47 @@ class MunicipalityWorkflow:
 
     @workflow.query
     def status(self) -> PilotStatus:
-        return PilotStatus.of(self._stream_id, self._template, self._state)
+        status = PilotStatus.of(self._stream_id, self._template, self._state)
+        status.failed_steps = list(self._failed.values())
+        return status
+
+    @workflow.update
+    async def control(self, request: ControlPilot) -> PilotControlled:
+        """Pause, resume, withdraw, or retry what failed: on the record with who and why."""
+        await self._started()
+        async with self._record_lock:
+            events = self._rejecting(
+                lambda: control_events(
+                    self._state,
+                    request,
+                    failed_steps=sorted(self._failed),
+                    now=workflow.now(),
+                    new_id=workflow.uuid4,
+                )
+            )
+            if request.action == "withdraw":
+                self._withdrawal_notices = [
+                    (t.key, t.assignee_id)
+                    for t in self._state.open_tasks()
+                    if self._template.task(t.template_key).automation is None
+                ]
+            await self._record(events, actor=request.actor_id)
+            if request.action == "retry":
+                self._retry_round += 1
+            self._changes += 1
+            mine = self._changes
+        await workflow.wait_condition(lambda: self._settled >= mine or self._state.ended)
+        return PilotControlled(action=request.action, at=events[0].occurred_at, stream_version=self._state.version)
+
+    @control.validator
+    def _validate_control(self, request: ControlPilot) -> None:
+        if self._state.version:
+            self._rejecting(lambda: check_control(self._state, request, failed_steps=sorted(self._failed)))
+
+    async def _tell_withdrawal(self) -> None:
+        """Everyone whose task the withdrawal closed is told, once."""
+        for task_key, holder in self._withdrawal_notices:
+            await self._notify("withdrawn", task_key, holder)
 
     @workflow.update
     async def complete_task(self, request: CompleteTask) -> TaskCompletion:
@@ -324,16 +391,55 @@ class MunicipalityWorkflow:
         for event in events:
             if isinstance(event, TaskOpened):
                 self._start_follower(event.task_key)
-        if self._state.current_main_phase != phase_before or self._state.completed_at is not None:
-            self._publish_search_attributes()
+        phase_changed = self._state.current_main_phase != phase_before or self._state.completed_at is not None
+        if phase_changed and not workflow.patched(RICHER_SEARCH_ATTRIBUTES):
+            self._publish_phase()
 
-    def _publish_search_attributes(self) -> None:
+    def _publish_phase(self) -> None:
+        """What pilots from before RICHER_SEARCH_ATTRIBUTES publish, on each change of phase."""
         phase = self._state.current_main_phase
         workflow.upsert_search_attributes(
             [
                 sa.PROGRAMME.value_set(self._start.programme),
                 sa.MUNICIPALITY.value_set(self._start.kommunkod),
                 sa.PHASE.value_set(phase.value if phase else "klar"),
+            ]
+        )
+
+    def _publish_search_attributes(self) -> None:
+        """Keep the pilot findable by phase, state, overdue tasks and next deadline; only what changed is sent."""
+        state, now = self._state, workflow.now()
+        phase = state.current_main_phase
+        open_due = [t.due_at for t in state.open_tasks() if t.due_at is not None]
+        condition = (
+            "withdrawn"
+            if state.withdrawn
+            else "completed"
+            if state.completed_at
+            else "paused"
+            if state.paused
+            else "failing"
+            if self._failed
+            else "running"
+        )
+        values = (
+            phase.value if phase else "klar",
+            condition,
+            sum(1 for due in open_due if due < now),
+            min(open_due, default=None),
+        )
+        if values == self._published:
+            return
+        self._published = values
+        next_due = values[3]
+        workflow.upsert_search_attributes(
+            [
+                sa.PROGRAMME.value_set(self._start.programme),
+                sa.MUNICIPALITY.value_set(self._start.kommunkod),
+                sa.PHASE.value_set(values[0]),
+                sa.STATE.value_set(condition),
+                sa.OVERDUE_COUNT.value_set(values[2]),
+                sa.NEXT_DUE_AT.value_set(next_due) if next_due is not None else sa.NEXT_DUE_AT.value_unset(),
             ]
         )
 
@@ -373,6 +479,8 @@ class MunicipalityWorkflow:
             summary=summary,
         )
         self._state = fold(events, self._state)
+        if workflow.patched(RICHER_SEARCH_ATTRIBUTES):
+            self._publish_search_attributes()
 
     def _start_follower(self, task_key: str, *, resumed: bool = False) -> None:
         generation = self._generations[task_key] = self._generations.get(task_key, 0) + 1
@@ -443,7 +551,7 @@ class MunicipalityWorkflow:
 
     async def _record_locked(self, event: Event, *, actor: str) -> None:
         async with self._record_lock:
-            if self._state.completed_at is None:
+            if not self._state.ended:
                 await self._record([event], actor=actor)
 
     async def _still_open_at(self, task_key: str, generation: int, moment: datetime, summary: str) -> bool:
@@ -459,6 +567,9 @@ class MunicipalityWorkflow:
                 await workflow.wait_condition(over, timeout=delay, timeout_summary=summary)
             except TimeoutError:
                 pass
+        if self._state.paused is not None and not over():
+            # Held while operations have the pilot paused; what fell due meanwhile happens on resume.
+            await workflow.wait_condition(lambda: over() or self._state.paused is None)
         return not over()
 
     async def _notify(
@@ -481,42 +592,74 @@ class MunicipalityWorkflow:
         task_template: TaskTemplate,
         reminder_number: int | None,
     ) -> None:
-        await workflow.execute_activity(
-            "send_notification",
-            NotificationRequest(
-                notification_id=workflow.uuid4(),
-                kind=kind,
-                recipient_id=recipient_id,
-                workflow_id=self._stream_id,
-                kommunkod=self._start.kommunkod,
-                municipality_name=self._start.municipality_name,
-                task_key=task_key,
-                task_title_sv=instance_title(
-                    task_template.title_sv, level=task.level, year=task.year, subject=task.subject
-                ),
-                task_title_en=instance_title(
-                    task_template.title_en, level=task.level, year=task.year, subject=task.subject, english=True
-                ),
-                due_at=task.due_at,
-                assignee_id=task.assignee_id,
-                reminder_number=reminder_number,
+        request = NotificationRequest(
+            notification_id=workflow.uuid4(),
+            kind=kind,
+            recipient_id=recipient_id,
+            workflow_id=self._stream_id,
+            kommunkod=self._start.kommunkod,
+            municipality_name=self._start.municipality_name,
+            task_key=task_key,
+            task_title_sv=instance_title(
+                task_template.title_sv, level=task.level, year=task.year, subject=task.subject
             ),
-            result_type=NotificationResult,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=MAIL_RETRY,
-            summary=f"{kind} mail: {task_key}",
+            task_title_en=instance_title(
+                task_template.title_en, level=task.level, year=task.year, subject=task.subject, english=True
+            ),
+            due_at=task.due_at,
+            assignee_id=task.assignee_id,
+            reminder_number=reminder_number,
+            note=self._state.withdrawn.reason if kind == "withdrawn" and self._state.withdrawn else None,
+        )
+        await self._until_done(
+            f"{kind} mail: {task_key} → {recipient_id}",
+            lambda: workflow.execute_activity(
+                "send_notification",
+                request,
+                result_type=NotificationResult,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=MAIL_RETRY,
+                summary=f"{kind} mail: {task_key}",
+            ),
         )
 
+    async def _until_done(self, step: str, attempt: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a step; if it fails for good (its retry policy gave up), it waits for operations to retry it,
+        while the rest of the pilot goes on. None if the pilot ended while it waited."""
+        while True:
+            try:
+                return await attempt()
+            except ActivityError as failure:
+                cause = failure.cause or failure
+                self._failed[step] = FailedStep(step=step, error=str(cause), failed_at=workflow.now())
+                workflow.logger.warning("step failed; waiting for operations to retry", extra={"step": step})
+                self._publish_search_attributes()
+                waited_for = self._retry_round
+                await workflow.wait_condition(
+                    lambda waited_for=waited_for: self._retry_round > waited_for or self._state.ended  # type: ignore[misc]
+                )
+                del self._failed[step]
+                self._publish_search_attributes()
+                if self._state.ended:
+                    return None
+
     async def _gather_kpis(self, task_key: str) -> None:
-        pack = await workflow.execute_activity(
-            "gather_kpis",
-            GatherKpisRequest(kommunkod=self._start.kommunkod, kpis=list(DATA_PACK_KPIS), years=self._start.kpi_years),
-            result_type=KpiDataPack,
-            start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=KOLADA_RETRY,
-            summary="gather Kolada data pack",
+        pack = await self._until_done(
+            "Kolada data pack",
+            lambda: workflow.execute_activity(
+                "gather_kpis",
+                GatherKpisRequest(
+                    kommunkod=self._start.kommunkod, kpis=list(DATA_PACK_KPIS), years=self._start.kpi_years
+                ),
+                result_type=KpiDataPack,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=KOLADA_RETRY,
+                summary="gather Kolada data pack",
+            ),
         )
         async with self._record_lock:
+            if pack is None or self._state.is_settled(task_key):
+                return  # the pilot was withdrawn meanwhile, and the task closed with it
             payload = check_completion(
                 self._template, self._state, task_key, "system", pack.model_dump(mode="json"), by_system=True
             )

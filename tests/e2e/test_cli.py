@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 import signal
@@ -147,7 +149,7 @@ async def test_a_programme_lead_and_participants_run_a_pilot_through_every_phase
     assert status["completed_at"] is not None
     assert len(status["completed_phases"]) == 5  # three main phases and two parallel tracks
 
-    code, out, err = await leda(lead, "history", "1861", "--programme", programme)
+    code, out, err = await leda(lead, "history", "1861", "--programme", programme, "--source", "domain")
     assert code == 0, err
     lines = out.splitlines()
     for phase in (
@@ -159,6 +161,19 @@ async def test_a_programme_lead_and_participants_run_a_pilot_through_every_phase
     ):
         assert any(f"fas klar: {phase}" in line for line in lines), phase
     assert "PilotStarted" in lines[0] and "PilotCompleted" in lines[-1]
+
+    # The export merges both records: Temporal's timers, activities and Updates beside the domain events.
+    code, out, err = await leda(lead, "history", "1861", "--programme", programme, "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["source"] for r in rows} == {"domain", "temporal"}
+    assert {"TIMER_STARTED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_EXECUTION_UPDATE_ACCEPTED"} <= {
+        r["kind"] for r in rows
+    }
+    later = rows[len(rows) // 2]["at"]
+    code, out, err = await leda(lead, "history", "1861", "--programme", programme, "--format", "csv", "--since", later)
+    assert code == 0, err
+    assert 0 < len(list(csv.DictReader(io.StringIO(out)))) < len(rows)
 
     code, out, err = await leda(lead, "report", "1861", "--programme", programme, "--out", str(tmp_path / "r.html"))
     assert code == 0, err
@@ -262,7 +277,33 @@ async def test_the_cli_acts_as_its_token_and_refuses_what_the_api_would(
     assert code == 0, err
     code, out, err = await leda(await as_(env, LEAD), "history", *pilot, "--json")
     assert code == 0, err
-    [completed] = [
-        e for e in json.loads(out) if e["event_type"] == "TaskCompleted" and "self_assessment@F" in e["summary"]
-    ]
+    [completed] = [e for e in json.loads(out) if e["kind"] == "TaskCompleted" and "self_assessment@F" in e["summary"]]
     assert completed["actor"] == "p-1861-forvaltningschef"
+
+
+async def test_a_lead_lists_pauses_and_resumes_a_pilot_and_a_participant_may_not(
+    cli_env: dict[str, str], worker_process: None
+) -> None:
+    env = cli_env
+    programme = f"e2e-{uuid.uuid4().hex[:6]}"
+    await leda(env, "participants", "import", str(PARTICIPANTS_CSV))
+    lead, rektor = await as_(env, LEAD), await as_(env, "p-1861-rektor")
+    code, _, err = await leda(lead, "start", "1861", "--template", "demo", "--programme", programme)
+    assert code == 0, err
+    pilot = ["1861", "--programme", programme, "--reason", "driftärende"]
+
+    code, _, err = await leda(rektor, "pause", *pilot)
+    assert code == 1 and "you may not do this" in err
+    code, out, err = await leda(lead, "pause", *pilot)
+    assert code == 0 and "paused" in out, err
+    code, _, err = await leda(lead, "pause", *pilot)
+    assert code == 1 and "already paused" in err
+
+    for _ in range(50):  # visibility catches up within moments
+        code, out, err = await leda(lead, "list", "--state", "paused", "--programme", programme)
+        if f"leda-{programme}-1861" in out:
+            break
+        await asyncio.sleep(0.2)
+    assert f"leda-{programme}-1861" in out and "temporal workflow list --query" in out
+    code, out, err = await leda(lead, "resume", *pilot)
+    assert code == 0 and "resumed" in out, err

@@ -18,13 +18,18 @@ from domain.events import (
     DecisionRecorded,
     DomainEvent,
     Event,
+    FailedStepRetried,
     ImplementationYearStarted,
     InspectionCompared,
     InspectionDecisionRegistered,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
+    PilotPaused,
+    PilotResumed,
     PilotStarted,
+    PilotTerminated,
+    PilotWithdrawn,
     RemediationEnded,
     RemediationScheduled,
     SelfAssessmentsConsolidated,
@@ -166,6 +171,13 @@ ONE_OF_EACH: list[DomainEvent] = [
         ],
     ),
     PilotCompleted(event_id=ID, occurred_at=AT),
+    PilotPaused(event_id=ID, occurred_at=AT, reason="SMTP-reläet byts ut", by="p-1861-analytiker"),
+    PilotResumed(event_id=ID, occurred_at=AT, reason="reläet är tillbaka", by="p-1861-analytiker"),
+    PilotWithdrawn(event_id=ID, occurred_at=AT, reason="nämndbeslut om att avsluta", by="p-1861-programledare"),
+    FailedStepRetried(
+        event_id=ID, occurred_at=AT, steps=["assignment mail: x → p"], reason="adressen rättad", by="p-ops"
+    ),
+    PilotTerminated(event_id=ID, occurred_at=AT, reason="fel programmall", by="p-ops"),
 ]
 
 

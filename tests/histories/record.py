@@ -1,0 +1,626 @@
+"""Record the workflow histories that tests/workflows/test_replay.py replays: `make histories`.
+
+Starts the real servers, as the tests do (the time-skipping Temporal test server, an embedded PostgreSQL with
+the migrations applied, the SMTP capture and the Kolada-format server over synthetic files), runs a worker
+and drives representative pilots with simulated participants. They answer with the SYNTHETIC payloads of
+`devstack/sample_payloads.py`, as the synthetic participants of `devstack/sample_data/`: no real pilot's data.
+Every run of every workflow is written with `WorkflowHistory.to_json()` to
+`tests/histories/<recording>/<scenario>.<run>.json`, and `manifest.json` says what each covers.
+
+A recording is named for the commit it was made from and is never overwritten: histories recorded from older
+code stay, so the replay test keeps proving that today's code can carry on the workflows those versions
+started. Record only from committed workflow code (the script refuses otherwise); see the README, "Changing a
+running workflow".
+
+    .venv/bin/python -m tests.histories.record             # into tests/histories/<date>-<commit>/
+    .venv/bin/python -m tests.histories.record --out DIR   # elsewhere
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client, WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+
+import workflows.municipality
+from database import create_pool, migrate
+from devstack import sample_payloads
+from devstack.kolada import KoladaSampleServer
+from devstack.mail import MailCapture
+from devstack.ports import free_port
+from devstack.postgres import EmbeddedPostgres
+from devstack.stack import search_attribute_types
+from devstack.temporal import start_time_skipping_server
+from directory import read_participants_csv, upsert_participants
+from domain.phases import Phase
+from domain.state import TaskStatus
+from domain.steering import SteerTask
+from eventstore import EventStore, StoredEvent
+from observability import configure_logging
+from pilots import complete_task, pilot_status, register_inspection, start_pilot, steer_task
+from programmes.calendars import load_calendar
+from settings import Settings
+from worker import running_worker
+from workflows.daily_digest import DailyDigestWorkflow
+from workflows.messages import PilotStatus, TaskView
+
+HISTORIES = Path(__file__).resolve().parent
+REPOSITORY = HISTORIES.parent.parent
+SAMPLE_DATA = REPOSITORY / "devstack" / "sample_data"
+WORKFLOW_CODE = ["workflows", "domain", "activities", "programmes"]
+"""What a recorded history depends on: a change here that is not committed would make the recording unrepeatable."""
+PROGRAMME = "histories"
+INSPECTION = "inspection_decision"
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+@dataclass
+class Recorded:
+    """One run's history, and what it shows."""
+
+    scenario: str
+    run: int
+    of_runs: int
+    history: WorkflowHistory
+    workflow_type: str
+    status: str
+    covers: list[str]
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.scenario}.{self.run}.json" if self.of_runs > 1 else f"{self.scenario}.json"
+
+
+@dataclass
+class Pilot:
+    """A pilot on the time-skipping server, driven as its (simulated) participants would."""
+
+    client: Client
+    env: WorkflowEnvironment
+    workflow_id: str
+
+    async def status(self) -> PilotStatus:
+        return await pilot_status(self.client, self.workflow_id)
+
+    async def today(self) -> date:
+        """The workflow's date: the test server's clock runs ahead of the wall clock once time has skipped."""
+        return (await self.env.get_current_time()).astimezone(UTC).date()
+
+    async def open_task(self, key: str) -> TaskView:
+        """Wait (in real time, briefly) until the workflow has opened `key`."""
+        for _ in range(400):
+            task = (await self.status()).task(key)
+            if task is not None and task.status is TaskStatus.OPEN:
+                return task
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"{self.workflow_id}: {key} never opened")
+
+    async def until(self, done: Callable[[PilotStatus], bool], what: str) -> PilotStatus:
+        for _ in range(400):
+            status = await self.status()
+            if done(status):
+                return status
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"{self.workflow_id}: never {what}")
+
+    async def answer(self, key: str, payload: dict[str, Any] | None = None) -> None:
+        task = await self.open_task(key)
+        await self._complete(task, payload)
+
+    async def _complete(self, task: TaskView, payload: dict[str, Any] | None = None) -> None:
+        if payload is None:
+            status = await self.status()
+            payload = sample_payloads.answer_for(
+                task.template_key, await self.today(), level=task.level, year=task.year, organ=status.deciding_organ
+            )
+        await complete_task(self.client, self.workflow_id, task.key, task.assignee_id, payload)
+
+    async def steer(self, key: str, actor: str, action: str, reason: str, **change: Any) -> None:
+        await self.open_task(key)
+        request = SteerTask(task_key=key, actor_id=actor, action=action, reason=reason, **change)  # type: ignore[arg-type]
+        await steer_task(self.client, self.workflow_id, request)
+
+    async def register(self, actor: str, decision: dict[str, Any]) -> None:
+        await register_inspection(self.client, self.workflow_id, actor, decision)
+
+    async def let_days_pass(self, days: int) -> None:
+        await self.env.sleep(timedelta(days=days))
+
+    async def drive(
+        self,
+        until: Callable[[PilotStatus], bool],
+        *,
+        hold: Callable[[TaskView, PilotStatus], bool] = lambda task, status: False,
+        between: Callable[[PilotStatus], Awaitable[bool]] | None = None,
+    ) -> PilotStatus:
+        """Answer every open task except those held, until `until`; when nothing is left to do, let 30 days pass.
+
+        `between` runs each round before the answers (an inspection's decision arriving, say); True if it acted.
+        """
+        idle_rounds = 0
+        while True:
+            status = await self.status()
+            if until(status):
+                return status
+            if between is not None and await between(status):
+                idle_rounds = 0
+                continue
+            todo = [
+                t
+                for t in status.tasks
+                if t.status is TaskStatus.OPEN and not t.automated and t.key != INSPECTION and not hold(t, status)
+            ]
+            for task in todo:
+                await self._complete(task)
+            if todo:
+                idle_rounds = 0
+                continue
+            idle_rounds += 1
+            if idle_rounds >= 100:
+                raise RuntimeError(f"{self.workflow_id} stopped moving: {[(t.key, t.status) for t in status.tasks]}")
+            if idle_rounds > 3:
+                await self.let_days_pass(30)  # the next implementation year, a remediation step's time
+            else:
+                await asyncio.sleep(0.05)
+
+
+async def runs_of(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of the workflow, oldest first, following the continue-as-new chain backwards."""
+    histories = [await client.get_workflow_handle(workflow_id).fetch_history()]
+    while previous := histories[0].events[0].workflow_execution_started_event_attributes.continued_execution_run_id:
+        histories.insert(0, await client.get_workflow_handle(workflow_id, run_id=previous).fetch_history())
+    return histories
+
+
+async def shows(pool: asyncpg.Pool, workflow_id: str, expected: dict[str, Callable[[list[StoredEvent]], bool]]) -> None:
+    """Check in the event store that the scenario did what its manifest entry will say it covers."""
+    events = await EventStore(pool).read_stream(workflow_id)
+    missing = [what for what, holds in expected.items() if not holds(events)]
+    if missing:
+        raise RuntimeError(f"{workflow_id} did not show: {', '.join(missing)}")
+
+
+def of(events: list[StoredEvent], event_type: str, **data: Any) -> list[StoredEvent]:
+    return [e for e in events if e.event_type == event_type and all(e.data.get(k) == v for k, v in data.items())]
+
+
+def run_status(history: WorkflowHistory) -> str:
+    last = history.events[-1]
+    if last.HasField("workflow_execution_continued_as_new_event_attributes"):
+        return "continued_as_new"
+    if last.HasField("workflow_execution_completed_event_attributes"):
+        return "completed"
+    return "running"
+
+
+async def recorded_runs(pilot: Pilot, scenario: str, covers: list[list[str]]) -> list[Recorded]:
+    """Every run of the pilot; `covers[n]` says what run n+1 shows (the last entry stands for any later runs)."""
+    histories = await runs_of(pilot.client, pilot.workflow_id)
+    return [
+        Recorded(
+            scenario=scenario,
+            run=number,
+            of_runs=len(histories),
+            history=history,
+            workflow_type="MunicipalityWorkflow",
+            status=run_status(history),
+            covers=covers[min(number, len(covers)) - 1],
+        )
+        for number, history in enumerate(histories, start=1)
+    ]
+
+
+# --- The scenarios ----------------------------------------------------------------------------------------
+
+
+async def lfr_skola_every_phase(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str
+) -> list[Recorded]:
+    """Hallsberg (1861) on lfr-skola through every phase and three implementation years (three runs)."""
+    workflow_id = await start_pilot(
+        client, pool, programme=PROGRAMME, kommunkod="1861", template_key="lfr-skola", task_queue=queue
+    )
+    pilot = Pilot(client, env, workflow_id)
+    lead, analyst = "p-1861-programledare", "p-1861-analytiker"
+    await pilot.until(
+        lambda s: any(t.key == "kpi_data_pack" and t.status is TaskStatus.COMPLETED for t in s.tasks),
+        "gathered the Kolada data pack",
+    )
+
+    # Steering in the deep analysis: reassign, delegate and take back, a stand-in, a later deadline.
+    await pilot.steer(
+        "self_assessment@F", lead, "reassign", "förvaltningschefen är föräldraledig", to_participant=analyst
+    )
+    await pilot.steer("self_assessment@R", "p-1861-rektor", "delegate", "tjänsteresa", to_participant=analyst)
+    await pilot.steer("self_assessment@R", "p-1861-rektor", "return", "åter i tjänst")
+    await pilot.steer("document_collection", lead, "stand_in", "semester", to_participant=analyst)
+    s_task = await pilot.open_task("self_assessment@S")
+    assert s_task.due_at is not None
+    await pilot.steer(
+        "self_assessment@S",
+        lead,
+        "extend",
+        "stödfunktionerna behöver mer tid",
+        due_at=s_task.due_at + timedelta(days=14),
+    )
+    for key in ("document_collection", "self_assessment@P", "self_assessment@R"):
+        await pilot.answer(key)
+    # self_assessment@F is late: two reminders (days 14 and 20) and the escalation (day 24) fire.
+    await pilot.let_days_pass(25)
+    await pilot.answer("self_assessment@F")
+    # self_assessment@S, extended to day 35, gets its first reminder at day 28.
+    await pilot.let_days_pass(5)
+    await pilot.answer("self_assessment@S")
+    await pilot.answer("strengths_weaknesses")
+
+    # The analysis is reported at today's meeting: its appeal period runs out on a durable timer.
+    today = await pilot.today()
+    organ = (await pilot.status()).deciding_organ
+    await pilot.answer("analysis_reported", sample_payloads.namnd_decision(today, 41, "analysen anmäls", organ))
+    await pilot.answer(
+        "decision_posted@analysis_reported", {"justering_date": today.isoformat(), "anslag_date": today.isoformat()}
+    )
+
+    # Skolinspektionen's decision (a föreläggande and a development area) arrives during the plan.
+    await pilot.open_task("plan_draft")
+    decision = sample_payloads.inspection_decision(today - timedelta(days=30))
+    await pilot.register(analyst, decision)
+    # The plan draft waits 50 days: its first reminder, the analysis's laga kraft, the remediation's timers.
+    await pilot.let_days_pass(50)
+    followed_up = False
+
+    async def follow_up_in_year_one(status: PilotStatus) -> bool:
+        nonlocal followed_up
+        if followed_up or status.implementation_year < 1:
+            return False
+        # The first remediation step is done; the decision after follow-up clears the deficiency, closing the rest.
+        follow_up = sample_payloads.inspection_follow_up(decision, await pilot.today(), cleared=True)
+        await pilot.register(analyst, follow_up)
+        followed_up = True
+        return True
+
+    def measures_under_way(task: TaskView, status: PilotStatus) -> bool:
+        return task.template_key == "remediation" and not task.key.endswith("/atgardsplan") and not followed_up
+
+    final = await pilot.drive(
+        lambda s: s.completed_at is not None, hold=measures_under_way, between=follow_up_in_year_one
+    )
+    assert final.implementation_year == final.plan_years == 3, final.implementation_year
+    await shows(
+        pool,
+        workflow_id,
+        {
+            "two reminders and an escalation": lambda e: (
+                len(of(e, "TaskReminderSent", task_key="self_assessment@F")) == 2
+                and len(of(e, "TaskEscalated", task_key="self_assessment@F")) == 1
+            ),
+            "a reminder after an extension": lambda e: bool(of(e, "TaskReminderSent", task_key="self_assessment@S")),
+            "every kind of steering": lambda e: (
+                {r.data["kind"] for r in of(e, "TaskReassigned")} == {"reassign", "delegate", "return", "stand_in"}
+                and bool(of(e, "TaskDeadlineExtended"))
+            ),
+            "laga kraft by timer": lambda e: bool(of(e, "DecisionBecameFinal", decision_task_key="analysis_reported")),
+            "three years": lambda e: [y.data["year"] for y in of(e, "ImplementationYearStarted")] == [1, 2, 3],
+            "a plan revision": lambda e: bool(of(e, "DecisionRecorded", task_key="plan_revision@y2")),
+            "remediation closed by the follow-up": lambda e: bool(of(e, "TaskClosed")),
+            "the pilot completed": lambda e: bool(of(e, "PilotCompleted")),
+        },
+    )
+    return await recorded_runs(
+        pilot,
+        "lfr-skola-every-phase",
+        [
+            [
+                "start, Kolada data pack (activity)",
+                "steering: reassign, delegate, return, stand_in, extend",
+                "reminders and an escalation fired by timers",
+                "nämnd decision with a laga-kraft timer, decision follow-up",
+                "inspection decision (föreläggande) during the plan phase, remediation scheduled backwards",
+                "plan adopted, implementation year 1, follow-up decision clears the remediation",
+                "continue-as-new at the year boundary",
+            ],
+            ["implementation year 2 with a plan revision (a new nämnd decision)", "continue-as-new"],
+            ["implementation year 3, every phase completed, the workflow completes"],
+        ],
+    )
+
+
+async def orebro_year_two_waiting(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str
+) -> list[Recorded]:
+    """Ljusnarsberg (1864, Kommunstyrelsen) on orebro-skolkommun, waiting in implementation year 2 (two runs)."""
+    workflow_id = await start_pilot(
+        client, pool, programme=PROGRAMME, kommunkod="1864", template_key="orebro-skolkommun", task_queue=queue
+    )
+    pilot = Pilot(client, env, workflow_id)
+    analyst = "p-1864-analytiker"
+    await pilot.open_task("document_collection")
+    decision = {
+        **sample_payloads.inspection_decision(await pilot.today()),
+        "diarienummer": f"SI-{(await pilot.today()).year}:1864-SYNTETISK",
+    }
+    # The inspection's decision comes at the very start, during the deep analysis.
+    await pilot.register(analyst, decision)
+    remaining_registered = False
+
+    async def remaining_in_plan_phase(status: PilotStatus) -> bool:
+        nonlocal remaining_registered
+        if remaining_registered or status.current_phase is not Phase.DEVELOPMENT_PLAN:
+            return False
+        # After follow-up the deficiency remains (kvarstår): a new schedule back from the new deadline.
+        follow_up = sample_payloads.inspection_follow_up(decision, await pilot.today(), cleared=False)
+        await pilot.register(analyst, follow_up)
+        remaining_registered = True
+        return True
+
+    def remediation_before_follow_up(task: TaskView, status: PilotStatus) -> bool:
+        return task.template_key == "remediation" and not remaining_registered
+
+    await pilot.drive(
+        lambda s: s.implementation_year >= 2, hold=remediation_before_follow_up, between=remaining_in_plan_phase
+    )
+    # Year 2 under way: the follow-up done, the rest open with their reminders ahead.
+    await pilot.answer("ska_follow_up@y2")
+    await pilot.let_days_pass(10)
+    status = await pilot.status()
+    assert status.completed_at is None and status.implementation_year == 2
+    await shows(
+        pool,
+        workflow_id,
+        {
+            "two inspection decisions": lambda e: len(of(e, "InspectionDecisionRegistered")) == 2,
+            "a remediation rescheduled": lambda e: len(of(e, "RemediationScheduled")) == 2,
+            "year 2 started": lambda e: len(of(e, "ImplementationYearStarted")) == 2,
+        },
+    )
+    return await recorded_runs(
+        pilot,
+        "orebro-skolkommun-year-2-waiting",
+        [
+            [
+                "orebro-skolkommun template (interviews, regional school support group)",
+                "a kommun whose organ is Kommunstyrelsen",
+                "inspection decision in the deep analysis; after follow-up the deficiency remains (kvarstår)",
+                "remediation rescheduled back from the new deadline",
+                "implementation year 1, continue-as-new",
+            ],
+            ["implementation year 2 under way: open tasks and pending timers (a running workflow)"],
+        ],
+    )
+
+
+async def kommunalforbund_deep_analysis_waiting(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str
+) -> list[Recorded]:
+    """Sölvesborg-Bromölla (1083+1272) on lfr-skola with a school calendar, waiting in its deep analysis."""
+    workflow_id = await start_pilot(
+        client,
+        pool,
+        programme=PROGRAMME,
+        kommunkod="1083+1272",
+        template_key="lfr-skola",
+        deciding_organ="Direktionen",
+        task_queue=queue,
+        calendar=load_calendar("synthetic-1861-2026-2027"),
+    )
+    pilot = Pilot(client, env, workflow_id)
+    lead = "p-sbkf-programledare"
+    await pilot.answer("self_assessment@P")
+    await pilot.answer("self_assessment@S")
+    await pilot.steer("self_assessment@R", "p-sbkf-rektor", "delegate", "tf rektor", to_participant="p-sbkf-analytiker")
+    f_task = await pilot.open_task("self_assessment@F")
+    assert f_task.due_at is not None
+    await pilot.steer(
+        "self_assessment@F",
+        lead,
+        "extend",
+        "direktionen sammanträder senare",
+        due_at=f_task.due_at + timedelta(days=21),
+    )
+    # Two weeks pass: the first reminders go out, on working days of the calendar; the rest wait.
+    await pilot.let_days_pass(15)
+    status = await pilot.status()
+    assert status.current_phase is Phase.DEEP_ANALYSIS and status.completed_at is None
+    await shows(
+        pool,
+        workflow_id,
+        {
+            "a reminder sent": lambda e: bool(of(e, "TaskReminderSent")),
+            "a delegation": lambda e: bool(of(e, "TaskReassigned", kind="delegate")),
+            "an extension": lambda e: bool(of(e, "TaskDeadlineExtended")),
+        },
+    )
+    return await recorded_runs(
+        pilot,
+        "kommunalforbund-deep-analysis-waiting",
+        [
+            [
+                "a kommunalförbund (1083+1272) as one pilot, its Direktionen deciding",
+                "a school-year calendar (synthetic): deadlines and reminders off lov and weekends",
+                "a delegated task and an extended deadline, still open",
+                "waiting in the deep analysis: open tasks, reminders sent and pending (a running workflow)",
+            ]
+        ],
+    )
+
+
+async def daily_digest(client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str) -> list[Recorded]:
+    """One morning's DailyDigestWorkflow, as the schedule starts it (the test server has no schedules)."""
+    handle = await client.start_workflow(DailyDigestWorkflow.run, id=f"leda-daily-digest-{PROGRAMME}", task_queue=queue)
+    await handle.result()
+    history = await handle.fetch_history()
+    return [
+        Recorded(
+            scenario="daily-digest",
+            run=1,
+            of_runs=1,
+            history=history,
+            workflow_type="DailyDigestWorkflow",
+            status=run_status(history),
+            covers=["the send_digests activity, the workflow completes"],
+        )
+    ]
+
+
+Scenario = Callable[[Client, WorkflowEnvironment, asyncpg.Pool, str], Awaitable[list[Recorded]]]
+SCENARIOS: list[Scenario] = [
+    lfr_skola_every_phase,
+    orebro_year_two_waiting,
+    kommunalforbund_deep_analysis_waiting,
+    daily_digest,
+]
+
+
+# --- The servers and the recording ------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def shared_servers(scratch: Path) -> AsyncIterator[tuple[Settings, asyncpg.Pool]]:
+    """PostgreSQL (migrated, with the synthetic directory), the SMTP capture and the Kolada sample server."""
+    async with AsyncExitStack() as stack:
+        postgres = EmbeddedPostgres(scratch / "postgres", free_port(), database="leda")
+        await asyncio.to_thread(postgres.start)
+        stack.callback(postgres.stop)
+        await migrate(postgres.dsn)
+        pool = await create_pool(postgres.dsn)
+        stack.push_async_callback(pool.close)
+        for csv in sorted(SAMPLE_DATA.glob("synthetic_participants_*.csv")):
+            await upsert_participants(pool, read_participants_csv(csv))
+        mail = MailCapture(scratch / "mail", port=free_port())
+        mail.start()
+        stack.callback(mail.stop)
+        kolada = KoladaSampleServer()
+        kolada.start()
+        stack.callback(kolada.stop)
+        settings = Settings(
+            database_url=postgres.dsn,
+            smtp_host=mail.host,
+            smtp_port=mail.port,
+            kolada_base_url=kolada.base_url,
+            task_queue="leda-histories",
+        )
+        yield settings, pool
+
+
+async def record(out: Path) -> list[Recorded]:
+    # Not under the output directory, and a directory PostgreSQL's unprivileged account can enter.
+    scratch = Path(tempfile.mkdtemp(prefix="leda-histories-"))
+    recorded: list[Recorded] = []
+    try:
+        async with shared_servers(scratch) as (settings, pool):
+            for scenario in SCENARIOS:
+                started = time.monotonic()
+                # A server per scenario: its clock is shared, and each scenario lets time pass on its own terms.
+                env = await start_time_skipping_server(search_attribute_types())
+                try:
+                    async with running_worker(env.client, settings, pool):
+                        runs = await scenario(env.client, env, pool, settings.task_queue)
+                finally:
+                    await env.shutdown()
+                recorded += runs
+                say(f"  {scenario.__name__}: {len(runs)} run(s) in {time.monotonic() - started:.0f} s")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return recorded
+
+
+def write(out: Path, recorded: list[Recorded], source: dict[str, Any]) -> None:
+    out.mkdir(parents=True)
+    entries = []
+    for run in recorded:
+        (out / run.file_name).write_text(run.history.to_json() + "\n")
+        entries.append(
+            {
+                "file": run.file_name,
+                "workflow_type": run.workflow_type,
+                "workflow_id": run.history.workflow_id,
+                "run_id": run.history.run_id,
+                "run": run.run,
+                "of_runs": run.of_runs,
+                "status": run.status,
+                "events": len(run.history.events),
+                "covers": run.covers,
+            }
+        )
+    manifest = {
+        "recorded_from": source,
+        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": "synthetic: devstack/sample_data participants, devstack/sample_payloads answers, Kolada sample files",
+        "histories": entries,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+
+def source_commit(allow_uncommitted: bool) -> dict[str, Any]:
+    """The commit the workflow code comes from; refuses uncommitted workflow code unless allowed."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPOSITORY, check=True, capture_output=True, text=True).stdout
+
+    commit = git("rev-parse", "HEAD").strip()
+    changed = git("status", "--porcelain", "--", *WORKFLOW_CODE).rstrip()
+    if changed and not allow_uncommitted:
+        raise SystemExit(
+            "the workflow code has uncommitted changes; record from a commit (a `git worktree` of it, say), "
+            f"or pass --allow-uncommitted for a trial:\n{changed}"
+        )
+    return {"commit": commit, "uncommitted_changes": changed.splitlines()}
+
+
+def main() -> None:
+    configure_logging("WARNING")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="directory to write (default tests/histories/<date>-<commit>)")
+    parser.add_argument("--allow-uncommitted", action="store_true", help="record from uncommitted workflow code")
+    args = parser.parse_args()
+    code = Path(workflows.municipality.__file__).resolve()
+    if not code.is_relative_to(REPOSITORY):
+        # An editable install of another checkout can win the import: the histories would be that code's.
+        raise SystemExit(f"the workflow code imported is {code}, not {REPOSITORY}'s: put {REPOSITORY} on PYTHONPATH")
+    source = source_commit(args.allow_uncommitted)
+    out: Path = args.out or HISTORIES / f"{datetime.now(UTC):%Y-%m-%d}-{source['commit'][:7]}"
+    if out.exists():
+        raise SystemExit(f"{out} exists: a recording is never overwritten; remove it first or choose --out")
+    say(f"Recording from {source['commit']} ({code.relative_to(REPOSITORY.parent)}) into {out}")
+    recorded = asyncio.run(record(out))
+    write(out, recorded, source)
+    size = sum(p.stat().st_size for p in out.iterdir())
+    say(f"{len(recorded)} histories, {size / 1e6:.1f} MB, in {out}")
+
+
+if __name__ == "__main__":
+    exit_status: int | str | None = 0
+    try:
+        main()
+    except SystemExit as refusal:
+        exit_status = refusal.code
+    except BaseException:
+        traceback.print_exc()
+        exit_status = 1
+    if isinstance(exit_status, str):
+        print(exit_status, file=sys.stderr)
+        exit_status = 1
+    # The SDK's native runtime can abort the interpreter at exit (sdk-python#300): leave before it can.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_status or 0)
