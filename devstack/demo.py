@@ -21,6 +21,7 @@ from directory import read_participants_csv, upsert_participants
 from domain.phases import PHASE_TITLES, Phase
 from domain.state import TaskStatus
 from eventstore import EventStore
+from eventstore.verify import verify_chains
 from pilots import complete_task, pilot_status, register_inspection, start_pilot, timeline
 from reports import load_pilot_state, render_pilot_report, write_report
 from settings import Settings
@@ -64,18 +65,29 @@ async def run_demo(settings: Settings) -> None:
                 await _print_timeline(EventStore(pool), workflow_id)
                 _print_mail(stack.mail_dir, workflow_id)
                 _print_comparison(final)
-                report = await _write_report(EventStore(pool), workflow_id, cfg.data_dir / "reports")
+                audit = await verify_chains(pool)
+                say(
+                    f"\nRevisionsspåret: {audit.events} händelser i {audit.streams} strömmar, hashkedjorna intakta"
+                    if audit.first_break is None
+                    else f"\nRevisionsspåret är ändrat: {audit.first_break}",
+                    "the audit record's hash chains, checked as 'leda verify' does",
+                )
+                report_path = await _write_report(EventStore(pool), workflow_id, cfg.data_dir / "reports")
         finally:
             await pool.close()
         say("\nAdresser / addresses:")
-        print(f"  Rapport / report: {report.resolve().as_uri()}")
+        print(f"  Rapport / report: {report_path.resolve().as_uri()}")
         print(f"  Temporal UI:   {stack.temporal_ui_url}/namespaces/{cfg.temporal_namespace}/workflows/{workflow_id}")
         print(f"  Temporal:      {cfg.temporal_address}")
         print(
             "  Historik i Temporal / Temporal history (med 'make run' igång / with 'make run' serving):\n"
             f"                 .venv/bin/temporal workflow show --workflow-id {workflow_id}"
         )
-        print(f"  Domänhistorik / domain timeline:        .venv/bin/leda history {KOMMUNKOD}")
+        print(
+            "  Historik / history (domän + Temporal):  "
+            f"LEDA_TOKEN=$(.venv/bin/leda token p-{KOMMUNKOD}-programledare --scope programme_lead) "
+            f".venv/bin/leda history {KOMMUNKOD} --programme {programme}"
+        )
         print(f"  PostgreSQL:    {stack.database_url}")
         print(f"  E-post / mail: {stack.mail_dir}")
         say("\nStackens tillstånd ligger kvar i .leda/; 'make run' startar den igen.", "state stays in .leda/")

@@ -170,6 +170,7 @@ class TemporalDevServer:
                     f"use one of {', '.join(SEARCH_ATTRIBUTE_TYPES)}"
                 )
         self._db_file = Path(db_file).expanduser().resolve()
+        self._db_file_existed = False
         self._port = port
         self._ui_port = ui_port
         self._namespace = namespace
@@ -212,6 +213,7 @@ class TemporalDevServer:
             raise TemporalDevServerError(
                 f"cannot start the Temporal dev server: UI port {HOST}:{self._ui_port} is already in use"
             )
+        self._db_file_existed = self._db_file.exists()
         self._process = await asyncio.to_thread(self._spawn)
         try:
             await self._wait_until_ready()
@@ -306,6 +308,11 @@ class TemporalDevServer:
                 missing = self._search_attributes.keys() - (await self._registered_attributes(client)).keys()
                 if not missing:
                     return
+                if self._db_file_existed:
+                    # A state file from before Leda added these attributes: the start-dev flags register
+                    # attributes only in a new file, so add them now, as adopting a running server would.
+                    await self._ensure_search_attributes(client)
+                    continue
                 last_problem = f"search attributes not visible yet: {', '.join(sorted(missing))}"
             except (RPCError, RuntimeError, TimeoutError) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
