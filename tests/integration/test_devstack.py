@@ -136,6 +136,31 @@ async def test_starting_on_a_serving_port_adopts_the_server_and_adds_missing_att
 
 
 @pytest.mark.devserver
+async def test_a_state_file_from_before_new_search_attributes_gets_them_on_restart(tmp_path: Path) -> None:
+    def server(attributes: dict[str, str]) -> TemporalDevServer:
+        return TemporalDevServer(
+            tmp_path / "kept.db",
+            port=free_port(),
+            ui_port=free_port(),
+            namespace=NAMESPACE,
+            search_attributes=attributes,
+        )
+
+    older = server({"LedaPhase": "Keyword"})
+    await older.start()
+    await older.stop()
+    newer = server({"LedaPhase": "Keyword", "LedaOverdueCount": "Int", "LedaNextDueAt": "Datetime"})
+    await newer.start()
+    try:
+        attributes = await _custom_search_attributes(newer.address)
+    finally:
+        await newer.stop()
+
+    assert attributes["LedaOverdueCount"] == IndexedValueType.INDEXED_VALUE_TYPE_INT
+    assert attributes["LedaNextDueAt"] == IndexedValueType.INDEXED_VALUE_TYPE_DATETIME
+
+
+@pytest.mark.devserver
 async def test_a_port_held_by_something_else_is_reported_clearly(tmp_path: Path) -> None:
     with KoladaSampleServer() as http_server:
         server = TemporalDevServer(tmp_path / "t.db", port=http_server.port, ui_port=free_port())
