@@ -14,6 +14,11 @@ running workflow".
 
     .venv/bin/python -m tests.histories.record             # into tests/histories/<date>-<commit>/
     .venv/bin/python -m tests.histories.record --out DIR   # elsewhere
+    .venv/bin/python -m tests.histories.record --scenario lfr_skola_every_phase --scenario ...   # only these
+
+A recording need not repeat every scenario: one whose shape an older recording already holds, and which the new
+code does not change, can be left out with --scenario to keep the stored histories small (the manifest lists the
+scenarios recorded).
 """
 
 from __future__ import annotations
@@ -48,18 +53,23 @@ from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import search_attribute_types
 from devstack.temporal import start_time_skipping_server
-from directory import read_participants_csv, upsert_participants
+from directory import Participant, list_participants, read_participants_csv, upsert_participants
+from domain.control import ControlAction, ControlPilot
+from domain.municipalities import DECIDING_ORGANS, pilot_name
 from domain.phases import Phase
+from domain.roles import Role
 from domain.state import TaskStatus
 from domain.steering import SteerTask
 from eventstore import EventStore, StoredEvent
 from observability import configure_logging
-from pilots import complete_task, pilot_status, register_inspection, start_pilot, steer_task
+from pilots import complete_task, control_pilot, pilot_status, register_inspection, start_pilot, steer_task
+from programmes import template as load_template
 from programmes.calendars import load_calendar
 from settings import Settings
 from worker import running_worker
 from workflows.daily_digest import DailyDigestWorkflow
-from workflows.messages import PilotStatus, TaskView
+from workflows.messages import PilotStatus, StartPilot, TaskView, pilot_workflow_id
+from workflows.municipality import DECISION_DUE_MAIL, RICHER_SEARCH_ATTRIBUTES, MunicipalityWorkflow
 
 HISTORIES = Path(__file__).resolve().parent
 REPOSITORY = HISTORIES.parent.parent
@@ -143,6 +153,9 @@ class Pilot:
     async def register(self, actor: str, decision: dict[str, Any]) -> None:
         await register_inspection(self.client, self.workflow_id, actor, decision)
 
+    async def control(self, action: ControlAction, actor: str, reason: str) -> None:
+        await control_pilot(self.client, self.workflow_id, ControlPilot(action=action, actor_id=actor, reason=reason))
+
     async def let_days_pass(self, days: int) -> None:
         await self.env.sleep(timedelta(days=days))
 
@@ -213,6 +226,40 @@ def run_status(history: WorkflowHistory) -> str:
     return "running"
 
 
+def mails_in(histories: list[WorkflowHistory]) -> list[tuple[str, str, str, bool]]:
+    """The mails the runs asked for, in order: (kind, task key, recipient, whether the send_notification succeeded)."""
+    mails = []
+    for history in histories:
+        completed = {
+            e.activity_task_completed_event_attributes.scheduled_event_id
+            for e in history.events
+            if e.HasField("activity_task_completed_event_attributes")
+        }
+        for event in history.events:
+            if not event.HasField("activity_task_scheduled_event_attributes"):
+                continue
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name == "send_notification":
+                request = json.loads(scheduled.input.payloads[0].data)
+                mails.append(
+                    (request["kind"], request["task_key"], request["recipient_id"], event.event_id in completed)
+                )
+    return mails
+
+
+def patches_in(history: WorkflowHistory) -> set[str]:
+    """The workflow.patched ids the run took the new branch of (a marker each)."""
+    found = set()
+    for event in history.events:
+        if event.HasField("marker_recorded_event_attributes"):
+            for payloads in event.marker_recorded_event_attributes.details.values():
+                for payload in payloads.payloads:
+                    data = json.loads(payload.data)
+                    if isinstance(data, dict) and "id" in data:
+                        found.add(data["id"])
+    return found
+
+
 async def recorded_runs(pilot: Pilot, scenario: str, covers: list[list[str]]) -> list[Recorded]:
     """Every run of the pilot; `covers[n]` says what run n+1 shows (the last entry stands for any later runs)."""
     histories = await runs_of(pilot.client, pilot.workflow_id)
@@ -272,6 +319,9 @@ async def lfr_skola_every_phase(
     await pilot.let_days_pass(5)
     await pilot.answer("self_assessment@S")
     await pilot.answer("strengths_weaknesses")
+    # The nämnd meets weeks later: the analysis waits past its reminder, which goes out as a decision_due mail.
+    await pilot.open_task("analysis_reported")
+    await pilot.let_days_pass(40)
 
     # The analysis is reported at today's meeting: its appeal period runs out on a durable timer.
     today = await pilot.today()
@@ -315,6 +365,7 @@ async def lfr_skola_every_phase(
                 and len(of(e, "TaskEscalated", task_key="self_assessment@F")) == 1
             ),
             "a reminder after an extension": lambda e: bool(of(e, "TaskReminderSent", task_key="self_assessment@S")),
+            "a reminder of a nämnd decision": lambda e: bool(of(e, "TaskReminderSent", task_key="analysis_reported")),
             "every kind of steering": lambda e: (
                 {r.data["kind"] for r in of(e, "TaskReassigned")} == {"reassign", "delegate", "return", "stand_in"}
                 and bool(of(e, "TaskDeadlineExtended"))
@@ -326,7 +377,7 @@ async def lfr_skola_every_phase(
             "the pilot completed": lambda e: bool(of(e, "PilotCompleted")),
         },
     )
-    return await recorded_runs(
+    runs = await recorded_runs(
         pilot,
         "lfr-skola-every-phase",
         [
@@ -334,6 +385,7 @@ async def lfr_skola_every_phase(
                 "start, Kolada data pack (activity)",
                 "steering: reassign, delegate, return, stand_in, extend",
                 "reminders and an escalation fired by timers",
+                f"a nämnd decision's reminder sent as a decision_due mail (patch {DECISION_DUE_MAIL})",
                 "nämnd decision with a laga-kraft timer, decision follow-up",
                 "inspection decision (föreläggande) during the plan phase, remediation scheduled backwards",
                 "plan adopted, implementation year 1, follow-up decision clears the remediation",
@@ -343,6 +395,15 @@ async def lfr_skola_every_phase(
             ["implementation year 3, every phase completed, the workflow completes"],
         ],
     )
+    for run in runs:
+        # Search attributes after every change, in every run (the marker is per run).
+        run.covers = [*run.covers, f"search attributes upserted after every change (patch {RICHER_SEARCH_ATTRIBUTES})"]
+    taken = [patches_in(run.history) for run in runs]
+    if not all(RICHER_SEARCH_ATTRIBUTES in patches for patches in taken) or DECISION_DUE_MAIL not in taken[0]:
+        raise RuntimeError(f"{workflow_id}: the patched paths were not taken: {taken}")
+    if ("decision_due", "analysis_reported") not in {(kind, key) for kind, key, _, _ in mails_in([runs[0].history])}:
+        raise RuntimeError(f"{workflow_id}: the analysis's reminder was not a decision_due mail")
+    return runs
 
 
 async def orebro_year_two_waiting(
@@ -464,6 +525,177 @@ async def kommunalforbund_deep_analysis_waiting(
     )
 
 
+async def paused_resumed_withdrawn(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str
+) -> list[Recorded]:
+    """Hallsberg (1861) on lfr-skola, a programme of its own: paused while reminders fall due, resumed, withdrawn."""
+    workflow_id = await start_pilot(
+        client,
+        pool,
+        programme=f"{PROGRAMME}-paused",
+        kommunkod="1861",
+        template_key="lfr-skola",
+        task_queue=queue,
+        kpi_years=[datetime.now(UTC).year - 2],  # one year's data pack: a smaller history
+    )
+    pilot = Pilot(client, env, workflow_id)
+    operator = "p-1861-analytiker"
+    await pilot.until(
+        lambda s: any(t.key == "kpi_data_pack" and t.status is TaskStatus.COMPLETED for t in s.tasks),
+        "gathered the Kolada data pack",
+    )
+    # Only the förvaltning's self-assessment is left open (a short history): the rest are answered.
+    for key in ("document_collection", "self_assessment@P", "self_assessment@R", "self_assessment@S"):
+        await pilot.answer(key)
+    await pilot.open_task("self_assessment@F")
+
+    # Paused past the self-assessment's two reminders (days 14 and 20) and its escalation (day 24): all held.
+    await pilot.control("pause", operator, "SMTP-reläet byts (syntetiskt driftärende)")
+    await pilot.let_days_pass(26)
+    held = await pilot.status()
+    assessments = [t.key for t in held.tasks if t.template_key == "self_assessment" and t.status is TaskStatus.OPEN]
+    assert assessments == ["self_assessment@F"], assessments
+    assert held.paused is not None and held.task("self_assessment@F").reminders_sent == 0, held  # type: ignore[union-attr]
+
+    # Resumed: what fell due meanwhile goes out now, in order (reminders, then the escalation).
+    await pilot.control("resume", operator, "reläet är tillbaka")
+    await pilot.until(
+        lambda s: all(t.escalated and t.reminders_sent == 2 for t in s.tasks if t.key in assessments),
+        "released the held reminders and escalation",
+    )
+
+    # Withdrawn: the open tasks close, their holders are told, and the workflow completes.
+    before = await pilot.status()
+    holders = {t.key for t in before.tasks if t.status is TaskStatus.OPEN and not t.automated}
+    await pilot.control("withdraw", operator, "nämnden beslutade att lämna programmet")
+    await client.get_workflow_handle(workflow_id).result()
+
+    def held_while_paused(events: list[StoredEvent]) -> bool:
+        kinds = [e.event_type for e in events]
+        paused, resumed = kinds.index("PilotPaused"), kinds.index("PilotResumed")
+        return "TaskReminderSent" not in kinds[paused:resumed] and "TaskEscalated" not in kinds[paused:resumed]
+
+    await shows(
+        pool,
+        workflow_id,
+        {
+            "paused, resumed, withdrawn": lambda e: all(
+                len(of(e, kind)) == 1 for kind in ("PilotPaused", "PilotResumed", "PilotWithdrawn")
+            ),
+            "nothing sent while paused": held_while_paused,
+            "reminders and the escalation released on resume": lambda e: (
+                len(of(e, "TaskReminderSent")) == 2 * len(assessments)
+                and len(of(e, "TaskEscalated")) == len(assessments)
+            ),
+            "the open tasks closed": lambda e: {c.data["task_key"] for c in of(e, "TaskClosed")} >= holders,
+        },
+    )
+    runs = await recorded_runs(
+        pilot,
+        "paused-resumed-withdrawn",
+        [
+            [
+                "the control Update: pause, resume, withdraw (each on the record with who and why)",
+                "a pause held the reminders and the escalation that fell due; the resume released them",
+                "the withdrawal closed the open tasks and mailed their holders (withdrawn mails)",
+                "the workflow completes withdrawn",
+            ]
+        ],
+    )
+    told = {key for kind, key, _, sent in mails_in([r.history for r in runs]) if kind == "withdrawn" and sent}
+    if told != holders or runs[-1].status != "completed":
+        raise RuntimeError(f"{workflow_id}: withdrawal mails for {sorted(told)}, expected {sorted(holders)}")
+    return runs
+
+
+async def failed_mail_retried(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str
+) -> list[Recorded]:
+    """Hallsberg (1861) on lfr-skola, its förvaltningschef missing from the directory: the mails to them fail for
+    good and wait; once the participant is added, operations retry them; left running in the deep analysis."""
+    ghost = "p-9993-tf-forvaltningschef"
+    programme, kommunkod = f"{PROGRAMME}-retry", "1861"
+    participants: dict[Role, list[str]] = {}
+    for participant in await list_participants(pool, kommunkod):
+        participants.setdefault(Role(participant.role), []).append(participant.participant_id)
+    participants[Role.FORVALTNINGSCHEF] = [ghost]
+    this_year = datetime.now(UTC).year
+    workflow_id = pilot_workflow_id(programme, kommunkod)
+    await client.start_workflow(
+        MunicipalityWorkflow.run,
+        StartPilot(
+            programme=programme,
+            kommunkod=kommunkod,
+            municipality_name=pilot_name(kommunkod) or kommunkod,
+            deciding_organ=DECIDING_ORGANS[kommunkod],
+            template=load_template("lfr-skola"),
+            participants=participants,
+            kpi_years=[this_year - 2],  # one year's data pack: a smaller history
+        ),
+        id=workflow_id,
+        task_queue=queue,
+    )
+    pilot = Pilot(client, env, workflow_id)
+    operator = "p-1861-analytiker"
+    await pilot.open_task("self_assessment@F")
+    opened = await pilot.status()
+    ghost_tasks = sorted(t.key for t in opened.tasks if t.assignee_id == ghost and t.status is TaskStatus.OPEN)
+    expected = {f"assignment mail: {key} → {ghost}" for key in ghost_tasks}
+    failing = await pilot.until(lambda s: {f.step for f in s.failed_steps} == expected, "failed the ghost's mails")
+    assert ghost_tasks and all("not in the directory" in f.error for f in failing.failed_steps), failing.failed_steps
+    # The rest of the pilot goes on meanwhile.
+    await pilot.answer("self_assessment@R")
+
+    # Added to the directory (under a kommunkod of its own, so 1861's pilots gain no chef), then retried.
+    await upsert_participants(
+        pool,
+        [
+            Participant(
+                participant_id=ghost,
+                kommunkod="9993",
+                role="forvaltningschef",
+                display_name="Exempel Tillförordnad förvaltningschef (syntetisk)",
+                email=f"{ghost}@example.invalid",
+            )
+        ],
+    )
+    await pilot.control("retry", operator, "deltagaren finns nu i katalogen")
+    await pilot.until(lambda s: not s.failed_steps, "sent the retried mails")
+
+    # Left running mid-phase: one more answer, and the first reminders (day 14) go out, to the added chef too.
+    await pilot.answer("self_assessment@P")
+    await pilot.let_days_pass(15)
+    status = await pilot.status()
+    assert status.current_phase is Phase.DEEP_ANALYSIS and status.completed_at is None and not status.failed_steps
+    await shows(
+        pool,
+        workflow_id,
+        {
+            "a retry of the failed steps": lambda e: (
+                [sorted(r.data["steps"]) for r in of(e, "FailedStepRetried")] == [sorted(expected)]
+            ),
+            "a reminder to the added participant": lambda e: bool(of(e, "TaskReminderSent", recipient_id=ghost)),
+        },
+    )
+    runs = await recorded_runs(
+        pilot,
+        "failed-mail-retried-running",
+        [
+            [
+                "a participant missing from the directory: their assignment mails fail for good (UnknownRecipient)",
+                "the failed steps wait (state 'failing') while the rest of the pilot goes on",
+                "the control Update: retry, after the participant was added; the mails go through",
+                "waiting in the deep analysis: open tasks, reminders sent and pending (a running workflow)",
+            ]
+        ],
+    )
+    to_ghost = [(key, sent) for kind, key, recipient, sent in mails_in([r.history for r in runs]) if recipient == ghost]
+    assignments = [(key, sent) for key, sent in to_ghost if key in ghost_tasks]
+    if not {(key, False) for key in ghost_tasks} | {(key, True) for key in ghost_tasks} <= set(assignments):
+        raise RuntimeError(f"{workflow_id}: the mails to {ghost} did not fail and then go through: {to_ghost}")
+    return runs
+
+
 async def daily_digest(client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str) -> list[Recorded]:
     """One morning's DailyDigestWorkflow, as the schedule starts it (the test server has no schedules)."""
     handle = await client.start_workflow(DailyDigestWorkflow.run, id=f"leda-daily-digest-{PROGRAMME}", task_queue=queue)
@@ -487,6 +719,8 @@ SCENARIOS: list[Scenario] = [
     lfr_skola_every_phase,
     orebro_year_two_waiting,
     kommunalforbund_deep_analysis_waiting,
+    paused_resumed_withdrawn,
+    failed_mail_retried,
     daily_digest,
 ]
 
@@ -522,13 +756,13 @@ async def shared_servers(scratch: Path) -> AsyncIterator[tuple[Settings, asyncpg
         yield settings, pool
 
 
-async def record(out: Path) -> list[Recorded]:
+async def record(scenarios: list[Scenario]) -> list[Recorded]:
     # Not under the output directory, and a directory PostgreSQL's unprivileged account can enter.
     scratch = Path(tempfile.mkdtemp(prefix="leda-histories-"))
     recorded: list[Recorded] = []
     try:
         async with shared_servers(scratch) as (settings, pool):
-            for scenario in SCENARIOS:
+            for scenario in scenarios:
                 started = time.monotonic()
                 # A server per scenario: its clock is shared, and each scenario lets time pass on its own terms.
                 env = await start_time_skipping_server(search_attribute_types())
@@ -544,7 +778,7 @@ async def record(out: Path) -> list[Recorded]:
     return recorded
 
 
-def write(out: Path, recorded: list[Recorded], source: dict[str, Any]) -> None:
+def write(out: Path, recorded: list[Recorded], source: dict[str, Any], scenarios: list[Scenario]) -> None:
     out.mkdir(parents=True)
     entries = []
     for run in recorded:
@@ -566,6 +800,7 @@ def write(out: Path, recorded: list[Recorded], source: dict[str, Any]) -> None:
         "recorded_from": source,
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": "synthetic: devstack/sample_data participants, devstack/sample_payloads answers, Kolada sample files",
+        "scenarios": [scenario.__name__ for scenario in scenarios],
         "histories": entries,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
@@ -592,7 +827,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="directory to write (default tests/histories/<date>-<commit>)")
     parser.add_argument("--allow-uncommitted", action="store_true", help="record from uncommitted workflow code")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=[scenario.__name__ for scenario in SCENARIOS],
+        help="record only this scenario (repeatable; default every one), to keep a recording small",
+    )
     args = parser.parse_args()
+    scenarios = [s for s in SCENARIOS if args.scenario is None or s.__name__ in args.scenario]
     code = Path(workflows.municipality.__file__).resolve()
     if not code.is_relative_to(REPOSITORY):
         # An editable install of another checkout can win the import: the histories would be that code's.
@@ -602,8 +844,8 @@ def main() -> None:
     if out.exists():
         raise SystemExit(f"{out} exists: a recording is never overwritten; remove it first or choose --out")
     say(f"Recording from {source['commit']} ({code.relative_to(REPOSITORY.parent)}) into {out}")
-    recorded = asyncio.run(record(out))
-    write(out, recorded, source)
+    recorded = asyncio.run(record(scenarios))
+    write(out, recorded, source, scenarios)
     size = sum(p.stat().st_size for p in out.iterdir())
     say(f"{len(recorded)} histories, {size / 1e6:.1f} MB, in {out}")
 
