@@ -20,7 +20,7 @@ from access import AccessPolicy, Identity, identify
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
 from domain.municipalities import PILOT_CODE_PATTERN
 from domain.steering import SteeringAction, SteerTask
-from pilots import complete_task, pilot_status, register_inspection, start_pilot, steer_task
+from pilots import check_reason, complete_task, pilot_status, register_inspection, start_pilot, steer_task
 from programmes import template as load_template
 from projections.inbox import InboxProjection
 from workflows.messages import PROGRAMME_PATTERN, PilotStatus, TaskCompletion, TaskView
@@ -152,6 +152,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
         task = task_of(await pilot_status(client, workflow_id), task_key)
         if not await access.may_steer(identity, workflow_id, task, request.action):
             raise forbidden()
+        await check_reason(pool, workflow_id, request.reason)
         steering = SteerTask(task_key=task_key, actor_id=identity.participant_id, **request.model_dump())
         return await steer_task(client, workflow_id, steering)
 

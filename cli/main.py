@@ -45,6 +45,7 @@ from eventstore import EventStore, verify_chains
 from observability import configure_logging
 from pilots import (
     PilotError,
+    check_reason,
     complete_task,
     control_pilot,
     find_pilot,
@@ -311,6 +312,7 @@ async def cmd_steer(ctx: Context) -> None:
         raise CliError(describe(error), EXIT_USAGE) from None
     task = await ctx.task(workflow_id)
     ctx.allowed(await (await ctx.access()).may_steer(identity, workflow_id, task, a.action))
+    await check_reason(await ctx.pool(), workflow_id, a.reason)
     result = await steer_task(await ctx.client(), workflow_id, request)
     print(f"{a.action}: {a.task} (händelse / event #{result.stream_version})")
 
@@ -412,6 +414,7 @@ async def cmd_control(ctx: Context) -> None:
     a = ctx.args
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
     ctx.allowed(await (await ctx.access()).may_control(identity, workflow_id, a.action))
+    await check_reason(await ctx.pool(), workflow_id, a.reason)
     if a.action == "terminate":
         await terminate_pilot(
             await ctx.client(), EventStore(await ctx.pool()), workflow_id, by=identity.participant_id, reason=a.reason

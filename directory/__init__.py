@@ -20,6 +20,7 @@ from directory.participants import (
     ParticipantCsvError,
     get_participant,
     list_participants,
+    names_a_participant,
     read_participants_csv,
     upsert_participants,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "erased_at",
     "get_participant",
     "list_participants",
+    "names_a_participant",
     "read_participants_csv",
     "upsert_participants",
 ]

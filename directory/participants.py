@@ -29,6 +29,7 @@ __all__ = [
     "ParticipantCsvError",
     "get_participant",
     "list_participants",
+    "names_a_participant",
     "read_participants_csv",
     "upsert_participants",
 ]
@@ -271,3 +272,16 @@ async def list_participants(pool: asyncpg.Pool, kommunkod: str) -> list[Particip
     check_pilot_code(kommunkod)
     rows = await pool.fetch(f"{_SELECT} WHERE kommunkod = $1 ORDER BY role, participant_id", kommunkod)
     return [Participant.model_validate(dict(row)) for row in rows]
+
+
+async def names_a_participant(pool: asyncpg.Pool, kommunkod: str, text: str) -> bool:
+    """Whether `text` contains the full name or e-mail address of anyone in the municipality's directory.
+
+    Reasons given for steering and control go into the permanent record, which refers to people by id only;
+    this catches the obvious slip of naming someone there.
+    """
+    folded = text.casefold()
+    return any(
+        p.display_name.casefold() in folded or p.email.casefold() in folded
+        for p in await list_participants(pool, kommunkod)
+    )

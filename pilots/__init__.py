@@ -3,6 +3,7 @@
 from pilots.client import (
     PilotError,
     PilotListing,
+    check_reason,
     complete_task,
     control_pilot,
     find_pilot,
@@ -20,6 +21,7 @@ from pilots.timeline import TimelineEntry, describe_event, timeline
 __all__ = [
     "PilotError",
     "PilotListing",
+    "check_reason",
     "control_pilot",
     "list_pilots",
     "pilot_query",

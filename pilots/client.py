@@ -19,7 +19,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from directory import list_participants
+from directory import list_participants, names_a_participant
 from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.events import PilotTerminated, event_record
@@ -216,6 +216,21 @@ async def steer_task(client: Client, workflow_id: str, request: SteerTask) -> Ta
     """Reassign, delegate, stand in, take back or extend a task; sent again unchanged, it is applied once."""
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
     return await _update(client, workflow_id, MunicipalityWorkflow.steer_task, request, f"steer-{fingerprint}")
+
+
+async def check_reason(pool: asyncpg.Pool, workflow_id: str, reason: str) -> None:
+    """Refuse a reason that names someone in the pilot's directory: it would keep personal data in the record."""
+    kommunkod = workflow_id.rsplit("-", 1)[-1]
+    try:
+        check_pilot_code(kommunkod)
+    except ValueError:
+        return  # not a pilot's id; the Update itself will say so
+    if await names_a_participant(pool, kommunkod, reason):
+        raise PilotError(
+            "reason: names a person (a participant's name or e-mail address), which would stay in the permanent "
+            "record; refer to people by their participant id or role",
+            "invalid_input",
+        )
 
 
 async def control_pilot(client: Client, workflow_id: str, request: ControlPilot) -> PilotControlled:

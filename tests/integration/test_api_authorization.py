@@ -268,3 +268,19 @@ async def test_a_task_delegated_to_a_participant_is_theirs_to_see_and_complete(w
         f"{task_url}/complete", json=sample_payloads.self_assessment("F"), headers=headers["colleague"]
     )
     assert completed.status_code == 200, completed.text
+
+
+async def test_a_reason_that_names_a_person_is_refused_and_records_nothing(world: World, db_pool: asyncpg.Pool) -> None:
+    """Reasons stay in the permanent record, which names people by id only."""
+    store = EventStore(db_pool)
+    before = await store.stream_version(world.workflow_id)
+    _, email, name = world.directory["p-1861-rektor"]
+    for reason in (f"{name} är föräldraledig", f"fråga {email}"):
+        request = {"action": "reassign", "reason": reason, "to_participant": "p-1861-rektor"}
+        response = await world.http.post(
+            f"/api/v1/pilots/{world.workflow_id}/tasks/{TASK}/steer", json=request, headers=world.headers["lead"]
+        )
+
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "reason" and "participant id" in response.json()["detail"]
+    assert await store.stream_version(world.workflow_id) == before
