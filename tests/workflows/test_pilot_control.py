@@ -53,7 +53,7 @@ async def started(client: Client, pool: asyncpg.Pool, settings: Settings) -> str
     return workflow_id
 
 
-async def until(client: Client, workflow_id: str, condition, rounds: int = 200) -> PilotStatus:  # type: ignore[no-untyped-def]
+async def until(client: Client, workflow_id: str, condition, rounds: int = 1200) -> PilotStatus:  # type: ignore[no-untyped-def]
     for _ in range(rounds):
         status = await pilot_status(client, workflow_id)
         if condition(status):
@@ -160,7 +160,9 @@ async def test_a_step_that_failed_for_good_waits_for_a_retry_and_then_goes_throu
     )
     await control_pilot(client, workflow_id, control("retry", "deltagaren finns nu i katalogen"))
 
-    await mail_capture.wait_for(lambda m: str(m["X-Leda-Notification"]) == f"assignment; {workflow_id}; {TASK}")
+    await mail_capture.wait_for(
+        lambda m: str(m["X-Leda-Notification"]) == f"assignment; {workflow_id}; {TASK}", timeout=60
+    )
     recovered = await until(client, workflow_id, lambda s: not s.failed_steps)
     assert recovered.failed_steps == []
     with pytest.raises(PilotError) as refused:
