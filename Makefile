@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo run test lint histories clean
+.PHONY: demo run test faults lint histories clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +19,19 @@ demo: $(STAMP)  ## Start the embedded stack, drive Hallsberg through every phase
 run: $(STAMP)  ## Start the embedded stack and keep it serving until Ctrl-C.
 	$(BIN)/leda stack run
 
-test: $(STAMP)  ## Run the whole suite (unit, workflows, integration, e2e) and lint.
+test: $(STAMP)  ## Run the whole suite (unit, workflows, integration, e2e, short fault tests) and lint.
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+faults: $(STAMP)  ## The long fault tests, left out of `make test`: kill -9 of the worker during whole programmes (~3-5 min).
+	$(BIN)/python -m pytest -m faults tests/faults
+
+bench: $(BENCH_STAMP)  ## Leda against bare Temporal and raw PostgreSQL, as ratios; writes BENCHMARKS.md (< 15 min).
+	$(BIN)/python -m bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
 
 histories: $(STAMP)  ## Record workflow histories of the committed code for the replay test (README: Changing a running workflow).
 	$(BIN)/python -m tests.histories.record

@@ -11,13 +11,11 @@ who may not.
 
 from __future__ import annotations
 
-import re
-
 import asyncpg
 
 from access.tokens import Identity
 from directory import get_participant, list_participants
-from domain.municipalities import PILOT_CODE_PATTERN
+from domain.municipalities import check_pilot_code
 from domain.roles import Role
 from domain.rules import INSPECTION_REGISTRARS
 from domain.steering import SteeringAction
@@ -34,8 +32,10 @@ HOLDER_ACTIONS: frozenset[SteeringAction] = frozenset({"delegate", "stand_in", "
 
 def pilot_kommunkod(workflow_id: str) -> str | None:
     """The municipality a pilot's workflow id names (see `pilot_workflow_id`), or None for a foreign id."""
-    kommunkod = workflow_id.rsplit("-", 1)[-1]
-    return kommunkod if re.fullmatch(PILOT_CODE_PATTERN, kommunkod) else None
+    try:
+        return check_pilot_code(workflow_id.rsplit("-", 1)[-1])
+    except ValueError:  # not a pilot code, or one naming a member twice, which the directory refuses to look up
+        return None
 
 
 class AccessPolicy:

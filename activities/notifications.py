@@ -36,21 +36,29 @@ class SmtpMailer:
 
     def __init__(self, settings: SmtpSettings) -> None:
         self._settings = settings
+        self._tls_context: ssl.SSLContext | None = None
 
     async def send(self, message: EmailMessage) -> None:
         await asyncio.to_thread(self._send_blocking, message)
 
+    def _context(self) -> ssl.SSLContext:
+        """The TLS context, made once: loading the CA certificates takes tens of milliseconds of CPU, and made for
+        every mail that was most of a busy worker's time (BENCHMARKS.md). Only TLS and STARTTLS ask for it."""
+        if self._tls_context is None:
+            s = self._settings
+            self._tls_context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+        return self._tls_context
+
     def _send_blocking(self, message: EmailMessage) -> None:
         s = self._settings
-        context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
         connection = (
-            smtplib.SMTP_SSL(s.host, s.port, timeout=20, context=context)
+            smtplib.SMTP_SSL(s.host, s.port, timeout=20, context=self._context())
             if s.security == "tls"
             else smtplib.SMTP(s.host, s.port, timeout=20)
         )
         with connection as smtp:
             if s.security == "starttls":
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._context())
             if s.username:
                 smtp.login(s.username, s.password or "")
             smtp.send_message(message)

@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 import asyncpg
 from fastapi import APIRouter, Body, Depends, FastAPI, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from temporalio.client import Client
 
 from access import AccessPolicy, Identity, identify
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
-from domain.municipalities import PILOT_CODE_PATTERN
+from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
 from domain.steering import SteeringAction, SteerTask
 from pilots import check_reason, complete_task, pilot_status, register_inspection, start_pilot, steer_task
 from programmes import template as load_template
@@ -65,6 +65,11 @@ class StartPilotRequest(BaseModel):
     kommunkod: str = Field(pattern=PILOT_CODE_PATTERN)
     template_key: str = Field(min_length=1)
     organ: str | None = Field(default=None, min_length=1, max_length=100, description="the deciding nämnd")
+
+    @field_validator("kommunkod")
+    @classmethod
+    def _each_member_once(cls, kommunkod: str) -> str:
+        return check_pilot_code(kommunkod)  # the pattern lets '1861+1861' through; the directory would not
 
 
 class PilotStarted(BaseModel):
@@ -122,7 +127,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
             for t in tasks
         ]
 
-    @router.get("/pilots/{workflow_id}/tasks/{task_key}", summary="A task and the JSON schema of its answer")
+    @router.get("/pilots/{workflow_id}/tasks/{task_key:path}", summary="A task and the JSON schema of its answer")
     async def task_detail(workflow_id: str, task_key: str, identity: Caller) -> TaskDetail:
         status = await pilot_status(client, workflow_id)
         task = task_of(status, task_key)
@@ -132,7 +137,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
         return TaskDetail(**task.model_dump(), workflow_id=workflow_id, form_schema=payload_model.model_json_schema())
 
     @router.post(
-        "/pilots/{workflow_id}/tasks/{task_key}/complete",
+        "/pilots/{workflow_id}/tasks/{task_key:path}/complete",
         summary="Complete one's own task with its answer (the body, as the task's form_schema describes)",
     )
     async def complete(
@@ -145,7 +150,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
         return await complete_task(client, workflow_id, task_key, identity.participant_id, payload)
 
     @router.post(
-        "/pilots/{workflow_id}/tasks/{task_key}/steer",
+        "/pilots/{workflow_id}/tasks/{task_key:path}/steer",
         summary="Reassign, delegate, stand in, return or extend a task, with a reason",
     )
     async def steer(workflow_id: str, task_key: str, request: SteerRequest, identity: Caller) -> TaskCompletion:

@@ -116,6 +116,11 @@ def _validation_problem(error: RequestValidationError) -> Problem:
     parts, fields = [], []
     for item in error.errors():
         location = [str(p) for p in item.get("loc", ())]
+        if item.get("type") == "json_invalid":  # its location is a character offset, not a field
+            reason = item.get("ctx", {}).get("error", "")
+            parts.append(f"(body): not valid JSON at character {location[-1] if location else 0}: {reason}")
+            fields.append(None)
+            continue
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:]
         where = ".".join(location) or "(body)"
@@ -127,7 +132,7 @@ def _validation_problem(error: RequestValidationError) -> Problem:
 # Responses every route may give, for the OpenAPI schema.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemBody, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": _TITLES[status]}
-    for status in (401, 403, 404, 409, 422)
+    for status in (400, 401, 403, 404, 409, 422, 503)
 }
 
 

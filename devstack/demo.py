@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
+
+from temporalio.client import Client
 
 from database import create_pool
 from devstack import sample_payloads
@@ -60,7 +63,7 @@ async def run_demo(settings: Settings) -> None:
                     task_queue=cfg.task_queue,
                 )
                 say(f"\nPilot startad: Hallsberg ({KOMMUNKOD}), workflow {workflow_id}", "pilot started")
-                final = await _simulate_participants(client, workflow_id)
+                final = await simulate_participants(client, workflow_id)
                 say(f"\nAlla faser klara på {time.monotonic() - started:.0f} s.", "every phase completed")
                 await _print_timeline(EventStore(pool), workflow_id)
                 _print_mail(stack.mail_dir, workflow_id)
@@ -93,7 +96,21 @@ async def run_demo(settings: Settings) -> None:
         say("\nStackens tillstånd ligger kvar i .leda/; 'make run' startar den igen.", "state stays in .leda/")
 
 
-async def _simulate_participants(client, workflow_id: str) -> PilotStatus:  # type: ignore[no-untyped-def]
+async def simulate_participants(
+    client: Client,
+    workflow_id: str,
+    *,
+    say: Callable[..., None] = say,
+    poll_interval: float = 0.2,
+    analyst: str = ANALYST,
+    answer_for: Callable[..., dict[str, Any]] = sample_payloads.answer_for,
+) -> PilotStatus:
+    """Answer every task of the pilot as its participants would, until the pilot completes; return its status.
+
+    The förvaltningschef answers LATE_TASK only once it has been escalated. The benchmark of a whole fleet
+    (`bench/fleet.py`) runs many of these at once, quietly (`say`) and on its own pacing (`poll_interval`);
+    the one of a ten-year plan (`bench/history.py`) gives its own `answer_for`.
+    """
     seen_phase: tuple[Phase, int] | None = None
     decision: dict[str, Any] | None = None
     followed_up = False
@@ -121,7 +138,7 @@ async def _simulate_participants(client, workflow_id: str) -> PilotStatus:  # ty
                 continue  # registered below, when the inspectorate's decision arrives
             if task.template_key == "remediation" and not task.key.endswith("/atgardsplan") and not followed_up:
                 continue  # the measures are still under way when the follow-up decision comes
-            answer = sample_payloads.answer_for(
+            answer = answer_for(
                 task.template_key,
                 datetime.now(UTC).date(),
                 level=task.level,
@@ -135,20 +152,20 @@ async def _simulate_participants(client, workflow_id: str) -> PilotStatus:  # ty
         if decision is None and status.current_phase is Phase.DEVELOPMENT_PLAN:
             # Skolinspektionen's decision arrives while the plan is being written (it ran "parallellt", S4).
             decision = sample_payloads.inspection_decision(today - timedelta(days=30))
-            await register_inspection(client, workflow_id, ANALYST, decision)
+            await register_inspection(client, workflow_id, analyst, decision)
             say(
                 f"  ! Skolinspektionens beslut {decision['diarienummer']} registrerat: föreläggande med tidsfrist",
                 "inspection decision registered",
             )
         if decision is not None and not followed_up and status.implementation_year >= 1:
             follow_up = sample_payloads.inspection_follow_up(decision, today)
-            await register_inspection(client, workflow_id, ANALYST, follow_up)
+            await register_inspection(client, workflow_id, analyst, follow_up)
             followed_up = True
             say(
                 f"  ! Uppföljningsbeslut {follow_up['diarienummer']}: bristen avhjälpt, återstående steg stängs",
                 "follow-up decision: deficiency cleared",
             )
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(poll_interval)
 
 
 async def _print_timeline(store: EventStore, workflow_id: str) -> None:

@@ -19,7 +19,7 @@ from domain.events import (
     PilotWithdrawn,
     TaskClosed,
 )
-from domain.rules import IdSource, TaskRejected
+from domain.rules import IdSource, TaskRejected, check_recordable
 from domain.state import MunicipalityState
 
 ControlAction = Literal["pause", "resume", "withdraw", "retry"]
@@ -39,6 +39,7 @@ def check_control(state: MunicipalityState, request: ControlPilot, *, failed_ste
     """TaskRejected naming why `request` cannot be carried out now; `failed_steps`: what waits for a retry."""
     if state.ended:
         raise TaskRejected("pilot_ended", "the pilot has ended (completed, withdrawn or terminated)")
+    check_recordable(request.model_dump(mode="json"))
     match request.action:
         case "pause" if state.paused is not None:
             since = f"{state.paused.occurred_at:%Y-%m-%d %H:%M}"

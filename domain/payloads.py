@@ -284,7 +284,8 @@ class InspectionFinding(TaskPayload):
 class InspectionDecision(TaskPayload):
     """A Skolinspektionen decision as registered by the municipality (domain.md §7.4)."""
 
-    diarienummer: Annotated[str, Field(min_length=3, max_length=60)]
+    # As a nämnd's: it names the decision's remediation tasks, and so the subject line of their mail.
+    diarienummer: Annotated[str, Field(min_length=3, max_length=60, pattern=r"^[\w\-/:. ]+$")]
     decided_on: date
     level: InspectionLevel
     school_form: NonEmptyText

@@ -6,6 +6,7 @@ can call them deterministically and a test can call them in microseconds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -64,6 +65,46 @@ class TaskRejected(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+UNRECORDABLE_TEXT = "text may not hold the NUL character (U+0000) or an unpaired surrogate (such as \\ud800)"
+
+
+def unrecordable_text(value: Any, path: str = "") -> str | None:
+    """Where `value` holds text the record cannot keep (the path of the first such string), or None.
+
+    The record is JSON in PostgreSQL: its jsonb refuses the NUL character, and UTF-8 has no encoding for a lone
+    surrogate (what a JSON escape such as \\ud800 decodes to). Accepted, such text would fail every attempt to
+    append its event, and the pilot would wait for that append for ever.
+    """
+    if isinstance(value, str):
+        unrecordable = "\x00" in value or not value.isascii() and not _encodes_as_utf8(value)
+        return (path or "(value)") if unrecordable else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list | tuple) else ()
+    for key, item in items:
+        name = str(key) if re.fullmatch(r"[\w.@/-]+", str(key)) else ascii(key)  # any other key shown escaped
+        where = f"{path}.{name}" if path else name
+        if isinstance(key, str) and unrecordable_text(key) is not None:
+            return where
+        found = unrecordable_text(item, where)
+        if found is not None:
+            return found
+    return None
+
+
+def _encodes_as_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_recordable(value: Any) -> None:
+    """TaskRejected naming the field, if `value` holds text the record cannot keep (see `unrecordable_text`)."""
+    where = unrecordable_text(value)
+    if where is not None:
+        raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {where}: {UNRECORDABLE_TEXT}")
 
 
 def start_events(
@@ -298,6 +339,7 @@ def check_completion(
         validated = task_template.payload_model.model_validate(payload)
     except ValidationError as error:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {describe(error)}") from None
+    check_recordable(validated.model_dump(mode="json"))
     problem = _contradiction(state, task, validated, today)
     if problem is not None:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {problem}")
@@ -314,6 +356,11 @@ def _contradiction(state: MunicipalityState, task: TaskState, payload: TaskPaylo
         return f"organ: {state.municipality_name}'s deciding organ is {state.deciding_organ}, not {payload.organ}"
     if isinstance(payload, NamndDecision) and today is not None and payload.meeting_date > today:
         return f"meeting_date: {payload.meeting_date} is in the future; record a decision once it is taken"
+    if isinstance(payload, NamndDecision) and today is not None:
+        try:  # the dates completion_events derives from the meeting: some cannot be (holidays before 1953)
+            decision_timeline(payload.meeting_date, today=max(payload.meeting_date, today))
+        except ValueError as error:
+            return f"meeting_date: {error}"
     if isinstance(payload, DecisionPosting) and today is not None:
         meeting = _recorded(state, _decision_of(task.key)).meeting_date
         try:
@@ -321,7 +368,8 @@ def _contradiction(state: MunicipalityState, task: TaskState, payload: TaskPaylo
                 meeting, justering_date=payload.justering_date, anslag_date=payload.anslag_date, today=today
             )
         except ValueError as error:
-            return str(error)
+            field = "anslag_date" if str(error).startswith("anslag") else "justering_date"
+            return f"{field}: {error}"
     if isinstance(payload, PlanRevision):
         return _contradiction(state, task, payload.decision, today) or _contradiction(
             state, task, payload.revised_plan, today
@@ -469,6 +517,7 @@ def check_registration(
         decision = InspectionDecision.model_validate(payload)
     except ValidationError as error:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {describe(error)}") from None
+    check_recordable(decision.model_dump(mode="json"))
     problem = _inspection_contradiction(state, decision, today)
     if problem is not None:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {problem}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -233,19 +234,19 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
             s.implementation_year_started_at = event.occurred_at
             s.implementation_year_starts[event.year] = event.occurred_at
         case TaskReminderSent():
-            s.tasks[event.task_key].reminders_sent += 1
+            _own_task(s, event.task_key).reminders_sent += 1
         case TaskEscalated():
-            s.tasks[event.task_key].escalated = True
+            _own_task(s, event.task_key).escalated = True
         case TaskReassigned():
-            task = s.tasks[event.task_key]
+            task = _own_task(s, event.task_key)
             task.assignee_id = event.to_participant
             task.delegated_from = event.from_participant if event.kind in ("delegate", "stand_in") else None
         case TaskDeadlineExtended():
-            task = s.tasks[event.task_key]
+            task = _own_task(s, event.task_key)
             # A new deadline starts a new round of reminders, and a new chance to escalate.
             task.due_at, task.reminders_sent, task.escalated = event.due_at, 0, False
         case TaskCompleted():
-            task = s.tasks[event.task_key]
+            task = _own_task(s, event.task_key)
             task.status = TaskStatus.COMPLETED
             task.completed_at, task.completed_by = event.occurred_at, event.completed_by
             task.payload = dict(event.payload)
@@ -264,7 +265,7 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
         case RemediationEnded():
             s.remediation.pop(f"{event.diarienummer}#{event.finding_index}", None)
         case TaskClosed():
-            task = s.tasks[event.task_key]
+            task = _own_task(s, event.task_key)
             task.status, task.closed_reason = TaskStatus.CLOSED, event.reason
         case InspectionCompared():
             s.comparisons[event.diarienummer] = list(event.items)
@@ -282,10 +283,25 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
             pass  # on the record; the workflow itself carries what had failed
 
 
+def _own_task(s: MunicipalityState, task_key: str) -> TaskState:
+    """The task, copied into `s` before it is changed: the state folded from may share it (see `fold`)."""
+    task = s.tasks[task_key] = s.tasks[task_key].model_copy()
+    return task
+
+
 def fold(events: Iterable[Event], state: MunicipalityState | None = None) -> MunicipalityState:
-    """Fold events, oldest first, into a state."""
-    # One copy per fold, not per event: a pilot's state grows with its years, and the workflow folds each batch.
-    current = state.model_copy(deep=True) if state is not None else MunicipalityState()
+    """Fold events, oldest first, into a state; `state` itself is left untouched."""
+    current = _detached(state) if state is not None else MunicipalityState()
     for event in events:
         _apply_in_place(current, event)
     return current
+
+
+def _detached(state: MunicipalityState) -> MunicipalityState:
+    """A copy of `state` with lists and dicts of its own, sharing what is in them.
+
+    `_apply_in_place` only adds to, removes from or replaces in these containers, and copies a task before
+    changing it (`_own_task`), so sharing the rest cannot change `state`. A deep copy of the whole state per
+    batch, which grows with every year of the pilot, was a sixth of a busy worker's CPU (BENCHMARKS.md).
+    """
+    return state.model_copy(update={name: copy.copy(value) for name, value in state if isinstance(value, list | dict)})

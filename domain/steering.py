@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from domain.events import Event, TaskDeadlineExtended, TaskReassigned
 from domain.roles import Role
-from domain.rules import TaskRejected, check_not_held
+from domain.rules import TaskRejected, check_not_held, check_recordable
 from domain.state import MunicipalityState, TaskState, TaskStatus
 
 SteeringAction = Literal["reassign", "delegate", "stand_in", "return", "extend"]
@@ -39,6 +39,7 @@ def check_steering(state: MunicipalityState, request: SteerTask, *, now: datetim
         raise TaskRejected("not_open", f"task {request.task_key!r} is {task.status.value}; only open tasks are steered")
     if not request.reason.strip():
         raise TaskRejected("reason_required", "reason: say why the task is moved or given more time")
+    check_recordable({"reason": request.reason})
     lead = request.actor_id in state.participants.get(Role.PROGRAMLEDARE, [])
     holder = request.actor_id in (task.assignee_id, task.delegated_from)
     match request.action:

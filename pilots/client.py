@@ -25,6 +25,7 @@ from domain.control import ControlPilot
 from domain.events import PilotTerminated, event_record
 from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name
 from domain.roles import Role
+from domain.rules import TaskRejected, check_recordable
 from domain.steering import SteerTask
 from eventstore import EventStore, NewEvent, WrongExpectedVersion
 from programmes import template as load_template
@@ -49,6 +50,14 @@ class PilotError(Exception):
     def __init__(self, message: str, code: str = "error") -> None:
         super().__init__(message)
         self.code = code
+
+
+def _recordable(value: Any) -> None:
+    """Refuse text no pilot could record, before sending it; an unpaired surrogate could not even be sent."""
+    try:
+        check_recordable(value)
+    except TaskRejected as rejection:
+        raise PilotError(rejection.message, rejection.code) from None
 
 
 async def start_pilot(
@@ -82,6 +91,9 @@ async def start_pilot(
     participants: dict[Role, list[str]] = {}
     for participant in await list_participants(pool, kommunkod):
         participants.setdefault(Role(participant.role), []).append(participant.participant_id)
+    for field, text in (("name", name), ("organ", organ)):
+        if not text.isprintable():  # a line break in the name would break the subject of every mail of the pilot
+            raise PilotError(f"{field}: {text!r} holds a line break or another control character", "invalid_input")
     missing = sorted(r.value for r in template.roles_needed() if r not in participants)
     if missing:
         raise PilotError(
@@ -194,6 +206,8 @@ async def complete_task(
     client: Client, workflow_id: str, task_key: str, participant_id: str, payload: dict[str, Any]
 ) -> TaskCompletion:
     """Send the completion as an Update; the same request sent again gets the first answer, not a second completion."""
+    _recordable({"task_key": task_key, "participant_id": participant_id})
+    _recordable(payload)
     request = CompleteTask(task_key=task_key, participant_id=participant_id, payload=payload)
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
     return await _update(
@@ -205,6 +219,8 @@ async def register_inspection(
     client: Client, workflow_id: str, participant_id: str, decision: dict[str, Any]
 ) -> TaskCompletion:
     """Register a Skolinspektionen decision; sent again unchanged, it gets the first answer."""
+    _recordable({"participant_id": participant_id})
+    _recordable(decision)
     request = RegisterInspection(participant_id=participant_id, decision=decision)
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
     return await _update(
@@ -214,6 +230,7 @@ async def register_inspection(
 
 async def steer_task(client: Client, workflow_id: str, request: SteerTask) -> TaskCompletion:
     """Reassign, delegate, stand in, take back or extend a task; sent again unchanged, it is applied once."""
+    _recordable(request.model_dump(mode="json"))
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
     return await _update(client, workflow_id, MunicipalityWorkflow.steer_task, request, f"steer-{fingerprint}")
 
@@ -235,6 +252,7 @@ async def check_reason(pool: asyncpg.Pool, workflow_id: str, reason: str) -> Non
 
 async def control_pilot(client: Client, workflow_id: str, request: ControlPilot) -> PilotControlled:
     """Pause, resume, withdraw or retry; each call is one step (a second pause is refused, not merged)."""
+    _recordable(request.model_dump(mode="json"))
     # A fresh id per call: the SDK's own retries of this call share it, a later pause after a resume does not.
     update_id = f"control-{request.action}-{uuid.uuid4().hex}"
     return await _update(

@@ -249,6 +249,7 @@ class MunicipalityWorkflow:
 
     @control.validator
     def _validate_control(self, request: ControlPilot) -> None:
+        _well_formed(request, ControlPilot)
         if self._state.version:
             self._rejecting(lambda: check_control(self._state, request, failed_steps=sorted(self._failed)))
 
@@ -307,6 +308,7 @@ class MunicipalityWorkflow:
 
     @register_inspection.validator
     def _validate_register_inspection(self, request: RegisterInspection) -> None:
+        _well_formed(request, RegisterInspection)
         if self._state.version:  # before the first events are recorded, the handler checks once they are
             self._check_registration(request)
 
@@ -334,6 +336,7 @@ class MunicipalityWorkflow:
     @steer_task.validator
     def _validate_steer_task(self, request: SteerTask) -> None:
         # Only checks: a validator must not draw ids (workflow.uuid4), which would shift them on replay.
+        _well_formed(request, SteerTask)
         if self._state.version:
             self._rejecting(lambda: check_steering(self._state, request, now=workflow.now()))
 
@@ -367,6 +370,7 @@ class MunicipalityWorkflow:
 
     @complete_task.validator
     def _validate_complete_task(self, request: CompleteTask) -> None:
+        _well_formed(request, CompleteTask)
         if self._state.version:
             self._check(request)
 
@@ -668,3 +672,15 @@ class MunicipalityWorkflow:
             )
             await self._record(events, actor="system")
             self._changes += 1
+
+
+def _well_formed(request: object, model: type) -> None:
+    """Refuse, in the validator, an Update argument that is not its model: a client sending JSON null gets None
+    here, whatever the type. Past the validator, the handler's first look at it would fail the workflow task, and
+    with it the pilot, on every retry."""
+    if not isinstance(request, model):
+        raise ApplicationError(
+            f"the request must be a {model.__name__} object, not {type(request).__name__}",
+            type="invalid_input",
+            non_retryable=True,
+        )

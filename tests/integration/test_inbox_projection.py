@@ -18,7 +18,7 @@ from domain.events import PilotStarted, TaskClosed, TaskCompleted, TaskOpened, e
 from domain.instances import instance_title
 from domain.phases import Phase
 from domain.roles import Role
-from eventstore import EventStore, NewEvent, StoredEvent
+from eventstore import EventStore, NewEvent
 from programmes import template
 from projections import InboxProjection
 
@@ -460,14 +460,14 @@ async def test_a_failing_batch_moves_neither_rows_nor_checkpoint_past_the_previo
     previous_batch = batches[batches.index(failing_batch) - 1]
     fails_at = failing_batch[1]
 
-    apply = projection.apply
+    write = projection._write
 
-    async def apply_failing_at_one_event(connection: asyncpg.Connection, event: StoredEvent) -> None:
-        await apply(connection, event)
-        if event.global_position == fails_at:
+    async def write_failing_in_one_batch(connection: asyncpg.Connection, changes: Any) -> None:
+        await write(connection, changes)  # the batch's rows are written, then its transaction fails
+        if changes.last_position == fails_at:
             raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(projection, "apply", apply_failing_at_one_event)
+    monkeypatch.setattr(projection, "_write", write_failing_in_one_batch)
     with pytest.raises(RuntimeError, match="the disk is full"):
         await projection.catch_up()
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from typing import Any
 
 import asyncpg
 
-from eventstore import EventStore, NewEvent, StoredEvent
+from eventstore import EventStore, NewEvent
 from projections import InboxProjection
 
 WRITERS = 8
@@ -35,16 +36,16 @@ MAX_COMMIT_DELAY = 0.004
 
 
 class RecordingProjection(InboxProjection):
-    """The inbox's catch-up machinery (reads, batches, checkpoint) with an apply that records what it saw."""
+    """The inbox's catch-up machinery (reads, batches, checkpoint), recording the events of each batch it applies."""
 
     def __init__(self, pool: asyncpg.Pool, *, prefix: str) -> None:
         super().__init__(pool, name=f"gap-test-{uuid.uuid4().hex[:8]}", batch_size=25)
         self.prefix = prefix
-        self.seen: list[StoredEvent] = []
+        self.seen: list[Any] = []
 
-    async def apply(self, connection: asyncpg.Connection, event: StoredEvent) -> None:
-        if event.stream_id.startswith(self.prefix):
-            self.seen.append(event)
+    async def _fold(self, connection: asyncpg.Connection, events: list[Any]) -> Any:
+        self.seen.extend(event for event in events if event.stream_id.startswith(self.prefix))
+        return await super()._fold(connection, events)
 
 
 async def test_a_projection_misses_no_event_of_eight_writers_whose_commits_are_delayed(db_pool: asyncpg.Pool) -> None:

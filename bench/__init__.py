@@ -1,0 +1,1 @@
+"""Benchmarks of Leda against bare Temporal and raw PostgreSQL, measured in one run: `make bench`."""

@@ -1,0 +1,358 @@
+"""The event store: appends through `EventStore.append` against raw asyncpg, and the inbox projection's catch-up.
+
+Everything here runs in a database of its own (`leda_bench_store`), so the appends start from an empty log and the
+projection from position 0.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from bench.progress import Progress
+from bench.report import Result, Section
+from bench.stack import BenchStack
+from database import create_pool
+from eventstore import EventStore, NewEvent
+from eventstore.verify import verify_chains
+from projections import InboxProjection
+
+PROJECTION_EVENTS = 1_000_000
+SINGLE_APPENDS = 3000
+BATCHES = 100
+BATCH_SIZE = 100
+ROUNDS = 5
+"""Leda and the baseline take turns this many times, so a drift in the machine's speed hits both."""
+SINGLE_TARGET = 0.7
+BATCH_TARGET = 0.5
+PROJECTION_TARGET = 50_000
+
+# The baselines: what an append costs PostgreSQL and asyncpg without Leda's checks, idempotency and hash chains.
+_RAW_SCHEMA = """
+CREATE TABLE bench_raw_events (
+    global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    stream_id       text        NOT NULL,
+    event_id        uuid        NOT NULL,
+    event_type      text        NOT NULL,
+    data            jsonb       NOT NULL,
+    recorded_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE FUNCTION bench_raw_append(p_stream_id text, p_event_id uuid, p_event_type text, p_data jsonb)
+RETURNS bigint LANGUAGE sql AS $$
+    INSERT INTO bench_raw_events (stream_id, event_id, event_type, data)
+    VALUES (p_stream_id, p_event_id, p_event_type, p_data)
+    RETURNING global_position
+$$;
+"""
+_RAW_APPEND = "SELECT bench_raw_append($1, $2, $3, $4::text::jsonb)"
+_RAW_INSERT = (
+    "INSERT INTO bench_raw_events (stream_id, event_id, event_type, data) VALUES ($1, $2, $3, $4::text::jsonb)"
+)
+
+# A running SHA-256 chain as an aggregate over the migration's own link function, used as a window function:
+# the same links leda_append_events makes one by one, for a million events in one statement.
+_CHAIN_AGGREGATE = "CREATE AGGREGATE bench_chain(bytea) (SFUNC = leda_chain_link, STYPE = bytea)"
+
+_SEED_TEMPLATE = """
+CREATE UNLOGGED TABLE bench_seed_template (
+    rank           bigint PRIMARY KEY,
+    stream_id      text   NOT NULL,
+    stream_version bigint NOT NULL,
+    event_type     text   NOT NULL,
+    schema_version int    NOT NULL,
+    data           text   NOT NULL,
+    metadata       text   NOT NULL
+)
+"""
+
+# Copy `$1` times the template's streams, each copy under new stream and event ids, after the events already
+# stored, with both hash chains computed as leda_append_events would have: leda verify accepts the result.
+_SEED = """
+INSERT INTO events (global_position, stream_id, stream_version, event_id, event_type, schema_version, data, metadata,
+                    recorded_at, stream_hash, global_hash)
+OVERRIDING SYSTEM VALUE
+SELECT position, stream_id, stream_version, event_id, event_type, schema_version, data, metadata, recorded_at,
+       stream_hash, bench_chain(stream_hash) OVER (ORDER BY position) AS global_hash
+  FROM (
+    SELECT e.*, bench_chain(leda_event_digest(event_id, stream_id, stream_version, position, event_type,
+                                              schema_version, data, metadata, recorded_at))
+                    OVER (PARTITION BY stream_id ORDER BY stream_version) AS stream_hash
+      FROM (
+        SELECT copy.n * $2 + t.rank AS position,
+               'seed-' || copy.n || '-' || t.stream_id AS stream_id,
+               t.stream_version,
+               gen_random_uuid() AS event_id,
+               t.event_type, t.schema_version, t.data::jsonb AS data, t.metadata::jsonb AS metadata,
+               now() AS recorded_at
+          FROM generate_series(0, $1 - 1) AS copy(n)
+         CROSS JOIN bench_seed_template AS t
+      ) AS e
+  ) AS chained
+ ORDER BY position
+"""
+
+
+@dataclass(frozen=True)
+class Rate:
+    events: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds
+
+
+@dataclass(frozen=True)
+class SeededLog:
+    """A database of its own whose event log holds the copied programmes, nothing else yet."""
+
+    url: str
+    seeding: Rate
+
+
+async def seed_log(stack: BenchStack, progress: Progress, events: int = PROJECTION_EVENTS) -> SeededLog:
+    """Copy the whole programmes the fleet recorded into a new database until it holds at least `events` events.
+
+    Mostly PostgreSQL's work in one statement, so `python -m bench` runs it while the ten-year pilot (which mostly
+    waits for its years to pass) runs beside it.
+    """
+    url = await stack.new_database("leda_bench_store")
+    connection = await asyncpg.connect(url)
+    try:
+        # Into the empty log, so the copied global chain starts where every chain starts.
+        seeding = await _seed(stack, connection, progress, events)
+    finally:
+        await connection.close()
+    return SeededLog(url, seeding)
+
+
+async def measure_event_store(stack: BenchStack, progress: Progress, seeded: SeededLog) -> Section:
+    pool = await create_pool(seeded.url, max_size=4)
+    try:
+        projection, reading = await _projection(pool, progress)
+        await pool.execute(_RAW_SCHEMA)
+        appends = await _appends(pool, progress)
+    finally:
+        await pool.close()
+    seeding = seeded.seeding
+    (leda_single, raw_single), (leda_batch, raw_batch) = appends
+    single_ratio = leda_single.per_second / raw_single.per_second
+    batch_ratio = leda_batch.per_second / raw_batch.per_second
+    return Section(
+        title="Event store: appends and the inbox projection",
+        results=[
+            Result(
+                benchmark="event store",
+                measure="single-event appends",
+                leda=f"{leda_single.per_second:,.0f} events/s",
+                baseline=f"{raw_single.per_second:,.0f} events/s (raw SQL function)",
+                ratio=single_ratio,
+                target=f"≥ {SINGLE_TARGET}× throughput",
+                met=single_ratio >= SINGLE_TARGET,
+            ),
+            Result(
+                benchmark="event store",
+                measure=f"{BATCH_SIZE}-event batch appends",
+                leda=f"{leda_batch.per_second:,.0f} events/s",
+                baseline=f"{raw_batch.per_second:,.0f} events/s (executemany)",
+                ratio=batch_ratio,
+                target=f"≥ {BATCH_TARGET}× throughput",
+                met=batch_ratio >= BATCH_TARGET,
+            ),
+            Result(
+                benchmark="event store",
+                measure=f"inbox catch-up from 0 over {projection.events:,} events",
+                leda=f"{projection.per_second:,.0f} events/s",
+                baseline=f"{reading.per_second:,.0f} events/s (reading them)",
+                ratio=projection.per_second / reading.per_second,
+                target=f"≥ {PROJECTION_TARGET:,} events/s (absolute)",
+                met=projection.per_second >= PROJECTION_TARGET,
+                note=(
+                    f"{projection.events:,} events in {projection.seconds:.1f} s. Seeding them took "
+                    f"{seeding.seconds:.0f} s ({seeding.per_second:,.0f} events/s, hash chains included, beside "
+                    "the ten-year pilot when both run). The "
+                    "baseline reads the same events in pages of 1,000 by global position with asyncpg, "
+                    "decoding nothing: the floor for any projection that reads them all."
+                ),
+            ),
+        ],
+        method=[
+            f"Single events: {SINGLE_APPENDS:,} appends of one event each (a task completion's size), each its own "
+            f"transaction, in {ROUNDS} rounds alternating with the baseline, one call of a minimal SQL function per "
+            "event (an INSERT into a plain table: no expected version, no idempotency check, no lock, no hash chain).",
+            f"Batches: {BATCHES} appends of {BATCH_SIZE} events, against `executemany` of {BATCH_SIZE} rows into the "
+            "same plain table in one transaction, alternating likewise. Both commit (and wait for the disk) once "
+            "per call. The appends run after the projection benchmark, on the log of a million events.",
+            "Projection: the events of the pilots the earlier benchmarks ran through the whole programme (the "
+            "fleet's, and the long pilot's if it ran first) copied under new stream and event ids, as many times as "
+            f"it takes to reach {seeding.events:,} events, by one `INSERT … SELECT` that computes both hash chains "
+            "with the migration's own functions (a window aggregate over `leda_chain_link`); `eventstore.verify` "
+            "checks the chains of one copied stream afterwards. Then `InboxProjection.catch_up()` from checkpoint 0, "
+            "as a rebuild does.",
+        ],
+        findings=[
+            "**Changed: the inbox projection applies a batch with set-based writes.** It made a round trip per event "
+            "(two per opened task) inside each batch's transaction: 2,234 events/s over 200,462 copied events "
+            "(measured while building this benchmark, before the change). It now reads only the fields its views "
+            "look at (a task's answer stays in the database), folds the batch in memory into one change per pilot "
+            "and per task, and writes them with three statements (`projections/inbox.py`); same rows, same "
+            "checkpointing, the projection tests pass (two tests now hook the new seams). About 10,000 events/s "
+            "with it: 4-5× faster, still short of the target. What is left, per batch of 1,000 events on this "
+            "machine: about 17 µs per event of Python (pydantic views, titles), 40-55 ms writing the rows (an "
+            "upsert into `inbox_tasks`, four indexes) and 35-40 ms reading. Next steps, not taken: a rebuild that "
+            "drops and recreates the secondary indexes around it, COPY into a staging table, or applying streams "
+            "in parallel (rows of different pilots never interact).",
+            "Appends: measured apart, `leda_append_events` costs about 2.1 ms per single-event call against 0.9 ms "
+            "for the raw function, and `EventStore.append` adds 0.7-1 ms in Python (pydantic `NewEvent`, "
+            "`model_dump`, the result). Turning `synchronous_commit` off changed neither: the time is in the "
+            "function's own work (argument and JSON checks, the store-wide lock, the idempotency lookup by event "
+            "id, the expected-version check, both chain heads, two SHA-256 links per event, three more unique "
+            "indexes), i.e. in the audit and concurrency guarantees, not in waiting for the disk.",
+        ],
+    )
+
+
+async def _appends(pool: asyncpg.Pool, progress: Progress) -> tuple[tuple[Rate, Rate], tuple[Rate, Rate]]:
+    store = EventStore(pool)
+    data = _completion_like()
+    text = json.dumps(data)
+    versions: dict[str, int] = {}
+
+    def event() -> NewEvent:
+        return NewEvent(event_id=uuid.uuid4(), event_type="TaskCompleted", schema_version=1, data=data)
+
+    async def leda_single(count: int) -> None:
+        for number in range(count):
+            stream = f"bench-single-{number % 50}"
+            versions[stream] = (await store.append(stream, versions.get(stream, 0), [event()])).last_version
+
+    async def raw_single(count: int) -> None:
+        async with pool.acquire() as connection:
+            for number in range(count):
+                await connection.fetchval(_RAW_APPEND, f"raw-single-{number % 50}", uuid.uuid4(), "TaskCompleted", text)
+
+    batch_numbers = itertools.count()
+
+    async def leda_batches(count: int) -> None:
+        for _ in range(count):
+            await store.append(f"bench-batch-{next(batch_numbers)}", 0, [event() for _ in range(BATCH_SIZE)])
+
+    async def raw_batches(count: int) -> None:
+        async with pool.acquire() as connection:
+            for number in range(count):
+                rows = [(f"raw-batch-{number}", uuid.uuid4(), "TaskCompleted", text) for _ in range(BATCH_SIZE)]
+                async with connection.transaction():
+                    await connection.executemany(_RAW_INSERT, rows)
+
+    progress.step(f"event store: {SINGLE_APPENDS:,} single appends and {BATCHES} batches of {BATCH_SIZE}, each vs raw")
+    timings = {"leda_single": 0.0, "raw_single": 0.0, "leda_batches": 0.0, "raw_batches": 0.0}
+    for round_number in range(ROUNDS):
+        for name, work, count in (
+            ("leda_single", leda_single, SINGLE_APPENDS // ROUNDS),
+            ("raw_single", raw_single, SINGLE_APPENDS // ROUNDS),
+            ("leda_batches", leda_batches, BATCHES // ROUNDS),
+            ("raw_batches", raw_batches, BATCHES // ROUNDS),
+        ):
+            started = time.perf_counter()
+            await work(count)
+            timings[name] += time.perf_counter() - started
+        progress.count("rounds", round_number + 1, ROUNDS)
+    single_events = SINGLE_APPENDS // ROUNDS * ROUNDS
+    batch_events = BATCHES // ROUNDS * ROUNDS * BATCH_SIZE
+    return (
+        (Rate(single_events, timings["leda_single"]), Rate(single_events, timings["raw_single"])),
+        (Rate(batch_events, timings["leda_batches"]), Rate(batch_events, timings["raw_batches"])),
+    )
+
+
+async def _seed(stack: BenchStack, connection: asyncpg.Connection, progress: Progress, wanted: int) -> Rate:
+    template = await _seed_template(stack)
+    progress.step(f"event store: seeding at least {wanted:,} events from {len(template):,} recorded ones")
+    started = time.perf_counter()
+    await connection.execute(_SEED_TEMPLATE)
+    await connection.copy_records_to_table(
+        "bench_seed_template",
+        records=template,
+        columns=["rank", "stream_id", "stream_version", "event_type", "schema_version", "data", "metadata"],
+    )
+    await connection.execute(_CHAIN_AGGREGATE)
+    # One statement sorting a million rows twice: give it the memory to do so without spilling to disk.
+    async with connection.transaction():
+        await connection.execute("SET LOCAL work_mem = '2GB'")
+        await connection.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+        if await connection.fetchval("SELECT count(*) FROM events"):
+            raise RuntimeError("the seeded chains start from the genesis hash: seed an empty event log only")
+        copies = -(-wanted // len(template))
+        await connection.execute(_SEED, copies, len(template))
+        await connection.execute(
+            "SELECT setval(pg_get_serial_sequence('events', 'global_position'), max(global_position)) FROM events"
+        )
+    await connection.execute("ANALYZE events")
+    total = await connection.fetchval("SELECT count(*) FROM events")
+    return Rate(total, time.perf_counter() - started)
+
+
+async def _projection(pool: asyncpg.Pool, progress: Progress) -> tuple[Rate, Rate]:
+    check_stream = await pool.fetchval("SELECT stream_id FROM events WHERE starts_with(stream_id, 'seed-') LIMIT 1")
+    report = await verify_chains(pool, stream_id=check_stream)
+    if report.first_break is not None:
+        raise RuntimeError(f"the seeded chains do not verify: {report.first_break}")
+    total = await pool.fetchval("SELECT count(*) FROM events")
+    progress.step(f"event store: reading {total:,} events, then the inbox projection's catch-up from 0")
+    reading = await _read_everything(pool, total)
+    projection = InboxProjection(pool, name="bench-rebuild")
+    started = time.perf_counter()
+    applied = await projection.catch_up()
+    return Rate(applied, time.perf_counter() - started), reading
+
+
+async def _read_everything(pool: asyncpg.Pool, total: int) -> Rate:
+    started = time.perf_counter()
+    position, count = 0, 0
+    async with pool.acquire() as connection:
+        while True:
+            rows = await connection.fetch(
+                "SELECT global_position, stream_id, stream_version, event_id, event_type, schema_version, "
+                "data::text, metadata::text, recorded_at FROM events WHERE global_position > $1 "
+                "ORDER BY global_position LIMIT 1000",
+                position,
+            )
+            if not rows:
+                break
+            position, count = rows[-1][0], count + len(rows)
+    return Rate(count, time.perf_counter() - started)
+
+
+async def _seed_template(stack: BenchStack) -> list[tuple[object, ...]]:
+    """The events of every pilot the earlier benchmarks ran through the whole programme (the fleet's, the long
+    pilot's), numbered in their global order: the mix of events a log of whole programmes has."""
+    connection = await asyncpg.connect(stack.database_url)
+    try:
+        rows = await connection.fetch(
+            """
+            SELECT row_number() OVER (ORDER BY global_position) AS rank, stream_id, stream_version, event_type,
+                   schema_version, data::text, metadata::text
+              FROM events
+             WHERE stream_id IN (SELECT stream_id FROM events WHERE event_type = 'PilotCompleted')
+            """
+        )
+    finally:
+        await connection.close()
+    if len(rows) < 100:
+        raise RuntimeError("the projection benchmark copies the fleet's whole programmes: run the fleet first")
+    return [tuple(row) for row in rows]
+
+
+def _completion_like() -> dict[str, object]:
+    """About the size of a self-assessment's TaskCompleted event."""
+    return {
+        "task_key": "self_assessment@F",
+        "completed_by": "p-9001-forvaltningschef",
+        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "payload": {"level": "F", "scores": {f"SF{f}.{i}": 3 for f in range(1, 9) for i in "abcde"}},
+    }
