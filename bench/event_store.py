@@ -6,6 +6,7 @@ projection from position 0.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import time
@@ -32,26 +33,26 @@ SINGLE_TARGET = 0.7
 BATCH_TARGET = 0.5
 PROJECTION_TARGET = 50_000
 
-# The baselines: what an append costs PostgreSQL and asyncpg without Leda's checks, idempotency and hash chains.
+# The baselines: the same rows (every column, the same checks and indexes as `events`) stored by raw asyncpg,
+# without what leda_append_events adds: argument checks, the store-wide lock, idempotency by event id, the
+# expected-version check and both hash chains (the baseline's hashes are computed by the client, unchained).
 _RAW_SCHEMA = """
 CREATE TABLE bench_raw_events (
-    global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    stream_id       text        NOT NULL,
-    event_id        uuid        NOT NULL,
-    event_type      text        NOT NULL,
-    data            jsonb       NOT NULL,
-    recorded_at     timestamptz NOT NULL DEFAULT now()
+    LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING IDENTITY
 );
-CREATE FUNCTION bench_raw_append(p_stream_id text, p_event_id uuid, p_event_type text, p_data jsonb)
+CREATE FUNCTION bench_raw_append(p_stream_id text, p_stream_version bigint, p_event_id uuid, p_event_type text,
+                                 p_data jsonb, p_hash bytea)
 RETURNS bigint LANGUAGE sql AS $$
-    INSERT INTO bench_raw_events (stream_id, event_id, event_type, data)
-    VALUES (p_stream_id, p_event_id, p_event_type, p_data)
+    INSERT INTO bench_raw_events (stream_id, stream_version, event_id, event_type, schema_version, data,
+                                  stream_hash, global_hash)
+    VALUES (p_stream_id, p_stream_version, p_event_id, p_event_type, 1, p_data, p_hash, p_hash)
     RETURNING global_position
 $$;
 """
-_RAW_APPEND = "SELECT bench_raw_append($1, $2, $3, $4::text::jsonb)"
+_RAW_APPEND = "SELECT bench_raw_append($1, $2, $3, $4, $5::text::jsonb, $6)"
 _RAW_INSERT = (
-    "INSERT INTO bench_raw_events (stream_id, event_id, event_type, data) VALUES ($1, $2, $3, $4::text::jsonb)"
+    "INSERT INTO bench_raw_events (stream_id, stream_version, event_id, event_type, schema_version, data, stream_hash,"
+    " global_hash) VALUES ($1, $2, $3, $4, 1, $5::text::jsonb, $6, $6)"
 )
 
 # A running SHA-256 chain as an aggregate over the migration's own link function, used as a window function:
@@ -132,11 +133,16 @@ async def seed_log(stack: BenchStack, progress: Progress, events: int = PROJECTI
 
 
 async def measure_event_store(stack: BenchStack, progress: Progress, seeded: SeededLog) -> Section:
+    # The appends in a database of their own, so Leda's log and the baseline's table start equally empty.
+    appends_pool = await create_pool(await stack.new_database("leda_bench_appends"), max_size=4)
+    try:
+        await appends_pool.execute(_RAW_SCHEMA)
+        appends = await _appends(appends_pool, progress)
+    finally:
+        await appends_pool.close()
     pool = await create_pool(seeded.url, max_size=4)
     try:
         projection, reading = await _projection(pool, progress)
-        await pool.execute(_RAW_SCHEMA)
-        appends = await _appends(pool, progress)
     finally:
         await pool.close()
     seeding = seeded.seeding
@@ -184,10 +190,12 @@ async def measure_event_store(stack: BenchStack, progress: Progress, seeded: See
         method=[
             f"Single events: {SINGLE_APPENDS:,} appends of one event each (a task completion's size), each its own "
             f"transaction, in {ROUNDS} rounds alternating with the baseline, one call of a minimal SQL function per "
-            "event (an INSERT into a plain table: no expected version, no idempotency check, no lock, no hash chain).",
+            "event: an INSERT of the same row into a table with the same columns, checks and indexes as `events` (its "
+            "hashes computed by the client), without the expected-version check, idempotency, lock or hash chains.",
             f"Batches: {BATCHES} appends of {BATCH_SIZE} events, against `executemany` of {BATCH_SIZE} rows into the "
-            "same plain table in one transaction, alternating likewise. Both commit (and wait for the disk) once "
-            "per call. The appends run after the projection benchmark, on the log of a million events.",
+            "same table in one transaction, alternating likewise. Both commit (and wait for the disk) once per call, "
+            "and both go through the pool (a connection acquired per call), as the worker's activities do. The "
+            "appends run in a database of their own, so both tables start empty.",
             "Projection: the events of the pilots the earlier benchmarks ran through the whole programme (the "
             "fleet's, and the long pilot's if it ran first) copied under new stream and event ids, as many times as "
             f"it takes to reach {seeding.events:,} events, by one `INSERT … SELECT` that computes both hash chains "
@@ -218,10 +226,13 @@ async def measure_event_store(stack: BenchStack, progress: Progress, seeded: See
 
 
 async def _appends(pool: asyncpg.Pool, progress: Progress) -> tuple[tuple[Rate, Rate], tuple[Rate, Rate]]:
+    """Both sides call through the pool, as the worker's activities do: one connection acquired per append."""
     store = EventStore(pool)
     data = _completion_like()
     text = json.dumps(data)
+    hash_of_text = hashlib.sha256(text.encode()).digest()
     versions: dict[str, int] = {}
+    raw_versions: dict[str, int] = {}
 
     def event() -> NewEvent:
         return NewEvent(event_id=uuid.uuid4(), event_type="TaskCompleted", schema_version=1, data=data)
@@ -232,9 +243,10 @@ async def _appends(pool: asyncpg.Pool, progress: Progress) -> tuple[tuple[Rate, 
             versions[stream] = (await store.append(stream, versions.get(stream, 0), [event()])).last_version
 
     async def raw_single(count: int) -> None:
-        async with pool.acquire() as connection:
-            for number in range(count):
-                await connection.fetchval(_RAW_APPEND, f"raw-single-{number % 50}", uuid.uuid4(), "TaskCompleted", text)
+        for number in range(count):
+            stream = f"raw-single-{number % 50}"
+            raw_versions[stream] = version = raw_versions.get(stream, 0) + 1
+            await pool.fetchval(_RAW_APPEND, stream, version, uuid.uuid4(), "TaskCompleted", text, hash_of_text)
 
     batch_numbers = itertools.count()
 
@@ -243,11 +255,14 @@ async def _appends(pool: asyncpg.Pool, progress: Progress) -> tuple[tuple[Rate, 
             await store.append(f"bench-batch-{next(batch_numbers)}", 0, [event() for _ in range(BATCH_SIZE)])
 
     async def raw_batches(count: int) -> None:
-        async with pool.acquire() as connection:
-            for number in range(count):
-                rows = [(f"raw-batch-{number}", uuid.uuid4(), "TaskCompleted", text) for _ in range(BATCH_SIZE)]
-                async with connection.transaction():
-                    await connection.executemany(_RAW_INSERT, rows)
+        for _ in range(count):
+            stream = f"raw-batch-{next(batch_numbers)}"
+            rows = [
+                (stream, version, uuid.uuid4(), "TaskCompleted", text, hash_of_text)
+                for version in range(1, BATCH_SIZE + 1)
+            ]
+            async with pool.acquire() as connection, connection.transaction():
+                await connection.executemany(_RAW_INSERT, rows)
 
     progress.step(f"event store: {SINGLE_APPENDS:,} single appends and {BATCHES} batches of {BATCH_SIZE}, each vs raw")
     timings = {"leda_single": 0.0, "raw_single": 0.0, "leda_batches": 0.0, "raw_batches": 0.0}
