@@ -301,6 +301,15 @@ opened_at, due_at, completed_at, delegated_from, updated_position
 _TASK = f"SELECT {_TASK_COLUMNS} FROM inbox_tasks WHERE stream_id = $1 AND task_key = $2"
 
 
+async def _discard(read: asyncio.Task[list[_LoggedEvent]] | None) -> None:
+    """Cancel a read ahead that is no longer wanted, and let go of whatever it ended with."""
+    if read is None:
+        return
+    read.cancel()
+    with contextlib.suppress(asyncio.CancelledError, *_TRANSIENT_ERRORS):
+        await read
+
+
 class InboxProjection:
     """Keeps ``inbox_tasks`` in step with the event log; also answers the inbox's queries.
 
@@ -325,20 +334,37 @@ class InboxProjection:
         return position or 0
 
     async def catch_up(self) -> int:
-        """Apply every event recorded since the checkpoint, batch by batch; return how many were applied."""
+        """Apply every event recorded since the checkpoint, batch by batch; return how many were applied.
+
+        While one batch is applied, the next is read on another connection: the log only grows at its end, so
+        what follows a position is the same whether it is read before or after the batch is written.
+        """
         await self._pool.execute(_ENSURE_CHECKPOINT, self.name)
         applied = 0
-        while True:
-            position = await self.checkpoint()
-            events = [
-                _LoggedEvent(*row) for row in await self._pool.fetch(_READ, position, self.batch_size, _VIEWED_TYPES)
-            ]
-            if not events:
+        position = await self.checkpoint()
+        events = await self._read(position)
+        while events:
+            full = len(events) == self.batch_size  # else that was the head of the log when it was read
+            following = asyncio.create_task(self._read(events[-1].global_position)) if full else None
+            try:
+                moved = not await self._apply_batch(position, events)
+            except BaseException:
+                await _discard(following)
+                raise
+            if moved:  # another projector of this name moved the checkpoint: read on from where it is now
+                await _discard(following)
+                position = await self.checkpoint()
+                events = await self._read(position)
+                continue
+            applied += len(events)
+            if following is None:
                 return applied
-            if await self._apply_batch(position, events):
-                applied += len(events)
-                if len(events) < self.batch_size:
-                    return applied  # that was the head of the log when it was read
+            position, events = events[-1].global_position, await following
+        return applied
+
+    async def _read(self, after: int) -> list[_LoggedEvent]:
+        rows = await self._pool.fetch(_READ, after, self.batch_size, _VIEWED_TYPES)
+        return [_LoggedEvent(*row) for row in rows]
 
     async def _apply_batch(self, read_after: int, events: list[_LoggedEvent]) -> bool:
         """Apply ``events`` and move the checkpoint past them, all or nothing; False if it moved meanwhile."""
