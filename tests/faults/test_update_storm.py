@@ -381,8 +381,12 @@ class Storm:
     """Pilots that generated start requests started; terminated with the module's pilot."""
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """From Hypothesis's thread: run on the test's loop, where the worker runs; a stuck pilot fails here."""
-        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(coroutine, 30), self.loop).result()
+        """From Hypothesis's thread: run on the test's loop, where the worker runs; a stuck pilot fails here.
+
+        Generously bounded: on a loaded machine an answer can take tens of seconds, and a request given up on here
+        still completes in the pilot, which would make Hypothesis's replay of the example look like an answer
+        with nothing recorded."""
+        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(coroutine, 120), self.loop).result()
 
     async def status(self) -> PilotStatus:
         return await pilot_status(self.client, self.workflow_id)
