@@ -20,7 +20,7 @@ from access import AccessPolicy, Identity, identify
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
 from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
 from domain.steering import SteeringAction, SteerTask
-from pilots import check_reason, complete_task, pilot_status, register_inspection, start_pilot, steer_task
+from pilots import PilotRecords, check_reason, complete_task, register_inspection, start_pilot, steer_task
 from programmes import template as load_template
 from projections.inbox import InboxProjection
 from workflows.messages import PROGRAMME_PATTERN, PilotStatus, TaskCompletion, TaskView
@@ -86,6 +86,8 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
     install_problem_handlers(app)
     inbox = InboxProjection(pool)
     access = AccessPolicy(pool)
+    # Statuses come from the record, not from the workflows: a read wakes no worker (pilots/records.py).
+    records = PilotRecords(pool)
     bearer = HTTPBearer(auto_error=False, description="a personal API token")
 
     async def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Identity:
@@ -129,7 +131,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
 
     @router.get("/pilots/{workflow_id}/tasks/{task_key:path}", summary="A task and the JSON schema of its answer")
     async def task_detail(workflow_id: str, task_key: str, identity: Caller) -> TaskDetail:
-        status = await pilot_status(client, workflow_id)
+        status = await records.status(workflow_id)
         task = task_of(status, task_key)
         if not await access.may_read_task(identity, workflow_id, task):
             raise forbidden()
@@ -143,7 +145,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
     async def complete(
         workflow_id: str, task_key: str, identity: Caller, payload: Annotated[dict[str, Any], Body()]
     ) -> TaskCompletion:
-        task = task_of(await pilot_status(client, workflow_id), task_key)
+        task = task_of(await records.status(workflow_id), task_key)
         if not access.may_complete(identity, task):
             raise forbidden()
         # Always as the caller: the token, not the request, says who answers.
@@ -154,7 +156,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
         summary="Reassign, delegate, stand in, return or extend a task, with a reason",
     )
     async def steer(workflow_id: str, task_key: str, request: SteerRequest, identity: Caller) -> TaskCompletion:
-        task = task_of(await pilot_status(client, workflow_id), task_key)
+        task = task_of(await records.status(workflow_id), task_key)
         if not await access.may_steer(identity, workflow_id, task, request.action):
             raise forbidden()
         await check_reason(pool, workflow_id, request.reason)
@@ -182,7 +184,7 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
         description="Operations and the pilot's programme lead see every task; a participant sees their own.",
     )
     async def status(workflow_id: str, identity: Caller) -> PilotStatus:
-        visible = await access.status_for(identity, await pilot_status(client, workflow_id))
+        visible = await access.status_for(identity, await records.status(workflow_id))
         if visible is None:
             raise forbidden()
         return visible

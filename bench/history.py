@@ -25,7 +25,7 @@ from bench.stack import BenchStack
 from bench.workers import WorkerProcess
 from devstack import sample_payloads
 from devstack.demo import simulate_participants
-from pilots import start_pilot
+from pilots import PilotRecords, start_pilot
 from programmes import template
 from worker import WORKFLOWS
 
@@ -111,6 +111,7 @@ async def _long_pilot(stack: BenchStack, progress: Progress, years: int) -> list
     settings = stack.with_task_queue("bench-history")
     client = await stack.client()
     pool = await stack.pool()
+    records = PilotRecords(pool)
     try:
         [municipality] = synthetic_municipalities(1)
         await register_participants(pool, [municipality], template(TEMPLATE))
@@ -128,6 +129,7 @@ async def _long_pilot(stack: BenchStack, progress: Progress, years: int) -> list
             )
             await simulate_participants(
                 client,
+                records,
                 workflow_id,
                 say=lambda *_: None,
                 analyst=participant_id(municipality.kommunkod, "analytiker"),

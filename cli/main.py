@@ -45,6 +45,7 @@ from eventstore import EventStore, verify_chains
 from observability import configure_logging
 from pilots import (
     PilotError,
+    PilotRecords,
     check_reason,
     complete_task,
     control_pilot,
@@ -153,7 +154,7 @@ class Context:
 
     async def task(self, workflow_id: str) -> TaskView:
         """The task the command names, as the pilot's status has it."""
-        task = (await pilot_status(await self.client(), workflow_id)).task(self.args.task)
+        task = (await PilotRecords(await self.pool()).status(workflow_id)).task(self.args.task)
         if task is None:
             raise PilotError(f"no task {self.args.task!r} has opened in pilot {workflow_id}", "not_found")
         return task
@@ -216,7 +217,7 @@ def _calendar(name: str | None) -> SchoolCalendar | None:
 
 async def _visible_status(ctx: Context) -> PilotStatus:
     status = await (await ctx.access()).status_for(
-        await ctx.identity(), await pilot_status(await ctx.client(), await ctx.workflow_id())
+        await ctx.identity(), await PilotRecords(await ctx.pool()).status(await ctx.workflow_id())
     )
     if status is None:
         raise CliError(REFUSAL)
@@ -225,6 +226,9 @@ async def _visible_status(ctx: Context) -> PilotStatus:
 
 async def cmd_status(ctx: Context) -> None:
     status = await _visible_status(ctx)
+    if await (await ctx.access()).may_control(await ctx.identity(), status.workflow_id, "retry"):
+        # Only the workflow knows which steps failed for good: operations see them, asked of the pilot itself.
+        status.failed_steps = (await pilot_status(await ctx.client(), status.workflow_id)).failed_steps
     if ctx.args.json:
         print(status.model_dump_json(indent=2))
         return

@@ -25,7 +25,7 @@ from domain.phases import PHASE_TITLES, Phase
 from domain.state import TaskStatus
 from eventstore import EventStore
 from eventstore.verify import verify_chains
-from pilots import complete_task, pilot_status, register_inspection, start_pilot, timeline
+from pilots import PilotRecords, complete_task, register_inspection, start_pilot, timeline
 from reports import load_pilot_state, render_pilot_report, write_report
 from settings import Settings
 from worker import connect_temporal, running_worker
@@ -63,7 +63,7 @@ async def run_demo(settings: Settings) -> None:
                     task_queue=cfg.task_queue,
                 )
                 say(f"\nPilot startad: Hallsberg ({KOMMUNKOD}), workflow {workflow_id}", "pilot started")
-                final = await simulate_participants(client, workflow_id)
+                final = await simulate_participants(client, PilotRecords(pool), workflow_id)
                 say(f"\nAlla faser klara på {time.monotonic() - started:.0f} s.", "every phase completed")
                 await _print_timeline(EventStore(pool), workflow_id)
                 _print_mail(stack.mail_dir, workflow_id)
@@ -98,6 +98,7 @@ async def run_demo(settings: Settings) -> None:
 
 async def simulate_participants(
     client: Client,
+    records: PilotRecords,
     workflow_id: str,
     *,
     say: Callable[..., None] = say,
@@ -107,6 +108,7 @@ async def simulate_participants(
 ) -> PilotStatus:
     """Answer every task of the pilot as its participants would, until the pilot completes; return its status.
 
+    They see the pilot as the API shows it to them, from its record (`records`); they answer through the client.
     The förvaltningschef answers LATE_TASK only once it has been escalated. The benchmark of a whole fleet
     (`bench/fleet.py`) runs many of these at once, quietly (`say`) and on its own pacing (`poll_interval`);
     the one of a ten-year plan (`bench/history.py`) gives its own `answer_for`.
@@ -116,7 +118,7 @@ async def simulate_participants(
     followed_up = False
     reported: set[str] = set()
     while True:
-        status = await pilot_status(client, workflow_id)
+        status = await records.status(workflow_id)
         if (status.current_phase, status.implementation_year) != seen_phase and status.current_phase is not None:
             seen_phase = (status.current_phase, status.implementation_year)
             year = f", år {status.implementation_year} av {status.plan_years}" if status.implementation_year else ""

@@ -16,11 +16,13 @@ from pilots.client import (
     steer_task,
     terminate_pilot,
 )
+from pilots.records import PilotRecords
 from pilots.timeline import TimelineEntry, describe_event, timeline
 
 __all__ = [
     "PilotError",
     "PilotListing",
+    "PilotRecords",
     "check_reason",
     "control_pilot",
     "list_pilots",

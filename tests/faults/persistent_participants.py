@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from devstack import sample_payloads
 from domain.phases import Phase
 from domain.state import TaskStatus
-from pilots import PilotError, complete_task, pilot_status, register_inspection, start_pilot
+from pilots import PilotError, PilotRecords, complete_task, pilot_status, register_inspection, start_pilot
 from workflows.messages import PilotStatus, TaskView
 
 T = TypeVar("T")
@@ -59,6 +59,9 @@ class PersistentParticipants:
 
     client: Client
     workflow_id: str
+    records: PilotRecords | None = None
+    """Where they see the pilot's status, as the API shows it; None: asked of the workflow (a Temporal query), for
+    a test that restarts PostgreSQL under them."""
     plan_years: int | None = None
     """Shorten (or keep, None) the plan's implementation years, as a plan_draft answer can."""
     attempt_timeout: float = 10.0
@@ -100,9 +103,12 @@ class PersistentParticipants:
             await asyncio.sleep(0.2)
 
     async def status(self) -> PilotStatus:
-        return await self._patiently(
-            f"status of {self.workflow_id}", lambda: pilot_status(self.client, self.workflow_id)
-        )
+        async def read() -> PilotStatus:
+            if self.records is not None:
+                return await self.records.status(self.workflow_id)
+            return await pilot_status(self.client, self.workflow_id)
+
+        return await self._patiently(f"status of {self.workflow_id}", read)
 
     async def complete(self, task: TaskView, payload: dict[str, Any]) -> None:
         def done_before(error: PilotError) -> bool:

@@ -19,7 +19,16 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from devstack.temporal import TemporalDevServer
 from domain.control import ControlPilot
 from eventstore import EventStore
-from pilots import PilotError, control_pilot, list_pilots, pilot_query, pilot_status, start_pilot, terminate_pilot
+from pilots import (
+    PilotError,
+    PilotRecords,
+    control_pilot,
+    list_pilots,
+    pilot_query,
+    pilot_status,
+    start_pilot,
+    terminate_pilot,
+)
 from pilots.history import pilot_history
 from settings import Settings
 from worker import running_worker
@@ -113,6 +122,9 @@ async def test_a_pause_holds_a_reminder_that_would_fire_and_a_resume_releases_it
     # The reminders went out after the resume, as activities whose summaries say what they are.
     activities = [e.summary for e in entries if e.kind == "ACTIVITY_TASK_SCHEDULED"]
     assert f"send_notification: reminder mail: {TASK}" in activities, activities
+    # Events are appended by local activities, named like the others.
+    markers = [e.summary for e in entries if e.kind == "MARKER_RECORDED"]
+    assert "append_events: append events" in markers, markers
     assert all(e.summary for e in entries if e.kind == "TIMER_STARTED")
     assert entries == sorted(entries, key=lambda e: (e.at, e.source, e.sequence))
 
@@ -138,3 +150,27 @@ async def test_terminating_records_who_and_why_first_and_then_ends_the_workflow(
     with pytest.raises(PilotError) as again:
         await terminate_pilot(dev_client, store, workflow_id, by="p-1861-analytiker", reason="igen")
     assert again.value.code == "not_running"
+
+
+async def test_a_status_read_from_the_record_is_what_the_workflow_itself_answers(
+    dev_client: Client, db_pool: asyncpg.Pool, pilot: tuple[str, str]
+) -> None:
+    _, workflow_id = pilot
+    records = PilotRecords(db_pool)
+    with pytest.raises(PilotError) as unknown:
+        await records.status(f"{workflow_id}-no-such-pilot")
+    assert unknown.value.code == "not_found"
+
+    await until(dev_client, workflow_id, lambda s: any(t.key == TASK for t in s.tasks))
+    first = await records.status(workflow_id)
+    # The pilot moves on by itself (reminders, escalations), and the record is written before the workflow's
+    # state moves: compare the two at the same version, reading the record again (the cached state, extended).
+    for _ in range(200):
+        asked = await pilot_status(dev_client, workflow_id)
+        read = await records.status(workflow_id)
+        if read.stream_version == asked.stream_version:
+            break
+        await asyncio.sleep(0.05)
+    assert read.stream_version >= first.stream_version
+    assert read.model_dump(exclude={"failed_steps"}) == asked.model_dump(exclude={"failed_steps"})
+    assert await PilotRecords(db_pool).status(workflow_id) == read  # folded from scratch: the same

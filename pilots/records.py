@@ -1,0 +1,68 @@
+"""Where a pilot stands, read from its record in PostgreSQL rather than asked of its workflow.
+
+A workflow appends its events before its own state moves on, so folding a pilot's stream gives the state the
+workflow has (or, a moment later, will have): never anything that is not durable. Reading it needs no worker and
+wakes none. The edges (the HTTP API, the CLI, the demo's participants) read statuses this way; asking the workflow
+(`pilots.pilot_status`, a Temporal query) is left to what only the workflow knows, the steps that failed for good.
+
+Queries are also what exposes a fault in the SDK's core: a query answered by a worker that has just taken over from
+a killed one can leave that worker's copy of the workflow on a stale clock, and its next workflow task fails on
+nondeterminism (README: Known limitations). A status read from the record cannot.
+
+States are kept per `PilotRecords` and extended with the events recorded since, so a read is one indexed query.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import asyncpg
+
+from domain.events import event_from_record
+from domain.state import MunicipalityState, fold
+from eventstore import EventStore
+from pilots.client import PilotError
+from programmes import template as load_template
+from workflows.messages import PilotStatus
+
+CACHED_PILOTS = 1024
+"""Pilots whose folded state is kept between reads: more than a programme round has (Sweden has 290 municipalities)."""
+
+
+class PilotRecords:
+    """Pilot statuses folded from the event store, each kept and brought up to date on the next read."""
+
+    def __init__(self, pool: asyncpg.Pool, *, cached: int = CACHED_PILOTS) -> None:
+        if cached < 1:
+            raise ValueError(f"cached must be 1 or more, got {cached}")
+        self._store = EventStore(pool)
+        self._cached = cached
+        self._states: OrderedDict[str, MunicipalityState] = OrderedDict()
+
+    async def state(self, workflow_id: str) -> MunicipalityState:
+        """The pilot's state as its recorded events make it; PilotError `not_found` if nothing is recorded."""
+        known = self._states.get(workflow_id)
+        since = await self._store.read_stream(workflow_id, from_version=(known.version if known else 0) + 1)
+        if since:
+            state = fold((event_from_record(e.event_type, e.event_id, e.schema_version, e.data) for e in since), known)
+        elif known is not None:
+            state = known
+        else:
+            raise PilotError(f"no pilot {workflow_id} is on record", "not_found")
+        current = self._states.get(workflow_id)
+        if current is None or current.version <= state.version:  # a slower concurrent read must not go back
+            self._states[workflow_id] = state
+        self._states.move_to_end(workflow_id)
+        while len(self._states) > self._cached:
+            self._states.popitem(last=False)
+        return state
+
+    async def status(self, workflow_id: str) -> PilotStatus:
+        """Where the pilot stands: phases, tasks, decisions, pause or withdrawal. Steps that failed for good are
+        known to the workflow alone (`pilots.pilot_status`); here `failed_steps` is empty."""
+        state = await self.state(workflow_id)
+        try:
+            template = load_template(state.template_key)
+        except ValueError as error:
+            raise PilotError(f"pilot {workflow_id} uses template {state.template_key!r}: {error}") from None
+        return PilotStatus.of(workflow_id, template, state)
