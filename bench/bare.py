@@ -23,8 +23,6 @@ from temporalio.worker import Worker
 class BarePlan(BaseModel):
     activities: int = 0
     """Activities run one after another as the workflow starts."""
-    local_activities: int = 0
-    """Local activities run after them, as Leda appends its events (`workflows/municipality.py`, LOCAL_APPENDS)."""
     updates: int = 0
     """The workflow completes once it has run its activities and taken this many Updates (0: never)."""
 
@@ -45,9 +43,6 @@ class BareWorkflow:
         for number in range(plan.activities):
             await workflow.execute_activity(bare_activity, number, start_to_close_timeout=timedelta(seconds=30))
             self._activities_run += 1
-        for number in range(plan.local_activities):
-            await workflow.execute_local_activity(bare_activity, number, start_to_close_timeout=timedelta(seconds=30))
-            self._activities_run += 1
         await workflow.wait_condition(lambda: plan.updates > 0 and self._updates >= plan.updates)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._updates
@@ -59,10 +54,10 @@ class BareWorkflow:
 
     @workflow.update
     async def touch_after_activities(self, activities: int) -> int:
-        """An Update that answers after running `activities` local activities one after another, as a completion
+        """An Update that answers after running `activities` activities one after another, as a completion
         answers after recording it and recording what it opened."""
         for number in range(activities):
-            await workflow.execute_local_activity(bare_activity, number, start_to_close_timeout=timedelta(seconds=30))
+            await workflow.execute_activity(bare_activity, number, start_to_close_timeout=timedelta(seconds=30))
         self._updates += 1
         return activities
 

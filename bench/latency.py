@@ -139,16 +139,16 @@ async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: in
     results.append(
         Result(
             benchmark="latency",
-            measure="`pilots.complete_task` → inbox, vs a bare Update that runs 2 local activities first (p50/p99)",
+            measure="`pilots.complete_task` → inbox, against a bare Update that runs 2 activities first (p50/p99)",
             leda=f"{_ms(direct_p50)} / {_ms(direct_p99)}",
             baseline=f"{_ms(floor_p50)} / {_ms(floor_p99)}",
             ratio=direct_p50 / floor_p50,
             target="(context)",
             met=None,
             note=(
-                "A completion answers once it is durable and the pilot has advanced: two local activities (record "
-                "the completion, record what it opened) within one workflow task. A bare Update that waits for two "
-                f"local activities takes {_ms(floor_p50)} at the median, so of Leda's {_ms(direct_p50)} the bare "
+                "A completion answers once it is durable and the pilot has advanced: two activities (record the "
+                "completion, record what it opened) and three workflow tasks. A bare Update that waits for two "
+                f"activities takes {_ms(floor_p50)} at the median, so of Leda's {_ms(direct_p50)} the bare "
                 f"Temporal round trips are {floor_p50 / direct_p50:.0%}; the rest is Leda's own work (validation, "
                 "the domain's decisions, the appends with their hash chains, the inbox catching up). p99 ratio "
                 f"{direct_p99 / floor_p99:.2f}×."
@@ -171,7 +171,7 @@ async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: in
             "projection up) until the task has left the inbox.",
             "Baseline: `execute_update` on a `BareWorkflow` (handler returns at once) on the bare worker, interleaved "
             "with the Leda samples. Both workers are `leda worker`-style processes on the same dev server. For "
-            f"context, a fourth path: a bare Update whose handler first runs {RECORDING_ACTIVITIES} local activities.",
+            f"context, a fourth path: a bare Update whose handler first runs {RECORDING_ACTIVITIES} activities.",
             f"All samples (ms): bare p50 {_ms(bare_p50)}, p90 {_ms(_percentile(timings['bare'], 90))}, max "
             f"{_ms(max(timings['bare']))}; direct p90 {_ms(_percentile(timings['direct'], 90))}, max "
             f"{_ms(max(timings['direct']))}; API p90 {_ms(_percentile(timings['api'], 90))}, max "

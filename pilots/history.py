@@ -10,12 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel
-from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
@@ -25,8 +23,6 @@ from eventstore import EventStore
 from pilots.timeline import timeline
 
 # Workflow-task bookkeeping says only that the worker ran; it would bury what happened.
-LOCAL_ACTIVITY_MARKER = "core_local_activity"
-
 _NOISE = {
     EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
     EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
@@ -127,25 +123,8 @@ def describe_temporal_event(event: HistoryEvent) -> str:
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
         return event.workflow_execution_failed_event_attributes.failure.message
     if kind == EventType.EVENT_TYPE_MARKER_RECORDED:
-        marker = event.marker_recorded_event_attributes
-        if marker.marker_name == LOCAL_ACTIVITY_MARKER:  # e.g. an append of events, run in the worker itself
-            activity = _local_activity_type(marker.details) or "local activity"
-            return f"{activity}: {summary}" if summary else activity
-        return marker.marker_name
+        return event.marker_recorded_event_attributes.marker_name
     return summary
-
-
-def _local_activity_type(details: Mapping[str, Payloads]) -> str | None:
-    """The activity type a local activity's marker names in its `data` detail (JSON written by the SDK's core)."""
-    payloads = details.get("data")
-    if payloads is None or not payloads.payloads:
-        return None
-    try:
-        data = json.loads(payloads.payloads[0].data)
-    except ValueError:
-        return None
-    activity = data.get("activity_type") if isinstance(data, dict) else None
-    return activity if isinstance(activity, str) else None
 
 
 def _text(data: bytes) -> str:

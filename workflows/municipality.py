@@ -80,7 +80,6 @@ WAITING_FOR_INSPECTION = "inspection_decision"
 # Patches: each guards a change of logic that running pilots' histories predate (see tests/workflows/test_replay.py).
 DECISION_DUE_MAIL = "decision-due-mail"  # reminders of a nämnd decision are sent as decision_due mails
 RICHER_SEARCH_ATTRIBUTES = "richer-search-attributes"  # overdue count, next deadline and state, after every change
-LOCAL_APPENDS = "local-appends"  # events are appended by local activities, in the workflow task that decided them
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
 # retry) and what only a paused, withdrawn or failed pilot does.
 
@@ -475,27 +474,14 @@ class MunicipalityWorkflow:
             argument = RecordDecisionRequest(
                 append=request, kommunkod=self._start.kommunkod, decision_event_id=decision.event_id
             )
-        if workflow.patched(LOCAL_APPENDS):
-            # In this worker, within the workflow task that decided the events: no round trip through the server
-            # to schedule and complete an activity, so an answer waits only for PostgreSQL. A local activity can
-            # run again after a crash; the append is idempotent by event id, so that records nothing twice.
-            await workflow.execute_local_activity(
-                activity,
-                argument,
-                result_type=AppendEventsResult,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=EVENT_STORE_RETRY,
-                summary=summary,
-            )
-        else:
-            await workflow.execute_activity(
-                activity,
-                argument,
-                result_type=AppendEventsResult,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=EVENT_STORE_RETRY,
-                summary=summary,
-            )
+        await workflow.execute_activity(
+            activity,
+            argument,
+            result_type=AppendEventsResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=EVENT_STORE_RETRY,
+            summary=summary,
+        )
         self._state = fold(events, self._state)
         if workflow.patched(RICHER_SEARCH_ATTRIBUTES):
             self._publish_search_attributes()
