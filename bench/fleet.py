@@ -72,7 +72,6 @@ class FleetRun:
     seconds: float
     worker_cpu: float
     activities: int
-    local_activities: int
     updates: int
     queries: int
     events: int
@@ -100,8 +99,7 @@ async def measure_fleet(stack: BenchStack, progress: Progress, pilots: int = FLE
                 met=ratio <= TARGET,
                 note=(
                     f"{pilots} pilots, each from PilotStarted to PilotCompleted (three plan years, four runs each), "
-                    f"recorded {leda.events:,} events; the worker ran {leda.local_activities:,} local activities "
-                    f"(the appends), {leda.activities:,} activities (mails, Kolada) and took "
+                    f"recorded {leda.events:,} events; the worker ran {leda.activities:,} activities and took "
                     f"{leda.updates:,} Updates and {leda.queries:,} queries (the participants read their pilot's "
                     "status from PostgreSQL). "
                     f"Under this load the participants answered later than alone, so {leda.reminders} reminders "
@@ -134,11 +132,10 @@ async def measure_fleet(stack: BenchStack, progress: Progress, pilots: int = FLE
             f"`devstack.demo.simulate_participants` (the demo's participants, including its late förvaltningschef), "
             f"all concurrently, looking at their pilot's status every {POLL_INTERVAL} s. One `leda worker` process.",
             "Wall time from the first start until the last pilot completed.",
-            f"Baseline: {pilots} `BareWorkflow`s on the bare worker, each running {plan.activities} activities, "
-            f"{plan.local_activities} local activities and taking {plan.updates} Updates and "
-            f"{math.ceil(leda.queries / pilots)} queries, so that together they make at least the calls the pilots "
-            f"made ({leda.local_activities:,} appends as local activities; {leda.activities:,} activities: every "
-            "mail and Kolada fetch; the Updates and queries as counted by a client interceptor). Their timers and "
+            f"Baseline: {pilots} `BareWorkflow`s on the bare worker, each running {plan.activities} activities and "
+            f"taking {plan.updates} Updates and {math.ceil(leda.queries / pilots)} queries, so that together they "
+            f"make at least the calls the pilots made ({leda.activities:,} activities: every append, mail and "
+            "Kolada fetch; the Updates and queries as counted by a client interceptor). Their timers and "
             "continue-as-new are not reproduced: the baseline is the floor for that many calls.",
             "Why not all 290: one pilot's whole programme costs the worker about "
             f"{leda.worker_cpu / pilots:.1f} s of CPU, and the dev server works alongside it; 290 of them (and the "
@@ -220,8 +217,7 @@ async def _leda_fleet(stack: BenchStack, progress: Progress, pilots: int) -> Fle
         pilots=pilots,
         seconds=seconds,
         worker_cpu=worker_cpu,
-        activities=recorded["mails"] + pilots,  # one Kolada fetch per pilot
-        local_activities=recorded["appends"],
+        activities=recorded["appends"] + recorded["mails"] + pilots,  # one Kolada fetch per pilot
         updates=counts.updates,
         queries=counts.queries,
         events=recorded["events"],
@@ -254,7 +250,6 @@ async def _bare_fleet(stack: BenchStack, progress: Progress, leda: FleetRun) -> 
     client = await stack.client()
     plan = BarePlan(
         activities=math.ceil(leda.activities / leda.pilots),
-        local_activities=math.ceil(leda.local_activities / leda.pilots),
         updates=math.ceil(leda.updates / leda.pilots),
     )
     queries = math.ceil(leda.queries / leda.pilots)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import structlog
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import (
@@ -42,6 +45,8 @@ from workflows.messages import (
     pilot_workflow_id,
 )
 from workflows.municipality import MunicipalityWorkflow
+
+_log = structlog.get_logger(__name__)
 
 
 class PilotError(Exception):
@@ -141,7 +146,30 @@ async def start_pilot(
             f"(workflow {workflow_id}); a municipality takes part in a programme once",
             "already_started",
         ) from None
+    if start_after is None:
+        await _until_recorded(pool, workflow_id, task_queue)
     return workflow_id
+
+
+RECORDED_WITHIN = 30.0
+"""Seconds `start_pilot` waits for a worker to record the new pilot's first events."""
+
+
+async def _until_recorded(pool: asyncpg.Pool, workflow_id: str, task_queue: str) -> None:
+    """Until the pilot's first events are on record, so that a status read right after the start finds it (statuses
+    are read from the record, `pilots/records.py`). A pilot no worker has picked up by then is started all the same,
+    and recorded once a worker polls its task queue."""
+    store = EventStore(pool)
+    deadline = time.monotonic() + RECORDED_WITHIN
+    while await store.stream_version(workflow_id) == 0:
+        if time.monotonic() > deadline:
+            _log.warning(
+                "pilot started, not yet recorded: is a worker polling its task queue?",
+                workflow_id=workflow_id,
+                task_queue=task_queue,
+            )
+            return
+        await asyncio.sleep(0.02)
 
 
 class CohortStart(BaseModel):

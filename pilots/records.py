@@ -19,13 +19,14 @@ from collections import OrderedDict
 import asyncpg
 
 from domain.events import event_from_record
+from domain.rules import unrecordable_text
 from domain.state import MunicipalityState, fold
 from eventstore import EventStore
 from pilots.client import PilotError
 from programmes import template as load_template
 from workflows.messages import PilotStatus
 
-CACHED_PILOTS = 1024
+CACHED_PILOTS = 512
 """Pilots whose folded state is kept between reads: more than a programme round has (Sweden has 290 municipalities)."""
 
 
@@ -41,6 +42,8 @@ class PilotRecords:
 
     async def state(self, workflow_id: str) -> MunicipalityState:
         """The pilot's state as its recorded events make it; PilotError `not_found` if nothing is recorded."""
+        if unrecordable_text(workflow_id) is not None:  # no stream can have such an id; PostgreSQL refuses the text
+            raise PilotError(f"no pilot {workflow_id!r} is on record", "not_found")
         known = self._states.get(workflow_id)
         since = await self._store.read_stream(workflow_id, from_version=(known.version if known else 0) + 1)
         if since:

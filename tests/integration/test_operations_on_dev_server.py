@@ -174,3 +174,10 @@ async def test_a_status_read_from_the_record_is_what_the_workflow_itself_answers
     assert read.stream_version >= first.stream_version
     assert read.model_dump(exclude={"failed_steps"}) == asked.model_dump(exclude={"failed_steps"})
     assert await PilotRecords(db_pool).status(workflow_id) == read  # folded from scratch: the same
+
+
+async def test_a_status_asked_for_a_workflow_id_no_stream_can_have_is_not_found(db_pool: asyncpg.Pool) -> None:
+    for workflow_id in ("leda-x\x00-1861", "leda-\ud800-1861"):
+        with pytest.raises(PilotError) as refused:
+            await PilotRecords(db_pool).status(workflow_id)
+        assert refused.value.code == "not_found"
