@@ -14,6 +14,8 @@ class EventEnvelope(BaseModel):
     event_type: str
     schema_version: int
     data: dict[str, Any]
+    actor: str | None = None
+    """Who this event is on the record as done by, when not the batch's actor (what an answer opened: the system)."""
 
 
 class AppendEventsRequest(BaseModel):

@@ -65,7 +65,7 @@ class EventRecording:
                 event_type=e.event_type,
                 schema_version=e.schema_version,
                 data=e.data,
-                metadata=request.metadata,
+                metadata=request.metadata if e.actor is None else {**request.metadata, "actor": e.actor},
             )
             for e in request.events
         ]

@@ -183,9 +183,20 @@ async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: in
             "so the answer can name the tasks that opened and nothing is answered before it is durable). Each "
             "activity is a round trip through the server; the bare Update is one round trip. The context row "
             "above shows how much of the time that structure takes on its own.",
-            "What would bring it closer, both workflow changes (behind `workflow.patched`, so left for a decision, "
-            "not made here): record the completion and the advance's events in one append (one activity instead "
-            "of two), or record them with local activities (no server round trip to schedule them).",
+            "**Tried and reverted: appends as local activities.** A local activity runs inside the workflow task "
+            "that decided it, with no round trip through the server to schedule and complete it: the completion "
+            "answered in one workflow task instead of three. But it appends before that workflow task is durable. "
+            "The Temporal restart fault test (`tests/faults/test_server_restarts.py`) then failed a pilot with "
+            "`WrongExpectedVersion`: the server restarted after an append and before the task's completion was "
+            "stored, the retried task decided differently (another moment, another Update first), and its append "
+            "met the events the lost task had recorded. An ordinary activity is scheduled only by a completed, "
+            "durable workflow task, so nothing is ever recorded for a decision Temporal forgets: Leda keeps that "
+            "guarantee and pays the round trips.",
+            "What would still bring it closer without giving that up: record the completion and the advance's "
+            "events in one append (one activity and two workflow tasks instead of two and three), a workflow change "
+            "behind `workflow.patched`, not made here. Even then a durable completion is at least one activity "
+            "round trip more than the bare Update, whose handler records nothing: the 1.5× target is below what an "
+            "answer that waits for PostgreSQL through Temporal can reach.",
         ],
     )
 

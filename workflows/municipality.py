@@ -80,6 +80,7 @@ WAITING_FOR_INSPECTION = "inspection_decision"
 # Patches: each guards a change of logic that running pilots' histories predate (see tests/workflows/test_replay.py).
 DECISION_DUE_MAIL = "decision-due-mail"  # reminders of a nämnd decision are sent as decision_due mails
 RICHER_SEARCH_ATTRIBUTES = "richer-search-attributes"  # overdue count, next deadline and state, after every change
+ONE_APPEND_PER_ANSWER = "one-append-per-answer"  # an Update records its events and what they open in one append
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
 # retry) and what only a paused, withdrawn or failed pilot does.
 
@@ -356,8 +357,17 @@ class MunicipalityWorkflow:
         the check for the same task; then wait for the advance they cause, to tell what it opened."""
         async with self._record_lock:
             events = decide()
-            await self._record(events, actor=actor)
-            opened_before = set(self._state.tasks)
+            if workflow.patched(ONE_APPEND_PER_ANSWER):
+                # What the answer opens is decided now and recorded with it: one activity, not one for the answer
+                # and another for the advance, so the answer comes a round trip through the server sooner.
+                answered = fold(events, self._state)
+                opened_before = set(answered.tasks)
+                follows = advance(self._template, answered, now=workflow.now(), new_id=workflow.uuid4)
+                await self._record(events, actor=actor, by_the_system=follows)
+                self._follow_opened(follows)
+            else:
+                await self._record(events, actor=actor)
+                opened_before = set(self._state.tasks)
             self._changes += 1
             mine = self._changes
         await workflow.wait_condition(lambda: self._settled >= mine)
@@ -392,12 +402,15 @@ class MunicipalityWorkflow:
             events = advance(self._template, self._state, now=workflow.now(), new_id=workflow.uuid4)
             if events:
                 await self._record(events, actor="system")
-        for event in events:
-            if isinstance(event, TaskOpened):
-                self._start_follower(event.task_key)
+        self._follow_opened(events)
         phase_changed = self._state.current_main_phase != phase_before or self._state.completed_at is not None
         if phase_changed and not workflow.patched(RICHER_SEARCH_ATTRIBUTES):
             self._publish_phase()
+
+    def _follow_opened(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, TaskOpened):
+                self._start_follower(event.task_key)
 
     def _publish_phase(self) -> None:
         """What pilots from before RICHER_SEARCH_ATTRIBUTES publish, on each change of phase."""
@@ -447,14 +460,17 @@ class MunicipalityWorkflow:
             ]
         )
 
-    async def _record(self, events: list[Event], *, actor: str) -> None:
-        """Append events durably (idempotent by event id), then fold them into the workflow's state."""
+    async def _record(self, events: list[Event], *, actor: str, by_the_system: list[Event] | None = None) -> None:
+        """Append events durably (idempotent by event id), then fold them into the workflow's state.
+
+        `by_the_system` follow `events` in the same append, on the record as the system's (what an answer opened)."""
         request = AppendEventsRequest(
             stream_id=self._stream_id,
             expected_version=self._state.version,
             events=[
-                EventEnvelope(event_id=e.event_id, event_type=t, schema_version=v, data=d)
-                for e in events
+                EventEnvelope(event_id=e.event_id, event_type=t, schema_version=v, data=d, actor=who)
+                for batch, who in ((events, None), (by_the_system or [], "system"))
+                for e in batch
                 for t, v, d in [event_record(e)]
             ],
             metadata={
@@ -482,7 +498,7 @@ class MunicipalityWorkflow:
             retry_policy=EVENT_STORE_RETRY,
             summary=summary,
         )
-        self._state = fold(events, self._state)
+        self._state = fold([*events, *(by_the_system or [])], self._state)
         if workflow.patched(RICHER_SEARCH_ATTRIBUTES):
             self._publish_search_attributes()
 

@@ -336,6 +336,15 @@ async def test_a_completion_answers_with_the_tasks_it_opened(
     task = await open_task(client, workflow_id, "self_assessment@F")
     completion = await complete_task(client, workflow_id, task.key, task.assignee_id, synthetic_answer(task))
     assert completion.opened_next == ["strengths_weaknesses"]
+    # The answer and what it opened were recorded in one append (one recorded_at), each on the record as whose.
+    stored = await EventStore(db_pool).read_stream(workflow_id)
+    [completed] = [e for e in stored if e.event_type == "TaskCompleted" and e.data["task_key"] == task.key]
+    batch = [e for e in stored if e.recorded_at == completed.recorded_at]
+    assert completed.metadata["actor"] == task.assignee_id
+    opened = [e for e in batch if e.event_type == "TaskOpened"]
+    assert [e.data["task_key"] for e in opened] == ["strengths_weaknesses"]
+    assert all(e.metadata["actor"] == "system" for e in batch if e is not completed)
+    assert completion.stream_version >= batch[-1].stream_version
 
 
 async def test_concurrent_completions_of_one_task_record_exactly_one(
