@@ -69,7 +69,12 @@ from settings import Settings
 from worker import running_worker
 from workflows.daily_digest import DailyDigestWorkflow
 from workflows.messages import PilotStatus, StartPilot, TaskView, pilot_workflow_id
-from workflows.municipality import DECISION_DUE_MAIL, RICHER_SEARCH_ATTRIBUTES, MunicipalityWorkflow
+from workflows.municipality import (
+    DECISION_DUE_MAIL,
+    ONE_APPEND_PER_ANSWER,
+    RICHER_SEARCH_ATTRIBUTES,
+    MunicipalityWorkflow,
+)
 
 HISTORIES = Path(__file__).resolve().parent
 REPOSITORY = HISTORIES.parent.parent
@@ -383,6 +388,7 @@ async def lfr_skola_every_phase(
         [
             [
                 "start, Kolada data pack (activity)",
+                f"each answer and what it opened recorded in one append (patch {ONE_APPEND_PER_ANSWER})",
                 "steering: reassign, delegate, return, stand_in, extend",
                 "reminders and an escalation fired by timers",
                 f"a nämnd decision's reminder sent as a decision_due mail (patch {DECISION_DUE_MAIL})",
