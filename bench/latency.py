@@ -163,11 +163,11 @@ async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: in
             f"holding {len(opened.pilots)} pilots); each pilot's {FIRST_TASKS} first tasks (documents, four "
             "self-assessments) in order, so the mix includes completions that consolidate the self-assessments "
             "and open the next task.",
-            "Leda, direct: `pilots.complete_task` (the Update: validate, record the completion, advance the pilot, "
-            "record what opened, answer), then `InboxProjection.catch_up()` and the task read from the inbox until it "
+            "Leda, direct: `pilots.complete_task` (the Update: validate, decide the completion and what it opens, "
+            "record both, answer), then `InboxProjection.catch_up()` and the task read from the inbox until it "
             "shows `completed`.",
             "Leda, API: the same through the HTTP API in process (`api.app`, httpx ASGI transport): the POST (which "
-            "also queries the pilot's status and checks the caller's token), then `GET /me/inbox` (which catches the "
+            "also reads the pilot's status from the record and checks the caller's token), then `GET /me/inbox` (which catches the "
             "projection up) until the task has left the inbox.",
             "Baseline: `execute_update` on a `BareWorkflow` (handler returns at once) on the bare worker, interleaved "
             "with the Leda samples. Both workers are `leda worker`-style processes on the same dev server. For "
