@@ -167,8 +167,8 @@ async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: in
             "record both, answer), then `InboxProjection.catch_up()` and the task read from the inbox until it "
             "shows `completed`.",
             "Leda, API: the same through the HTTP API in process (`api.app`, httpx ASGI transport): the POST (which "
-            "also reads the pilot's status from the record and checks the caller's token), then `GET /me/inbox` (which catches the "
-            "projection up) until the task has left the inbox.",
+            "also reads the pilot's status from the record and checks the caller's token), then `GET /me/inbox` "
+            "(which catches the projection up) until the task has left the inbox.",
             "Baseline: `execute_update` on a `BareWorkflow` (handler returns at once) on the bare worker, interleaved "
             "with the Leda samples. Both workers are `leda worker`-style processes on the same dev server. For "
             f"context, a fourth path: a bare Update whose handler first runs {RECORDING_ACTIVITIES} activity.",
