@@ -11,7 +11,8 @@ import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.digests import Digests
 from activities.event_recording import EventRecording
@@ -28,6 +29,22 @@ from workflows.digest_schedule import ensure_digest_schedule
 from workflows.municipality import MunicipalityWorkflow
 
 WORKFLOWS = [MunicipalityWorkflow, DailyDigestWorkflow]
+
+
+def workflow_runner(*, strict: bool = False) -> WorkflowRunner:
+    """The sandbox the workflows run in.
+
+    By default it shares `workflows.municipality` between runs instead of loading the module anew for each: a copy
+    per cached pilot was over a quarter of a worker's memory (BENCHMARKS.md). The module keeps no state of its own
+    (tests/unit/test_workflow_module.py), so sharing it changes nothing a pilot does. What sharing gives up is the
+    sandbox's check of the module's own calls (a `datetime.now()` written in it would not be refused), so the
+    workflow tests run `strict`, with the default sandbox, which loads and checks the module for every run.
+    """
+    if strict:
+        return SandboxedWorkflowRunner()
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows.municipality")
+    )
 
 
 async def connect_temporal(settings: Settings, *, runtime: Runtime | None = None) -> Client:
@@ -57,7 +74,9 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
 
 
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
+async def running_worker(
+    client: Client, settings: Settings, pool: asyncpg.Pool, *, strict_sandbox: bool = False
+) -> AsyncIterator[Worker]:
     """A worker polling `settings.task_queue`, and the inbox projection kept current, while the block runs.
 
     Also makes sure the daily digest's schedule exists and starts its workflow on this task queue.
@@ -88,6 +107,7 @@ async def running_worker(client: Client, settings: Settings, pool: asyncpg.Pool)
             client,
             task_queue=settings.task_queue,
             workflows=WORKFLOWS,
+            workflow_runner=workflow_runner(strict=strict_sandbox),
             activities=[
                 recording.append_events,
                 recording.record_decision,

@@ -36,7 +36,7 @@ TASK = "self_assessment@F"
 async def client(
     time_skipping_env: WorkflowEnvironment, settings: Settings, db_pool: asyncpg.Pool
 ) -> AsyncIterator[Client]:
-    async with running_worker(time_skipping_env.client, settings, db_pool):
+    async with running_worker(time_skipping_env.client, settings, db_pool, strict_sandbox=True):
         yield time_skipping_env.client
 
 
