@@ -338,7 +338,7 @@ class MunicipalityWorkflow:
     def _validate_steer_task(self, request: SteerTask) -> None:
         # Only checks: a validator must not draw ids (workflow.uuid4), which would shift them on replay.
         _well_formed(request, SteerTask)
-        if self._state.version:
+        if self._state.version and not self._may_be_opening(request.task_key):
             self._rejecting(lambda: check_steering(self._state, request, now=workflow.now()))
 
     def _steering(self, request: SteerTask) -> list[Event]:
@@ -381,8 +381,17 @@ class MunicipalityWorkflow:
     @complete_task.validator
     def _validate_complete_task(self, request: CompleteTask) -> None:
         _well_formed(request, CompleteTask)
-        if self._state.version:
+        if self._state.version and not self._may_be_opening(request.task_key):
             self._check(request)
+
+    def _may_be_opening(self, task_key: str) -> bool:
+        """Whether an append in flight may be what opens this task, which the state does not know yet.
+
+        Statuses are read from the record (pilots/records.py), which shows a task open as soon as its append is
+        stored: a moment before the workflow folds the append's result in, and an Update can arrive in between (the
+        SDK validates it before it applies the activity's result). Such an Update is left to its handler, which
+        checks again once it holds the lock, after the append; everything else is refused here, as before."""
+        return task_key not in self._state.tasks and self._record_lock.locked()
 
     def _check(self, request: CompleteTask) -> TaskPayload:
         return self._rejecting(
