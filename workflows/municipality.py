@@ -81,6 +81,7 @@ WAITING_FOR_INSPECTION = "inspection_decision"
 DECISION_DUE_MAIL = "decision-due-mail"  # reminders of a nämnd decision are sent as decision_due mails
 RICHER_SEARCH_ATTRIBUTES = "richer-search-attributes"  # overdue count, next deadline and state, after every change
 ONE_APPEND_PER_ANSWER = "one-append-per-answer"  # an Update records its events and what they open in one append
+APPENDS_BEFORE_NEW_RUN = "appends-before-new-run"  # a new run waits until no append is in flight
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
 # retry) and what only a paused, withdrawn or failed pilot does.
 
@@ -200,11 +201,18 @@ class MunicipalityWorkflow:
 
     async def _continue_as_new(self) -> PilotStatus:
         """Start the year in a fresh run carrying the whole state, so no run's history grows with the years."""
+        # An append in flight (a reminder's, say) would be stored after the state the new run carries was taken,
+        # and the new run's first append would then meet a version it does not know.
+        appends_settle = workflow.patched(APPENDS_BEFORE_NEW_RUN)
         while True:
             # An Update still in flight waits for the advance its completion causes: keep advancing until
             # every handler has answered, or it would wait for a run that no longer moves.
             await workflow.wait_condition(
-                lambda: self._notifying == 0 and (workflow.all_handlers_finished() or self._changes > self._settled)
+                lambda: (
+                    self._notifying == 0
+                    and not (appends_settle and self._record_lock.locked())
+                    and (workflow.all_handlers_finished() or self._changes > self._settled)
+                )
             )
             if self._changes > self._settled:
                 reached = self._changes
