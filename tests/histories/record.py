@@ -70,6 +70,7 @@ from worker import running_worker
 from workflows.daily_digest import DailyDigestWorkflow
 from workflows.messages import PilotStatus, StartPilot, TaskView, pilot_workflow_id
 from workflows.municipality import (
+    APPENDS_BEFORE_NEW_RUN,
     DECISION_DUE_MAIL,
     ONE_APPEND_PER_ANSWER,
     RICHER_SEARCH_ATTRIBUTES,
@@ -389,6 +390,7 @@ async def lfr_skola_every_phase(
             [
                 "start, Kolada data pack (activity)",
                 f"each answer and what it opened recorded in one append (patch {ONE_APPEND_PER_ANSWER})",
+                f"year boundaries that wait for appends in flight (patch {APPENDS_BEFORE_NEW_RUN})",
                 "steering: reassign, delegate, return, stand_in, extend",
                 "reminders and an escalation fired by timers",
                 f"a nämnd decision's reminder sent as a decision_due mail (patch {DECISION_DUE_MAIL})",
