@@ -23,7 +23,7 @@ import pytest
 from fault_stack import WorkerProcess, worker_env
 from persistent_participants import PersistentParticipants, start_demo_pilots
 from record_audit import audit_pilot, audit_store
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from database import create_pool
 from devstack.kolada import KoladaSampleServer
@@ -46,9 +46,12 @@ async def kill_repeatedly(worker: WorkerProcess, rng: random.Random, *, times: i
         await worker.start()
 
 
-async def until_played(playing: asyncio.Future[list[PilotStatus]], worker: WorkerProcess) -> list[PilotStatus]:
+async def until_played(
+    playing: asyncio.Future[list[PilotStatus]], worker: WorkerProcess, client: Client, workflow_ids: list[str]
+) -> list[PilotStatus]:
     """The pilots' final statuses; fails at once when a worker meets a nondeterminism error, which would hold its
-    pilot for good (the participants would give up only minutes later)."""
+    pilot for good (the participants would give up only minutes later), or when a pilot's workflow fails (its
+    participants would wait for it for ever)."""
     while True:
         done, _ = await asyncio.wait({playing}, timeout=2)
         if done:
@@ -56,6 +59,13 @@ async def until_played(playing: asyncio.Future[list[PilotStatus]], worker: Worke
         if "Nondeterminism" in worker.log_text():
             playing.cancel()
             raise AssertionError("a worker failed a workflow task on nondeterminism:\n" + worker.log_tail())
+        for workflow_id in workflow_ids:
+            described = await client.get_workflow_handle(workflow_id).describe()
+            if described.status in (WorkflowExecutionStatus.FAILED, WorkflowExecutionStatus.TERMINATED):
+                playing.cancel()
+                history = await client.get_workflow_handle(workflow_id).fetch_history()
+                ended = history.events[-1].workflow_execution_failed_event_attributes.failure
+                raise AssertionError(f"{workflow_id} ended {described.status.name}: {ended.cause.message or ended}")
 
 
 async def keep_histories(client: Client, workflow_ids: list[str], directory: Path) -> Path:
@@ -107,7 +117,8 @@ async def test_pilots_complete_with_an_exact_record_while_their_worker_is_killed
             kill_repeatedly(worker, rng, times=KILLS, over=lambda: all(p.done() for p in playing))
         )
         try:
-            finals = await asyncio.wait_for(until_played(asyncio.gather(*playing), worker), timeout=900)
+            played = until_played(asyncio.gather(*playing), worker, dev_client, workflow_ids)
+            finals = await asyncio.wait_for(played, timeout=900)
         except BaseException:
             killing.cancel()
             print(f"worker log:\n{worker.log_tail()}")
