@@ -42,7 +42,7 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    task_link_base_url: str = "http://127.0.0.1:8000/tasks"
+    web_base_url: str = "http://127.0.0.1:8000"  # where the web pages are reached; mailed links start with it
 
     digest_time: time = Field(default=time(7, 0), description="local time of day the daily digest goes out (HH:MM)")
     digest_timezone: str = Field(default="Europe/Stockholm", description="IANA time zone of digest_time")

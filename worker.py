@@ -94,13 +94,13 @@ async def running_worker(
                 password=settings.smtp_password,
             )
         )
-        mail = Notifications(pool, mailer, sender=settings.mail_from, task_link_base_url=settings.task_link_base_url)
+        mail = Notifications(pool, mailer, sender=settings.mail_from, web_base_url=settings.web_base_url)
         digests = Digests(
             pool,
             mailer,
             InboxProjection(pool),
             sender=settings.mail_from,
-            task_link_base_url=settings.task_link_base_url,
+            web_base_url=settings.web_base_url,
         )
         kpis = KpiGathering(KoladaClient(settings.kolada_base_url, http), settings.kolada_base_url)
         worker = Worker(

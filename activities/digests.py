@@ -24,6 +24,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from access.sign_in import issue_sign_in_link, sign_in_url, task_page
 from activities.contracts import DigestResult, NotificationRequest
 from activities.notifications import SmtpMailer
 from directory import Participant, get_participant
@@ -77,13 +78,13 @@ class _Outcome:
 
 class Digests:
     def __init__(
-        self, pool: asyncpg.Pool, mailer: SmtpMailer, inbox: InboxProjection, sender: str, task_link_base_url: str
+        self, pool: asyncpg.Pool, mailer: SmtpMailer, inbox: InboxProjection, sender: str, web_base_url: str
     ) -> None:
         self._pool = pool
         self._mailer = mailer
         self._inbox = inbox
         self._sender = sender
-        self._link_base = task_link_base_url.rstrip("/")
+        self._web_base = web_base_url
 
     @activity.defn(name="send_digests")
     async def send_digests(self) -> DigestResult:
@@ -144,7 +145,9 @@ class Digests:
                 return _Outcome(superseded=len(superseded))
 
             digest_id = uuid.uuid4()
-            message = self.compose(digest_id, current, recipient)
+            # One sign-in token for the whole digest: every link in it is the same participant's.
+            token = await issue_sign_in_link(self._pool, participant_id)
+            message = self.compose(digest_id, current, recipient, token)
             await self._mailer.send(message)
             await connection.execute(_LOG_DIGEST, digest_id, participant_id, message["Message-ID"], len(current))
             await connection.execute(_SETTLE_ITEMS, [item.notification_id for item in current], "sent", digest_id)
@@ -186,13 +189,14 @@ class Digests:
             current.append(_Item(notification_id=row["notification_id"], request=request, due_at=due_at))
         return current, superseded
 
-    def compose(self, digest_id: uuid.UUID, items: list[_Item], recipient: Participant) -> EmailMessage:
-        """The digest in Swedish, then English for participants who chose it: a line and a link per item."""
+    def compose(self, digest_id: uuid.UUID, items: list[_Item], recipient: Participant, token: str) -> EmailMessage:
+        """The digest in Swedish, then English for participants who chose it: a line and a link per item, each
+        signing the recipient in with `token`."""
         count = len(items)
         sv_lines, en_lines = [], []
         for item in items:
             request = item.request
-            link = f"{self._link_base}/{request.workflow_id}/{request.task_key}"
+            link = sign_in_url(self._web_base, token, task_page(request.workflow_id, request.task_key))
             label_sv, label_en = _KIND_LABELS.get(request.kind, (request.kind, request.kind))
             if request.reminder_number is not None and request.kind == "reminder":
                 label_sv, label_en = f"{label_sv} {request.reminder_number}", f"{label_en} {request.reminder_number}"

@@ -16,6 +16,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from access.sign_in import issue_sign_in_link, sign_in_url, task_page
 from activities.contracts import NotificationRequest, NotificationResult
 from directory import Participant, erased_at, get_participant
 
@@ -80,11 +81,11 @@ RETURNING true
 
 
 class Notifications:
-    def __init__(self, pool: asyncpg.Pool, mailer: SmtpMailer, sender: str, task_link_base_url: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, mailer: SmtpMailer, sender: str, web_base_url: str) -> None:
         self._pool = pool
         self._mailer = mailer
         self._sender = sender
-        self._link_base = task_link_base_url.rstrip("/")
+        self._web_base = web_base_url
 
     @activity.defn(name="send_notification")
     async def send_notification(self, request: NotificationRequest) -> NotificationResult:
@@ -111,7 +112,11 @@ class Notifications:
             )
         if recipient.mail_delivery == "daily_digest":
             return await self._queue_for_digest(request)
-        message = self.compose(request, recipient)
+        # The link signs the recipient in on the task's page; a retried attempt mails a fresh one.
+        token = await issue_sign_in_link(self._pool, recipient.participant_id)
+        message = self.compose(
+            request, recipient, sign_in_url(self._web_base, token, task_page(request.workflow_id, request.task_key))
+        )
         await self._mailer.send(message)
         await self._pool.execute(
             """
@@ -148,9 +153,8 @@ class Notifications:
         # Nothing returned: a concurrent attempt of the same notification queued it first.
         return NotificationResult(already_sent=queued is None, queued_for_digest=True)
 
-    def compose(self, request: NotificationRequest, recipient: Participant) -> EmailMessage:
-        """The mail in Swedish, followed by English for participants who chose it, with a link to the task."""
-        link = f"{self._link_base}/{request.workflow_id}/{request.task_key}"
+    def compose(self, request: NotificationRequest, recipient: Participant, link: str) -> EmailMessage:
+        """The mail in Swedish, followed by English for participants who chose it, with `link` to the task."""
         due_sv = f"{request.due_at:%Y-%m-%d %H:%M} (UTC)" if request.due_at else "inget slutdatum"
         due_en = f"{request.due_at:%Y-%m-%d %H:%M} (UTC)" if request.due_at else "no deadline"
         place = request.municipality_name

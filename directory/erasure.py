@@ -6,7 +6,8 @@ else stays: the id left behind is a pseudonym that leads to no one, and the even
 must keep verifying, is never touched. One transaction:
 
 * deletes the participants row;
-* revokes the person's API tokens (rows kept, as 0007 promises: they say who could act when);
+* revokes the person's API tokens (rows kept, as 0007 promises: they say who could act when), their mailed
+  sign-in links and their web sessions (0014);
 * settles their queued digest items as undeliverable (there is no one left to mail);
 * records the id in ``participant_erasures`` (0011), so mail still addressed to it is skipped, an import
   cannot bring the data back under the same id, and a second erasure says so;
@@ -61,6 +62,8 @@ SELECT stream_id, task_key, participant_id, delegated_from
 """
 
 _REVOKE_TOKENS = "UPDATE api_tokens SET revoked_at = now() WHERE participant_id = $1 AND revoked_at IS NULL"
+_REVOKE_SIGN_IN_LINKS = "UPDATE sign_in_links SET revoked_at = now() WHERE participant_id = $1 AND revoked_at IS NULL"
+_END_WEB_SESSIONS = "UPDATE web_sessions SET ended_at = now() WHERE participant_id = $1 AND ended_at IS NULL"
 
 _SETTLE_DIGEST_ITEMS = """
 UPDATE digest_items SET outcome = 'undeliverable', settled_at = now()
@@ -215,6 +218,8 @@ async def _erase(
         raise ParticipantHoldsOpenTasks(participant_id, open_tasks)
 
     tokens = await connection.execute(_REVOKE_TOKENS, participant_id)
+    await connection.execute(_REVOKE_SIGN_IN_LINKS, participant_id)
+    await connection.execute(_END_WEB_SESSIONS, participant_id)
     items = await connection.execute(_SETTLE_DIGEST_ITEMS, participant_id)
     await connection.execute(_DELETE_PARTICIPANT, participant_id)
     roster = [

@@ -68,7 +68,7 @@ async def test_a_worker_creates_the_schedule_and_triggering_it_mails_the_digest(
         db_pool,
         SmtpMailer(SmtpSettings(host=mail_capture.host, port=mail_capture.port, sender=settings.mail_from)),
         sender=settings.mail_from,
-        task_link_base_url=settings.task_link_base_url,
+        web_base_url=settings.web_base_url,
     )
     queued = await ActivityEnvironment().run(
         sender.send_notification,
@@ -100,7 +100,7 @@ async def test_a_worker_creates_the_schedule_and_triggering_it_mails_the_digest(
         await schedule.trigger()
 
         [digest] = await mail_capture.wait_for(lambda m: reader.email in str(m["X-Envelope-To"]), timeout=8)
-    assert f"{settings.task_link_base_url}/{workflow_id}/documents" in digest.get_content()
+    assert f"{settings.web_base_url}/pilots/{workflow_id}/tasks/documents?token=" in digest.get_content()
 
 
 async def test_ensuring_an_unchanged_schedule_leaves_it_alone(dev_client: Client, schedule: ScheduleHandle) -> None:

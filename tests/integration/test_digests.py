@@ -29,7 +29,7 @@ from eventstore import EventStore, NewEvent
 from projections import InboxProjection
 
 SENDER = "Leda <leda@example.invalid>"
-LINKS = "http://leda.test/tasks"
+LINKS = "http://leda.test"
 DUE = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SELF_ASSESSMENT = ("self_assessment", "Självskattning mot de åtta framgångsfaktorerna", "Self-assessment")
 DATA_PACK = ("documents", "Underlag och dokument", "Documents")
@@ -40,11 +40,11 @@ def mailer(mail: MailCapture) -> SmtpMailer:
 
 
 def notifications(pool: asyncpg.Pool, mail: MailCapture) -> Notifications:
-    return Notifications(pool, mailer(mail), sender=SENDER, task_link_base_url=LINKS)
+    return Notifications(pool, mailer(mail), sender=SENDER, web_base_url=LINKS)
 
 
 def digests(pool: asyncpg.Pool, mail: MailCapture) -> Digests:
-    return Digests(pool, mailer(mail), InboxProjection(pool), sender=SENDER, task_link_base_url=LINKS)
+    return Digests(pool, mailer(mail), InboxProjection(pool), sender=SENDER, web_base_url=LINKS)
 
 
 async def new_participant(
@@ -101,7 +101,8 @@ def mail_to(mail: MailCapture, participant: Participant) -> list[EmailMessage]:
 
 
 def link(workflow_id: str, task: tuple[str, str, str]) -> str:
-    return f"{LINKS}/{workflow_id}/{task[0]}"
+    """The start of a task's sign-in link (the token after it is the digest's own)."""
+    return f"{LINKS}/pilots/{workflow_id}/tasks/{task[0]}?token="
 
 
 async def outcomes(pool: asyncpg.Pool, participant: Participant) -> dict[str, int]:
@@ -380,7 +381,7 @@ async def test_a_relay_that_refuses_leaves_the_items_queued_and_fails_the_attemp
     reader = await new_participant(db_pool)
     await notify(db_pool, mail_capture, notification(reader, pilot(), SELF_ASSESSMENT))
     closed_port = SmtpMailer(SmtpSettings(host="127.0.0.1", port=1, sender=SENDER))
-    unreachable = Digests(db_pool, closed_port, InboxProjection(db_pool), sender=SENDER, task_link_base_url=LINKS)
+    unreachable = Digests(db_pool, closed_port, InboxProjection(db_pool), sender=SENDER, web_base_url=LINKS)
 
     with pytest.raises(ApplicationError, match="could not be mailed") as failure:
         await ActivityEnvironment().run(unreachable.send_digests)

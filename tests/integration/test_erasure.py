@@ -117,7 +117,7 @@ def notification(person: Participant, stream: str) -> NotificationRequest:
 
 def notifications(pool: asyncpg.Pool, mail: MailCapture) -> Notifications:
     mailer = SmtpMailer(SmtpSettings(host=mail.host, port=mail.port, sender=SENDER))
-    return Notifications(pool, mailer, sender=SENDER, task_link_base_url="http://leda.test/tasks")
+    return Notifications(pool, mailer, sender=SENDER, web_base_url="http://leda.test")
 
 
 async def tables_mentioning(pool: asyncpg.Pool, text: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import subprocess
@@ -16,6 +17,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from access import open_session
 from activities.contracts import NotificationRequest
 from activities.notifications import Notifications, SmtpMailer, SmtpSettings
 from devstack.mail import MailCapture
@@ -26,7 +28,7 @@ from directory import get_participant
 def notifications(pool: asyncpg.Pool, mail: MailCapture) -> Notifications:
     sender = "Leda <leda@example.invalid>"
     mailer = SmtpMailer(SmtpSettings(host=mail.host, port=mail.port, sender=sender))
-    return Notifications(pool, mailer, sender=sender, task_link_base_url="http://leda.test/tasks")
+    return Notifications(pool, mailer, sender=sender, web_base_url="http://leda.test")
 
 
 def request(kind: str = "reminder", recipient: str = "p-1861-hr") -> NotificationRequest:
@@ -68,7 +70,12 @@ async def test_a_reminder_is_in_swedish_first_with_english_and_a_link_to_the_tas
     assert "hr.1861@example.invalid" in str(mail["To"])
     assert str(mail["Subject"]).startswith("Påminnelse / Reminder")
     assert body.index("Påminnelse 1") < body.index("Reminder 1")
-    assert f"http://leda.test/tasks/{req.workflow_id}/self_assessment" in body
+    [token] = set(
+        re.findall(rf"http://leda\.test/pilots/{req.workflow_id}/tasks/self_assessment\?token=([\w-]+)", body)
+    )
+    # The link signs the recipient in, and no one else.
+    opened = await open_session(db_pool, token)
+    assert opened is not None and opened[1].participant_id == req.recipient_id
 
 
 async def test_a_notification_to_someone_not_in_the_directory_fails_without_sending(
@@ -173,7 +180,7 @@ async def test_mail_goes_over_tls_with_credentials(
                 ca_file=cert,
             )
         )
-        sender = Notifications(db_pool, mailer, sender="Leda <leda@example.invalid>", task_link_base_url="http://x")
+        sender = Notifications(db_pool, mailer, sender="Leda <leda@example.invalid>", web_base_url="http://x")
         await ActivityEnvironment().run(sender.send_notification, request())
 
         wrong = SmtpMailer(
@@ -192,6 +199,7 @@ async def test_mail_goes_over_tls_with_credentials(
                 Notifications(db_pool, wrong, "x@example.invalid", "http://x").compose(
                     request(),
                     (await get_participant(db_pool, "p-1861-hr")),  # type: ignore[arg-type]
+                    "http://x/inbox",
                 )
             )
     finally:

@@ -70,7 +70,7 @@ REQUIRED_SETTINGS: dict[str, dict[str, str | None]] = {
         "LEDA_SMTP_PORT": None,
         "LEDA_MAIL_FROM": None,
         "LEDA_KOLADA_BASE_URL": None,
-        "LEDA_TASK_LINK_BASE_URL": None,
+        "LEDA_WEB_BASE_URL": None,
         "LEDA_METRICS_BIND_ADDRESS": None,
         "LEDA_LOG_FORMAT": "json",
     },

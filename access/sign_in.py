@@ -1,0 +1,115 @@
+"""Signing in to the web pages: a mailed link opens a browser session (0014_web_sign_in).
+
+A link's token does one thing, open a session for its participant, and only until it expires; it is no API token.
+It may be followed more than once (mail scanners fetch links before people do). Following it opens a session held
+by a cookie, which ends when it expires or the participant signs out. Both are stored as their SHA-256 only.
+
+Who a session's participant is, and what they may do, is read from the directory at every request: a programme
+lead by the directory is one on the web pages too, and an erased participant's session leads nowhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import quote
+
+import asyncpg
+
+from access.tokens import Identity, token_hash
+from domain.roles import Role
+
+SIGN_IN_LINK_LIFETIME = timedelta(days=14)
+"""Long enough for a reminder cycle (a task's reminders come a week and a day before it is due)."""
+
+SESSION_LIFETIME = timedelta(hours=12)
+"""A working day; following the mail's link again opens a new one."""
+
+_ISSUE_LINK = """
+INSERT INTO sign_in_links (token_hash, participant_id, expires_at)
+SELECT $1, participant_id, now() + $2::interval FROM participants WHERE participant_id = $3
+RETURNING participant_id
+"""
+
+_REDEEM_LINK = """
+SELECT l.participant_id FROM sign_in_links l JOIN participants p USING (participant_id)
+ WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND l.expires_at > now()
+"""
+
+_OPEN_SESSION = (
+    "INSERT INTO web_sessions (session_hash, participant_id, expires_at) VALUES ($1, $2, now() + $3::interval)"
+)
+
+_SESSION = """
+SELECT s.participant_id, p.role FROM web_sessions s JOIN participants p USING (participant_id)
+ WHERE s.session_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now()
+"""
+
+_END_SESSION = "UPDATE web_sessions SET ended_at = now() WHERE session_hash = $1 AND ended_at IS NULL"
+
+
+class UnknownParticipant(ValueError):
+    """A sign-in link was asked for someone the directory does not hold."""
+
+
+async def issue_sign_in_link(
+    pool: asyncpg.Pool, participant_id: str, *, lifetime: timedelta = SIGN_IN_LINK_LIFETIME
+) -> str:
+    """A new sign-in token for a participant of the directory; it is returned once and stored only as its hash."""
+    if lifetime <= timedelta(0):
+        raise ValueError(f"lifetime must be positive, got {lifetime}")
+    token = secrets.token_urlsafe(32)
+    issued = await pool.fetchval(_ISSUE_LINK, token_hash(token), lifetime, participant_id)
+    if issued is None:
+        raise UnknownParticipant(f"participant {participant_id!r} is not in the directory")
+    return token
+
+
+def task_page(workflow_id: str, task_key: str) -> str:
+    """The path of a task's page on the web pages (task keys may hold '@' and '/', as in change_project@y1/p-hr)."""
+    return f"/pilots/{workflow_id}/tasks/{task_key}"
+
+
+def sign_in_url(base_url: str, token: str, path: str) -> str:
+    """The address of a page (`path`, absolute, like /inbox) that signs in whoever follows it with `token`."""
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError(f"path must be absolute on the site, got {path!r}")
+    return f"{base_url.rstrip('/')}{quote(path, safe='/@:+')}?token={token}"
+
+
+async def open_session(
+    pool: asyncpg.Pool, link_token: str, *, lifetime: timedelta = SESSION_LIFETIME
+) -> tuple[str, Identity] | None:
+    """A new session (its cookie value, and who it is for) from a live link token; None for a dead one."""
+    if not link_token:
+        return None
+    participant_id = await pool.fetchval(_REDEEM_LINK, token_hash(link_token))
+    if participant_id is None:
+        return None
+    session = secrets.token_urlsafe(32)
+    await pool.execute(_OPEN_SESSION, token_hash(session), participant_id, lifetime)
+    identity = await session_identity(pool, session)
+    return None if identity is None else (session, identity)
+
+
+async def session_identity(pool: asyncpg.Pool, session: str) -> Identity | None:
+    """Who holds a live session, with the scope their directory role gives; None for a dead or unknown one."""
+    if not session:
+        return None
+    row = await pool.fetchrow(_SESSION, token_hash(session))
+    if row is None:
+        return None
+    scope = "programme_lead" if row["role"] == Role.PROGRAMLEDARE else "participant"
+    return Identity(participant_id=row["participant_id"], scope=scope)
+
+
+async def end_session(pool: asyncpg.Pool, session: str) -> None:
+    """Sign out: the session's cookie leads nowhere from now on."""
+    if session:
+        await pool.execute(_END_SESSION, token_hash(session))
+
+
+def form_token(session: str) -> str:
+    """The token every form of a session carries, so another site cannot post one on the participant's behalf."""
+    return hashlib.sha256(f"leda-form:{session}".encode()).hexdigest()

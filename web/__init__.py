@@ -1,0 +1,1 @@
+"""Web pages for participants and programme leads, served by the API process."""
