@@ -16,6 +16,7 @@ COPY reports reports
 COPY projections projections
 COPY api api
 COPY access access
+COPY web web
 COPY worker.py settings.py observability.py ./
 RUN pip install --no-cache-dir . && useradd --system leda
 USER leda

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo run test faults lint histories clean bench
+.PHONY: demo run test faults lint histories clean bench screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,18 @@ demo: $(STAMP)  ## Start the embedded stack, drive Hallsberg through every phase
 run: $(STAMP)  ## Start the embedded stack and keep it serving until Ctrl-C.
 	$(BIN)/leda stack run
 
-test: $(STAMP)  ## Run the whole suite (unit, workflows, integration, e2e, short fault tests) and lint.
+test: $(STAMP)  ## Run the whole suite (unit, workflows, integration, e2e with the browser tests, short fault tests) and lint.
 	$(BIN)/ruff check .
+	@$(BROWSER_NOTE)
 	$(BIN)/python -m pytest
+
+# The browser tests drive the system's Chromium; without one they are skipped, and `make test` says so first.
+BROWSER_NOTE = { test -n "$$LEDA_CHROMIUM" || command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+	|| command -v google-chrome >/dev/null; } || echo "NOTE: no Chromium found: the browser tests \
+	(tests/e2e/test_web_browser.py) will be SKIPPED. Install Debian's chromium package (apt-get install chromium) to run them."
+
+screenshots: $(STAMP)  ## Run the browser tests and keep their screenshots in docs/screenshots (the README shows them).
+	LEDA_SCREENSHOTS=docs/screenshots LEDA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q tests/e2e/test_web_browser.py
 
 faults: $(STAMP)  ## The long fault tests, left out of `make test`: kill -9 of the worker during whole programmes (~3-5 min).
 	$(BIN)/python -m pytest -m faults tests/faults

@@ -83,17 +83,7 @@ async def running_worker(
     """
     async with httpx.AsyncClient(timeout=30) as http:
         recording = EventRecording(pool, EventStore(pool))
-        mailer = SmtpMailer(
-            SmtpSettings(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                sender=settings.mail_from,
-                security=settings.smtp_security,
-                ca_file=settings.smtp_ca_file,
-                username=settings.smtp_username,
-                password=settings.smtp_password,
-            )
-        )
+        mailer = mailer_for(settings)
         mail = Notifications(pool, mailer, sender=settings.mail_from, web_base_url=settings.web_base_url)
         digests = Digests(
             pool,
@@ -129,14 +119,36 @@ async def running_worker(
             await projector
 
 
+def mailer_for(settings: Settings) -> SmtpMailer:
+    """The SMTP client the settings describe."""
+    return SmtpMailer(
+        SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            security=settings.smtp_security,
+            ca_file=settings.smtp_ca_file,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+        )
+    )
+
+
 @asynccontextmanager
 async def serving_api(client: Client, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[str]:
-    """The HTTP API on `settings.api_host:api_port` for as long as the block runs; yields its base URL."""
+    """The HTTP API and the web pages on `settings.api_host:api_port` while the block runs; yields its base URL."""
     import uvicorn
 
     from api.app import create_app
 
-    app = create_app(pool=pool, client=client, task_queue=settings.task_queue)
+    app = create_app(
+        pool=pool,
+        client=client,
+        task_queue=settings.task_queue,
+        web_base_url=settings.web_base_url,
+        mailer=mailer_for(settings),
+        mail_sender=settings.mail_from,
+    )
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None, lifespan="off")
     )

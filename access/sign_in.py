@@ -49,7 +49,7 @@ SELECT s.participant_id, p.role FROM web_sessions s JOIN participants p USING (p
 _END_SESSION = "UPDATE web_sessions SET ended_at = now() WHERE session_hash = $1 AND ended_at IS NULL"
 
 
-class UnknownParticipant(ValueError):
+class NotInDirectory(ValueError):
     """A sign-in link was asked for someone the directory does not hold."""
 
 
@@ -62,7 +62,7 @@ async def issue_sign_in_link(
     token = secrets.token_urlsafe(32)
     issued = await pool.fetchval(_ISSUE_LINK, token_hash(token), lifetime, participant_id)
     if issued is None:
-        raise UnknownParticipant(f"participant {participant_id!r} is not in the directory")
+        raise NotInDirectory(f"participant {participant_id!r} is not in the directory")
     return token
 
 

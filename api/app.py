@@ -17,12 +17,14 @@ from pydantic import BaseModel, Field, field_validator
 from temporalio.client import Client
 
 from access import AccessPolicy, Identity, identify
+from activities.notifications import SmtpMailer
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
 from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
 from domain.steering import SteeringAction, SteerTask
 from pilots import PilotRecords, check_reason, complete_task, register_inspection, start_pilot, steer_task
 from programmes import template as load_template
 from projections.inbox import InboxProjection
+from web.pages import web_router
 from workflows.messages import PROGRAMME_PATTERN, PilotStatus, TaskCompletion, TaskView
 
 API_PREFIX = "/api/v1"
@@ -76,8 +78,19 @@ class PilotStarted(BaseModel):
     workflow_id: str
 
 
-def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAPI:
-    """The API on `pool` (directory, tokens, inbox) and `client` (pilots on `task_queue`)."""
+def create_app(
+    *,
+    pool: asyncpg.Pool,
+    client: Client,
+    task_queue: str,
+    web_base_url: str = "http://127.0.0.1:8000",
+    mailer: SmtpMailer | None = None,
+    mail_sender: str = "Leda <leda@example.invalid>",
+) -> FastAPI:
+    """The API on `pool` (directory, tokens, inbox) and `client` (pilots on `task_queue`), and the web pages.
+
+    `web_base_url` is where the pages are reached (the links in mails start with it); `mailer` sends the sign-in
+    links people ask for on the sign-in page (without one, that page says it cannot)."""
     app = FastAPI(
         title="Leda API",
         version="1",
@@ -201,4 +214,16 @@ def create_app(*, pool: asyncpg.Pool, client: Client, task_queue: str) -> FastAP
         return await register_inspection(client, workflow_id, identity.participant_id, decision)
 
     app.include_router(router)
+    app.include_router(
+        web_router(
+            pool=pool,
+            client=client,
+            records=records,
+            access=access,
+            inbox=inbox,
+            web_base_url=web_base_url,
+            mailer=mailer,
+            mail_sender=mail_sender,
+        )
+    )
     return app

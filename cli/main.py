@@ -21,7 +21,8 @@ import asyncpg
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from access import REFUSAL, AccessPolicy, Identity, identify, issue_token
+from access import REFUSAL, AccessPolicy, Identity, identify, issue_sign_in_link, issue_token, sign_in_url
+from access.sign_in import NotInDirectory
 from database import create_pool, migrate
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import StackAlreadyRunning
@@ -556,15 +557,30 @@ async def cmd_stack_run(ctx: Context) -> None:
         client = await connect_temporal(cfg)
         async with running_worker(client, cfg, pool), serving_api(client, cfg, pool) as api_url:
             print("Leda kör / Leda is running (Ctrl-C stoppar / stops)")
+            print(f"  Webbsidor:    {cfg.web_base_url}  (inloggning med länken i ett mejl / sign in by a mailed link)")
             print(f"  API:          {api_url}/docs  (OpenAPI: {api_url}/openapi.json)")
             print(f"  Temporal UI:  {stack.temporal_ui_url}")
             print(f"  Temporal:     {cfg.temporal_address}")
             print(f"  PostgreSQL:   {stack.database_url}")
             print(f"  Mail:         {stack.mail_dir}")
+            await _print_sign_in_links(pool, cfg.web_base_url)
             try:
                 await asyncio.Event().wait()
             finally:
                 await pool.close()
+
+
+async def _print_sign_in_links(pool: asyncpg.Pool, web_base_url: str) -> None:
+    """Links for the demo's synthetic lead and förvaltningschef, when the directory holds them (after `make demo`)."""
+    for participant_id, page, role in (
+        ("p-1861-programledare", "/board", "programledare / programme lead"),
+        ("p-1861-forvaltningschef", "/inbox", "förvaltningschef / head of administration"),
+    ):
+        try:
+            token = await issue_sign_in_link(pool, participant_id)
+        except NotInDirectory:
+            continue
+        print(f"  Logga in som / sign in as {role} (syntetisk):\n    {sign_in_url(web_base_url, token, page)}")
 
 
 async def cmd_api(ctx: Context) -> None:
@@ -581,6 +597,16 @@ async def cmd_token(ctx: Context) -> None:
         raise CliError(f"no participant {ctx.args.participant!r} in the directory", EXIT_USAGE)
     token = await issue_token(await ctx.pool(), participant.participant_id, ctx.args.scope)
     print(token)
+
+
+async def cmd_sign_in_link(ctx: Context) -> None:
+    try:
+        token = await issue_sign_in_link(await ctx.pool(), ctx.args.participant)
+        print(sign_in_url(ctx.settings.web_base_url, token, ctx.args.page))
+    except NotInDirectory:
+        raise CliError(f"no participant {ctx.args.participant!r} in the directory", EXIT_USAGE) from None
+    except ValueError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
 
 
 async def cmd_whoami(ctx: Context) -> None:
@@ -755,6 +781,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("token", cmd_token, "issue an API token for a participant (printed once; only its hash is kept)")
     p.add_argument("participant")
     p.add_argument("--scope", default="participant", choices=["participant", "programme_lead", "operations"])
+    p = command(
+        "sign-in-link",
+        cmd_sign_in_link,
+        "a link that signs a participant in on the web pages (valid 14 days; what the mails carry)",
+    )
+    p.add_argument("participant")
+    p.add_argument("--page", default="/", help="the page it opens, e.g. /board or /inbox (default: the start page)")
     command("worker", cmd_worker, "run a Temporal worker (scale out by running more)")
     stack = sub.add_parser("stack", help="the embedded stack")
     ssub = stack.add_subparsers(dest="stack_command", required=True, metavar="ACTION")

@@ -114,6 +114,11 @@ def render_pilot_report(state: MunicipalityState, *, generated_at: datetime) -> 
     )
 
 
+def render_pilot_charts(state: MunicipalityState) -> str:
+    """The report's charts with their tables, without the page around them: for the web's municipality page."""
+    return "\n".join([_self_assessment(state), _inspection_comparison(state), _kpi_trends(state)])
+
+
 # ---- header -----------------------------------------------------------------------------------------------
 
 

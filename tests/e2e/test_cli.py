@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 import pytest_asyncio
 
+from access import open_session
 from devstack import sample_payloads
 from devstack.kolada import KoladaSampleServer
 from devstack.mail import MailCapture
@@ -307,3 +309,20 @@ async def test_a_lead_lists_pauses_and_resumes_a_pilot_and_a_participant_may_not
     assert f"leda-{programme}-1861" in out and "temporal workflow list --query" in out
     code, out, err = await leda(lead, "resume", *pilot)
     assert code == 0 and "resumed" in out, err
+
+
+async def test_operations_mint_a_sign_in_link_for_a_participant_of_the_directory(
+    cli_env: dict[str, str], db_pool: asyncpg.Pool
+) -> None:
+    env = {**cli_env, "LEDA_WEB_BASE_URL": "https://leda.example.invalid"}
+    code, out, err = await leda(env, "sign-in-link", "p-1861-rektor", "--page", "/inbox")
+    assert code == 0, err
+    [url] = out.split()
+    assert url.startswith("https://leda.example.invalid/inbox?token=")
+    opened = await open_session(db_pool, url.rsplit("=", 1)[1])
+    assert opened is not None and opened[1].participant_id == "p-1861-rektor"
+
+    code, _, err = await leda(env, "sign-in-link", "p-1861-ingen")
+    assert code == 2 and "no participant 'p-1861-ingen' in the directory" in err
+    code, _, err = await leda(env, "sign-in-link", "p-1861-rektor", "--page", "//elsewhere.example")
+    assert code == 2 and "path must be absolute on the site" in err

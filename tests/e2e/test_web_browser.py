@@ -1,0 +1,255 @@
+"""The web pages in a real headless Chromium, driven by Playwright, against the real stack.
+
+Temporal's dev server, PostgreSQL, the SMTP server the tests start, a worker, and the API process serving the
+pages on a port of its own. A participant follows the link in the mail the workflow sent, fills in a form with an
+error, fixes it and completes the task; a programme lead signs in by mail, reads the cohort board and extends a
+deadline with a reason.
+
+Chromium is the system's (Debian's `chromium` package; `.ci/run` installs it); Playwright downloads nothing. Without
+one, these tests are skipped and say so. Screenshots go to `test-artifacts/screenshots/` (or `LEDA_SCREENSHOTS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+
+from devstack import sample_payloads
+from devstack.mail import MailCapture
+from devstack.ports import free_port
+from pilots import PilotError, complete_task, start_pilot
+from settings import Settings
+from web.pages import LOCAL_TIME
+from worker import running_worker, serving_api
+
+pytestmark = pytest.mark.devserver
+
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+# As root in a container, without the sandbox; and no calls home, which this machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+KOMMUNKOD = "1861"
+LEAD = "p-1861-programledare"
+HEAD = "p-1861-forvaltningschef"
+TASK = "self_assessment@F"
+NEXT_TASK = "strengths_weaknesses"
+SCREENSHOTS = Path(os.environ.get("LEDA_SCREENSHOTS", "test-artifacts/screenshots"))
+
+
+def chromium_path() -> str | None:
+    """The system's Chromium: LEDA_CHROMIUM, else the first on PATH."""
+    configured = os.environ.get("LEDA_CHROMIUM")
+    if configured:
+        return configured
+    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
+
+
+CHROMIUM = chromium_path()
+if CHROMIUM is None and os.environ.get("LEDA_REQUIRE_BROWSER"):
+    raise RuntimeError("LEDA_REQUIRE_BROWSER is set but no Chromium was found (apt-get install chromium)")
+if CHROMIUM is None:
+    pytestmark = [
+        pytest.mark.devserver,
+        pytest.mark.skip(
+            reason="no Chromium found, so the browser tests did not run: install Debian's chromium package "
+            "(apt-get install chromium), or set LEDA_CHROMIUM to a Chromium binary"
+        ),
+    ]
+
+
+@pytest_asyncio.fixture(scope="module")
+async def browser() -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest_asyncio.fixture
+async def site(dev_client: Client, settings: Settings, db_pool: asyncpg.Pool) -> AsyncIterator[tuple[str, Settings]]:
+    """The worker and the API process serving the pages, on a port of their own; the pages' base URL."""
+    port = free_port()
+    served = settings.model_copy(update={"api_port": port, "web_base_url": f"http://127.0.0.1:{port}"})
+    async with running_worker(dev_client, served, db_pool), serving_api(dev_client, served, db_pool) as base_url:
+        yield base_url, served
+
+
+async def screenshot(page: object, name: str) -> None:
+    """A full-page screenshot, kept as a test artefact (Playwright creates the directory)."""
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))  # type: ignore[attr-defined]
+
+
+async def mailed_link(mail_capture: MailCapture, recipient: str, pattern: str) -> str:
+    [mail] = await mail_capture.wait_for(
+        lambda m: recipient in str(m["To"]) and re.search(pattern, m.get_content()) is not None, timeout=30
+    )
+    match = re.search(pattern, mail.get_content())
+    assert match is not None
+    return match[0]
+
+
+async def a_pilot_waiting_for_the_head(client: Client, db_pool: asyncpg.Pool, settings: Settings) -> str:
+    """A pilot where only the förvaltningschef's self-assessment stands between the deep analysis and its synthesis."""
+    workflow_id = await start_pilot(
+        client,
+        db_pool,
+        programme=f"webb-{uuid.uuid4().hex[:6]}",
+        kommunkod=KOMMUNKOD,
+        template_key="lfr-skola",
+        task_queue=settings.task_queue,
+    )
+    answers = [
+        ("document_collection", HEAD, sample_payloads.document_collection()),
+        ("self_assessment@P", "p-1861-politiker", sample_payloads.self_assessment("P")),
+        ("self_assessment@R", "p-1861-rektor", sample_payloads.self_assessment("R")),
+        ("self_assessment@S", "p-1861-hr", sample_payloads.self_assessment("S")),
+    ]
+    for task_key, participant, payload in answers:
+        for _ in range(100):  # the tasks open once the workflow has recorded its start
+            try:
+                await complete_task(client, workflow_id, task_key, participant, payload)
+                break
+            except PilotError as error:
+                if error.code != "unknown_task":
+                    raise
+                await asyncio.sleep(0.1)
+    return workflow_id
+
+
+async def test_a_participant_follows_the_mail_link_fixes_an_error_and_completes_the_task(
+    browser: object,
+    site: tuple[str, Settings],
+    dev_client: Client,
+    db_pool: asyncpg.Pool,
+    mail_capture: MailCapture,
+) -> None:
+    base_url, settings = site
+    workflow_id = await a_pilot_waiting_for_the_head(dev_client, db_pool, settings)
+    link = await mailed_link(
+        mail_capture,
+        "forvaltningschef.1861@example.invalid",
+        re.escape(f"{base_url}/pilots/{workflow_id}/tasks/{TASK}?token=") + r"[\w-]+",
+    )
+    context = await browser.new_context(locale="sv-SE", viewport={"width": 1200, "height": 1000})  # type: ignore[attr-defined]
+    page = await context.new_page()
+
+    await page.goto(link)
+    assert "?token=" not in page.url  # signed in, and the token is out of the address
+    await page.get_by_role("heading", name="Självskattning mot de åtta framgångsfaktorerna").wait_for()
+
+    # Every indicator but one scored; one evidence text.
+    scores = sample_payloads.self_assessment("F")["scores"]
+    for indicator, score in scores.items():
+        if indicator == "SF2.a":
+            continue
+        group = page.get_by_role("group", name=re.compile(rf"^{re.escape(indicator)} "))
+        await group.get_by_label(str(score), exact=True).check()
+    await (
+        page.get_by_role("group", name=re.compile(r"^SF4\.e "))
+        .get_by_label(re.compile("Belägg|Underlag|Motiv"))
+        .fill("Nämnden följer upp resultaten per skolenhet två gånger om året.")
+    )
+    await page.get_by_role("button", name="Skicka in och markera som klar").click()
+
+    summary = page.get_by_role("alert")
+    await summary.wait_for()
+    assert "Svaret kunde inte sparas" in await summary.inner_text()
+    missing = page.locator("#f-scores-SF2-a-error")
+    assert "Fyll i det här fältet" in await missing.inner_text()
+    assert (
+        await page.locator("#f-scores-SF1-a-0").evaluate("e => e.closest('fieldset').getAttribute('aria-invalid')")
+        is None
+    )
+    await screenshot(page, "task-form-with-error")
+
+    # The link in the summary leads to the field; the answer given so far is still there.
+    await summary.get_by_role("link").first.click()
+    assert (
+        await page.get_by_role("group", name=re.compile(r"^SF1\.a "))
+        .get_by_label(str(scores["SF1.a"]), exact=True)
+        .is_checked()
+    )
+    await page.get_by_role("group", name=re.compile(r"^SF2\.a ")).get_by_label("3", exact=True).check()
+    await page.get_by_role("button", name="Skicka in och markera som klar").click()
+
+    await page.get_by_role("heading", name="Tack! Uppgiften är klar").wait_for()
+    next_tasks = page.locator("ul.next-tasks")
+    assert "Styrkor och svagheter" in await next_tasks.inner_text()  # what the answer opened
+    await screenshot(page, "task-completed")
+
+    await page.get_by_role("link", name="Tillbaka till mina uppgifter").click()
+    open_tasks = page.locator("#open-tasks")
+    await open_tasks.wait_for()
+    hrefs = await open_tasks.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert f"/pilots/{workflow_id}/tasks/{TASK}" not in hrefs
+    assert f"/pilots/{workflow_id}/tasks/{NEXT_TASK}" in hrefs
+    await screenshot(page, "inbox")
+
+    # In English, at the participant's choice.
+    await page.get_by_role("link", name="In English").click()
+    await page.get_by_role("heading", name="My tasks").wait_for()
+    await context.close()
+
+
+async def test_a_lead_signs_in_by_mail_reads_the_board_and_extends_a_deadline_with_a_reason(
+    browser: object,
+    site: tuple[str, Settings],
+    dev_client: Client,
+    db_pool: asyncpg.Pool,
+    mail_capture: MailCapture,
+) -> None:
+    base_url, settings = site
+    workflow_id = await a_pilot_waiting_for_the_head(dev_client, db_pool, settings)
+    context = await browser.new_context(locale="sv-SE", viewport={"width": 1200, "height": 1000})  # type: ignore[attr-defined]
+    page = await context.new_page()
+
+    await page.goto(f"{base_url}/board")
+    await page.get_by_role("heading", name="Logga in").wait_for()
+    await page.get_by_label("E-postadress").fill("programledare.1861@example.invalid")
+    await page.get_by_role("button", name="Skicka inloggningslänk").click()
+    await page.get_by_role("status").wait_for()
+    link = await mailed_link(
+        mail_capture, "programledare.1861@example.invalid", re.escape(f"{base_url}/board?token=") + r"[\w-]+"
+    )
+    await page.goto(link)
+
+    await page.get_by_role("heading", name="Kohortöversikt").wait_for()
+    board = page.locator("#board")
+    assert await board.get_by_role("link", name=re.compile("Hallsberg")).count() >= 1
+    await screenshot(page, "cohort-board")
+
+    await page.locator(f'a[href="/pilots/{workflow_id}"]').click()
+    await page.get_by_role("heading", name=re.compile("Hallsberg")).wait_for()
+    steer = page.locator("tr", has=page.locator(f'a[href="/pilots/{workflow_id}/tasks/{TASK}"]'))
+    await steer.locator("summary", has_text="Förläng").click()
+    new_due = (datetime.now(LOCAL_TIME) + timedelta(days=45)).replace(hour=16, minute=0, second=0, microsecond=0)
+    await steer.get_by_label("Ny sista dag").fill(new_due.strftime("%Y-%m-%dT%H:%M"))
+    await steer.get_by_label("Skäl").first.fill("nämndens sammanträde flyttat")
+    await steer.get_by_role("button", name="Förläng sista dag").click()
+
+    await page.get_by_role("status").wait_for()
+    timeline = await page.locator("#timeline").inner_text()
+    assert f"ny tidsfrist: {TASK}" in timeline and "nämndens sammanträde flyttat" in timeline
+    assert new_due.strftime("%Y-%m-%d 16:00") in await page.locator("#pilot-tasks").inner_text()
+    await screenshot(page, "municipality-page")
+    await context.close()

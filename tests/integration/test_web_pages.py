@@ -1,0 +1,242 @@
+"""The web pages over HTTP, against a real worker, PostgreSQL and SMTP server (the browser tests are in tests/e2e).
+
+Each test signs in the way a participant does, by the token of a mailed link, and then uses the session cookie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from access import issue_sign_in_link, issue_token
+from access.sign_in import task_page
+from api.app import create_app
+from devstack import sample_payloads
+from devstack.mail import MailCapture
+from eventstore import EventStore
+from settings import Settings
+from web.pages import LOCAL_TIME, SESSION_COOKIE
+from worker import mailer_for, running_worker
+
+pytestmark = pytest.mark.devserver
+
+LEAD = "p-1861-programledare"
+HEAD = "p-1861-forvaltningschef"
+RECTOR = "p-1861-rektor"
+TASK = "self_assessment@F"
+BASE = "http://leda.test"
+
+
+class Site:
+    """The app, and a browser-like client per visitor (each with a cookie jar of its own)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.visitors: list[httpx.AsyncClient] = []
+
+    def visitor(self) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE)
+        self.visitors.append(client)
+        return client
+
+
+@pytest_asyncio.fixture
+async def web(dev_client: Client, settings: Settings, db_pool: asyncpg.Pool) -> AsyncIterator[Site]:
+    app = create_app(
+        pool=db_pool,
+        client=dev_client,
+        task_queue=settings.task_queue,
+        web_base_url=BASE,
+        mailer=mailer_for(settings),
+        mail_sender=settings.mail_from,
+    )
+    site = Site(app)
+    async with running_worker(dev_client, settings, db_pool):
+        yield site
+    for visitor in site.visitors:
+        await visitor.aclose()
+
+
+async def start_pilot(site: Site, db_pool: asyncpg.Pool) -> str:
+    web = site.visitor()
+    lead = {"Authorization": f"Bearer {await issue_token(db_pool, LEAD, 'programme_lead')}"}
+    body = {"programme": f"web-{uuid.uuid4().hex[:8]}", "kommunkod": "1861", "template_key": "lfr-skola"}
+    response = await web.post("/api/v1/pilots", json=body, headers=lead)
+    assert response.status_code == 201, response.text
+    workflow_id: str = response.json()["workflow_id"]
+    for _ in range(200):
+        status = await web.get(f"/api/v1/pilots/{workflow_id}/status", headers=lead)
+        if any(t["key"] == TASK and t["status"] == "open" for t in status.json()["tasks"]):
+            return workflow_id
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{TASK} never opened in {workflow_id}")
+
+
+async def signed_in(site: Site, db_pool: asyncpg.Pool, participant_id: str, path: str) -> httpx.AsyncClient:
+    """A visitor who followed a mailed link to `path` as `participant_id`, and so holds a session."""
+    visitor = site.visitor()
+    token = await issue_sign_in_link(db_pool, participant_id)
+    response = await visitor.get(path, params={"token": token})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == path  # the token is gone from the address
+    assert visitor.cookies.get(SESSION_COOKIE)
+    return visitor
+
+
+async def completions(db_pool: asyncpg.Pool, workflow_id: str) -> list[dict[str, Any]]:
+    """The answers recorded for TASK in the pilot."""
+    events = await EventStore(db_pool).read_stream(workflow_id)
+    return [e.data["payload"] for e in events if e.event_type == "TaskCompleted" and e.data["task_key"] == TASK]
+
+
+def form_token(html: str) -> str:
+    match = re.search(r'name="_form" value="([0-9a-f]{64})"', html)
+    assert match, "the page has no form token"
+    return match[1]
+
+
+def answer_fields(answer: dict[str, object]) -> dict[str, str]:
+    scores = answer["scores"]
+    assert isinstance(scores, dict)
+    return {f"scores[{indicator}]": str(score) for indicator, score in scores.items()}
+
+
+async def test_a_mailed_link_signs_in_and_a_dead_one_asks_for_a_new_one(web: Site, db_pool: asyncpg.Pool) -> None:
+    head = await signed_in(web, db_pool, HEAD, "/inbox")
+    inbox = await head.get("/inbox")
+    assert inbox.status_code == 200
+    assert "Mina uppgifter" in inbox.text
+
+    dead = await web.visitor().get("/inbox", params={"token": "not-a-token"})
+    assert dead.status_code == 303
+    assert dead.headers["location"].startswith("/sign-in?expired=1")
+    anonymous = await web.visitor().get("/inbox")
+    assert (anonymous.status_code, urlsplit(anonymous.headers["location"]).path) == (303, "/sign-in")
+    # A sign-in link is no API token.
+    token = await issue_sign_in_link(db_pool, HEAD)
+    api = await web.visitor().get("/api/v1/me/inbox", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 401
+
+
+async def test_an_expired_link_signs_no_one_in(web: Site, db_pool: asyncpg.Pool) -> None:
+    token = await issue_sign_in_link(db_pool, HEAD, lifetime=timedelta(seconds=1))
+    await db_pool.execute(
+        "UPDATE sign_in_links SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' "
+        "WHERE participant_id = $1 AND expires_at < now() + interval '1 minute'",
+        HEAD,
+    )
+    response = await web.visitor().get("/inbox", params={"token": token})
+    assert response.headers["location"].startswith("/sign-in?expired=1")
+
+
+async def test_a_form_with_errors_says_which_field_and_records_nothing_then_completes(
+    web: Site, db_pool: asyncpg.Pool
+) -> None:
+    workflow_id = await start_pilot(web, db_pool)
+    path = task_page(workflow_id, TASK)
+    head = await signed_in(web, db_pool, HEAD, path)
+    page = await head.get(path)
+    assert page.status_code == 200
+    assert 'name="scores[SF1.a]"' in page.text and 'name="evidence[SF1.a]"' in page.text
+    assert "Har bra ledare" in page.text  # the success factor heading
+
+    fields = answer_fields(sample_payloads.self_assessment("F"))
+    fields["scores[SF2.a]"] = ""  # left out
+    fields["scores[SF3.b]"] = "7"  # out of range
+    response = await head.post(path, data={**fields, "_form": form_token(page.text)})
+
+    assert response.status_code == 422
+    assert 'role="alert"' in response.text
+    assert re.search(r'id="f-scores-SF2-a-error"[^>]*>.*Fyll i det här fältet', response.text)
+    assert re.search(r'id="f-scores-SF3-b-error"[^>]*>.*Välj ett av alternativen|högst 4', response.text)
+    assert 'value="3" checked' in response.text  # what was filled in stays filled in
+    assert await completions(db_pool, workflow_id) == []
+
+    fields["scores[SF2.a]"] = "3"
+    fields["scores[SF3.b]"] = "2"
+    fields["evidence[SF4.e]"] = "Nämnden följer upp resultat per skolenhet två gånger om året."
+    done = await head.post(path, data={**fields, "_form": form_token(page.text)})
+    assert done.status_code == 303, done.text
+    confirmation = await head.get(done.headers["location"])
+    assert "Tack! Uppgiften är klar" in confirmation.text
+    inbox = await head.get("/inbox")
+    open_part = inbox.text.split('id="open-tasks"')[1].split("</table>")[0]
+    assert path not in open_part
+    [completed] = await completions(db_pool, workflow_id)
+    assert completed["scores"]["SF3.b"] == 2 and completed["evidence"]["SF4.e"].startswith("Nämnden följer")
+
+
+async def test_pages_refuse_others_and_forms_without_the_sessions_token(web: Site, db_pool: asyncpg.Pool) -> None:
+    workflow_id = await start_pilot(web, db_pool)
+    path = task_page(workflow_id, TASK)
+    rector = await signed_in(web, db_pool, RECTOR, "/inbox")
+    assert (await rector.get(path)).status_code == 403
+    assert (await rector.get("/board")).status_code == 403
+    assert (await rector.get(f"/pilots/{workflow_id}")).status_code == 403
+
+    head = await signed_in(web, db_pool, HEAD, path)
+    fields = answer_fields(sample_payloads.self_assessment("F"))
+    forged = await head.post(path, data={**fields, "_form": "0" * 64})
+    assert forged.status_code == 403
+    assert await completions(db_pool, workflow_id) == []
+
+
+async def test_a_lead_sees_the_board_and_extends_a_deadline_with_a_reason(web: Site, db_pool: asyncpg.Pool) -> None:
+    workflow_id = await start_pilot(web, db_pool)
+    lead = await signed_in(web, db_pool, LEAD, "/board")
+    board = await lead.get("/board")
+    assert board.status_code == 200
+    assert f'href="/pilots/{workflow_id}"' in board.text
+
+    page = await lead.get(f"/pilots/{workflow_id}")
+    assert page.status_code == 200
+    token = form_token(page.text)
+    new_due = (datetime.now(LOCAL_TIME) + timedelta(days=60)).replace(second=0, microsecond=0, tzinfo=None)
+    steer = {"_form": token, "action": "extend", "task_key": TASK, "due_at": new_due.isoformat(timespec="minutes")}
+
+    refused = await lead.post(f"/pilots/{workflow_id}/steer", data={**steer, "reason": " "})
+    assert refused.status_code == 422
+    assert "Skäl" in refused.text
+
+    extended = await lead.post(f"/pilots/{workflow_id}/steer", data={**steer, "reason": "nämndens sammanträde flyttat"})
+    assert extended.status_code == 303, extended.text
+    after = await lead.get(extended.headers["location"])
+    timeline = after.text.split('id="timeline"')[1]
+    assert f"ny tidsfrist: {TASK}" in timeline and "nämndens sammanträde flyttat" in timeline
+    status = await web.visitor().get(
+        f"/api/v1/pilots/{workflow_id}/status",
+        headers={"Authorization": f"Bearer {await issue_token(db_pool, LEAD, 'programme_lead')}"},
+    )
+    [task] = [t for t in status.json()["tasks"] if t["key"] == TASK]
+    assert datetime.fromisoformat(task["due_at"]) == new_due.replace(tzinfo=LOCAL_TIME).astimezone(UTC)
+
+
+async def test_asking_for_a_link_by_mail_answers_alike_for_known_and_unknown_addresses(
+    web: Site, db_pool: asyncpg.Pool, mail_capture: MailCapture
+) -> None:
+    known = await web.visitor().post("/sign-in", data={"email": "rektor.1861@example.invalid", "next": "/inbox"})
+    unknown = await web.visitor().post("/sign-in", data={"email": "nobody@example.invalid", "next": "/inbox"})
+    assert known.status_code == unknown.status_code == 200
+    assert known.text == unknown.text
+
+    [mail] = await mail_capture.wait_for(
+        lambda m: "rektor.1861@example.invalid" in str(m["To"]) and "inloggningslänk" in str(m["Subject"])
+    )
+    [link] = re.findall(rf"{re.escape(BASE)}(/inbox\?token=[\w-]+)", mail.get_content())
+    followed = await web.visitor().get(link)
+    assert (followed.status_code, followed.headers["location"]) == (303, "/inbox")
+
+    invalid = await web.visitor().post("/sign-in", data={"email": "inte en adress", "next": "/inbox"})
+    assert invalid.status_code == 422 and 'aria-invalid="true"' in invalid.text

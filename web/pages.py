@@ -1,0 +1,586 @@
+"""The web pages: a participant's inbox and task forms, a programme lead's cohort board and municipality pages.
+
+Server-rendered HTML with plain forms: no JavaScript and no front-end build, so a page works in any browser, with
+the keyboard and a screen reader, and every action is an ordinary POST that the same checks guard as the HTTP
+API's (`access.AccessPolicy`, then the workflow's own validators). Answers are validated against the task's
+payload model before anything is sent, and each error is shown beside its field.
+
+Signing in: a mailed link carries a `?token=` (see `access.sign_in`); any page followed with one opens a session,
+sets its cookie and sends the browser on to the same page without the token, so it stays out of history and
+`Referer` headers.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from temporalio.client import Client
+
+from access import AccessPolicy, Identity, form_token, issue_sign_in_link, open_session, session_identity, sign_in_url
+from access.sign_in import SESSION_LIFETIME, end_session, task_page
+from activities.notifications import SmtpMailer
+from directory import Participant, get_participant, list_participants
+from domain.control import ControlPilot
+from domain.municipalities import pilot_name
+from domain.phases import PHASE_TITLES
+from domain.steering import SteerTask
+from eventstore import EventStore
+from pilots import PilotError, PilotRecords, check_reason, complete_task, control_pilot, steer_task
+from pilots.timeline import timeline
+from programmes import template as load_template
+from projections.inbox import InboxProjection, InboxTask
+from reports.cohort_report import summarise
+from reports.pilot_report import render_pilot_charts, render_pilot_report
+from web.forms import TaskContext, TaskForm, apply_action, build_form, validate
+from web.labels import Label
+from web.texts import LANGUAGES, Language, text
+from workflows.messages import PilotStatus, TaskView
+
+SESSION_COOKIE = "leda_session"
+LANGUAGE_COOKIE = "leda_language"
+FORM_TOKEN_FIELD = "_form"
+ACTION_FIELD = "_action"
+LOCAL_TIME = ZoneInfo("Europe/Stockholm")
+"""Deadlines are shown, and read from the lead's forms, in Swedish time."""
+
+_HERE = Path(__file__).parent
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+log = structlog.get_logger("web")
+
+
+@dataclass
+class Page:
+    """What every template gets: the language, the caller, and the form token of their session."""
+
+    request: Request
+    language: Language
+    identity: Identity | None
+    session: str
+
+    def t(self, key: str, **values: object) -> str:
+        return text(key, self.language, **values)
+
+    def label(self, label: Label) -> str:
+        return label.sv if self.language == "sv" else label.en
+
+    def hint(self, label: Label) -> str:
+        return label.hint_sv if self.language == "sv" else label.hint_en
+
+    def title(self, item: TaskView | InboxTask) -> str:
+        return item.title_sv if self.language == "sv" else item.title_en
+
+    def phase(self, phase: Any) -> str:
+        if phase is None:
+            return "–"
+        sv, en = PHASE_TITLES[phase]
+        return sv if self.language == "sv" else en
+
+    @property
+    def form_token(self) -> str:
+        return form_token(self.session)
+
+    def other_language_url(self) -> str:
+        other = "en" if self.language == "sv" else "sv"
+        return f"/language?{urlencode({'to': other, 'next': self.request.url.path})}"
+
+
+def local(moment: datetime | None) -> str:
+    return "–" if moment is None else f"{moment.astimezone(LOCAL_TIME):%Y-%m-%d %H:%M}"
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(_HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["local"] = local
+    environment.filters["municipality"] = lambda code: f"{pilot_name(code) or code} ({code})"
+    environment.globals["task_page"] = task_page
+    environment.filters["url"] = lambda value: quote(str(value), safe="/@:+")
+    return environment
+
+
+def web_router(
+    *,
+    pool: asyncpg.Pool,
+    client: Client,
+    records: PilotRecords,
+    access: AccessPolicy,
+    inbox: InboxProjection,
+    web_base_url: str,
+    mailer: SmtpMailer | None,
+    mail_sender: str,
+) -> APIRouter:
+    """The pages, on the same app as the HTTP API (which keeps /api/v1 and the OpenAPI schema)."""
+    router = APIRouter(include_in_schema=False)
+    templates = _environment()
+    store = EventStore(pool)
+    secure_cookies = web_base_url.startswith("https://")
+    stylesheet = (_HERE / "static" / "leda.css").read_text(encoding="utf-8")
+
+    def render(page: Page, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+        html = templates.get_template(template).render(page=page, t=page.t, **context)
+        return HTMLResponse(html, status_code=status, headers=_SECURITY_HEADERS)
+
+    def redirect(location: str) -> RedirectResponse:
+        return RedirectResponse(location, status_code=303, headers=_SECURITY_HEADERS)
+
+    def language_of(request: Request) -> Language:
+        chosen = request.cookies.get(LANGUAGE_COOKIE)
+        return "en" if chosen == "en" else "sv"
+
+    async def page_for(request: Request) -> Page:
+        session = request.cookies.get(SESSION_COOKIE, "")
+        identity = await session_identity(pool, session) if session else None
+        return Page(request, language_of(request), identity, session if identity else "")
+
+    def set_session(response: Response, session: str, participant: Participant | None) -> None:
+        response.set_cookie(
+            SESSION_COOKIE,
+            session,
+            max_age=int(SESSION_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=secure_cookies,
+            samesite="lax",
+        )
+        if participant is not None:
+            response.set_cookie(LANGUAGE_COOKIE, participant.language, max_age=365 * 86400, samesite="lax")
+
+    def signed_in(
+        handler: Callable[[Request, Page], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A page for signed-in callers: a mailed `?token=` signs in first; no session sends to the sign-in page."""
+
+        async def page_handler(request: Request) -> Response:
+            token = request.query_params.get("token")
+            if token is not None:
+                opened = await open_session(pool, token)
+                if opened is None:
+                    return redirect("/sign-in?" + urlencode({"expired": "1", "next": request.url.path}))
+                session, identity = opened
+                response = redirect(request.url.path)
+                set_session(response, session, await get_participant(pool, identity.participant_id))
+                log.info("signed in by mailed link", participant_id=identity.participant_id)
+                return response
+            page = await page_for(request)
+            if page.identity is None:
+                return redirect("/sign-in?" + urlencode({"next": request.url.path}))
+            if request.method == "POST":
+                form = await request.form()
+                sent = str(form.get(FORM_TOKEN_FIELD, ""))
+                if not hmac.compare_digest(sent, page.form_token):
+                    return render(
+                        page,
+                        "message.html",
+                        status=403,
+                        title=page.t("forbidden_title"),
+                        message=page.t("form_expired"),
+                    )
+            try:
+                return await handler(request, page)
+            except PilotError as error:
+                if error.code == "not_found":
+                    return render(
+                        page, "message.html", status=404, title=page.t("not_found_title"), message=page.t("not_found")
+                    )
+                if error.code == "temporal_error":
+                    return render(
+                        page, "message.html", status=503, title=page.t("errors_title"), message=page.t("unavailable")
+                    )
+                raise
+
+        return page_handler
+
+    def forbidden(page: Page) -> HTMLResponse:
+        from access import REFUSAL
+
+        return render(page, "message.html", status=403, title=page.t("forbidden_title"), message=REFUSAL)
+
+    def not_found(page: Page) -> HTMLResponse:
+        return render(page, "message.html", status=404, title=page.t("not_found_title"), message=page.t("not_found"))
+
+    # ---- frame --------------------------------------------------------------------------------------------------
+
+    @router.get("/static/leda.css")
+    async def css() -> Response:
+        return Response(stylesheet, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @router.get("/")
+    async def home(request: Request) -> Response:
+        page = await page_for(request)
+        if page.identity is None:
+            return redirect("/sign-in")
+        return redirect("/board" if page.identity.scope != "participant" else "/inbox")
+
+    @router.get("/language")
+    async def choose_language(request: Request, to: str = "sv", next: str = "/") -> Response:
+        response = redirect(_local_path(next))
+        response.set_cookie(LANGUAGE_COOKIE, to if to in LANGUAGES else "sv", max_age=365 * 86400, samesite="lax")
+        return response
+
+    # ---- signing in and out ---------------------------------------------------------------------------------
+
+    @router.get("/sign-in")
+    async def sign_in_page(request: Request, next: str = "/", expired: str = "") -> Response:
+        page = await page_for(request)
+        notice = page.t("link_dead") if expired else ""
+        return render(page, "sign_in.html", next=_local_path(next), notice=notice, email="", error="")
+
+    @router.post("/sign-in")
+    async def ask_for_link(request: Request) -> Response:
+        page = await page_for(request)
+        form = await request.form()
+        email = str(form.get("email", "")).strip()
+        next_path = _local_path(str(form.get("next", "/")))
+        if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+            return render(
+                page, "sign_in.html", status=422, next=next_path, notice="", email=email, error=page.t("email_invalid")
+            )
+        if mailer is None:
+            return render(
+                page, "message.html", status=503, title=page.t("sign_in_title"), message=page.t("unavailable")
+            )
+        rows = await pool.fetch("SELECT participant_id FROM participants WHERE lower(email) = lower($1)", email)
+        for row in rows:
+            participant = await get_participant(pool, row["participant_id"])
+            if participant is None:
+                continue
+            token = await issue_sign_in_link(pool, participant.participant_id)
+            await mailer.send(_sign_in_mail(mail_sender, participant, sign_in_url(web_base_url, token, next_path)))
+            log.info("sign-in link mailed", participant_id=participant.participant_id)
+        # The same answer whether or not the address is known: the page must not tell who takes part.
+        return render(page, "sign_in.html", next=next_path, notice=page.t("link_sent"), email="", error="")
+
+    @router.post("/sign-out")
+    async def sign_out(request: Request) -> Response:
+        page = await page_for(request)
+        form = await request.form()
+        if page.identity is not None and hmac.compare_digest(str(form.get(FORM_TOKEN_FIELD, "")), page.form_token):
+            await end_session(pool, page.session)
+        response = redirect("/sign-in")
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    # ---- participants ---------------------------------------------------------------------------------------------
+
+    async def inbox_page(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        await inbox.catch_up()
+        mine = await inbox.inbox(page.identity.participant_id, status=None)
+        open_tasks = [t for t in mine if t.status == "open"]
+        done = sorted((t for t in mine if t.status == "completed"), key=lambda t: t.completed_at or t.opened_at)
+        now = datetime.now(UTC)
+        return render(page, "inbox.html", open_tasks=open_tasks, done=list(reversed(done))[:20], now=now)
+
+    router.add_api_route("/inbox", signed_in(inbox_page), methods=["GET"])
+
+    async def task_view(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        workflow_id, task_key = _task_address(request)
+        status = await records.status(workflow_id)
+        task = status.task(task_key)
+        if task is None:
+            return not_found(page)
+        if not await access.may_read_task(page.identity, workflow_id, task):
+            return forbidden(page)
+        model = load_template(status.template_key).task(task.template_key).payload_model
+        if request.method == "GET":
+            form = build_form(model, TaskContext(level=task.level))
+            return await show_task(page, status, task, form)
+        if not access.may_complete(page.identity, task):
+            return forbidden(page)
+        posted = await request.form()
+        data: dict[str, list[str]] = {}
+        for name, value in posted.multi_items():
+            if name not in (FORM_TOKEN_FIELD, ACTION_FIELD) and isinstance(value, str):
+                data.setdefault(name, []).append(value)
+        action = posted.get(ACTION_FIELD)
+        if isinstance(action, str) and action:
+            try:
+                data = apply_action(data, action)
+            except ValueError:
+                return not_found(page)
+            return await show_task(page, status, task, build_form(model, TaskContext(level=task.level), data))
+        form = build_form(model, TaskContext(level=task.level), data)
+        answer = validate(form, page.language)
+        if answer is None:
+            return await show_task(page, status, task, form, http_status=422)
+        try:
+            await complete_task(
+                client, workflow_id, task_key, page.identity.participant_id, answer.model_dump(mode="json")
+            )
+        except PilotError as error:
+            if error.code in ("not_found", "temporal_error"):
+                raise
+            form.errors.append(page.t("refused", why=str(error)))
+            return await show_task(
+                page, status, task, form, http_status=409 if error.code != "invalid_payload" else 422
+            )
+        log.info(
+            "task completed on the web",
+            workflow_id=workflow_id,
+            task_key=task_key,
+            participant_id=page.identity.participant_id,
+            municipality=status.kommunkod,
+        )
+        return redirect("/done?" + urlencode({"pilot": workflow_id, "task": task_key}))
+
+    async def show_task(
+        page: Page, status: PilotStatus, task: TaskView, form: TaskForm, *, http_status: int = 200
+    ) -> Response:
+        assert page.identity is not None
+        answering = task.status == "open" and access.may_complete(page.identity, task) and not task.automated
+        assignee = await get_participant(pool, task.assignee_id)
+        return render(
+            page,
+            "task.html",
+            status=http_status,
+            pilot=status,
+            task=task,
+            form=form,
+            answering=answering,
+            assignee_name=assignee.display_name if assignee else task.assignee_id,
+            may_lead=await access.leads_pilot(page.identity, status.workflow_id),
+            now=datetime.now(UTC),
+        )
+
+    router.add_api_route("/pilots/{workflow_id}/tasks/{task_key:path}", signed_in(task_view), methods=["GET", "POST"])
+
+    async def done_page(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        workflow_id = request.query_params.get("pilot", "")
+        task_key = request.query_params.get("task", "")
+        status = await records.status(workflow_id)
+        task = status.task(task_key)
+        if task is None or task.completed_by != page.identity.participant_id:
+            return not_found(page)
+        await inbox.catch_up()
+        next_tasks = await inbox.inbox(page.identity.participant_id, status="open")
+        return render(page, "done.html", task=task, pilot=status, next_tasks=next_tasks, now=datetime.now(UTC))
+
+    router.add_api_route("/done", signed_in(done_page), methods=["GET"])
+
+    # ---- programme leads ------------------------------------------------------------------------------------------
+
+    async def board_page(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        if page.identity.scope == "participant":
+            return forbidden(page)
+        now = datetime.now(UTC)
+        await inbox.catch_up()  # the board lists the pilots the inbox knows
+        rows = await pool.fetch("SELECT stream_id, kommunkod FROM inbox_pilots ORDER BY kommunkod, stream_id")
+        led: dict[str, bool] = {}
+        pilots = []
+        for row in rows:
+            if page.identity.scope != "operations":
+                if row["kommunkod"] not in led:
+                    led[row["kommunkod"]] = await access.leads(page.identity, row["kommunkod"])
+                if not led[row["kommunkod"]]:
+                    continue
+            state = await records.state(row["stream_id"])
+            status = await records.status(row["stream_id"])
+            upcoming = sorted(
+                (t for t in status.tasks if t.status == "open" and t.due_at is not None), key=lambda t: t.due_at
+            )
+            pilots.append((status, summarise(state, now=now), upcoming[:3]))
+        pilots.sort(key=lambda p: (p[0].municipality_name, p[0].programme))
+        return render(page, "board.html", pilots=pilots, now=now)
+
+    router.add_api_route("/board", signed_in(board_page), methods=["GET"])
+
+    async def pilot_page(
+        request: Request,
+        page: Page,
+        *,
+        notice: str = "",
+        error: str = "",
+        http_status: int = 200,
+        workflow_id: str | None = None,
+    ) -> Response:
+        assert page.identity is not None
+        workflow_id = workflow_id or request.path_params["workflow_id"]
+        if not await access.may_list(page.identity, workflow_id):
+            return forbidden(page)
+        state = await records.state(workflow_id)
+        status = await records.status(workflow_id)
+        may_steer = page.identity.scope == "programme_lead"
+        people = {p.participant_id: p for p in await list_participants(pool, status.kommunkod)}
+        entries = list(reversed(await timeline(store, workflow_id)))
+        return render(
+            page,
+            "pilot.html",
+            status=http_status,
+            pilot=status,
+            open_tasks=sorted(
+                (t for t in status.tasks if t.status == "open"),
+                key=lambda t: (t.due_at is None, t.due_at or t.opened_at),
+            ),
+            people=people,
+            may_steer=may_steer,
+            timeline=entries,
+            charts=render_pilot_charts(state),
+            notice=notice or _notice(page, request.query_params.get("done", "")),
+            error=error,
+            now=datetime.now(UTC),
+        )
+
+    router.add_api_route("/pilots/{workflow_id}", signed_in(pilot_page), methods=["GET"])
+
+    async def report_page(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        workflow_id = request.path_params["workflow_id"]
+        if not await access.may_list(page.identity, workflow_id):
+            return forbidden(page)
+        html = render_pilot_report(await records.state(workflow_id), generated_at=datetime.now(UTC))
+        return HTMLResponse(html, headers=_SECURITY_HEADERS)
+
+    router.add_api_route("/pilots/{workflow_id}/report", signed_in(report_page), methods=["GET"])
+
+    async def steer_page(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        workflow_id = request.path_params["workflow_id"]
+        form = await request.form()
+        action = str(form.get("action", ""))
+        task_key = str(form.get("task_key", ""))
+        reason = str(form.get("reason", "")).strip()
+        status = await records.status(workflow_id)
+        task = status.task(task_key)
+        if task is None or action not in ("extend", "reassign"):
+            return not_found(page)
+        if not await access.may_steer(page.identity, workflow_id, task, action):  # type: ignore[arg-type]
+            return forbidden(page)
+        try:
+            if not reason:
+                raise PilotError(page.t("reason") + ": " + page.t("required"), "reason_required")
+            await check_reason(pool, workflow_id, reason)
+            due_at = None
+            to_participant = None
+            if action == "extend":
+                due_at = _local_moment(str(form.get("due_at", "")))
+            else:
+                to_participant = str(form.get("to_participant", "")) or None
+            await steer_task(
+                client,
+                workflow_id,
+                SteerTask(
+                    task_key=task_key,
+                    actor_id=page.identity.participant_id,
+                    action=action,  # type: ignore[arg-type]
+                    reason=reason,
+                    due_at=due_at,
+                    to_participant=to_participant,
+                ),
+            )
+        except PilotError as refusal:
+            if refusal.code in ("not_found", "temporal_error"):
+                raise
+            return await pilot_page(request, page, error=f"{page.title(task)}: {refusal}", http_status=422)
+        log.info(
+            "task steered on the web",
+            workflow_id=workflow_id,
+            task_key=task_key,
+            action=action,
+            participant_id=page.identity.participant_id,
+            municipality=status.kommunkod,
+        )
+        return redirect(f"/pilots/{workflow_id}?done={action}")
+
+    router.add_api_route("/pilots/{workflow_id}/steer", signed_in(steer_page), methods=["POST"])
+
+    async def control_page(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        workflow_id = request.path_params["workflow_id"]
+        form = await request.form()
+        action = str(form.get("action", ""))
+        reason = str(form.get("reason", "")).strip()
+        if action not in ("pause", "resume"):
+            return not_found(page)
+        if page.identity.scope == "operations" or not await access.may_control(page.identity, workflow_id, action):
+            return forbidden(page)  # on the web, operations read; they steer whole pilots with the CLI
+        try:
+            if not reason:
+                raise PilotError(page.t("reason") + ": " + page.t("required"), "reason_required")
+            await check_reason(pool, workflow_id, reason)
+            await control_pilot(
+                client, workflow_id, ControlPilot(action=action, actor_id=page.identity.participant_id, reason=reason)
+            )
+        except PilotError as refusal:
+            if refusal.code in ("not_found", "temporal_error"):
+                raise
+            return await pilot_page(request, page, error=str(refusal), http_status=422)
+        return redirect(f"/pilots/{workflow_id}?done={action}")
+
+    router.add_api_route("/pilots/{workflow_id}/control", signed_in(control_page), methods=["POST"])
+
+    return router
+
+
+def _notice(page: Page, done: str) -> str:
+    """What the lead's last step did, after the redirect that follows it."""
+    return page.t(f"done_{done}") if done in ("extend", "reassign", "pause", "resume") else ""
+
+
+def _task_address(request: Request) -> tuple[str, str]:
+    return request.path_params["workflow_id"], request.path_params["task_key"]
+
+
+def _local_path(path: str) -> str:
+    """Only a path on this site: a sign-in must not send anyone on to another one."""
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+
+
+def _local_moment(value: str) -> datetime:
+    """A deadline typed in Swedish time (a datetime-local field: 2026-12-01T16:00), as an aware moment."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise PilotError(
+            "due_at: skriv ny sista dag som ÅÅÅÅ-MM-DD TT:MM / write the new due date as YYYY-MM-DD HH:MM",
+            "invalid_input",
+        ) from None
+    return moment.replace(tzinfo=LOCAL_TIME) if moment.tzinfo is None else moment
+
+
+def _sign_in_mail(sender: str, participant: Participant, link: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = formataddr((participant.display_name, participant.email))
+    message["Subject"] = "Din inloggningslänk till Leda / Your sign-in link to Leda"
+    message["Message-ID"] = make_msgid(domain="leda.invalid")
+    message["Date"] = format_datetime(datetime.now(UTC))
+    body = (
+        f"Hej {participant.display_name}!\n\nHär är din inloggningslänk till Leda för resultat. "
+        f"Den gäller i 14 dagar.\n{link}\n\nBad du inte om länken kan du bortse från det här mejlet.\n"
+    )
+    if participant.language == "en":
+        body += (
+            f"\n-- In English --\nHello {participant.display_name},\n\nHere is your sign-in link to Lead for "
+            f"Results. It is valid for 14 days.\n{link}\n\nIf you did not ask for it, you can ignore this mail.\n"
+        )
+    message.set_content(body)
+    return message

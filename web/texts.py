@@ -1,0 +1,151 @@
+"""Every text of the web pages, in Swedish and English; the pages show the participant's choice (Swedish first)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["sv", "en"]
+LANGUAGES: tuple[Language, ...] = ("sv", "en")
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # frame
+    "site": ("Leda för resultat", "Lead for Results"),
+    "skip": ("Hoppa till innehållet", "Skip to the content"),
+    "nav": ("Huvudmeny", "Main menu"),
+    "nav_inbox": ("Mina uppgifter", "My tasks"),
+    "nav_board": ("Kohortöversikt", "Cohort board"),
+    "sign_out": ("Logga ut", "Sign out"),
+    "signed_in_as": ("Inloggad som {who}", "Signed in as {who}"),
+    "other_language": ("In English", "På svenska"),
+    # sign-in
+    "sign_in_title": ("Logga in", "Sign in"),
+    "sign_in_intro": (
+        "Följ länken i ett mejl från Leda, eller be om en ny länk här. Den gäller i 14 dagar.",
+        "Follow the link in a mail from Leda, or ask for a new link here. It is valid for 14 days.",
+    ),
+    "email": ("E-postadress", "E-mail address"),
+    "send_link": ("Skicka inloggningslänk", "Send a sign-in link"),
+    "link_sent": (
+        "Om adressen finns hos oss är en inloggningslänk på väg till den nu.",
+        "If we know the address, a sign-in link is on its way to it now.",
+    ),
+    "link_dead": (
+        "Länken har gått ut eller gäller inte längre. Be om en ny nedan.",
+        "The link has expired or is no longer valid. Ask for a new one below.",
+    ),
+    "email_invalid": (
+        "Skriv en e-postadress, till exempel namn@kommun.se.",
+        "Enter an e-mail address, like name@kommun.se.",
+    ),
+    "mail_subject": ("Din inloggningslänk till Leda / Your sign-in link to Leda", ""),
+    "signed_out": ("Du är utloggad.", "You are signed out."),
+    # inbox
+    "inbox_title": ("Mina uppgifter", "My tasks"),
+    "inbox_intro": ("Dina öppna uppgifter, den som ska vara klar först överst.", "Your open tasks, soonest due first."),
+    "inbox_empty": ("Du har inga öppna uppgifter just nu.", "You have no open tasks right now."),
+    "inbox_done": ("Klara uppgifter", "Completed tasks"),
+    "col_task": ("Uppgift", "Task"),
+    "col_municipality": ("Kommun", "Municipality"),
+    "col_phase": ("Fas", "Phase"),
+    "col_due": ("Sista dag", "Due"),
+    "col_completed": ("Klar", "Completed"),
+    "col_acting_for": ("För", "For"),
+    "overdue": ("försenad", "overdue"),
+    "no_due": ("inget slutdatum", "no deadline"),
+    # task
+    "task_due": ("Sista dag: {due}", "Due: {due}"),
+    "task_phase": ("Fas: {phase}", "Phase: {phase}"),
+    "task_in": ("{municipality}, {programme}", "{municipality}, {programme}"),
+    "required": ("obligatoriskt", "required"),
+    "optional": ("frivilligt", "optional"),
+    "submit": ("Skicka in och markera som klar", "Submit and mark as done"),
+    "add_item": ("Lägg till", "Add"),
+    "remove_item": ("Ta bort", "Remove"),
+    "item_n": ("{label} {n}", "{label} {n}"),
+    "none_chosen": ("Välj …", "Choose …"),
+    "yes": ("Ja", "Yes"),
+    "no": ("Nej", "No"),
+    "lines_hint": ("En per rad.", "One per line."),
+    "fixed_value": ("Bestäms av uppgiften", "Set by the task"),
+    "errors_title": ("Svaret kunde inte sparas", "The answer could not be saved"),
+    "errors_intro": ("Rätta det som står nedan och skicka igen:", "Correct the following and submit again:"),
+    "error_prefix": ("Fel", "Error"),
+    "task_completed": ("Uppgiften är klar sedan {when}.", "The task was completed on {when}."),
+    "task_not_open": ("Uppgiften är inte öppen ({status}).", "The task is not open ({status})."),
+    "task_not_yours": (
+        "Uppgiften är tilldelad {who}. Du kan läsa den men inte svara på den.",
+        "The task is assigned to {who}. You can read it but not answer it.",
+    ),
+    "task_automated": ("Den här uppgiften gör systemet självt.", "The system does this task itself."),
+    "refused": ("Svaret togs inte emot: {why}", "The answer was not accepted: {why}"),
+    "to_pilot": ("Till kommunens sida", "To the municipality's page"),
+    # done
+    "done_title": ("Tack! Uppgiften är klar", "Thank you! The task is done"),
+    "done_body": ("”{task}” är inskickad och sparad.", "“{task}” has been submitted and saved."),
+    "done_next": ("Dina nästa uppgifter", "Your next tasks"),
+    "done_none": ("Du har inga fler öppna uppgifter just nu.", "You have no more open tasks right now."),
+    "back_inbox": ("Tillbaka till mina uppgifter", "Back to my tasks"),
+    # board
+    "board_title": ("Kohortöversikt", "Cohort board"),
+    "board_intro": (
+        "Alla kommuner du leder: fas, hur långt de kommit, försenade uppgifter och nästa slutdatum.",
+        "Every municipality you lead: phase, progress, overdue tasks and next deadlines.",
+    ),
+    "board_empty": ("Inga piloter att visa.", "No pilots to show."),
+    "col_programme": ("Program", "Programme"),
+    "col_progress": ("Framsteg", "Progress"),
+    "col_overdue": ("Försenade", "Overdue"),
+    "col_next": ("Nästa slutdatum", "Next deadlines"),
+    "progress_of": ("{done} av {total} klara", "{done} of {total} done"),
+    "pilot_done": ("Klar", "Completed"),
+    "paused": ("pausad", "paused"),
+    "withdrawn": ("utträdd", "withdrawn"),
+    # pilot page
+    "pilot_open_tasks": ("Öppna uppgifter", "Open tasks"),
+    "pilot_no_open": ("Inga öppna uppgifter.", "No open tasks."),
+    "col_assignee": ("Tilldelad", "Assigned to"),
+    "col_actions": ("Styr", "Steer"),
+    "extend": ("Förläng", "Extend"),
+    "reassign": ("Flytta till någon annan", "Reassign"),
+    "new_due": ("Ny sista dag", "New due date"),
+    "to_participant": ("Till deltagare", "To participant"),
+    "reason": ("Skäl", "Reason"),
+    "reason_hint": (
+        "Sparas i pilotens logg. Skriv roller, inte namn.",
+        "Kept in the pilot's record. Write roles, not names.",
+    ),
+    "do_extend": ("Förläng sista dag", "Extend the deadline"),
+    "do_reassign": ("Flytta uppgiften", "Reassign the task"),
+    "pause": ("Pausa piloten", "Pause the pilot"),
+    "resume": ("Återuppta piloten", "Resume the pilot"),
+    "hold": ("Pilotens gång", "The pilot's course"),
+    "paused_since": ("Piloten är pausad: {reason}", "The pilot is paused: {reason}"),
+    "done_extend": ("Sista dagen är flyttad fram.", "The deadline has been extended."),
+    "done_reassign": ("Uppgiften har fått en ny ansvarig.", "The task has been reassigned."),
+    "done_pause": ("Piloten är pausad.", "The pilot is paused."),
+    "done_resume": ("Piloten har återupptagits.", "The pilot has been resumed."),
+    "timeline": ("Tidslinje", "Timeline"),
+    "report": ("Lägesrapport", "Status report"),
+    "report_link": ("Hela lägesrapporten", "The whole status report"),
+    "phase_now": ("Nuvarande fas: {phase}", "Current phase: {phase}"),
+    "year_of": ("Genomförandeår {year} av {years}", "Implementation year {year} of {years}"),
+    # errors
+    "forbidden_title": ("Inte tillåtet", "Not allowed"),
+    "not_found_title": ("Finns inte", "Not found"),
+    "not_found": ("Sidan eller uppgiften finns inte.", "The page or task does not exist."),
+    "form_expired": (
+        "Formuläret hade gått ut. Ladda om sidan och försök igen.",
+        "The form had expired. Reload the page and try again.",
+    ),
+    "unavailable": (
+        "Leda kan inte nå arbetsflödena just nu. Försök igen om en stund; inget av det du skickade har gått förlorat.",
+        "Leda cannot reach the workflows right now. Try again in a moment; nothing you sent has been lost.",
+    ),
+}
+
+
+def text(key: str, language: Language, **values: object) -> str:
+    """The text `key` in `language`, with `values` filled in."""
+    sv, en = TEXTS[key]
+    chosen = sv if language == "sv" or not en else en
+    return chosen.format(**values) if values else chosen
