@@ -689,9 +689,12 @@ async def still_working(storm: Storm) -> None:
         if not answerable(task):
             continue
         try:
-            await complete_task(
+            answer = await complete_task(
                 storm.client, storm.workflow_id, task.key, task.assignee_id, storm.own_answer(task, status)()
             )
+            # The next storm can send this very completion again (the same Update id): Temporal answers it with
+            # this answer and records nothing, which the storm must know to be an answer it has seen.
+            storm.answers.add(answered(answer))
             return
         except PilotError as error:  # an answer can contradict what the storm recorded (its decision's date, say)
             refusals.append(f"{task.key}: {error}")
