@@ -92,6 +92,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Every municipality you lead: phase, progress, overdue tasks and next deadlines.",
     ),
     "board_empty": ("Inga piloter att visa.", "No pilots to show."),
+    "board_unreadable": (
+        "De här piloternas logg kan inte läsas just nu; kontakta driften: {pilots}",
+        "These pilots' records cannot be read right now; contact operations: {pilots}",
+    ),
     "col_programme": ("Program", "Programme"),
     "col_progress": ("Framsteg", "Progress"),
     "col_overdue": ("Försenade", "Overdue"),

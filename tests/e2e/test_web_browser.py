@@ -182,15 +182,18 @@ async def test_a_participant_follows_the_mail_link_fixes_an_error_and_completes_
     )
     await screenshot(page, "task-form-with-error")
 
-    # The link in the summary leads to the field; the answer given so far is still there.
-    await summary.get_by_role("link").first.click()
-    assert (
-        await page.get_by_role("group", name=re.compile(r"^SF1\.a "))
-        .get_by_label(str(scores["SF1.a"]), exact=True)
-        .is_checked()
-    )
-    await page.get_by_role("group", name=re.compile(r"^SF2\.a ")).get_by_label("3", exact=True).check()
-    await page.get_by_role("button", name="Skicka in och markera som klar").click()
+    # By keyboard alone: the summary's link leads to the field, the arrow keys choose the score, Enter submits.
+    await summary.get_by_role("link").first.focus()
+    await page.keyboard.press("Enter")
+    first_option = page.locator("#f-scores-SF2-a-0")
+    assert await first_option.evaluate("e => e === document.activeElement")
+    await page.keyboard.press("Space")
+    await page.keyboard.press("ArrowRight")
+    await page.keyboard.press("ArrowRight")
+    assert await page.locator("#f-scores-SF2-a-2").is_checked()  # the answer given so far is still there, too:
+    assert await page.locator(f"#f-scores-SF1-a-{scores['SF1.a'] - 1}").is_checked()
+    await page.get_by_role("button", name="Skicka in och markera som klar").focus()
+    await page.keyboard.press("Enter")
 
     await page.get_by_role("heading", name="Tack! Uppgiften är klar").wait_for()
     next_tasks = page.locator("ul.next-tasks")

@@ -25,7 +25,10 @@ from access.sign_in import task_page
 from api.app import create_app
 from devstack import sample_payloads
 from devstack.mail import MailCapture
-from eventstore import EventStore
+from domain.events import PilotStarted, TaskOpened, event_record
+from domain.phases import Phase
+from domain.roles import Role
+from eventstore import EventStore, NewEvent
 from settings import Settings
 from web.pages import LOCAL_TIME, SESSION_COOKIE
 from worker import mailer_for, running_worker
@@ -240,3 +243,45 @@ async def test_asking_for_a_link_by_mail_answers_alike_for_known_and_unknown_add
 
     invalid = await web.visitor().post("/sign-in", data={"email": "inte en adress", "next": "/inbox"})
     assert invalid.status_code == 422 and 'aria-invalid="true"' in invalid.text
+
+
+async def test_a_pilot_whose_record_does_not_fold_is_named_on_the_board_and_the_others_still_show(
+    web: Site, db_pool: asyncpg.Pool
+) -> None:
+    workflow_id = await start_pilot(web, db_pool)
+    broken = f"leda-broken-{uuid.uuid4().hex[:6]}-1861"
+    now = datetime.now(UTC)
+    events = [
+        PilotStarted(
+            event_id=uuid.uuid4(),
+            occurred_at=now,
+            programme="broken",
+            kommunkod="1861",
+            municipality_name="Hallsberg",
+            template_key="lfr-skola",
+            deciding_organ="Bildningsnämnden",
+            participants={Role.PROGRAMLEDARE: [LEAD]},
+        ),
+        TaskOpened(  # a task the template does not have
+            event_id=uuid.uuid4(),
+            occurred_at=now,
+            task_key="no_such_task",
+            template_key="no_such_task",
+            phase=Phase.DEEP_ANALYSIS,
+            assignee_id=HEAD,
+            due_at=now + timedelta(days=14),
+        ),
+    ]
+    records = []
+    for event in events:
+        event_type, schema_version, data = event_record(event)
+        records.append(
+            NewEvent(event_id=event.event_id, event_type=event_type, schema_version=schema_version, data=data)
+        )
+    await EventStore(db_pool).append(broken, 0, records)
+
+    lead = await signed_in(web, db_pool, LEAD, "/board")
+    board = await lead.get("/board")
+    assert board.status_code == 200
+    assert broken in board.text.split('class="notice"')[1].split("</p>")[0]
+    assert f'href="/pilots/{workflow_id}"' in board.text
