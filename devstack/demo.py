@@ -91,6 +91,11 @@ async def run_demo(settings: Settings) -> None:
             f"LEDA_TOKEN=$(.venv/bin/leda token p-{KOMMUNKOD}-programledare --scope programme_lead) "
             f".venv/bin/leda history {KOMMUNKOD} --programme {programme}"
         )
+        print(
+            f"  Webbsidor / web pages (med 'make run' igång / with 'make run' serving): {cfg.web_base_url}\n"
+            "                 'make run' skriver ut inloggningslänkar / prints sign-in links; or: "
+            f".venv/bin/leda sign-in-link p-{KOMMUNKOD}-programledare --page /board"
+        )
         print(f"  PostgreSQL:    {stack.database_url}")
         print(f"  E-post / mail: {stack.mail_dir}")
         say("\nStackens tillstånd ligger kvar i .leda/; 'make run' startar den igen.", "state stays in .leda/")

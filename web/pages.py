@@ -112,8 +112,10 @@ class Page:
         return form_token(self.session)
 
     def other_language_url(self) -> str:
+        """The same page in the other language (its query kept, as on the confirmation page)."""
         other = "en" if self.language == "sv" else "sv"
-        return f"/language?{urlencode({'to': other, 'next': self.request.url.path})}"
+        here = self.request.url.path + (f"?{self.request.url.query}" if self.request.url.query else "")
+        return f"/language?{urlencode({'to': other, 'next': here})}"
 
 
 def local(moment: datetime | None) -> str:
