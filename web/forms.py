@@ -187,7 +187,8 @@ class _Builder:
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         if "$ref" in schema:
-            return self.defs[schema["$ref"].rsplit("/", 1)[-1]]
+            resolved: dict[str, Any] = self.defs[schema["$ref"].rsplit("/", 1)[-1]]
+            return resolved
         return schema
 
     def value(self, name: str) -> list[str]:
@@ -197,7 +198,7 @@ class _Builder:
         model_name = schema["title"]
         properties: dict[str, Any] = schema.get("properties", {})
         needed = set(schema.get("required", []))
-        fixed = FIXED.get(model_name, lambda _: {})(self.context)
+        fixed = FIXED[model_name](self.context) if model_name in FIXED else {}
         keyed = KEYED.get(model_name)
         keyed_fields = keyed.fields if keyed else {}
         children: list[Node] = []

@@ -421,7 +421,8 @@ def web_router(
                 unreadable.append(row["stream_id"])
                 continue
             upcoming = sorted(
-                (t for t in status.tasks if t.status == "open" and t.due_at is not None), key=lambda t: t.due_at
+                (t for t in status.tasks if t.status == "open" and t.due_at is not None),
+                key=lambda t: t.due_at or now,
             )
             pilots.append((status, summarise(state, now=now), upcoming[:3]))
         pilots.sort(key=lambda p: (p[0].municipality_name, p[0].programme))
@@ -506,7 +507,7 @@ def web_router(
                 SteerTask(
                     task_key=task_key,
                     actor_id=page.identity.participant_id,
-                    action=action,  # type: ignore[arg-type]
+                    action=action,
                     reason=reason,
                     due_at=due_at,
                     to_participant=to_participant,
