@@ -285,3 +285,46 @@ async def test_a_pilot_whose_record_does_not_fold_is_named_on_the_board_and_the_
     assert board.status_code == 200
     assert broken in board.text.split('class="notice"')[1].split("</p>")[0]
     assert f'href="/pilots/{workflow_id}"' in board.text
+
+
+async def test_a_lead_reassigns_a_task_and_pauses_and_resumes_the_pilot_each_with_a_reason(
+    web: Site, db_pool: asyncpg.Pool
+) -> None:
+    workflow_id = await start_pilot(web, db_pool)
+    lead = await signed_in(web, db_pool, LEAD, f"/pilots/{workflow_id}")
+    page = await lead.get(f"/pilots/{workflow_id}")
+    token = form_token(page.text)
+
+    reassign = {"_form": token, "action": "reassign", "task_key": TASK, "to_participant": RECTOR}
+    named = await lead.post(
+        f"/pilots/{workflow_id}/steer", data={**reassign, "reason": "Exempel Förvaltningschef (syntetisk) är sjuk"}
+    )
+    assert named.status_code == 422 and "names a person" in named.text  # it would stay in the record
+    moved = await lead.post(f"/pilots/{workflow_id}/steer", data={**reassign, "reason": "föräldraledig"})
+    assert moved.status_code == 303, moved.text
+    assert "Uppgiften har fått en ny ansvarig" in (await lead.get(moved.headers["location"])).text
+
+    paused = await lead.post(f"/pilots/{workflow_id}/control", data={"_form": token, "action": "pause", "reason": ""})
+    assert paused.status_code == 422
+    paused = await lead.post(
+        f"/pilots/{workflow_id}/control", data={"_form": token, "action": "pause", "reason": "valår, nämnden byts"}
+    )
+    assert paused.status_code == 303, paused.text
+    after = await lead.get(paused.headers["location"])
+    assert "Piloten är pausad: valår, nämnden byts" in after.text and 'value="resume"' in after.text
+    resumed = await lead.post(
+        f"/pilots/{workflow_id}/control", data={"_form": token, "action": "resume", "reason": "ny nämnd på plats"}
+    )
+    assert resumed.status_code == 303, resumed.text
+
+    api = {"Authorization": f"Bearer {await issue_token(db_pool, LEAD, 'programme_lead')}"}
+    status = (await web.visitor().get(f"/api/v1/pilots/{workflow_id}/status", headers=api)).json()
+    [task] = [t for t in status["tasks"] if t["key"] == TASK]
+    assert task["assignee_id"] == RECTOR and status["paused"] is None
+    # A participant may not steer on the web either.
+    rector = await signed_in(web, db_pool, RECTOR, "/inbox")
+    own_token = form_token((await rector.get("/inbox")).text)  # a valid form token of the rektor's own session
+    refused = await rector.post(
+        f"/pilots/{workflow_id}/control", data={"_form": own_token, "action": "pause", "reason": "x"}
+    )
+    assert refused.status_code == 403 and "du får inte göra detta" in refused.text
