@@ -30,7 +30,22 @@ COUNT = "__n"
 """The hidden field that says how many items a repeated group shows: ``goals[__n]``."""
 
 _MISSING = object()
-_TEXTAREA_FROM = 200  # longer texts than this get a box of several lines
+PROSE = frozenset(
+    {
+        "decision_text",
+        "description",
+        "differences_between_units",
+        "done",
+        "evidence",
+        "none_this_year_reason",
+        "opinion",
+        "progress",
+        "pupil_involvement",
+        "reason",
+        "text",
+    }
+)
+"""Fields written as prose, in a box of several lines; other text (a title, an organ, a reference) is one line."""
 _SCORES = ("1", "2", "3", "4")
 _FACTOR_PATTERN = "^SF[1-8]$"
 
@@ -282,7 +297,7 @@ class _Builder:
             leaf.widget = "number"
         elif schema.get("format") == "date":
             leaf.widget = "date"
-        elif schema.get("maxLength", 0) > _TEXTAREA_FROM:
+        elif PROSE.intersection(part for part in loc[-2:] if isinstance(part, str)):
             leaf.widget = "textarea"
         leaf.minimum, leaf.maximum = schema.get("minimum"), schema.get("maximum")
         leaf.max_length = schema.get("maxLength")
