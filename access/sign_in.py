@@ -33,7 +33,7 @@ RETURNING participant_id
 """
 
 _REDEEM_LINK = """
-SELECT l.participant_id FROM sign_in_links l JOIN participants p USING (participant_id)
+SELECT l.participant_id, p.role FROM sign_in_links l JOIN participants p USING (participant_id)
  WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND l.expires_at > now()
 """
 
@@ -84,13 +84,12 @@ async def open_session(
     """A new session (its cookie value, and who it is for) from a live link token; None for a dead one."""
     if not link_token:
         return None
-    participant_id = await pool.fetchval(_REDEEM_LINK, token_hash(link_token))
-    if participant_id is None:
+    row = await pool.fetchrow(_REDEEM_LINK, token_hash(link_token))
+    if row is None:
         return None
     session = secrets.token_urlsafe(32)
-    await pool.execute(_OPEN_SESSION, token_hash(session), participant_id, lifetime)
-    identity = await session_identity(pool, session)
-    return None if identity is None else (session, identity)
+    await pool.execute(_OPEN_SESSION, token_hash(session), row["participant_id"], lifetime)
+    return session, _identity(row)
 
 
 async def session_identity(pool: asyncpg.Pool, session: str) -> Identity | None:
@@ -98,8 +97,11 @@ async def session_identity(pool: asyncpg.Pool, session: str) -> Identity | None:
     if not session:
         return None
     row = await pool.fetchrow(_SESSION, token_hash(session))
-    if row is None:
-        return None
+    return None if row is None else _identity(row)
+
+
+def _identity(row: asyncpg.Record) -> Identity:
+    """A participant (`participant_id`, `role`) as the web pages see them: a programme lead by their directory role."""
     scope = "programme_lead" if row["role"] == Role.PROGRAMLEDARE else "participant"
     return Identity(participant_id=row["participant_id"], scope=scope)
 

@@ -63,7 +63,11 @@ class PilotRecords:
     async def status(self, workflow_id: str) -> PilotStatus:
         """Where the pilot stands: phases, tasks, decisions, pause or withdrawal. Steps that failed for good are
         known to the workflow alone (`pilots.pilot_status`); here `failed_steps` is empty."""
-        state = await self.state(workflow_id)
+        return self.status_of(workflow_id, await self.state(workflow_id))
+
+    @staticmethod
+    def status_of(workflow_id: str, state: MunicipalityState) -> PilotStatus:
+        """The status of a state already read (`state`), for a caller that needs both."""
         try:
             template = load_template(state.template_key)
         except ValueError as error:

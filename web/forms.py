@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from domain.success_factors import SUCCESS_FACTORS, indicator_text, indicators_for_level
+from domain.success_factors import SUCCESS_FACTORS, factor_of, indicator_text, indicators_for_level
 from web.labels import Label, choice_label, field_label
 
 Widget = Literal["text", "textarea", "number", "integer", "date", "select", "radio", "yesno", "checkboxes", "lines"]
@@ -99,7 +99,6 @@ class Group(Node):
 @dataclass
 class Repeat(Node):
     items: list[Group] = field(default_factory=list)
-    item_label: Label = field(default_factory=lambda: Label("Post", "Item"))
     min_items: int = 0
     pairs: bool = False  # a keyed answer with free keys (KPI id -> value), one key and value per item
 
@@ -121,16 +120,14 @@ class Key:
 
 
 def _indicators(context: TaskContext) -> list[Key]:
-    factors = {f.id: f for f in SUCCESS_FACTORS}
-    keys = []
-    for indicator in indicators_for_level(context.level or "P"):
-        factor = factors[indicator.split(".")[0]]
-        label = Label(
-            f"{indicator} {indicator_text(indicator, 'sv')}",
-            f"{indicator} {indicator_text(indicator, 'en')}",
+    return [
+        Key(
+            indicator,
+            Label(f"{indicator} {indicator_text(indicator, 'sv')}", f"{indicator} {indicator_text(indicator, 'en')}"),
+            choice_label(factor_of(indicator)),
         )
-        keys.append(Key(indicator, label, Label(f"{factor.id} {factor.title_sv}", f"{factor.id} {factor.title_en}")))
-    return keys
+        for indicator in indicators_for_level(context.level or "P")
+    ]
 
 
 @dataclass(frozen=True)
@@ -319,7 +316,6 @@ class _Builder:
         default = max(min_items, 1 if required else 0)
         count = int(shown[0]) if shown and shown[0].isdigit() else default
         repeat = Repeat(name=name, loc=loc, label=label, required=required, min_items=min_items, pairs=pairs)
-        repeat.item_label = label
         for index in range(min(count, 100)):
             item_name = f"{name}[{index}]"
             if pairs:
@@ -344,7 +340,7 @@ PAIR_VALUE = Label("Värde", "Value", "Decimaler med komma eller punkt", "Decima
 
 
 def _factor_choices() -> tuple[Choice, ...]:
-    return tuple(Choice(f.id, Label(f"{f.id} {f.title_sv}", f"{f.id} {f.title_en}")) for f in SUCCESS_FACTORS)
+    return tuple(Choice(f.id, choice_label(f.id)) for f in SUCCESS_FACTORS)
 
 
 def build_form(model: type[BaseModel], context: TaskContext, data: FormData | None = None) -> TaskForm:

@@ -79,6 +79,9 @@ _SECURITY_HEADERS = {
 
 log = structlog.get_logger("web")
 
+_SHOWN_AS_PAGES = ("not_found", "temporal_error")
+"""Refusals `signed_in` answers with a page of their own (not found; Temporal unavailable), not on the form."""
+
 
 @dataclass
 class Page:
@@ -216,9 +219,7 @@ def web_router(
                 return await handler(request, page)
             except PilotError as error:
                 if error.code == "not_found":
-                    return render(
-                        page, "message.html", status=404, title=page.t("not_found_title"), message=page.t("not_found")
-                    )
+                    return not_found(page)
                 if error.code == "temporal_error":
                     return render(
                         page, "message.html", status=503, title=page.t("errors_title"), message=page.t("unavailable")
@@ -226,6 +227,12 @@ def web_router(
                 raise
 
         return page_handler
+
+    async def require_reason(page: Page, workflow_id: str, reason: str) -> None:
+        """A lead's step needs a reason, and one that names no one (it stays in the pilot's record)."""
+        if not reason:
+            raise PilotError(page.t("reason") + ": " + page.t("required"), "reason_required")
+        await check_reason(pool, workflow_id, reason)
 
     def forbidden(page: Page) -> HTMLResponse:
         return render(page, "message.html", status=403, title=page.t("forbidden_title"), message=REFUSAL)
@@ -318,9 +325,9 @@ def web_router(
         if not await access.may_read_task(page.identity, workflow_id, task):
             return forbidden(page)
         model = load_template(status.template_key).task(task.template_key).payload_model
+        context = TaskContext(level=task.level)
         if request.method == "GET":
-            form = build_form(model, TaskContext(level=task.level))
-            return await show_task(page, status, task, form)
+            return await show_task(page, status, task, build_form(model, context))
         if not access.may_complete(page.identity, task):
             return forbidden(page)
         posted = await request.form()
@@ -334,8 +341,8 @@ def web_router(
                 data = apply_action(data, action)
             except ValueError:
                 return not_found(page)
-            return await show_task(page, status, task, build_form(model, TaskContext(level=task.level), data))
-        form = build_form(model, TaskContext(level=task.level), data)
+            return await show_task(page, status, task, build_form(model, context, data))
+        form = build_form(model, context, data)
         answer = validate(form, page.language)
         if answer is None:
             return await show_task(page, status, task, form, http_status=422)
@@ -344,7 +351,7 @@ def web_router(
                 client, workflow_id, task_key, page.identity.participant_id, answer.model_dump(mode="json")
             )
         except PilotError as error:
-            if error.code in ("not_found", "temporal_error"):
+            if error.code in _SHOWN_AS_PAGES:
                 raise
             form.errors.append(page.t("refused", why=str(error)))
             return await show_task(
@@ -413,7 +420,7 @@ def web_router(
                 continue
             try:
                 state = await records.state(row["stream_id"])
-                status = await records.status(row["stream_id"])
+                status = records.status_of(row["stream_id"], state)
             except (PilotError, KeyError, ValueError) as error:
                 # One pilot whose record does not fold (a task its template no longer has, say) must not hide the
                 # others; the board names it, and operations find out why in the log.
@@ -437,14 +444,13 @@ def web_router(
         notice: str = "",
         error: str = "",
         http_status: int = 200,
-        workflow_id: str | None = None,
     ) -> Response:
         assert page.identity is not None
-        workflow_id = workflow_id or request.path_params["workflow_id"]
+        workflow_id = request.path_params["workflow_id"]
         if not await access.may_list(page.identity, workflow_id):
             return forbidden(page)
         state = await records.state(workflow_id)
-        status = await records.status(workflow_id)
+        status = records.status_of(workflow_id, state)
         may_steer = page.identity.scope == "programme_lead"
         people = {p.participant_id: p for p in await list_participants(pool, status.kommunkod)}
         entries = list(reversed(await timeline(store, workflow_id)))
@@ -492,9 +498,7 @@ def web_router(
         if not await access.may_steer(page.identity, workflow_id, task, action):  # type: ignore[arg-type]
             return forbidden(page)
         try:
-            if not reason:
-                raise PilotError(page.t("reason") + ": " + page.t("required"), "reason_required")
-            await check_reason(pool, workflow_id, reason)
+            await require_reason(page, workflow_id, reason)
             due_at = None
             to_participant = None
             if action == "extend":
@@ -514,7 +518,7 @@ def web_router(
                 ),
             )
         except PilotError as refusal:
-            if refusal.code in ("not_found", "temporal_error"):
+            if refusal.code in _SHOWN_AS_PAGES:
                 raise
             return await pilot_page(request, page, error=f"{page.title(task)}: {refusal}", http_status=422)
         log.info(
@@ -540,14 +544,12 @@ def web_router(
         if not await access.may_control(page.identity, workflow_id, action):
             return forbidden(page)
         try:
-            if not reason:
-                raise PilotError(page.t("reason") + ": " + page.t("required"), "reason_required")
-            await check_reason(pool, workflow_id, reason)
+            await require_reason(page, workflow_id, reason)
             await control_pilot(
                 client, workflow_id, ControlPilot(action=action, actor_id=page.identity.participant_id, reason=reason)
             )
         except PilotError as refusal:
-            if refusal.code in ("not_found", "temporal_error"):
+            if refusal.code in _SHOWN_AS_PAGES:
                 raise
             return await pilot_page(request, page, error=str(refusal), http_status=422)
         return redirect(f"/pilots/{workflow_id}?done={action}")

@@ -15,7 +15,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav_inbox": ("Mina uppgifter", "My tasks"),
     "nav_board": ("Kohortöversikt", "Cohort board"),
     "sign_out": ("Logga ut", "Sign out"),
-    "signed_in_as": ("Inloggad som {who}", "Signed in as {who}"),
     "other_language": ("In English", "På svenska"),
     # sign-in
     "sign_in_title": ("Logga in", "Sign in"),
@@ -37,8 +36,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Skriv en e-postadress, till exempel namn@kommun.se.",
         "Enter an e-mail address, like name@kommun.se.",
     ),
-    "mail_subject": ("Din inloggningslänk till Leda / Your sign-in link to Leda", ""),
-    "signed_out": ("Du är utloggad.", "You are signed out."),
     # inbox
     "inbox_title": ("Mina uppgifter", "My tasks"),
     "inbox_intro": ("Dina öppna uppgifter, den som ska vara klar först överst.", "Your open tasks, soonest due first."),
