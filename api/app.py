@@ -20,6 +20,7 @@ from access import AccessPolicy, Identity, identify
 from activities.notifications import SmtpMailer
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
 from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
+from domain.phases import Phase
 from domain.steering import SteeringAction, SteerTask
 from pilots import PilotRecords, check_reason, complete_task, register_inspection, start_pilot, steer_task
 from programmes import template as load_template
@@ -128,7 +129,7 @@ def create_app(
     async def my_inbox(
         identity: Caller,
         kommunkod: Annotated[str | None, Query(pattern=PILOT_CODE_PATTERN)] = None,
-        phase: str | None = None,
+        phase: Phase | None = None,
         status: Literal["open", "completed", "closed", "any"] = "open",
     ) -> list[InboxItem]:
         await inbox.catch_up()

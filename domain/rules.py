@@ -390,9 +390,15 @@ def describe(error: ValidationError) -> str:
     """A pydantic error as one line naming each field and why it is wrong."""
     parts = []
     for item in error.errors(include_url=False):
-        where = ".".join(str(p) for p in item["loc"]) or "(payload)"
-        parts.append(f"{where}: {item['msg']}")
+        where = ".".join(_one_line(str(p)) for p in item["loc"]) or "(payload)"
+        parts.append(f"{where}: {_one_line(item['msg'])}")
     return "; ".join(parts)
+
+
+def _one_line(text: str) -> str:
+    """`text` with what is not printable (a line break, an escape) written as its escape: field names are keys of
+    the submitted answer, and anything can be a key."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def completion_events(

@@ -153,6 +153,24 @@ async def test_the_inbox_lists_the_callers_tasks_only(
     assert "self_assessment@R" in [t["task_key"] for t in rektors if t["workflow_id"] == workflow_id]
 
 
+async def test_the_inbox_filters_by_phase_and_refuses_a_phase_there_is_not(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+    head = tokens["forvaltningschef"]
+
+    deep = await api.get("/api/v1/me/inbox", params={"phase": "djupanalys"}, headers=head)
+    assert deep.status_code == 200, deep.text
+    assert "self_assessment@F" in [t["task_key"] for t in deep.json() if t["workflow_id"] == workflow_id]
+    assert {t["phase"] for t in deep.json()} == {"djupanalys"}
+    # Text PostgreSQL cannot hold (NUL) is refused at the edge, naming the parameter, like any unknown phase.
+    for phase in ("\x00djupanalys", "no-such-phase"):
+        refused = await api.get("/api/v1/me/inbox", params={"phase": phase}, headers=head)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == "phase"
+
+
 async def test_a_task_is_shown_with_its_form_schema_to_its_assignee_and_to_no_other_participant(
     api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
 ) -> None:

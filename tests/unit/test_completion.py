@@ -113,6 +113,18 @@ def test_an_invalid_payload_is_rejected_naming_the_field(pilot, participants):
     assert "scores.SF1.a" in error.message
 
 
+def test_a_field_name_with_a_line_break_is_named_on_one_line(pilot, participants):
+    # Any key can be sent: the refusal names it with its control characters escaped, still one line.
+    answer = answer_for("self_assessment", TODAY, level="F")
+    answer["scores"]["SF1.a\n\x1bx"] = "three"  # not a number: refused at the key itself
+
+    error = rejection(pilot, "self_assessment@F", chef(participants), answer)
+
+    assert error.code == "invalid_payload"
+    assert "\n" not in error.message and "\x1b" not in error.message
+    assert "scores.SF1.a\\n\\x1bx" in error.message
+
+
 def test_the_payload_is_checked_only_after_the_participant(pilot, participants):
     error = rejection(pilot, "self_assessment@F", participants[Role.REKTOR][0], {"level": "X"})
 
