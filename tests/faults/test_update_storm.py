@@ -586,11 +586,7 @@ async def storm(dev_client: Client, db_pool: asyncpg.Pool, base_settings: Settin
         for caller in ("forvaltningschef", "rektor", "analytiker"):
             the_storm.tokens[caller] = the_storm.tokens[f"p-1861-{caller}"]
         the_storm.tokens["operations"] = await issue_token(db_pool, f"ops-{uuid.uuid4().hex[:6]}", "operations")
-        for _ in range(200):  # the system's own task first, so that only the storm moves the pilot
-            task = (await the_storm.status()).task("kpi_data_pack")
-            if task is not None and task.status is TaskStatus.COMPLETED:
-                break
-            await asyncio.sleep(0.05)
+        await until_quiet(dev_client, workflow_id)  # the system's own steps first, so only the storm moves it
         yield the_storm
         for pilot in (workflow_id, *the_storm.started):
             handle = dev_client.get_workflow_handle(pilot)
@@ -652,6 +648,20 @@ async def test_a_storm_of_generated_api_requests_gets_no_server_error_and_clear_
         print(f"  {outcome}: {reason}")
     assert sum(storm.outcomes.values()) >= API_REQUESTS * 0.9
     await still_working(storm)
+
+
+async def until_quiet(client: Client, workflow_id: str) -> None:
+    """Until a new pilot has taken its own first steps (recorded its start, gathered its KPI data pack, sent its
+    mails) and waits for people or time: nothing records on its stream until somebody acts."""
+    handle = client.get_workflow_handle(workflow_id)
+    for _ in range(400):
+        kpi = (await pilot_status(client, workflow_id)).task("kpi_data_pack")
+        raw = (await handle.describe()).raw_description
+        busy = raw.pending_activities or raw.HasField("pending_workflow_task")
+        if kpi is not None and kpi.status is TaskStatus.COMPLETED and not busy:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{workflow_id} still busy with its own first steps after 20 s")
 
 
 def answerable(task: TaskView) -> bool:
@@ -747,6 +757,7 @@ async def a_pilot_with_text_to_answer(storm: Storm) -> tuple[str, TaskView, dict
                 task_queue=storm.task_queue,
             )
             storm.started.append(workflow_id)
+            await until_quiet(storm.client, workflow_id)
         status = await pilot_status(storm.client, workflow_id)
         for task in sorted(status.tasks, key=lambda t: t.key):
             answer = storm.own_answer(task, status)() if answerable(task) else None
