@@ -4,6 +4,7 @@ from access.policy import HOLDER_ACTIONS, REFUSAL, AccessPolicy, pilot_kommunkod
 from access.sign_in import (
     end_session,
     form_token,
+    issue_asked_for_sign_in_link,
     issue_sign_in_link,
     open_session,
     session_identity,
@@ -22,6 +23,7 @@ __all__ = [
     "end_session",
     "form_token",
     "identify",
+    "issue_asked_for_sign_in_link",
     "issue_sign_in_link",
     "issue_token",
     "open_session",

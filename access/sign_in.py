@@ -26,10 +26,20 @@ SIGN_IN_LINK_LIFETIME = timedelta(days=14)
 SESSION_LIFETIME = timedelta(hours=12)
 """A working day; following the mail's link again opens a new one."""
 
+SIGN_IN_REQUESTS = (3, timedelta(minutes=15))
+"""How many links the sign-in page mails one participant within how long; more asks are answered alike, unmailed."""
+
 _ISSUE_LINK = """
-INSERT INTO sign_in_links (token_hash, participant_id, expires_at)
-SELECT $1, participant_id, now() + $2::interval FROM participants WHERE participant_id = $3
+INSERT INTO sign_in_links (token_hash, participant_id, expires_at, asked_for)
+SELECT $1, participant_id, now() + $2::interval, $4 FROM participants WHERE participant_id = $3
 RETURNING participant_id
+"""
+
+# Locks the participant's row, so that asks at the same moment are counted one after the other.
+_LOCK_PARTICIPANT = "SELECT 1 FROM participants WHERE participant_id = $1 FOR UPDATE"
+
+_RECENTLY_ASKED = """
+SELECT count(*) FROM sign_in_links WHERE participant_id = $1 AND asked_for AND created_at > now() - $2::interval
 """
 
 _REDEEM_LINK = """
@@ -54,16 +64,34 @@ class NotInDirectory(ValueError):
 
 
 async def issue_sign_in_link(
-    pool: asyncpg.Pool, participant_id: str, *, lifetime: timedelta = SIGN_IN_LINK_LIFETIME
+    pool: asyncpg.Pool | asyncpg.Connection,
+    participant_id: str,
+    *,
+    lifetime: timedelta = SIGN_IN_LINK_LIFETIME,
+    asked_for: bool = False,
 ) -> str:
-    """A new sign-in token for a participant of the directory; it is returned once and stored only as its hash."""
+    """A new sign-in token for a participant of the directory; it is returned once and stored only as its hash.
+
+    `asked_for` marks a link asked for on the sign-in page; use `issue_asked_for_sign_in_link`, which limits them."""
     if lifetime <= timedelta(0):
         raise ValueError(f"lifetime must be positive, got {lifetime}")
     token = secrets.token_urlsafe(32)
-    issued = await pool.fetchval(_ISSUE_LINK, token_hash(token), lifetime, participant_id)
+    issued = await pool.fetchval(_ISSUE_LINK, token_hash(token), lifetime, participant_id, asked_for)
     if issued is None:
         raise NotInDirectory(f"participant {participant_id!r} is not in the directory")
     return token
+
+
+async def issue_asked_for_sign_in_link(pool: asyncpg.Pool, participant_id: str) -> str | None:
+    """A link asked for on the sign-in page, or None when the participant has asked SIGN_IN_REQUESTS times already
+    (or is not in the directory any more): the page then mails nothing, and answers as it always does."""
+    most, within = SIGN_IN_REQUESTS
+    async with pool.acquire() as connection, connection.transaction():
+        if await connection.fetchval(_LOCK_PARTICIPANT, participant_id) is None:
+            return None
+        if await connection.fetchval(_RECENTLY_ASKED, participant_id, within) >= most:
+            return None
+        return await issue_sign_in_link(connection, participant_id, asked_for=True)
 
 
 def task_page(workflow_id: str, task_key: str) -> str:

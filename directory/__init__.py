@@ -21,6 +21,7 @@ from directory.participants import (
     get_participant,
     list_participants,
     names_a_participant,
+    participants_with_email,
     read_participants_csv,
     upsert_participants,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "get_participant",
     "list_participants",
     "names_a_participant",
+    "participants_with_email",
     "read_participants_csv",
     "upsert_participants",
 ]

@@ -19,6 +19,7 @@ from typing import Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from domain.language import Language
 from domain.municipalities import check_pilot_code
 
 __all__ = [
@@ -72,7 +73,7 @@ class Participant(BaseModel):
     role: str = Field(min_length=1)
     display_name: str = Field(min_length=1)
     email: str = Field(max_length=254)
-    language: Literal["sv", "en"] = "sv"
+    language: Language = "sv"
     # daily_digest: one mail a day listing every notification, instead of one mail per notification.
     mail_delivery: Literal["immediate", "daily_digest"] = "immediate"
 
@@ -265,6 +266,12 @@ async def get_participant(pool: asyncpg.Pool, participant_id: str) -> Participan
     """The participant with this id, or None if the directory has no such person."""
     row = await pool.fetchrow(f"{_SELECT} WHERE participant_id = $1", participant_id)
     return None if row is None else Participant.model_validate(dict(row))
+
+
+async def participants_with_email(pool: asyncpg.Pool, email: str) -> list[Participant]:
+    """Everyone the directory reaches at this address (compared without case), ordered by participant id."""
+    rows = await pool.fetch(f"{_SELECT} WHERE lower(email) = lower($1) ORDER BY participant_id", email)
+    return [Participant.model_validate(dict(row)) for row in rows]
 
 
 async def list_participants(pool: asyncpg.Pool, kommunkod: str) -> list[Participant]:

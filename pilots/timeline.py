@@ -35,6 +35,7 @@ from domain.events import (
     TaskReminderSent,
     event_from_record,
 )
+from domain.language import Language
 from domain.phases import PHASE_TITLES
 from eventstore import EventStore
 
@@ -49,91 +50,163 @@ class TimelineEntry(BaseModel):
     run_id: str | None = None
 
 
-def describe_event(event: Event) -> str:
-    """One line in Swedish domain terms (ids, never names: the timeline is an audit record)."""
+_REASSIGNED = {
+    "reassign": ("omfördelad", "reassigned"),
+    "delegate": ("delegerad", "delegated"),
+    "stand_in": ("ersättare", "to a stand-in"),
+    "return": ("återlämnad", "returned"),
+}
+
+
+def describe_event(event: Event, language: Language = "sv") -> str:
+    """One line in domain terms, Swedish or English (ids, never names: the timeline is an audit record)."""
+    sv, en = _lines(event)
+    return sv if language == "sv" else en
+
+
+def _lines(event: Event) -> tuple[str, str]:
+    """The event's line in Swedish and in English."""
     match event:
         case PilotStarted():
-            return f"{event.municipality_name} ({event.kommunkod}) startar i {event.programme} [{event.template_key}]"
-        case PhaseStarted():
-            return f"fas startad: {PHASE_TITLES[event.phase][0]}"
-        case PhaseCompleted():
-            return f"fas klar: {PHASE_TITLES[event.phase][0]}"
-        case TaskOpened():
-            due = f", senast {event.due_at:%Y-%m-%d %H:%M:%S}" if event.due_at else ""
-            return f"uppgift öppnad: {event.task_key} → {event.assignee_id}{due}"
-        case TaskReminderSent():
-            return f"påminnelse {event.reminder_number}: {event.task_key} → {event.recipient_id}"
-        case TaskEscalated():
-            return f"eskalerad till programledaren: {event.task_key} → {event.recipient_id}"
-        case TaskReassigned():
-            verb = {"reassign": "omfördelad", "delegate": "delegerad", "stand_in": "ersättare", "return": "återlämnad"}
+            where = f"{event.municipality_name} ({event.kommunkod})"
             return (
-                f"uppgift {verb[event.kind]}: {event.task_key} {event.from_participant} → {event.to_participant} "
-                f"av {event.by} ({event.reason})"
+                f"{where} startar i {event.programme} [{event.template_key}]",
+                f"{where} starts in {event.programme} [{event.template_key}]",
+            )
+        case PhaseStarted():
+            sv_phase, en_phase = PHASE_TITLES[event.phase]
+            return f"fas startad: {sv_phase}", f"phase started: {en_phase}"
+        case PhaseCompleted():
+            sv_phase, en_phase = PHASE_TITLES[event.phase]
+            return f"fas klar: {sv_phase}", f"phase completed: {en_phase}"
+        case TaskOpened():
+            task = f"{event.task_key} → {event.assignee_id}"
+            due = f"{event.due_at:%Y-%m-%d %H:%M:%S}" if event.due_at else None
+            return (
+                f"uppgift öppnad: {task}" + (f", senast {due}" if due else ""),
+                f"task opened: {task}" + (f", due {due}" if due else ""),
+            )
+        case TaskReminderSent():
+            task = f"{event.task_key} → {event.recipient_id}"
+            return f"påminnelse {event.reminder_number}: {task}", f"reminder {event.reminder_number}: {task}"
+        case TaskEscalated():
+            task = f"{event.task_key} → {event.recipient_id}"
+            return f"eskalerad till programledaren: {task}", f"escalated to the programme lead: {task}"
+        case TaskReassigned():
+            sv_verb, en_verb = _REASSIGNED[event.kind]
+            moved = f"{event.task_key} {event.from_participant} → {event.to_participant}"
+            return (
+                f"uppgift {sv_verb}: {moved} av {event.by} ({event.reason})",
+                f"task {en_verb}: {moved} by {event.by} ({event.reason})",
             )
         case TaskDeadlineExtended():
-            return f"ny tidsfrist: {event.task_key} till {event.due_at:%Y-%m-%d %H:%M} av {event.by} ({event.reason})"
-        case TaskCompleted():
-            return f"uppgift klar: {event.task_key} av {event.completed_by}"
-        case DecisionRecorded():
+            due = f"{event.due_at:%Y-%m-%d %H:%M}"
             return (
-                f"beslut: {event.organ} {event.meeting_date} § {event.paragraph} ({event.diarienummer}); "
-                f"överklagandetiden löper ut senast {event.appeal_period_ends_latest}"
+                f"ny tidsfrist: {event.task_key} till {due} av {event.by} ({event.reason})",
+                f"new deadline: {event.task_key} to {due} by {event.by} ({event.reason})",
+            )
+        case TaskCompleted():
+            return (
+                f"uppgift klar: {event.task_key} av {event.completed_by}",
+                f"task completed: {event.task_key} by {event.completed_by}",
+            )
+        case DecisionRecorded():
+            decision = f"{event.organ} {event.meeting_date} § {event.paragraph} ({event.diarienummer})"
+            return (
+                f"beslut: {decision}; överklagandetiden löper ut senast {event.appeal_period_ends_latest}",
+                f"decision: {decision}; the appeal period ends {event.appeal_period_ends_latest} at the latest",
             )
         case DecisionPosted():
             return (
                 f"beslut {event.decision_task_key}: justerat {event.justering_date}, anslaget {event.anslag_date}; "
-                f"överklagandetiden löper ut {event.appeal_period_ends}"
+                f"överklagandetiden löper ut {event.appeal_period_ends}",
+                f"decision {event.decision_task_key}: approved (justerat) {event.justering_date}, posted "
+                f"{event.anslag_date}; the appeal period ends {event.appeal_period_ends}",
             )
         case DecisionBecameFinal():
-            return f"beslut {event.decision_task_key} har vunnit laga kraft"
-        case InspectionDecisionRegistered():
-            findings = event.decision.get("findings", [])
-            follows = event.decision.get("follow_up_of")
-            kind = f"uppföljning av {follows}" if follows else "beslut"
-            return f"Skolinspektionens {kind} {event.diarienummer} registrerat: {len(findings)} iakttagelser"
-        case RemediationScheduled():
             return (
-                f"åtgärder för {event.diarienummer} #{event.finding_index + 1} planerade bakåt från "
-                f"{event.deadline}: " + ", ".join(f"{s.key} {s.due}" for s in event.steps)
+                f"beslut {event.decision_task_key} har vunnit laga kraft",
+                f"decision {event.decision_task_key} has become final (laga kraft)",
+            )
+        case InspectionDecisionRegistered():
+            findings = len(event.decision.get("findings", []))
+            follows = event.decision.get("follow_up_of")
+            return (
+                f"Skolinspektionens {f'uppföljning av {follows}' if follows else 'beslut'} {event.diarienummer} "
+                f"registrerat: {findings} iakttagelser",
+                f"Skolinspektionen's {f'follow-up of {follows}' if follows else 'decision'} {event.diarienummer} "
+                f"registered: {findings} findings",
+            )
+        case RemediationScheduled():
+            finding = f"{event.diarienummer} #{event.finding_index + 1}"
+            steps = ", ".join(f"{s.key} {s.due}" for s in event.steps)
+            return (
+                f"åtgärder för {finding} planerade bakåt från {event.deadline}: {steps}",
+                f"measures for {finding} planned backwards from {event.deadline}: {steps}",
             )
         case RemediationEnded():
-            outcome = "avhjälpt" if event.outcome == "avhjalpt" else "kvarstår"
-            return f"{event.diarienummer} #{event.finding_index + 1} {outcome} enligt {event.by_decision}"
+            finding = f"{event.diarienummer} #{event.finding_index + 1}"
+            remedied = event.outcome == "avhjalpt"
+            return (
+                f"{finding} {'avhjälpt' if remedied else 'kvarstår'} enligt {event.by_decision}",
+                f"{finding} {'remedied' if remedied else 'remains'} according to {event.by_decision}",
+            )
         case TaskClosed():
-            return f"uppgift stängd: {event.task_key} ({event.reason})"
+            closed = f"{event.task_key} ({event.reason})"
+            return f"uppgift stängd: {closed}", f"task closed: {closed}"
         case InspectionCompared():
             counts: dict[str, int] = {}
             for item in event.items:
                 counts[item.classification] = counts.get(item.classification, 0) + 1
-            return f"jämförelse med Skolinspektionen ({event.diarienummer}): " + ", ".join(
-                f"{k} {v}" for k, v in sorted(counts.items())
+            counted = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            return (
+                f"jämförelse med Skolinspektionen ({event.diarienummer}): {counted}",
+                f"comparison with Skolinspektionen ({event.diarienummer}): {counted}",
             )
         case SelfAssessmentsConsolidated():
             c = event.consolidation
-            weakest = ", ".join(c.weakest_factors(2))
+            levels, weakest, gaps = ", ".join(c.levels), ", ".join(c.weakest_factors(2)), len(c.findings)
             return (
-                f"självskattningar sammanställda ({', '.join(c.levels)}): svagast {weakest}; "
-                f"{len(c.findings)} indikatorer med stor skillnad mellan nivåerna"
+                f"självskattningar sammanställda ({levels}): svagast {weakest}; "
+                f"{gaps} indikatorer med stor skillnad mellan nivåerna",
+                f"self-assessments consolidated ({levels}): weakest {weakest}; "
+                f"{gaps} indicators with a large gap between the levels",
             )
         case ImplementationYearStarted():
-            return f"genomförandeår {event.year} börjar"
+            return f"genomförandeår {event.year} börjar", f"implementation year {event.year} begins"
         case PilotCompleted():
-            return "piloten har gått igenom alla faser"
+            return "piloten har gått igenom alla faser", "the pilot has gone through every phase"
         case PilotPaused():
-            return f"piloten pausad av {event.by} ({event.reason})"
+            return (
+                f"piloten pausad av {event.by} ({event.reason})",
+                f"pilot paused by {event.by} ({event.reason})",
+            )
         case PilotResumed():
-            return f"piloten återupptagen av {event.by} ({event.reason})"
+            return (
+                f"piloten återupptagen av {event.by} ({event.reason})",
+                f"pilot resumed by {event.by} ({event.reason})",
+            )
         case PilotWithdrawn():
-            return f"kommunen har lämnat programmet; avslutat av {event.by} ({event.reason})"
+            return (
+                f"kommunen har lämnat programmet; avslutat av {event.by} ({event.reason})",
+                f"the municipality has left the programme; ended by {event.by} ({event.reason})",
+            )
         case FailedStepRetried():
-            return f"nytt försök med {', '.join(event.steps)} av {event.by} ({event.reason})"
+            steps = ", ".join(event.steps)
+            return (
+                f"nytt försök med {steps} av {event.by} ({event.reason})",
+                f"new attempt at {steps} by {event.by} ({event.reason})",
+            )
         case PilotTerminated():
-            return f"arbetsflödet avbrutet (terminate) av {event.by} ({event.reason})"
+            return (
+                f"arbetsflödet avbrutet (terminate) av {event.by} ({event.reason})",
+                f"workflow terminated by {event.by} ({event.reason})",
+            )
     raise AssertionError(f"no description for {type(event).__name__}")
 
 
-async def timeline(store: EventStore, workflow_id: str) -> list[TimelineEntry]:
+async def timeline(store: EventStore, workflow_id: str, language: Language = "sv") -> list[TimelineEntry]:
+    """The pilot's record, oldest first, each event with its line in `language`."""
     return [
         TimelineEntry(
             recorded_at=stored.recorded_at,
@@ -143,7 +216,7 @@ async def timeline(store: EventStore, workflow_id: str) -> list[TimelineEntry]:
             actor=str(stored.metadata.get("actor", "")),
             run_id=stored.metadata.get("run_id"),
             summary=describe_event(
-                event_from_record(stored.event_type, stored.event_id, stored.schema_version, stored.data)
+                event_from_record(stored.event_type, stored.event_id, stored.schema_version, stored.data), language
             ),
         )
         for stored in await store.read_stream(workflow_id)

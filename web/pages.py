@@ -35,14 +35,14 @@ from access import (
     AccessPolicy,
     Identity,
     form_token,
-    issue_sign_in_link,
+    issue_asked_for_sign_in_link,
     open_session,
     session_identity,
     sign_in_url,
 )
 from access.sign_in import SESSION_LIFETIME, end_session, task_page
 from activities.notifications import SmtpMailer
-from directory import Participant, get_participant, list_participants
+from directory import Participant, get_participant, list_participants, participants_with_email
 from domain.control import ControlPilot
 from domain.municipalities import pilot_name
 from domain.phases import PHASE_TITLES
@@ -281,12 +281,11 @@ def web_router(
             return render(
                 page, "message.html", status=503, title=page.t("sign_in_title"), message=page.t("unavailable")
             )
-        rows = await pool.fetch("SELECT participant_id FROM participants WHERE lower(email) = lower($1)", email)
-        for row in rows:
-            participant = await get_participant(pool, row["participant_id"])
-            if participant is None:
+        for participant in await participants_with_email(pool, email):
+            token = await issue_asked_for_sign_in_link(pool, participant.participant_id)
+            if token is None:
+                log.warning("sign-in link not mailed: asked for too often", participant_id=participant.participant_id)
                 continue
-            token = await issue_sign_in_link(pool, participant.participant_id)
             await mailer.send(_sign_in_mail(mail_sender, participant, sign_in_url(web_base_url, token, next_path)))
             log.info("sign-in link mailed", participant_id=participant.participant_id)
         # The same answer whether or not the address is known: the page must not tell who takes part.
@@ -453,7 +452,7 @@ def web_router(
         status = records.status_of(workflow_id, state)
         may_steer = page.identity.scope == "programme_lead"
         people = {p.participant_id: p for p in await list_participants(pool, status.kommunkod)}
-        entries = list(reversed(await timeline(store, workflow_id)))
+        entries = list(reversed(await timeline(store, workflow_id, page.language)))
         return render(
             page,
             "pilot.html",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from domain.language import LANGUAGES, Language
 
-Language = Literal["sv", "en"]
-LANGUAGES: tuple[Language, ...] = ("sv", "en")
+__all__ = ["LANGUAGES", "TEXTS", "Language", "text"]
 
 TEXTS: dict[str, tuple[str, str]] = {
     # frame

@@ -21,10 +21,11 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from access import issue_sign_in_link, issue_token
-from access.sign_in import task_page
+from access.sign_in import SIGN_IN_REQUESTS, task_page
 from api.app import create_app
 from devstack import sample_payloads
 from devstack.mail import MailCapture
+from directory import Participant, upsert_participants
 from domain.events import PilotStarted, TaskOpened, event_record
 from domain.phases import Phase
 from domain.roles import Role
@@ -218,6 +219,9 @@ async def test_a_lead_sees_the_board_and_extends_a_deadline_with_a_reason(web: S
     after = await lead.get(extended.headers["location"])
     timeline = after.text.split('id="timeline"')[1]
     assert f"ny tidsfrist: {TASK}" in timeline and "nämndens sammanträde flyttat" in timeline
+    await lead.get("/language", params={"to": "en", "next": f"/pilots/{workflow_id}"})
+    in_english = (await lead.get(f"/pilots/{workflow_id}")).text.split('id="timeline"')[1]
+    assert f"new deadline: {TASK}" in in_english and "ny tidsfrist" not in in_english
     status = await web.visitor().get(
         f"/api/v1/pilots/{workflow_id}/status",
         headers={"Authorization": f"Bearer {await issue_token(db_pool, LEAD, 'programme_lead')}"},
@@ -243,6 +247,43 @@ async def test_asking_for_a_link_by_mail_answers_alike_for_known_and_unknown_add
 
     invalid = await web.visitor().post("/sign-in", data={"email": "inte en adress", "next": "/inbox"})
     assert invalid.status_code == 422 and 'aria-invalid="true"' in invalid.text
+
+
+async def test_the_sign_in_page_mails_one_participant_a_few_links_a_quarter_not_a_mailbox_full(
+    web: Site, db_pool: asyncpg.Pool, mail_capture: MailCapture
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    person = Participant(
+        participant_id=f"signintest-{marker}",
+        kommunkod="9992",  # not a pilot's
+        role="rektor",
+        display_name=f"Signe Länkqvist{marker} (synthetic)",
+        email=f"signe.lankqvist{marker}@example.invalid",
+    )
+    await upsert_participants(db_pool, [person])
+
+    def links_to_person() -> int:
+        return sum(
+            person.email in str(m["To"]) and "inloggningslänk" in str(m["Subject"]) for m in mail_capture.messages()
+        )
+
+    for _ in range(2):  # links in Leda's own mails do not count against the page's limit
+        await issue_sign_in_link(db_pool, person.participant_id)
+    most, within = SIGN_IN_REQUESTS
+    answers = [
+        await web.visitor().post("/sign-in", data={"email": person.email.upper(), "next": "/inbox"})
+        for _ in range(most + 2)
+    ]
+    assert {(a.status_code, a.text) for a in answers} == {(200, answers[0].text)}  # alike, mailed or not
+    assert links_to_person() == most
+
+    await db_pool.execute(
+        "UPDATE sign_in_links SET created_at = created_at - $2::interval WHERE participant_id = $1",
+        person.participant_id,
+        within,
+    )
+    await web.visitor().post("/sign-in", data={"email": person.email, "next": "/inbox"})
+    assert links_to_person() == most + 1
 
 
 async def test_a_pilot_whose_record_does_not_fold_is_named_on_the_board_and_the_others_still_show(

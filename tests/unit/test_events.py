@@ -46,6 +46,7 @@ from domain.events import (
 from domain.phases import Phase
 from domain.remediation import schedule_backwards
 from domain.roles import Role
+from pilots.timeline import describe_event
 
 AT = datetime(2024, 9, 2, 8, 0, tzinfo=UTC)
 ID = uuid.UUID(int=42)
@@ -281,3 +282,12 @@ def test_a_consolidation_survives_its_record_with_its_levels_and_findings():
 
     assert rebuilt.consolidation.levels == (AssessmentLevel.P, AssessmentLevel.R, AssessmentLevel.S)
     assert [f.indicator for f in rebuilt.consolidation.findings] == ["SF4.e"]
+
+
+@pytest.mark.parametrize("event", ONE_OF_EACH, ids=lambda e: e.type)
+def test_an_event_is_told_on_one_line_in_swedish_and_in_english(event):
+    swedish, english = describe_event(event, "sv"), describe_event(event, "en")
+
+    assert swedish == describe_event(event)  # Swedish first
+    assert swedish != english
+    assert "\n" not in swedish + english and swedish.strip() == swedish and english.strip() == english
