@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from temporalio.client import Client
@@ -267,8 +267,23 @@ def web_router(
         notice = page.t("link_dead") if expired else ""
         return render(page, "sign_in.html", next=_local_path(next), notice=notice, email="", error="")
 
+    async def mail_sign_in_links(email: str, next_path: str) -> None:
+        """Mail a link to everyone the directory reaches at `email`, within the page's limit (SIGN_IN_REQUESTS)."""
+        assert mailer is not None
+        for participant in await participants_with_email(pool, email):
+            token = await issue_asked_for_sign_in_link(pool, participant.participant_id)
+            if token is None:
+                log.warning("sign-in link not mailed: asked for too often", participant_id=participant.participant_id)
+                continue
+            try:
+                await mailer.send(_sign_in_mail(mail_sender, participant, sign_in_url(web_base_url, token, next_path)))
+            except Exception:
+                log.exception("sign-in link could not be mailed", participant_id=participant.participant_id)
+                continue
+            log.info("sign-in link mailed", participant_id=participant.participant_id)
+
     @router.post("/sign-in")
-    async def ask_for_link(request: Request) -> Response:
+    async def ask_for_link(request: Request, background: BackgroundTasks) -> Response:
         page = await page_for(request)
         form = await request.form()
         email = str(form.get("email", "")).strip()
@@ -281,14 +296,9 @@ def web_router(
             return render(
                 page, "message.html", status=503, title=page.t("sign_in_title"), message=page.t("unavailable")
             )
-        for participant in await participants_with_email(pool, email):
-            token = await issue_asked_for_sign_in_link(pool, participant.participant_id)
-            if token is None:
-                log.warning("sign-in link not mailed: asked for too often", participant_id=participant.participant_id)
-                continue
-            await mailer.send(_sign_in_mail(mail_sender, participant, sign_in_url(web_base_url, token, next_path)))
-            log.info("sign-in link mailed", participant_id=participant.participant_id)
-        # The same answer whether or not the address is known: the page must not tell who takes part.
+        # The same answer, as fast, whether or not the address is known (and whether or not its mail goes out): the
+        # page must not tell who takes part. So the links are mailed after the answer is sent.
+        background.add_task(mail_sign_in_links, email, next_path)
         return render(page, "sign_in.html", next=next_path, notice=page.t("link_sent"), email="", error="")
 
     @router.post("/sign-out")

@@ -25,6 +25,7 @@ from access.sign_in import SIGN_IN_REQUESTS, task_page
 from api.app import create_app
 from devstack import sample_payloads
 from devstack.mail import MailCapture
+from devstack.ports import free_port
 from directory import Participant, upsert_participants
 from domain.events import PilotStarted, TaskOpened, event_record
 from domain.phases import Phase
@@ -247,6 +248,25 @@ async def test_asking_for_a_link_by_mail_answers_alike_for_known_and_unknown_add
 
     invalid = await web.visitor().post("/sign-in", data={"email": "inte en adress", "next": "/inbox"})
     assert invalid.status_code == 422 and 'aria-invalid="true"' in invalid.text
+
+
+async def test_the_sign_in_page_answers_alike_when_the_mail_relay_is_down(
+    dev_client: Client, settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    """A mail that cannot go out is logged; the page still gives a known address the answer an unknown one gets."""
+    relay_down = settings.model_copy(update={"smtp_port": free_port()})
+    app = create_app(
+        pool=db_pool,
+        client=dev_client,
+        task_queue=settings.task_queue,
+        web_base_url=BASE,
+        mailer=mailer_for(relay_down),
+        mail_sender=settings.mail_from,
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as visitor:
+        known = await visitor.post("/sign-in", data={"email": "analytiker.1861@example.invalid", "next": "/"})
+        unknown = await visitor.post("/sign-in", data={"email": "ingen.alls@example.invalid", "next": "/"})
+    assert (known.status_code, known.text) == (unknown.status_code, unknown.text) == (200, known.text)
 
 
 async def test_the_sign_in_page_mails_one_participant_a_few_links_a_quarter_not_a_mailbox_full(
