@@ -21,12 +21,22 @@ from activities.notifications import SmtpMailer
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
 from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
 from domain.phases import Phase
+from domain.roles import Role
 from domain.steering import SteeringAction, SteerTask
-from pilots import PilotRecords, check_reason, complete_task, register_inspection, start_pilot, steer_task
+from pilots import (
+    PilotRecords,
+    change_roster,
+    check_reason,
+    complete_task,
+    register_inspection,
+    roster_change,
+    start_pilot,
+    steer_task,
+)
 from programmes import template as load_template
 from projections.inbox import InboxProjection
 from web.pages import web_router
-from workflows.messages import PROGRAMME_PATTERN, PilotStatus, TaskCompletion, TaskView
+from workflows.messages import PROGRAMME_PATTERN, PilotStatus, RosterChangeRecorded, TaskCompletion, TaskView
 
 API_PREFIX = "/api/v1"
 
@@ -61,6 +71,13 @@ class SteerRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="why; kept in the pilot's record")
     to_participant: str | None = Field(default=None, description="for reassign, delegate and stand_in")
     due_at: datetime | None = Field(default=None, description="for extend: the new deadline, with a time zone")
+
+
+class RosterRequest(BaseModel):
+    role: Role
+    joining: str | None = Field(default=None, min_length=1, max_length=200, description="participant id")
+    leaving: str | None = Field(default=None, min_length=1, max_length=200, description="participant id")
+    reason: str = Field(min_length=1, max_length=1000, description="why; kept in the pilot's record")
 
 
 class StartPilotRequest(BaseModel):
@@ -176,6 +193,17 @@ def create_app(
         await check_reason(pool, workflow_id, request.reason)
         steering = SteerTask(task_key=task_key, actor_id=identity.participant_id, **request.model_dump())
         return await steer_task(client, workflow_id, steering)
+
+    @router.post(
+        "/pilots/{workflow_id}/roster",
+        summary="Someone joins a role, leaves it, or takes a leaver's place with their open tasks (the lead only)",
+        description="Tasks of the role that open from then on go to its new first participant.",
+    )
+    async def roster(workflow_id: str, request: RosterRequest, identity: Caller) -> RosterChangeRecorded:
+        if identity.scope == "operations" or not await access.leads_pilot(identity, workflow_id):
+            raise forbidden()
+        change = roster_change(actor_id=identity.participant_id, **request.model_dump())
+        return await change_roster(client, pool, workflow_id, change)
 
     @router.post("/pilots", status_code=201, summary="Start a municipality's pilot (programme leads of it only)")
     async def start(request: StartPilotRequest, identity: Caller) -> PilotStarted:

@@ -39,6 +39,7 @@ from directory import (
 from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.municipalities import check_pilot_code
+from domain.roles import Role
 from domain.rules import describe
 from domain.state import TaskStatus
 from domain.steering import SteerTask
@@ -47,6 +48,7 @@ from observability import configure_logging
 from pilots import (
     PilotError,
     PilotRecords,
+    change_roster,
     check_reason,
     complete_task,
     control_pilot,
@@ -55,6 +57,7 @@ from pilots import (
     pilot_query,
     pilot_status,
     register_inspection,
+    roster_change,
     start_cohort,
     start_pilot,
     steer_task,
@@ -322,6 +325,18 @@ async def cmd_steer(ctx: Context) -> None:
     print(f"{a.action}: {a.task} (händelse / event #{result.stream_version})")
 
 
+async def cmd_roster(ctx: Context) -> None:
+    a = ctx.args
+    identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
+    change = roster_change(
+        role=a.role, joining=a.joining, leaving=a.leaving, reason=a.reason, actor_id=identity.participant_id
+    )
+    ctx.allowed(identity.scope != "operations" and await (await ctx.access()).leads_pilot(identity, workflow_id))
+    result = await change_roster(await ctx.client(), await ctx.pool(), workflow_id, change)
+    moved = f"; flyttade / moved: {', '.join(result.moved_tasks)}" if result.moved_tasks else ""
+    print(f"Rollistan ändrad / roster changed: {a.role} (händelse / event #{result.stream_version}){moved}")
+
+
 async def cmd_register_inspection(ctx: Context) -> None:
     payload = _read_payload(None, ctx.args.file)
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
@@ -510,7 +525,8 @@ async def cmd_participants_erase(ctx: Context) -> None:
     for place in erasure.roster_places:
         print(
             f"  obs / note: the running pilot {place.stream_id} still names {erasure.participant_id} as {place.role}; "
-            "tasks of that role that open later go to the erased id (no mail is sent): reassign them"
+            "tasks of that role that open later would go to the erased id (no mail is sent): "
+            f"leda roster KOMMUNKOD --role {place.role} --leaving {erasure.participant_id} [--joining ID] --reason …"
         )
 
 
@@ -714,6 +730,17 @@ def build_parser() -> argparse.ArgumentParser:
         elif action != "return":
             p.add_argument("--to", required=True, metavar="PARTICIPANT_ID")
         p.set_defaults(action=action, to=None, until=None)
+
+    p = command(
+        "roster",
+        cmd_roster,
+        "someone joins a role of a running pilot, leaves it, or takes a leaver's place and open tasks (lead)",
+    )
+    pilot(p)
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.add_argument("--joining", metavar="PARTICIPANT_ID", help="who joins: in the directory, with the role")
+    p.add_argument("--leaving", metavar="PARTICIPANT_ID", help="who leaves the role")
+    p.add_argument("--reason", required=True, help="why: recorded with the change")
 
     p = command("register-inspection", cmd_register_inspection, "register a Skolinspektionen decision")
     pilot(p)

@@ -80,19 +80,30 @@ INSERT INTO participant_erasures (participant_id, erased_at, erasure_event_id) V
 
 # Pilots still running whose roster (PilotStarted.participants, role -> ids) names the person: tasks of that
 # role that open later still go to the id. Rare and small (one row per pilot), so a scan is fine.
+# Each role of a running pilot the id holds: named in the pilot's start, or joined since (RosterChanged), and not
+# left after; the latest mention of the id in a role decides.
 _ROSTER_PLACES = """
-SELECT started.stream_id, roster.role
-  FROM events AS started
- CROSS JOIN LATERAL jsonb_each(
-           CASE WHEN jsonb_typeof(started.data -> 'participants') = 'object' THEN started.data -> 'participants' END
-       ) AS roster(role, ids)
- WHERE started.stream_version = 1 AND started.event_type = 'PilotStarted'
-   AND jsonb_typeof(roster.ids) = 'array' AND roster.ids ? $1
-   AND NOT EXISTS (
-       SELECT 1 FROM events AS ended
-        WHERE ended.stream_id = started.stream_id AND ended.event_type = ANY($2::text[])
+WITH mentions AS (
+    SELECT started.stream_id, roster.role, started.stream_version, true AS holds
+      FROM events AS started
+     CROSS JOIN LATERAL jsonb_each(
+               CASE WHEN jsonb_typeof(started.data -> 'participants') = 'object' THEN started.data -> 'participants' END
+           ) AS roster(role, ids)
+     WHERE started.stream_version = 1 AND started.event_type = 'PilotStarted'
+       AND jsonb_typeof(roster.ids) = 'array' AND roster.ids ? $1
+    UNION ALL
+    SELECT changed.stream_id, changed.data ->> 'role', changed.stream_version, changed.data ->> 'joining' = $1
+      FROM events AS changed
+     WHERE changed.event_type = 'RosterChanged' AND $1 IN (changed.data ->> 'joining', changed.data ->> 'leaving')
+), latest AS (
+    SELECT DISTINCT ON (stream_id, role) stream_id, role, holds
+      FROM mentions ORDER BY stream_id, role, stream_version DESC
+)
+SELECT stream_id, role FROM latest
+ WHERE holds AND NOT EXISTS (
+       SELECT 1 FROM events AS ended WHERE ended.stream_id = latest.stream_id AND ended.event_type = ANY($2::text[])
    )
- ORDER BY started.stream_id, roster.role
+ ORDER BY stream_id, role
 """
 
 _ATTEMPTS = 5
@@ -161,7 +172,7 @@ class Erasure:
     tokens_revoked: int
     digest_items_settled: int
     roster_places: list[RosterPlace]
-    """Running pilots that still name the id for a role: its later tasks must be reassigned as they open."""
+    """Running pilots that still name the id for a role: take them off it with a roster change (`leda roster`)."""
 
 
 async def erased_at(pool: asyncpg.Pool | asyncpg.Connection, participant_id: str) -> datetime | None:

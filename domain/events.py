@@ -86,6 +86,9 @@ class TaskEscalated(DomainEvent):
     also_to: list[str] = Field(default_factory=list, description="the holder's line manager, where there is one")
 
 
+ReassignmentKind = Literal["reassign", "delegate", "stand_in", "return"]
+
+
 class TaskReassigned(DomainEvent):
     """A task moved to someone else, and why: reassigned by the lead, delegated, a stand-in, or returned."""
 
@@ -93,7 +96,19 @@ class TaskReassigned(DomainEvent):
     task_key: str
     from_participant: str
     to_participant: str
-    kind: Literal["reassign", "delegate", "stand_in", "return"]
+    kind: ReassignmentKind
+    reason: str
+    by: str
+
+
+class RosterChanged(DomainEvent):
+    """Someone joined a role of the pilot, left it, or took a leaver's place: tasks of the role that open from now
+    on go to its new first participant (domain.roster)."""
+
+    type: Literal["RosterChanged"] = "RosterChanged"
+    role: Role
+    joining: str | None
+    leaving: str | None
     reason: str
     by: str
 
@@ -253,6 +268,7 @@ Event = Annotated[
     | TaskReminderSent
     | TaskEscalated
     | TaskReassigned
+    | RosterChanged
     | TaskDeadlineExtended
     | TaskCompleted
     | DecisionRecorded

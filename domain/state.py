@@ -31,6 +31,7 @@ from domain.events import (
     PilotWithdrawn,
     RemediationEnded,
     RemediationScheduled,
+    RosterChanged,
     SelfAssessmentsConsolidated,
     TaskClosed,
     TaskCompleted,
@@ -241,6 +242,17 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
             task = _own_task(s, event.task_key)
             task.assignee_id = event.to_participant
             task.delegated_from = event.from_participant if event.kind in ("delegate", "stand_in") else None
+        case RosterChanged():
+            holders = s.participants.setdefault(event.role, [])
+            if event.leaving in holders and event.joining is not None:
+                holders[holders.index(event.leaving)] = event.joining  # the newcomer takes the leaver's place
+            else:
+                if event.leaving in holders:
+                    holders.remove(event.leaving)
+                if event.joining is not None:
+                    holders.append(event.joining)
+            if not holders:
+                del s.participants[event.role]
         case TaskDeadlineExtended():
             task = _own_task(s, event.task_key)
             # A new deadline starts a new round of reminders, and a new chance to escalate.

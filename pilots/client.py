@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
@@ -22,12 +22,13 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from directory import list_participants, names_a_participant
+from directory import get_participant, list_participants, names_a_participant
 from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.events import PilotTerminated, event_record
 from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name
 from domain.roles import Role
+from domain.roster import ChangeRoster
 from domain.rules import TaskRejected, check_recordable
 from domain.steering import SteerTask
 from eventstore import EventStore, NewEvent, WrongExpectedVersion
@@ -40,6 +41,7 @@ from workflows.messages import (
     PilotControlled,
     PilotStatus,
     RegisterInspection,
+    RosterChangeRecorded,
     StartPilot,
     TaskCompletion,
     pilot_workflow_id,
@@ -261,6 +263,54 @@ async def steer_task(client: Client, workflow_id: str, request: SteerTask) -> Ta
     _recordable(request.model_dump(mode="json"))
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
     return await _update(client, workflow_id, MunicipalityWorkflow.steer_task, request, f"steer-{fingerprint}")
+
+
+def roster_change(**fields: Any) -> ChangeRoster:
+    """A roster change from an edge's fields; PilotError naming the field when they do not make one."""
+    try:
+        return ChangeRoster(**fields)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise PilotError(f"{where}: {message}" if where else message, "invalid_input") from None
+
+
+async def change_roster(
+    client: Client, pool: asyncpg.Pool, workflow_id: str, request: ChangeRoster
+) -> RosterChangeRecorded:
+    """Someone joins a role of the pilot, leaves it, or takes a leaver's place; sent again unchanged, applied once.
+
+    The newcomer must be in the directory, in one of the pilot's municipalities and with the role: the workflow
+    cannot read the directory, so this is where it is checked."""
+    _recordable(request.model_dump(mode="json"))
+    await check_reason(pool, workflow_id, request.reason)
+    if request.joining is not None:
+        joining = await get_participant(pool, request.joining)
+        members = workflow_id.rsplit("-", 1)[-1].split("+")
+        if joining is None:
+            raise PilotError(f"joining: {request.joining} is not in the directory; import them first", "invalid_input")
+        if joining.kommunkod not in members:
+            raise PilotError(
+                f"joining: {request.joining} belongs to kommun {joining.kommunkod}, not to this pilot's "
+                f"({', '.join(members)})",
+                "invalid_input",
+            )
+        if joining.role != request.role:
+            raise PilotError(
+                f"joining: {request.joining} is {joining.role} in the directory, not {request.role.value}; "
+                "correct the directory first",
+                "invalid_input",
+            )
+    fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
+    return await _update(
+        client,
+        workflow_id,
+        MunicipalityWorkflow.change_roster,
+        request,
+        f"roster-{fingerprint}",
+        result_type=RosterChangeRecorded,
+    )
 
 
 async def check_reason(pool: asyncpg.Pool, workflow_id: str, reason: str) -> None:

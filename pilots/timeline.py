@@ -25,6 +25,7 @@ from domain.events import (
     PilotWithdrawn,
     RemediationEnded,
     RemediationScheduled,
+    RosterChanged,
     SelfAssessmentsConsolidated,
     TaskClosed,
     TaskCompleted,
@@ -99,6 +100,16 @@ def _lines(event: Event) -> tuple[str, str]:
                 f"uppgift {sv_verb}: {moved} av {event.by} ({event.reason})",
                 f"task {en_verb}: {moved} by {event.by} ({event.reason})",
             )
+        case RosterChanged():
+            role, by = event.role.value, f"({event.reason})"
+            if event.joining and event.leaving:
+                sv = f"{event.joining} ersätter {event.leaving} som {role}"
+                en = f"{event.joining} replaces {event.leaving} as {role}"
+            elif event.joining:
+                sv, en = f"{event.joining} blir {role}", f"{event.joining} joins as {role}"
+            else:
+                sv, en = f"{event.leaving} är inte längre {role}", f"{event.leaving} is no longer {role}"
+            return f"{sv}, av {event.by} {by}", f"{en}, by {event.by} {by}"
         case TaskDeadlineExtended():
             due = f"{event.due_at:%Y-%m-%d %H:%M}"
             return (

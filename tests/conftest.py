@@ -15,12 +15,14 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from database import create_pool, migrate
 from devstack.kolada import KoladaSampleServer
 from devstack.mail import MailCapture
@@ -30,6 +32,7 @@ from devstack.stack import search_attribute_types
 from devstack.temporal import TemporalDevServer, start_time_skipping_server
 from directory import read_participants_csv, upsert_participants
 from settings import Settings
+from worker import running_worker
 
 SAMPLE_DATA = Path(__file__).parent.parent / "devstack" / "sample_data"
 PARTICIPANTS_CSV = SAMPLE_DATA / "synthetic_participants_1861.csv"
@@ -144,6 +147,17 @@ async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 @pytest_asyncio.fixture(scope="session")
 async def dev_client(dev_server: TemporalDevServer) -> Client:
     return await Client.connect(dev_server.address, data_converter=pydantic_data_converter)
+
+
+@pytest_asyncio.fixture
+async def dev_api(dev_client: Client, settings: Settings, db_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API in-process over the dev server, with a worker on this test's task queue."""
+    app = create_app(pool=db_pool, client=dev_client, task_queue=settings.task_queue)
+    async with (
+        running_worker(dev_client, settings, db_pool),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http,
+    ):
+        yield http
 
 
 _exit_status: int | None = None

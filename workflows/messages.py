@@ -65,6 +65,14 @@ class PilotControlled(BaseModel):
     stream_version: int
 
 
+class RosterChangeRecorded(BaseModel):
+    """The answer to a roster change: recorded, the open tasks it moved, and where the pilot's record now stands."""
+
+    at: datetime
+    stream_version: int
+    moved_tasks: list[str]
+
+
 class TaskCompletion(BaseModel):
     task_key: str
     completed_at: datetime

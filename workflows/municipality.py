@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.kpis import DATA_PACK_KPIS
     from domain.payloads import InspectionDecision, KpiDataPack, TaskPayload
     from domain.roles import Role
+    from domain.roster import ChangeRoster, check_roster_change, moved_tasks, roster_events
     from domain.rules import (
         TaskRejected,
         advance,
@@ -63,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         PilotControlled,
         PilotStatus,
         RegisterInspection,
+        RosterChangeRecorded,
         StartPilot,
         TaskCompletion,
     )
@@ -331,6 +333,30 @@ class MunicipalityWorkflow:
                 self._state, request.participant_id, request.decision, today=workflow.now().date()
             )
         )
+
+    @workflow.update
+    async def change_roster(self, request: ChangeRoster) -> RosterChangeRecorded:
+        """Someone joins a role, leaves it, or takes a leaver's place with their open tasks; on the record."""
+        await self._started()
+        async with self._record_lock:
+            events = self._rejecting(
+                lambda: roster_events(self._state, request, now=workflow.now(), new_id=workflow.uuid4)
+            )
+            await self._record(events, actor=request.actor_id)
+            self._changes += 1  # a role that had no one may now open tasks of its own: the main loop advances
+            mine = self._changes
+        moved = moved_tasks(events)
+        for task_key in moved:  # each new holder is told, and reminded from now on
+            if self._template.task(self._state.tasks[task_key].template_key).automation is None:
+                self._start_follower(task_key)
+        await workflow.wait_condition(lambda: self._settled >= mine or self._state.ended)
+        return RosterChangeRecorded(at=events[0].occurred_at, stream_version=self._state.version, moved_tasks=moved)
+
+    @change_roster.validator
+    def _validate_change_roster(self, request: ChangeRoster) -> None:
+        _well_formed(request, ChangeRoster)
+        if self._state.version:
+            self._rejecting(lambda: check_roster_change(self._state, request))
 
     @workflow.update
     async def steer_task(self, request: SteerTask) -> TaskCompletion:

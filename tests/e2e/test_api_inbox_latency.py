@@ -5,19 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
-from temporalio.client import Client
 
 from access import issue_token
-from api.app import create_app
 from devstack import sample_payloads
-from settings import Settings
-from worker import running_worker
 
 pytestmark = pytest.mark.devserver
 
@@ -32,14 +26,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest_asyncio.fixture
-async def api(dev_client: Client, settings: Settings, db_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(pool=db_pool, client=dev_client, task_queue=settings.task_queue)
-    async with (
-        running_worker(dev_client, settings, db_pool),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http,
-    ):
-        yield http
+@pytest.fixture
+def api(dev_api: httpx.AsyncClient) -> httpx.AsyncClient:
+    return dev_api
 
 
 async def test_a_completed_task_leaves_the_inbox_within_a_second_of_the_answer(

@@ -283,15 +283,21 @@ async def test_the_cli_acts_as_its_token_and_refuses_what_the_api_would(
     assert completed["actor"] == "p-1861-forvaltningschef"
 
 
-async def test_a_lead_lists_pauses_and_resumes_a_pilot_and_a_participant_may_not(
-    cli_env: dict[str, str], worker_process: None
-) -> None:
-    env = cli_env
+async def a_demo_pilot(env: dict[str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
+    """A new pilot of 1861 on the demo template, started by its lead; its programme, and the lead's and a rektor's
+    CLI environments."""
     programme = f"e2e-{uuid.uuid4().hex[:6]}"
     await leda(env, "participants", "import", str(PARTICIPANTS_CSV))
     lead, rektor = await as_(env, LEAD), await as_(env, "p-1861-rektor")
     code, _, err = await leda(lead, "start", "1861", "--template", "demo", "--programme", programme)
     assert code == 0, err
+    return programme, lead, rektor
+
+
+async def test_a_lead_lists_pauses_and_resumes_a_pilot_and_a_participant_may_not(
+    cli_env: dict[str, str], worker_process: None
+) -> None:
+    programme, lead, rektor = await a_demo_pilot(cli_env)
     pilot = ["1861", "--programme", programme, "--reason", "driftärende"]
 
     code, _, err = await leda(rektor, "pause", *pilot)
@@ -326,3 +332,20 @@ async def test_operations_mint_a_sign_in_link_for_a_participant_of_the_directory
     assert code == 2 and "no participant 'p-1861-ingen' in the directory" in err
     code, _, err = await leda(env, "sign-in-link", "p-1861-rektor", "--page", "//elsewhere.example")
     assert code == 2 and "path must be absolute on the site" in err
+
+
+async def test_a_lead_changes_a_running_pilots_roster_and_a_participant_may_not(
+    cli_env: dict[str, str], worker_process: None
+) -> None:
+    programme, lead, rektor = await a_demo_pilot(cli_env)
+    await wait_for_open(cli_env, programme, "self_assessment@F")
+    pilot = ["1861", "--programme", programme, "--reason", "tjänsten dras in"]
+
+    code, _, err = await leda(rektor, "roster", *pilot, "--role", "ekonomi", "--leaving", "p-1861-ekonomi")
+    assert code == 1 and "you may not do this" in err
+    code, _, err = await leda(lead, "roster", *pilot, "--role", "rektor", "--joining", "p-1861-ingen")
+    assert code == 2 and "joining: p-1861-ingen is not in the directory" in err, err
+    code, out, err = await leda(lead, "roster", *pilot, "--role", "ekonomi", "--leaving", "p-1861-ekonomi")
+    assert code == 0 and "roster changed: ekonomi" in out, err
+    code, out, err = await leda(lead, "history", "1861", "--programme", programme, "--source", "domain")
+    assert code == 0 and "p-1861-ekonomi är inte längre ekonomi" in out, err

@@ -29,7 +29,7 @@ from directory import (
     get_participant,
     upsert_participants,
 )
-from domain.events import PilotCompleted, PilotStarted, TaskCompleted, TaskOpened, event_record
+from domain.events import PilotCompleted, PilotStarted, RosterChanged, TaskCompleted, TaskOpened, event_record
 from domain.phases import Phase
 from domain.roles import Role
 from eventstore import EventStore, NewEvent, verify_chains
@@ -57,6 +57,18 @@ async def new_person(pool: asyncpg.Pool, *, mail_delivery: str = "immediate") ->
     )
     await upsert_participants(pool, [person])
     return person
+
+
+def roster_change(role: Role, *, joining: str | None = None, leaving: str | None = None) -> RosterChanged:
+    return RosterChanged(
+        event_id=uuid.uuid4(),
+        occurred_at=T0,
+        role=role,
+        joining=joining,
+        leaving=leaving,
+        reason="ny tjänst",
+        by="erasetest-lead",
+    )
 
 
 async def start_pilot(store: EventStore, person: Participant, *, task_key: str = "self_assessment@R") -> str:
@@ -265,6 +277,12 @@ async def test_mail_for_an_erased_person_still_on_a_running_pilot_s_roster_is_sk
     for stream in (running, finished):
         await complete(store, stream, "self_assessment@R", person.participant_id)
     await store.append(finished, 3, [recorded(PilotCompleted(event_id=uuid.uuid4(), occurred_at=T0))])
+    # Roster changes since the start count: one pilot took the person off rektor, another made them hr too.
+    left, joined = await start_pilot(store, person), await start_pilot(store, person)
+    for stream in (left, joined):
+        await complete(store, stream, "self_assessment@R", person.participant_id)
+    await store.append(left, 3, [recorded(roster_change(Role.REKTOR, leaving=person.participant_id))])
+    await store.append(joined, 3, [recorded(roster_change(Role.HR, joining=person.participant_id))])
 
     erasure = await erase_participant(db_pool, person.participant_id, by="operations", reason="ärende 2026-22")
     before = len(mail_capture.messages())
@@ -272,6 +290,8 @@ async def test_mail_for_an_erased_person_still_on_a_running_pilot_s_roster_is_sk
         notifications(db_pool, mail_capture).send_notification, notification(person, running)
     )
 
-    assert [(place.stream_id, place.role) for place in erasure.roster_places] == [(running, "rektor")]
+    assert sorted((place.stream_id, place.role) for place in erasure.roster_places) == sorted(
+        [(running, "rektor"), (joined, "hr"), (joined, "rektor")]
+    )
     assert result.recipient_erased and result.message_id is None and not result.already_sent
     assert len(mail_capture.messages()) == before

@@ -32,6 +32,7 @@ from domain.events import (
     PilotWithdrawn,
     RemediationEnded,
     RemediationScheduled,
+    RosterChanged,
     SelfAssessmentsConsolidated,
     TaskClosed,
     TaskCompleted,
@@ -100,6 +101,15 @@ ONE_OF_EACH: list[DomainEvent] = [
         kind="delegate",
         reason="tillförordnad rektor",
         by="p-rektor",
+    ),
+    RosterChanged(
+        event_id=ID,
+        occurred_at=AT,
+        role=Role.REKTOR,
+        joining="p-rektor-ny",
+        leaving="p-rektor",
+        reason="ny rektor från 1 januari",
+        by="p-lead",
     ),
     TaskDeadlineExtended(
         event_id=ID,
