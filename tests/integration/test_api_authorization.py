@@ -51,7 +51,7 @@ ROLES: dict[str, tuple[str, Scope]] = {
     "operations": ("p-1861-analytiker", "operations"),
 }
 
-ACTIONS = ("inbox", "task_detail", "complete", "steer", "status", "start_pilot", "register_inspection")
+ACTIONS = ("inbox", "task_detail", "complete", "steer", "status", "start_pilot", "register_inspection", "roster")
 
 # The expected status of every cell. The inbox is always the caller's own (200 for everyone; whether the task
 # shows up in it is checked separately). The status of a pilot is shown to whoever takes part in it (has or
@@ -65,6 +65,7 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("assignee", "status"): 200,
     ("assignee", "start_pilot"): 403,
     ("assignee", "register_inspection"): 200,
+    ("assignee", "roster"): 403,
     ("colleague", "inbox"): 200,
     ("colleague", "task_detail"): 403,
     ("colleague", "complete"): 403,
@@ -72,6 +73,7 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("colleague", "status"): 200,  # takes part: self_assessment@R is theirs
     ("colleague", "start_pilot"): 403,
     ("colleague", "register_inspection"): 403,
+    ("colleague", "roster"): 403,
     ("outsider", "inbox"): 200,
     ("outsider", "task_detail"): 403,
     ("outsider", "complete"): 403,
@@ -79,6 +81,7 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("outsider", "status"): 403,
     ("outsider", "start_pilot"): 403,
     ("outsider", "register_inspection"): 403,
+    ("outsider", "roster"): 403,
     ("lead", "inbox"): 200,
     ("lead", "task_detail"): 200,
     ("lead", "complete"): 403,  # leads steer, they do not answer for others
@@ -86,6 +89,7 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("lead", "status"): 200,
     ("lead", "start_pilot"): 201,
     ("lead", "register_inspection"): 200,
+    ("lead", "roster"): 200,
     ("other_lead", "inbox"): 200,
     ("other_lead", "task_detail"): 403,
     ("other_lead", "complete"): 403,
@@ -93,6 +97,7 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("other_lead", "status"): 403,
     ("other_lead", "start_pilot"): 403,
     ("other_lead", "register_inspection"): 403,
+    ("other_lead", "roster"): 403,
     ("operations", "inbox"): 200,
     ("operations", "task_detail"): 200,
     ("operations", "complete"): 403,
@@ -100,11 +105,12 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("operations", "status"): 200,
     ("operations", "start_pilot"): 403,
     ("operations", "register_inspection"): 403,
+    ("operations", "roster"): 403,  # the roster is the lead's; operations change no one's tasks
 }
 assert set(EXPECTED) == {(r, a) for r in ROLES for a in ACTIONS}
 
 # Cells that, when allowed, change a pilot: they get a pilot of their own.
-MUTATING = {"complete", "steer", "start_pilot", "register_inspection"}
+MUTATING = {"complete", "steer", "start_pilot", "register_inspection", "roster"}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -203,6 +209,9 @@ async def act(world: World, role: str, action: str, workflow_id: str) -> httpx.R
     if action == "register_inspection":
         decision = sample_payloads.inspection_decision(date.today())
         return await http.post(f"/api/v1/pilots/{workflow_id}/inspection-decisions", json=decision, headers=headers)
+    if action == "roster":
+        request = {"role": "ekonomi", "leaving": "p-1861-ekonomi", "reason": "tjänsten dras in"}
+        return await http.post(f"/api/v1/pilots/{workflow_id}/roster", json=request, headers=headers)
     raise AssertionError(action)
 
 
