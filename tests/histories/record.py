@@ -58,11 +58,20 @@ from domain.control import ControlAction, ControlPilot
 from domain.municipalities import DECIDING_ORGANS, pilot_name
 from domain.phases import Phase
 from domain.roles import Role
+from domain.roster import ChangeRoster
 from domain.state import TaskStatus
 from domain.steering import SteerTask
 from eventstore import EventStore, StoredEvent
 from observability import configure_logging
-from pilots import complete_task, control_pilot, pilot_status, register_inspection, start_pilot, steer_task
+from pilots import (
+    change_roster,
+    complete_task,
+    control_pilot,
+    pilot_status,
+    register_inspection,
+    start_pilot,
+    steer_task,
+)
 from programmes import template as load_template
 from programmes.calendars import load_calendar
 from settings import Settings
@@ -506,6 +515,20 @@ async def kommunalforbund_deep_analysis_waiting(
         "direktionen sammanträder senare",
         due_at=f_task.due_at + timedelta(days=21),
     )
+    # A new rektor takes the leaver's place: the task the leaver had delegated stays with its delegate, who now
+    # acts for the newcomer.
+    newcomer = Participant(
+        participant_id="p-sbkf-rektor-2",
+        kommunkod="1083+1272",
+        role="rektor",
+        display_name="Exempel Ny Rektor (syntetisk)",
+        email="ny.rektor.sbkf@example.invalid",
+    )
+    await upsert_participants(pool, [newcomer])
+    change = ChangeRoster(
+        role=Role.REKTOR, joining=newcomer.participant_id, leaving="p-sbkf-rektor", reason="ny rektor", actor_id=lead
+    )
+    await change_roster(client, pool, workflow_id, change)
     # Two weeks pass: the first reminders go out, on working days of the calendar; the rest wait.
     await pilot.let_days_pass(15)
     status = await pilot.status()
@@ -517,6 +540,7 @@ async def kommunalforbund_deep_analysis_waiting(
             "a reminder sent": lambda e: bool(of(e, "TaskReminderSent")),
             "a delegation": lambda e: bool(of(e, "TaskReassigned", kind="delegate")),
             "an extension": lambda e: bool(of(e, "TaskDeadlineExtended")),
+            "a roster change": lambda e: bool(of(e, "RosterChanged", joining="p-sbkf-rektor-2")),
         },
     )
     return await recorded_runs(
@@ -527,6 +551,7 @@ async def kommunalforbund_deep_analysis_waiting(
                 "a kommunalförbund (1083+1272) as one pilot, its Direktionen deciding",
                 "a school-year calendar (synthetic): deadlines and reminders off lov and weekends",
                 "a delegated task and an extended deadline, still open",
+                "a roster change: a new rektor takes the leaver's place, the delegated task acts for them",
                 "waiting in the deep analysis: open tasks, reminders sent and pending (a running workflow)",
             ]
         ],
