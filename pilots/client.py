@@ -287,13 +287,14 @@ async def change_roster(
     await check_reason(pool, workflow_id, request.reason)
     if request.joining is not None:
         joining = await get_participant(pool, request.joining)
-        members = workflow_id.rsplit("-", 1)[-1].split("+")
+        # A pilot's people are the directory's under its code, a kommunalförbund's under '1083+1272' (start_pilot).
+        pilot_code = workflow_id.rsplit("-", 1)[-1]
         if joining is None:
             raise PilotError(f"joining: {request.joining} is not in the directory; import them first", "invalid_input")
-        if joining.kommunkod not in members:
+        if joining.kommunkod != pilot_code:
             raise PilotError(
-                f"joining: {request.joining} belongs to kommun {joining.kommunkod}, not to this pilot's "
-                f"({', '.join(members)})",
+                f"joining: {request.joining} belongs to kommun {joining.kommunkod} in the directory, not to this "
+                f"pilot's {pilot_code}",
                 "invalid_input",
             )
         if joining.role != request.role:

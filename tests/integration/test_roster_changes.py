@@ -137,3 +137,34 @@ async def test_only_the_pilots_programme_lead_changes_its_roster(api: httpx.Asyn
         headers=lead,
     )
     assert (named.status_code, named.json()["field"]) == (422, "reason"), named.text
+
+
+async def test_a_kommunalforbunds_newcomer_is_one_of_the_forbunds_people(
+    api: httpx.AsyncClient, db_pool: asyncpg.Pool
+) -> None:
+    """A kommunalförbund's people are in the directory under its code (1083+1272), not a member's."""
+    lead = await headers(db_pool, "p-sbkf-programledare", "programme_lead")
+    body = {
+        "programme": f"roster-{uuid.uuid4().hex[:8]}",
+        "kommunkod": "1083+1272",
+        "template_key": "lfr-skola",
+        "organ": "Direktionen",
+    }
+    response = await api.post("/api/v1/pilots", json=body, headers=lead)
+    assert response.status_code == 201, response.text
+    workflow_id = response.json()["workflow_id"]
+    marker = uuid.uuid4().hex[:8]
+    newcomer = Participant(
+        participant_id=f"p-sbkf-hr-{marker}",
+        kommunkod="1083+1272",
+        role="hr",
+        display_name=f"Förbunds Personalsdotter{marker} (syntetisk)",
+        email=f"hr.{marker}@example.invalid",
+    )
+    await upsert_participants(db_pool, [newcomer])
+    try:
+        change = {"role": "hr", "joining": newcomer.participant_id, "reason": "förstärkning"}
+        joined = await api.post(f"/api/v1/pilots/{workflow_id}/roster", json=change, headers=lead)
+        assert joined.status_code == 200, joined.text  # an Update waits for the pilot's start to be recorded
+    finally:
+        await db_pool.execute("DELETE FROM participants WHERE participant_id = $1", newcomer.participant_id)
