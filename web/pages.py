@@ -46,9 +46,19 @@ from directory import Participant, get_participant, list_participants, participa
 from domain.control import ControlPilot
 from domain.municipalities import pilot_name
 from domain.phases import PHASE_TITLES
+from domain.roles import Role
 from domain.steering import SteerTask
 from eventstore import EventStore
-from pilots import PilotError, PilotRecords, check_reason, complete_task, control_pilot, steer_task
+from pilots import (
+    PilotError,
+    PilotRecords,
+    change_roster,
+    check_reason,
+    complete_task,
+    control_pilot,
+    roster_change,
+    steer_task,
+)
 from pilots.timeline import timeline
 from programmes import template as load_template
 from projections.inbox import InboxProjection, InboxTask
@@ -474,6 +484,8 @@ def web_router(
             ),
             people=people,
             may_steer=may_steer,
+            roster=[(role, state.participants[role]) for role in Role if state.participants.get(role)],
+            roles=list(Role),
             timeline=entries,
             charts=render_pilot_charts(state),
             notice=notice or _notice(page, request.query_params.get("done", "")),
@@ -565,12 +577,37 @@ def web_router(
 
     router.add_api_route("/pilots/{workflow_id}/control", signed_in(control_page), methods=["POST"])
 
+    async def roster_page(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        workflow_id = request.path_params["workflow_id"]
+        if page.identity.scope != "programme_lead" or not await access.leads_pilot(page.identity, workflow_id):
+            return forbidden(page)
+        form = await request.form()
+        reason = str(form.get("reason", "")).strip()
+        try:
+            await require_reason(page, workflow_id, reason)
+            change = roster_change(
+                role=str(form.get("role", "")),
+                joining=str(form.get("joining", "")) or None,
+                leaving=str(form.get("leaving", "")) or None,
+                reason=reason,
+                actor_id=page.identity.participant_id,
+            )
+            await change_roster(client, pool, workflow_id, change)
+        except PilotError as refusal:
+            if refusal.code in _SHOWN_AS_PAGES:
+                raise
+            return await pilot_page(request, page, error=str(refusal), http_status=422)
+        return redirect(f"/pilots/{workflow_id}?done=roster")
+
+    router.add_api_route("/pilots/{workflow_id}/roster", signed_in(roster_page), methods=["POST"])
+
     return router
 
 
 def _notice(page: Page, done: str) -> str:
     """What the lead's last step did, after the redirect that follows it."""
-    return page.t(f"done_{done}") if done in ("extend", "reassign", "pause", "resume") else ""
+    return page.t(f"done_{done}") if done in ("extend", "reassign", "pause", "resume", "roster") else ""
 
 
 def _task_address(request: Request) -> tuple[str, str]:

@@ -389,3 +389,24 @@ async def test_a_lead_reassigns_a_task_and_pauses_and_resumes_the_pilot_each_wit
         f"/pilots/{workflow_id}/control", data={"_form": own_token, "action": "pause", "reason": "x"}
     )
     assert refused.status_code == 403 and "du får inte göra detta" in refused.text
+
+
+async def test_a_lead_sees_the_roster_and_changes_it_with_a_reason(web: Site, db_pool: asyncpg.Pool) -> None:
+    workflow_id = await start_pilot(web, db_pool)
+    lead = await signed_in(web, db_pool, LEAD, f"/pilots/{workflow_id}")
+    page = await lead.get(f"/pilots/{workflow_id}")
+    roster = page.text.split('id="roster-h"')[1].split("</table>")[0]
+    assert "Ekonomi" in roster and "Exempel Controller (syntetisk)" in roster
+    change = {"_form": form_token(page.text), "role": "ekonomi", "leaving": "p-1861-ekonomi", "joining": ""}
+
+    unreasoned = await lead.post(f"/pilots/{workflow_id}/roster", data={**change, "reason": ""})
+    assert unreasoned.status_code == 422 and "Skäl" in unreasoned.text
+    rector = await signed_in(web, db_pool, RECTOR, "/inbox")
+    assert (await rector.post(f"/pilots/{workflow_id}/roster", data={**change, "reason": "x"})).status_code == 403
+
+    changed = await lead.post(f"/pilots/{workflow_id}/roster", data={**change, "reason": "tjänsten dras in"})
+    assert changed.status_code == 303, changed.text
+    after = await lead.get(changed.headers["location"])
+    assert "Rollistan är ändrad." in after.text
+    assert "Ekonomi" not in after.text.split('id="roster-h"')[1].split("</table>")[0]
+    assert "p-1861-ekonomi är inte längre ekonomi" in after.text.split('id="timeline"')[1]
