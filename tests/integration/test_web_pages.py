@@ -57,17 +57,21 @@ class Site:
         return client
 
 
-@pytest_asyncio.fixture
-async def web(dev_client: Client, settings: Settings, db_pool: asyncpg.Pool) -> AsyncIterator[Site]:
-    app = create_app(
+def site_app(client: Client, settings: Settings, db_pool: asyncpg.Pool) -> FastAPI:
+    """The API and its web pages at BASE, mailing through the settings' SMTP server."""
+    return create_app(
         pool=db_pool,
-        client=dev_client,
+        client=client,
         task_queue=settings.task_queue,
         web_base_url=BASE,
         mailer=mailer_for(settings),
         mail_sender=settings.mail_from,
     )
-    site = Site(app)
+
+
+@pytest_asyncio.fixture
+async def web(dev_client: Client, settings: Settings, db_pool: asyncpg.Pool) -> AsyncIterator[Site]:
+    site = Site(site_app(dev_client, settings, db_pool))
     async with running_worker(dev_client, settings, db_pool):
         yield site
     for visitor in site.visitors:
@@ -254,15 +258,7 @@ async def test_the_sign_in_page_answers_alike_when_the_mail_relay_is_down(
     dev_client: Client, settings: Settings, db_pool: asyncpg.Pool
 ) -> None:
     """A mail that cannot go out is logged; the page still gives a known address the answer an unknown one gets."""
-    relay_down = settings.model_copy(update={"smtp_port": free_port()})
-    app = create_app(
-        pool=db_pool,
-        client=dev_client,
-        task_queue=settings.task_queue,
-        web_base_url=BASE,
-        mailer=mailer_for(relay_down),
-        mail_sender=settings.mail_from,
-    )
+    app = site_app(dev_client, settings.model_copy(update={"smtp_port": free_port()}), db_pool)  # nothing listens
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as visitor:
         known = await visitor.post("/sign-in", data={"email": "analytiker.1861@example.invalid", "next": "/"})
         unknown = await visitor.post("/sign-in", data={"email": "ingen.alls@example.invalid", "next": "/"})
