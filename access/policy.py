@@ -85,6 +85,10 @@ class AccessPolicy:
         holds = task.assignee_id == identity.participant_id
         return holds or (action == "return" and await self.delegated_by(identity, workflow_id, task.key))
 
+    async def may_change_roster(self, identity: Identity, workflow_id: str) -> bool:
+        """Who holds a role from now on is the pilot's lead's to say; operations change no one's tasks."""
+        return await self.leads_pilot(identity, workflow_id)
+
     async def may_start(self, identity: Identity, kommunkod: str) -> bool:
         return await self.leads(identity, kommunkod)
 

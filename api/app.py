@@ -200,7 +200,7 @@ def create_app(
         description="Tasks of the role that open from then on go to its new first participant.",
     )
     async def roster(workflow_id: str, request: RosterRequest, identity: Caller) -> RosterChangeRecorded:
-        if identity.scope == "operations" or not await access.leads_pilot(identity, workflow_id):
+        if not await access.may_change_roster(identity, workflow_id):
             raise forbidden()
         change = roster_change(actor_id=identity.participant_id, **request.model_dump())
         return await change_roster(client, pool, workflow_id, change)

@@ -331,7 +331,7 @@ async def cmd_roster(ctx: Context) -> None:
     change = roster_change(
         role=a.role, joining=a.joining, leaving=a.leaving, reason=a.reason, actor_id=identity.participant_id
     )
-    ctx.allowed(identity.scope != "operations" and await (await ctx.access()).leads_pilot(identity, workflow_id))
+    ctx.allowed(await (await ctx.access()).may_change_roster(identity, workflow_id))
     result = await change_roster(await ctx.client(), await ctx.pool(), workflow_id, change)
     moved = f"; flyttade / moved: {', '.join(result.moved_tasks)}" if result.moved_tasks else ""
     print(f"Rollistan ändrad / roster changed: {a.role} (händelse / event #{result.stream_version}){moved}")

@@ -281,8 +281,8 @@ async def change_roster(
 ) -> RosterChangeRecorded:
     """Someone joins a role of the pilot, leaves it, or takes a leaver's place; sent again unchanged, applied once.
 
-    The newcomer must be in the directory, in one of the pilot's municipalities and with the role: the workflow
-    cannot read the directory, so this is where it is checked."""
+    The newcomer must be one of the pilot's people in the directory (under its code) and have the role there: the
+    workflow cannot read the directory, so this is where it is checked."""
     _recordable(request.model_dump(mode="json"))
     await check_reason(pool, workflow_id, request.reason)
     if request.joining is not None:

@@ -505,6 +505,27 @@ def web_router(
 
     router.add_api_route("/pilots/{workflow_id}/report", signed_in(report_page), methods=["GET"])
 
+    async def lead_step(
+        request: Request,
+        page: Page,
+        reason: str,
+        step: Callable[[], Awaitable[object]],
+        *,
+        done: str,
+        refused_in: str = "",
+    ) -> Response:
+        """A lead's step on a pilot's page: with a reason that names no one, then `step`; back to the page saying
+        what was `done`, or showing the refusal (after `refused_in`) on it."""
+        workflow_id = request.path_params["workflow_id"]
+        try:
+            await require_reason(page, workflow_id, reason)
+            await step()
+        except PilotError as refusal:
+            if refusal.code in _SHOWN_AS_PAGES:
+                raise
+            return await pilot_page(request, page, error=f"{refused_in}{refusal}", http_status=422)
+        return redirect(f"/pilots/{workflow_id}?done={done}")
+
     async def steer_page(request: Request, page: Page) -> Response:
         assert page.identity is not None
         workflow_id = request.path_params["workflow_id"]
@@ -518,8 +539,9 @@ def web_router(
             return not_found(page)
         if not await access.may_steer(page.identity, workflow_id, task, action):  # type: ignore[arg-type]
             return forbidden(page)
-        try:
-            await require_reason(page, workflow_id, reason)
+        actor_id = page.identity.participant_id
+
+        async def steer() -> None:
             due_at = None
             to_participant = None
             if action == "extend":
@@ -531,26 +553,23 @@ def web_router(
                 workflow_id,
                 SteerTask(
                     task_key=task_key,
-                    actor_id=page.identity.participant_id,
+                    actor_id=actor_id,
                     action=action,
                     reason=reason,
                     due_at=due_at,
                     to_participant=to_participant,
                 ),
             )
-        except PilotError as refusal:
-            if refusal.code in _SHOWN_AS_PAGES:
-                raise
-            return await pilot_page(request, page, error=f"{page.title(task)}: {refusal}", http_status=422)
-        log.info(
-            "task steered on the web",
-            workflow_id=workflow_id,
-            task_key=task_key,
-            action=action,
-            participant_id=page.identity.participant_id,
-            municipality=status.kommunkod,
-        )
-        return redirect(f"/pilots/{workflow_id}?done={action}")
+            log.info(
+                "task steered on the web",
+                workflow_id=workflow_id,
+                task_key=task_key,
+                action=action,
+                participant_id=actor_id,
+                municipality=status.kommunkod,
+            )
+
+        return await lead_step(request, page, reason, steer, done=action, refused_in=f"{page.title(task)}: ")
 
     router.add_api_route("/pilots/{workflow_id}/steer", signed_in(steer_page), methods=["POST"])
 
@@ -564,41 +583,30 @@ def web_router(
             return not_found(page)
         if not await access.may_control(page.identity, workflow_id, action):
             return forbidden(page)
-        try:
-            await require_reason(page, workflow_id, reason)
-            await control_pilot(
-                client, workflow_id, ControlPilot(action=action, actor_id=page.identity.participant_id, reason=reason)
-            )
-        except PilotError as refusal:
-            if refusal.code in _SHOWN_AS_PAGES:
-                raise
-            return await pilot_page(request, page, error=str(refusal), http_status=422)
-        return redirect(f"/pilots/{workflow_id}?done={action}")
+        actor_id = page.identity.participant_id
+
+        async def control() -> None:
+            await control_pilot(client, workflow_id, ControlPilot(action=action, actor_id=actor_id, reason=reason))
+
+        return await lead_step(request, page, reason, control, done=action)
 
     router.add_api_route("/pilots/{workflow_id}/control", signed_in(control_page), methods=["POST"])
 
     async def roster_page(request: Request, page: Page) -> Response:
         assert page.identity is not None
         workflow_id = request.path_params["workflow_id"]
-        if page.identity.scope != "programme_lead" or not await access.leads_pilot(page.identity, workflow_id):
+        if not await access.may_change_roster(page.identity, workflow_id):
             return forbidden(page)
         form = await request.form()
         reason = str(form.get("reason", "")).strip()
-        try:
-            await require_reason(page, workflow_id, reason)
-            change = roster_change(
-                role=str(form.get("role", "")),
-                joining=str(form.get("joining", "")) or None,
-                leaving=str(form.get("leaving", "")) or None,
-                reason=reason,
-                actor_id=page.identity.participant_id,
-            )
-            await change_roster(client, pool, workflow_id, change)
-        except PilotError as refusal:
-            if refusal.code in _SHOWN_AS_PAGES:
-                raise
-            return await pilot_page(request, page, error=str(refusal), http_status=422)
-        return redirect(f"/pilots/{workflow_id}?done=roster")
+        actor_id = page.identity.participant_id
+
+        async def change() -> None:
+            moves = {name: str(form.get(name, "")) or None for name in ("joining", "leaving")}
+            roster = roster_change(role=str(form.get("role", "")), reason=reason, actor_id=actor_id, **moves)
+            await change_roster(client, pool, workflow_id, roster)
+
+        return await lead_step(request, page, reason, change, done="roster")
 
     router.add_api_route("/pilots/{workflow_id}/roster", signed_in(roster_page), methods=["POST"])
 
