@@ -16,6 +16,7 @@ from domain.events import ComparisonItem, DecisionRecorded
 from domain.inspection import InspectionArea, Intervention, ReviewType
 from domain.instances import LEVEL_NAMES
 from domain.kpis import RIKET
+from domain.municipalities import members_of, pilot_name
 from domain.payloads import InspectionDecision, KpiDataPack, PlanDraft, PlanGoal, YearlyFollowUp
 from domain.phases import MAIN_TRACK, PHASE_TITLES, Phase
 from domain.state import MunicipalityState, TaskState, TaskStatus
@@ -25,10 +26,12 @@ from reports.charts import (
     LinePoint,
     LineSeries,
     MarkerKind,
+    MarkerShape,
     RadarSeries,
     format_number,
     grouped_bar_chart,
     line_chart,
+    nice_ticks,
     radar_chart,
 )
 from reports.page import bilingual, esc, html_page, iso_date, require_aware, table
@@ -102,6 +105,7 @@ def render_pilot_report(state: MunicipalityState, *, generated_at: datetime) -> 
             _self_assessment(state),
             _inspection_comparison(state),
             _kpi_trends(state),
+            _school_units(state),
             _decisions(state),
             _timeline(state),
         ]
@@ -116,7 +120,7 @@ def render_pilot_report(state: MunicipalityState, *, generated_at: datetime) -> 
 
 def render_pilot_charts(state: MunicipalityState) -> str:
     """The report's charts with their tables, without the page around them: for the web's municipality page."""
-    return "\n".join([_self_assessment(state), _inspection_comparison(state), _kpi_trends(state)])
+    return "\n".join([_self_assessment(state), _inspection_comparison(state), _kpi_trends(state), _school_units(state)])
 
 
 # ---- header -----------------------------------------------------------------------------------------------
@@ -415,6 +419,38 @@ class _GoalValue:
     source: str  # "kolada" or "uppfoljning"
 
 
+@dataclass(frozen=True)
+class _Place:
+    """One line of a goal's chart and one value column of its table.
+
+    A municipality is one place: its Kolada values and its yearly follow-ups together. A kommunalförbund is
+    one place per member municipality, because Kolada publishes each member on its own and has nothing under
+    the förbund's '+'-joined code; the förbund's own follow-up figures are a place of their own rather than
+    being put under one of the members.
+    """
+
+    key: str
+    label: str
+    heading: tuple[str, str]  # the table column's heading, Swedish and English
+    values: dict[int, _GoalValue]
+    show_source: bool = False  # a source column, for a place whose values mix Kolada and follow-ups
+
+
+def _data_pack(state: MunicipalityState) -> KpiDataPack | None:
+    payload = state.completed_payload(KPI_DATA_PACK)
+    return KpiDataPack.model_validate(payload) if payload else None
+
+
+def _is_forbund(state: MunicipalityState) -> bool:
+    return len(members_of(state.kommunkod)) > 1
+
+
+def _member_label(kommunkod: str) -> str:
+    """A member municipality as the report names it: 'Sölvesborg (1083)', or the bare code when unknown."""
+    name = pilot_name(kommunkod)
+    return f"{name} ({kommunkod})" if name else kommunkod
+
+
 def _kpi_trends(state: MunicipalityState) -> str:
     sv, en = "Nyckeltal mot målvärden", "Key figures against target"
     plan_payload = state.completed_payload(PLAN_DRAFT)
@@ -429,8 +465,7 @@ def _kpi_trends(state: MunicipalityState) -> str:
             ),
         )
     plan = PlanDraft.model_validate(plan_payload)
-    pack_payload = state.completed_payload(KPI_DATA_PACK)
-    pack = KpiDataPack.model_validate(pack_payload) if pack_payload else None
+    pack = _data_pack(state)
     plan_task = state.tasks[PLAN_DRAFT]
     plan_year = plan_task.completed_at.year if plan_task.completed_at else None
     follow_ups = _follow_ups(state)
@@ -447,6 +482,13 @@ def _kpi_trends(state: MunicipalityState) -> str:
             "No Kolada data pack yet.",
         )
     )
+    if _is_forbund(state):
+        members = ", ".join(_member_label(code) for code in members_of(state.kommunkod))
+        intro += _para(
+            f"Kommunalförbundet har inga egna värden i Kolada, så varje medlemskommun visas för sig ({members}) "
+            "bredvid riket. Förbundets årliga uppföljningar är en egen serie.",
+            "A kommunalförbund has no Kolada figures of its own: each member municipality is shown beside Sweden.",
+        )
     goals = [_goal(state, index, goal, pack, plan_year, follow_ups) for index, goal in enumerate(plan.goals, start=1)]
     return _section("nyckeltal", sv, en, intro + "".join(goals))
 
@@ -471,6 +513,55 @@ def _observed(pack: KpiDataPack | None, kpi: str, municipality: str) -> dict[int
     }
 
 
+def _kolada_values(pack: KpiDataPack | None, kpi: str, municipality: str) -> dict[int, _GoalValue]:
+    return {y: _GoalValue(y, v, "kolada") for y, v in _observed(pack, kpi, municipality).items()}
+
+
+def _followed(kpi: str, follow_ups: Sequence[tuple[TaskState, YearlyFollowUp]]) -> dict[int, _GoalValue]:
+    """The pilot's own figures from the yearly follow-ups, by the calendar year each follow-up was made."""
+    values: dict[int, _GoalValue] = {}
+    for task, follow_up in follow_ups:
+        if kpi in follow_up.kpi_values and task.completed_at is not None:
+            year = task.completed_at.year
+            values[year] = _GoalValue(year, follow_up.kpi_values[kpi], "uppfoljning")
+    return values
+
+
+def _places(
+    state: MunicipalityState,
+    kpi: str,
+    pack: KpiDataPack | None,
+    follow_ups: Sequence[tuple[TaskState, YearlyFollowUp]],
+) -> list[_Place]:
+    """Whose values a goal follows: the municipality, or a förbund's members and the förbund's follow-ups."""
+    followed = _followed(kpi, follow_ups)
+    if not _is_forbund(state):
+        # The follow-up is the municipality's own figure for the year it was made; it supersedes a Kolada value.
+        values = _kolada_values(pack, kpi, state.kommunkod) | followed
+        label = f"{state.municipality_name or state.kommunkod} ({state.kommunkod})"
+        return [_Place("kommun", label, ("Kommunen", "municipality"), values, show_source=True)]
+    places = [
+        _Place(
+            f"kommun-{code}",
+            _member_label(code),
+            (_member_label(code), "member municipality, Kolada"),
+            _kolada_values(pack, kpi, code),
+        )
+        for code in members_of(state.kommunkod)
+    ]
+    if followed:
+        name = state.municipality_name or state.kommunkod
+        places.append(
+            _Place(
+                "forbund",
+                f"{name}: årlig uppföljning",
+                ("Förbundets årliga uppföljning", "the förbund's yearly follow-up"),
+                followed,
+            )
+        )
+    return places
+
+
 def _goal(
     state: MunicipalityState,
     index: int,
@@ -485,12 +576,8 @@ def _goal(
     def fmt(value: float) -> str:
         return format_number(value, decimals)
 
-    values = {y: _GoalValue(y, v, "kolada") for y, v in _observed(pack, goal.kpi, state.kommunkod).items()}
-    # The follow-up is the municipality's own figure for the year it was made; it supersedes a Kolada value.
-    for task, follow_up in follow_ups:
-        if goal.kpi in follow_up.kpi_values and task.completed_at is not None:
-            year = task.completed_at.year
-            values[year] = _GoalValue(year, follow_up.kpi_values[goal.kpi], "uppfoljning")
+    places = _places(state, goal.kpi, pack, follow_ups)
+    shown = [p for p in places if p.values]
     riket = _observed(pack, goal.kpi, RIKET)
 
     factor_sv = FACTOR_TITLES.get(goal.addresses_factor, ("", ""))[0]
@@ -504,7 +591,7 @@ def _goal(
         )
         + "</p>"
     )
-    if not values:
+    if not shown:
         return (
             heading
             + _missing(
@@ -515,37 +602,22 @@ def _goal(
             + "</div>"
         )
 
-    points = [
-        LinePoint(
-            v.year,
-            v.value,
-            marker="diamond" if v.source == "uppfoljning" else None,
-            note="årlig uppföljning" if v.source == "uppfoljning" else "Kolada",
-        )
-        for v in sorted(values.values(), key=lambda v: v.year)
-    ]
-    series = [
-        LineSeries(
-            "kommun",
-            f"{state.municipality_name or state.kommunkod} ({state.kommunkod})",
-            points,
-            extra_markers=(("diamond", "årlig uppföljning / yearly follow-up"),)
-            if any(v.source == "uppfoljning" for v in values.values())
-            else (),
-        )
-    ]
+    series = [_place_series(place) for place in shown]
     if riket:
         series.append(LineSeries("riket", "Riket (0000)", [LinePoint(y, v) for y, v in sorted(riket.items())]))
-    baseline_year = plan_year if plan_year is not None else max(values)
-    latest = values[max(values)]
+    years = {year for place in shown for year in place.values}
+    baseline_year = plan_year if plan_year is not None else max(years)
+    single = len(places) == 1
+    who = state.municipality_name if single else ", ".join(p.label for p in shown)
+    latest = ", ".join(f"{'' if single else p.label + ' '}{fmt(_latest(p).value)} ({_latest(p).year})" for p in shown)
     chart = line_chart(
         chart_id=f"nyckeltal-{index}-{goal.kpi}",
         title=f"{goal.kpi} {kpi_title}: {state.municipality_name} mot mål {fmt(goal.target)}",
         desc=(
-            f"Linjediagram per år {min(values)}–{max(values)} för {state.municipality_name}"
+            f"Linjediagram per år {min(years)}–{max(years)} för {who}"
             + (" och riket" if riket else "")
             + f". Streckad linje: målvärdet {fmt(goal.target)}. Ring: utgångsvärdet {fmt(goal.baseline)} "
-            f"när planen upprättades ({baseline_year}). Senaste värde {fmt(latest.value)} ({latest.year})."
+            f"när planen upprättades ({baseline_year}). Senaste värde {latest}."
         ),
         series=series,
         y_label=unit or goal.kpi,
@@ -555,44 +627,316 @@ def _goal(
         baseline_label=f"Utgångsvärde {baseline_year} / baseline",
         value_format=fmt,
     )
+    without = [
+        _missing(f"Inga värden för {goal.kpi} för {p.label} i Kolada-underlaget.", "No values for this member.")
+        for p in places
+        if not p.values
+    ]
+    statuses = [_goal_status(goal, _latest(p), fmt, label="" if single else p.label) for p in shown]
     return (
         heading
         + f"<figure>{chart}</figure>"
-        + _goal_status(goal, latest, fmt)
-        + _goal_table(values, riket, fmt)
+        + "".join(without)
+        + "".join(statuses)
+        + _goal_table(shown, riket, fmt)
         + "</div>"
     )
 
 
-def _goal_status(goal: PlanGoal, latest: _GoalValue, fmt: Callable[[float], str]) -> str:
+def _latest(place: _Place) -> _GoalValue:
+    return place.values[max(place.values)]
+
+
+def _place_series(place: _Place) -> LineSeries:
+    """A place's line; a value from a yearly follow-up is a diamond, so it reads apart from Kolada's."""
+    followed = any(v.source == "uppfoljning" for v in place.values.values())
+    points = [
+        LinePoint(
+            v.year,
+            v.value,
+            marker="diamond" if v.source == "uppfoljning" else None,
+            note="årlig uppföljning" if v.source == "uppfoljning" else "Kolada",
+        )
+        for v in sorted(place.values.values(), key=lambda v: v.year)
+    ]
+    extra: tuple[tuple[MarkerShape, str], ...] = (
+        (("diamond", "årlig uppföljning / yearly follow-up"),) if followed else ()
+    )
+    return LineSeries(place.key, place.label, points, extra_markers=extra)
+
+
+def _goal_status(goal: PlanGoal, latest: _GoalValue, fmt: Callable[[float], str], *, label: str = "") -> str:
+    """Whether the latest value reaches the target; `label` names the place when a goal follows several."""
     higher_is_better = goal.target >= goal.baseline
     reached = latest.value >= goal.target if higher_is_better else latest.value <= goal.target
+    prefix = f"{label}, senaste" if label else "Senaste"
     if reached:
-        sv = f"Senaste värde {fmt(latest.value)} ({latest.year}): målet är nått."
+        sv = f"{prefix} värde {fmt(latest.value)} ({latest.year}): målet är nått."
         en = "target reached"
     else:
         gap = fmt(abs(goal.target - latest.value))
-        sv = f"Senaste värde {fmt(latest.value)} ({latest.year}): {gap} kvar till målet."
+        sv = f"{prefix} värde {fmt(latest.value)} ({latest.year}): {gap} kvar till målet."
         en = "target not reached yet"
     return f'<p class="status">{bilingual(sv, en)}</p>'
 
 
-def _goal_table(values: dict[int, _GoalValue], riket: dict[int, float], fmt: Callable[[float], str]) -> str:
+def _goal_table(places: Sequence[_Place], riket: dict[int, float], fmt: Callable[[float], str]) -> str:
     rows = []
-    for year in sorted(set(values) | set(riket)):
-        own = values.get(year)
-        source = "–" if own is None else ("årlig uppföljning" if own.source == "uppfoljning" else "Kolada")
+    for year in sorted(set(riket).union(*(p.values for p in places))):
+        cells = "".join(_place_cells(p, year, fmt) for p in places)
         rows.append(
-            f'<tr><th scope="row">{year}</th><td class="num">{fmt(own.value) if own else "–"}</td>'
-            f'<td>{esc(source)}</td><td class="num">{fmt(riket[year]) if year in riket else "–"}</td></tr>'
+            f'<tr><th scope="row">{year}</th>{cells}'
+            f'<td class="num">{fmt(riket[year]) if year in riket else "–"}</td></tr>'
         )
+    head = "".join(
+        f'<th scope="col" class="num">{bilingual(*p.heading)}</th>'
+        + (f'<th scope="col">{bilingual("Källa", "source")}</th>' if p.show_source else "")
+        for p in places
+    )
     return table(
-        f'<th scope="col">{bilingual("År", "year")}</th>'
-        f'<th scope="col" class="num">{bilingual("Kommunen", "municipality")}</th>'
-        f'<th scope="col">{bilingual("Källa", "source")}</th>'
+        f'<th scope="col">{bilingual("År", "year")}</th>{head}'
         f'<th scope="col" class="num">{bilingual("Riket", "Sweden")}</th>',
         rows,
     )
+
+
+def _place_cells(place: _Place, year: int, fmt: Callable[[float], str]) -> str:
+    own = place.values.get(year)
+    cells = f'<td class="num">{fmt(own.value) if own else "–"}</td>'
+    if place.show_source:
+        source = "–" if own is None else ("årlig uppföljning" if own.source == "uppfoljning" else "Kolada")
+        cells += f"<td>{esc(source)}</td>"
+    return cells
+
+
+# ---- school units -----------------------------------------------------------------------------------------
+
+UNKNOWN_HOME = ""
+"""The group of a förbund's unit values whose unit the pack does not place in any member municipality."""
+
+UNIT_MARKERS: tuple[MarkerKind, ...] = (
+    MarkerKind("max", "Högst / highest", "triangle", "#1b7a3e", "H"),
+    MarkerKind("min", "Lägst / lowest", "square", "#b5480a", "L"),
+    MarkerKind("kommun", "Kommunens värde / municipality", "diamond", "#1a1a1a", "K"),
+)
+
+
+@dataclass(frozen=True)
+class _UnitValue:
+    unit_id: str
+    title: str
+    value: float
+
+
+def _school_units(state: MunicipalityState) -> str:
+    """How far apart the schools are: a municipality's average can hide a school far below it."""
+    sv, en = "Skillnader mellan skolenheterna", "Differences between the school units"
+    pack = _data_pack(state)
+    if pack is None:
+        return _section(
+            "skolenheter",
+            sv,
+            en,
+            _missing(
+                "Statistikunderlaget från Kolada finns inte ännu, så det finns inga värden per skolenhet.",
+                "No Kolada data pack yet, so no values per school unit.",
+            ),
+        )
+    grouped = _unit_values(state, pack)
+    if not grouped:
+        return _section("skolenheter", sv, en, _no_unit_data(pack))
+    titles = _unit_titles(pack)
+    homes = [*members_of(state.kommunkod), UNKNOWN_HOME]
+    kpis = [*pack.unit_kpis, *sorted({kpi for kpi, _ in grouped} - set(pack.unit_kpis))]
+    intro = _para(
+        "Källa: Kolada, värden per skolenhet, kön = totalt. För varje nyckeltal visas det senaste år som har "
+        "värden för skolenheterna: varje skolas värde, det lägsta och det högsta, spridningen (högsta − lägsta) "
+        "och kommunens eget värde samma år när underlaget har det.",
+        "Kolada values per school unit, latest year with data: each unit, lowest, highest, spread (highest − "
+        "lowest) and the municipality's own value for the same year.",
+    )
+    blocks = [
+        _unit_spread(state, pack, kpi, home, grouped[(kpi, home)], titles)
+        for kpi in kpis
+        for home in homes
+        if (kpi, home) in grouped
+    ]
+    without = [kpi for kpi in pack.unit_kpis if not any((kpi, home) in grouped for home in homes)]
+    note = (
+        _missing(
+            "Inga värden per skolenhet i underlaget för " + ", ".join(_kpi_name(kpi) for kpi in without) + ".",
+            "No school-unit values for " + ", ".join(without) + ".",
+        )
+        if without
+        else ""
+    )
+    return _section("skolenheter", sv, en, intro + "".join(blocks) + note)
+
+
+def _no_unit_data(pack: KpiDataPack) -> str:
+    if pack.units:
+        return _missing(
+            f"Kolada-underlaget listar {len(pack.units)} skolenheter men har inga värden för dem, så skillnaderna "
+            "mellan skolorna kan inte visas.",
+            "The Kolada data pack lists school units but has no values for them.",
+        )
+    return _missing(
+        "Kolada-underlaget har inga värden per skolenhet, så skillnaderna mellan skolorna kan inte visas.",
+        "The Kolada data pack has no values per school unit.",
+    )
+
+
+def _kpi_name(kpi: str) -> str:
+    return f"{kpi} {KPI_LABELS[kpi][0]}" if kpi in KPI_LABELS else kpi
+
+
+def _unit_titles(pack: KpiDataPack) -> dict[str, str]:
+    """Unit titles from the unit listing, and from the observations where the gatherer filled them in."""
+    titles = {unit.id: unit.title for unit in pack.units}
+    titles.update({o.unit_id: o.unit_title for o in pack.unit_observations if o.unit_title})
+    return titles
+
+
+def _unit_values(state: MunicipalityState, pack: KpiDataPack) -> dict[tuple[str, str], dict[int, dict[str, float]]]:
+    """Total values by (KPI, home municipality), year and unit id; null values are left out.
+
+    A municipality's units are all its own. A förbund's units are grouped by the member municipality the unit
+    listing places them in, since each member has its own schools and its own value in Kolada.
+    """
+    homes = {unit.id: unit.municipality for unit in pack.units}
+    members = members_of(state.kommunkod)
+    grouped: dict[tuple[str, str], dict[int, dict[str, float]]] = {}
+    for o in pack.unit_observations:
+        if o.gender != TOTAL or o.value is None:
+            continue
+        home = homes.get(o.unit_id, UNKNOWN_HOME) if _is_forbund(state) else state.kommunkod
+        home = home if home in members else UNKNOWN_HOME
+        grouped.setdefault((o.kpi, home), {}).setdefault(o.period, {})[o.unit_id] = o.value
+    return grouped
+
+
+def _unit_spread(
+    state: MunicipalityState,
+    pack: KpiDataPack,
+    kpi: str,
+    home: str,
+    by_year: dict[int, dict[str, float]],
+    titles: dict[str, str],
+) -> str:
+    """One KPI's school units in the latest year with unit data, beside the municipality's own value."""
+    year = max(by_year)
+    units = sorted(
+        (_UnitValue(uid, titles.get(uid, uid), value) for uid, value in by_year[year].items()),
+        key=lambda u: (-u.value, u.title, u.unit_id),
+    )
+    highest, lowest = units[0], units[-1]
+    own = _observed(pack, kpi, home).get(year) if home else None
+    place = _unit_home_label(state, home)
+    kpi_title, unit = KPI_LABELS.get(kpi, (kpi, ""))
+    where = f": {place}" if _is_forbund(state) else ""
+    heading = f"<h3>{bilingual(f'{kpi} {kpi_title}{where}, {year}', f'{kpi}, school units {year}')}</h3>"
+    chart = _unit_chart(kpi, home, year, units, own, place, y_label=unit or kpi)
+    return (
+        f'<div class="units" data-kpi="{esc(kpi)}" data-home="{esc(home)}">{heading}<figure>{chart}</figure>'
+        + _unit_table(units)
+        + _unit_summary(kpi, year, highest, lowest, own, place)
+        + "</div>"
+    )
+
+
+def _unit_home_label(state: MunicipalityState, home: str) -> str:
+    if home == UNKNOWN_HOME:
+        return "kommun okänd"
+    if _is_forbund(state):
+        return _member_label(home)
+    return f"{state.municipality_name or home} ({home})"
+
+
+def _unit_chart(
+    kpi: str,
+    home: str,
+    year: int,
+    units: Sequence[_UnitValue],
+    own: float | None,
+    place: str,
+    *,
+    y_label: str,
+) -> str:
+    """The units' bars from highest to lowest, the municipality's own value as the last bar when there is one."""
+    values = {u.unit_id: u.value for u in units}
+    categories = [(u.unit_id, u.title) for u in units]
+    markers = {units[-1].unit_id: "min", units[0].unit_id: "max"}
+    if own is not None:
+        values[home] = own
+        categories.append((home, f"{place}, kommunens värde"))
+        markers[home] = "kommun"
+    ticks = [t for t in nice_ticks(0, max(0.0, *values.values())) if t >= 0]
+    spread = units[0].value - units[-1].value
+    own_text = format_number(own) if own is not None else "saknas i underlaget"
+    return grouped_bar_chart(
+        chart_id=f"skolenheter-{kpi}-{home or 'okand'}",
+        title=f"{kpi} {KPI_LABELS.get(kpi, (kpi, ''))[0]} per skolenhet {year}, {place}",
+        desc=(
+            f"Stapeldiagram med {len(units)} skolenheters värden {year}, från högst till lägst. "
+            f"Högst {format_number(units[0].value)} (H), lägst {format_number(units[-1].value)} (L), "
+            f"spridning {format_number(spread)}. Kommunens värde (K): {own_text}. Samma siffror finns i tabellen."
+        ),
+        categories=categories,
+        series=[BarSeries("skolenhet", "Värde / value", values)],
+        y_max=ticks[-1],
+        y_ticks=ticks,
+        y_label=y_label,
+        value_format=format_number,
+        markers=markers,
+        marker_kinds=tuple(kind for kind in UNIT_MARKERS if kind.key in markers.values()),  # only those drawn
+    )
+
+
+def _unit_table(units: Sequence[_UnitValue]) -> str:
+    rows = [
+        f'<tr data-unit="{esc(u.unit_id)}"><th scope="row">{esc(u.title)}</th><td>{esc(u.unit_id)}</td>'
+        f'<td class="num" data-col="value">{format_number(u.value)}</td></tr>'
+        for u in units
+    ]
+    return table(
+        f'<th scope="col">{bilingual("Skolenhet", "school unit")}</th>'
+        f'<th scope="col">{bilingual("Enhets-id i Kolada", "Kolada unit id")}</th>'
+        f'<th scope="col" class="num">{bilingual("Värde", "value")}</th>',
+        rows,
+        caption=bilingual("Skolenheterna, från högst till lägst", "School units, highest first"),
+    )
+
+
+def _unit_summary(kpi: str, year: int, highest: _UnitValue, lowest: _UnitValue, own: float | None, place: str) -> str:
+    """Highest, lowest, spread and the municipality's own value.
+
+    Kolada does not always publish a municipality-level value for a school-unit KPI (the "kommunala skolor"
+    variants): a missing one is said to be missing rather than stood in for by another year or KPI.
+    """
+    own_cell = (
+        f'<dd data-col="municipality">{format_number(own)}</dd>'
+        if own is not None
+        else f'<dd data-col="municipality">{bilingual("saknas", "missing")}</dd>'
+    )
+    facts = (
+        f"<dt>{bilingual('Högst', 'highest')}</dt>"
+        f'<dd data-col="highest">{format_number(highest.value)} ({esc(highest.title)})</dd>'
+        f"<dt>{bilingual('Lägst', 'lowest')}</dt>"
+        f'<dd data-col="lowest">{format_number(lowest.value)} ({esc(lowest.title)})</dd>'
+        f"<dt>{bilingual('Spridning (högst − lägst)', 'spread')}</dt>"
+        f'<dd data-col="spread">{format_number(highest.value - lowest.value)}</dd>'
+        f"<dt>{bilingual(f'Kommunens värde {year}', 'municipality')}</dt>{own_cell}"
+    )
+    missing = (
+        ""
+        if own is not None
+        else _missing(
+            f"Kolada-underlaget har inget värde för {place} för {kpi} år {year}; för nyckeltal per skolenhet "
+            "publicerar Kolada inte alltid ett värde för hela kommunen.",
+            "The data pack has no municipality-level value for this KPI and year.",
+        )
+    )
+    return f'<dl class="facts">{facts}</dl>{missing}'
 
 
 # ---- decisions --------------------------------------------------------------------------------------------

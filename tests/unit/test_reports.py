@@ -51,12 +51,12 @@ class Events:
         self.events.append(cls(event_id=uuid.UUID(int=next(self._ids)), occurred_at=at, **fields))
         return self
 
-    def started(self) -> Events:
+    def started(self, kommunkod: str = "1861", name: str = "Hallsberg") -> Events:
         return self.add(
             PilotStarted,
             programme="lfr-2024",
-            kommunkod="1861",
-            municipality_name="Hallsberg",
+            kommunkod=kommunkod,
+            municipality_name=name,
             template_key="lfr-skola",
             deciding_organ="Bildningsnämnden",
             participants={role: [f"p-{role.value}"] for role in Role},
@@ -356,6 +356,71 @@ def test_the_goal_says_how_far_the_latest_value_is_from_the_target():
     html = render_pilot_report(kpi_state(), generated_at=GENERATED)
 
     assert "Senaste värde 76,5 (2025): 3,5 kvar till målet." in html
+
+
+def forbund_state() -> MunicipalityState:
+    """Sölvesborg-Bromölla kommunalförbund (1083+1272), with a data pack of invented values per member."""
+    bases = {"1083": 51.5, "1272": 62.5, RIKET: 75.0}
+    observations = [
+        KpiObservation(kpi="N15419", municipality=municipality, period=year, gender="T", value=base + year - 2021)
+        for municipality, base in bases.items()
+        for year in (2021, 2022, 2023)
+    ]
+    pack = KpiDataPack(
+        kolada_base_url="https://api.kolada.se/v2",
+        kpis=["N15419"],
+        municipalities=["1083", "1272", RIKET],
+        years=[2021, 2022, 2023],
+        observations=observations,
+    ).model_dump(mode="json")
+    follow_up = {"year": 2025, "kpi_values": {"N15419": 58.5}, "progress": "Syntetisk uppföljning"}
+    return (
+        Events()
+        .started(kommunkod="1083+1272", name="Sölvesborg-Bromölla kommunalförbund")
+        .task("kpi_data_pack", pack, phase=Phase.DEEP_ANALYSIS, done_at=START + timedelta(days=1))
+        .task("plan_draft", PLAN, phase=Phase.DEVELOPMENT_PLAN, done_at=datetime(2024, 11, 20, tzinfo=UTC))
+        .task(
+            "ska_follow_up@y1",
+            follow_up,
+            phase=Phase.IMPLEMENTATION,
+            done_at=datetime(2025, 6, 15, tzinfo=UTC),
+            year=1,
+        )
+        .state()
+    )
+
+
+def line_series(line: ET.Element) -> dict[str, dict[int, float]]:
+    """Each drawn series' values by year, read from the markers' data attributes."""
+    found: dict[str, dict[int, float]] = {}
+    for m in line.iter():
+        if m.get("data-series") and m.get("data-x"):
+            found.setdefault(m.get("data-series"), {})[int(m.get("data-x"))] = float(m.get("data-value"))
+    return found
+
+
+def test_a_kommunalforbund_shows_each_member_municipality_beside_riket():
+    html = render_pilot_report(forbund_state(), generated_at=GENERATED)
+
+    drawn = line_series(chart(html, "line"))
+    assert drawn["kommun-1083"] == {2021: 51.5, 2022: 52.5, 2023: 53.5}
+    assert drawn["kommun-1272"] == {2021: 62.5, 2022: 63.5, 2023: 64.5}
+    assert drawn["riket"] == {2021: 75.0, 2022: 76.0, 2023: 77.0}
+    # The förbund's own follow-up is a series of its own, not put under one of the members.
+    assert drawn["forbund"] == {2025: 58.5}
+    assert "Inga värden för N15419" not in html
+    assert "Sölvesborg (1083)" in html and "Bromölla (1272)" in html
+    rows = re.findall(r'<tr><th scope="row">(\d{4})</th>(.*?)</tr>', html, flags=re.S)
+    cells = {year: re.findall(r'<td class="num">(.*?)</td>', row) for year, row in rows}
+    assert cells["2023"] == ["53,5", "64,5", "–", "77,0"]  # 1083, 1272, the förbund's follow-up, Riket
+    assert cells["2025"] == ["–", "–", "58,5", "–"]
+    assert "Sölvesborg (1083), senaste värde 53,5 (2023): 26,5 kvar till målet." in html
+
+
+def test_a_single_municipality_keeps_one_municipality_series():
+    drawn = line_series(chart(render_pilot_report(kpi_state(), generated_at=GENERATED), "line"))
+
+    assert set(drawn) == {"kommun", "riket"}
 
 
 # ---- cohort -----------------------------------------------------------------------------------------------
