@@ -113,6 +113,11 @@ class AccessPolicy:
             return True
         return action != "terminate" and await self.leads_pilot(identity, workflow_id)
 
+    def may_list_pilots(self, identity: Identity) -> bool:
+        """Who may ask for a listing of pilots at all: operations, and programme leads (each pilot shown as `may_list`
+        says); anyone else is refused, not shown an empty list."""
+        return identity.scope in ("operations", "programme_lead")
+
     async def may_list(self, identity: Identity, workflow_id: str) -> bool:
         """Which pilots show in a listing: every one for operations, their own pilots for a lead."""
         return identity.scope == "operations" or await self.leads_pilot(identity, workflow_id)

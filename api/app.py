@@ -24,10 +24,15 @@ from domain.phases import Phase
 from domain.roles import Role
 from domain.steering import SteeringAction, SteerTask
 from pilots import (
+    ListedPhase,
+    ListedState,
+    PilotListing,
     PilotRecords,
     change_roster,
     check_reason,
     complete_task,
+    list_pilots,
+    pilot_query,
     register_inspection,
     roster_change,
     start_pilot,
@@ -94,6 +99,13 @@ class StartPilotRequest(BaseModel):
 
 class PilotStarted(BaseModel):
     workflow_id: str
+
+
+class PilotList(BaseModel):
+    """The pilots the caller may see that match the filters, as Temporal's visibility store has them."""
+
+    pilots: list[PilotListing]
+    query: str = Field(description="the visibility query used, as `temporal workflow list --query` takes it")
 
 
 def create_app(
@@ -204,6 +216,35 @@ def create_app(
             raise forbidden()
         change = roster_change(actor_id=identity.participant_id, **request.model_dump())
         return await change_roster(client, pool, workflow_id, change)
+
+    @router.get(
+        "/pilots",
+        summary="Pilots by phase, state or overdue tasks, from Temporal's visibility store (as `leda list`)",
+        description="Operations see every pilot, a programme lead the pilots they lead. Only running pilots are "
+        "listed unless `all` is set or the filters ask for pilots that have ended (state completed or withdrawn, "
+        "phase klar).",
+    )
+    async def pilot_list(
+        identity: Caller,
+        phase: ListedPhase | None = None,
+        state: ListedState | None = None,
+        overdue: Annotated[bool, Query(description="only pilots with a task past its deadline")] = False,
+        programme: Annotated[str | None, Query(pattern=PROGRAMME_PATTERN)] = None,
+        kommunkod: Annotated[str | None, Query(pattern=PILOT_CODE_PATTERN)] = None,
+        include_closed: Annotated[bool, Query(alias="all", description="closed workflows too")] = False,
+    ) -> PilotList:
+        if not access.may_list_pilots(identity):
+            raise forbidden()
+        query = pilot_query(
+            phase=phase,
+            overdue=overdue,
+            state=state,
+            programme=programme,
+            kommunkod=kommunkod,
+            include_closed=include_closed,
+        )
+        listed = [p for p in await list_pilots(client, query) if await access.may_list(identity, p.workflow_id)]
+        return PilotList(pilots=listed, query=query)
 
     @router.post("/pilots", status_code=201, summary="Start a municipality's pilot (programme leads of it only)")
     async def start(request: StartPilotRequest, identity: Caller) -> PilotStarted:

@@ -406,7 +406,7 @@ def _since(value: str | None) -> datetime | None:
 async def cmd_list(ctx: Context) -> None:
     a = ctx.args
     identity, access = await ctx.identity(), await ctx.access()
-    ctx.allowed(identity.scope in ("operations", "programme_lead"))
+    ctx.allowed(access.may_list_pilots(identity))
     query = pilot_query(
         phase=a.phase,
         overdue=a.overdue,

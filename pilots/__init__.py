@@ -1,6 +1,8 @@
 """What the edges (CLI, and later the HTTP API) do with pilots: start, inspect, complete, read history."""
 
 from pilots.client import (
+    ListedPhase,
+    ListedState,
     PilotError,
     PilotListing,
     change_roster,
@@ -22,6 +24,8 @@ from pilots.records import PilotRecords
 from pilots.timeline import TimelineEntry, describe_event, timeline
 
 __all__ = [
+    "ListedPhase",
+    "ListedState",
     "PilotError",
     "PilotListing",
     "PilotRecords",

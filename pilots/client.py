@@ -7,7 +7,7 @@ import hashlib
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import structlog
@@ -383,6 +383,16 @@ class PilotListing(BaseModel):
     next_due_at: datetime | None
 
 
+ListedState = Literal["running", "paused", "failing", "withdrawn", "completed"]
+"""The values of `LedaState` (workflows/municipality.py): what a listing filters on by `state`."""
+ListedPhase = Literal["start", "djupanalys", "skolutvecklingsplan", "genomforande", "klar"]
+"""The values of `LedaPhase`: 'start' until the workflow's first step, then the main phase, 'klar' after the last."""
+
+ENDED_STATES = frozenset({"withdrawn", "completed"})
+"""States in which a pilot's workflow has closed (or is about to): asking for them lists closed executions."""
+ENDED_PHASE = "klar"
+
+
 def pilot_query(
     *,
     phase: str | None = None,
@@ -393,9 +403,18 @@ def pilot_query(
     include_closed: bool = False,
     now: datetime | None = None,
 ) -> str:
-    """The visibility query for these filters: what `temporal workflow list --query` takes too."""
+    """The visibility query for these filters: what `temporal workflow list --query` takes too.
+
+    Only running executions are listed, unless `include_closed` or the filters ask for pilots that have ended,
+    whose workflows are closed: state withdrawn or completed, or phase klar without a state. (Phase klar with
+    state running, paused or failing asks for running pilots whose last decisions are not yet final.) A terminated
+    pilot keeps its last state and phase, so `state='running'` lists it only with `include_closed`. A run that
+    continued as new is never listed: its pilot goes on in a later run, and this listing shows each pilot once."""
     clauses = ["WorkflowType = 'MunicipalityWorkflow'"]
-    if not include_closed:
+    ended = state in ENDED_STATES or (state is None and phase == ENDED_PHASE)
+    if include_closed or ended:
+        clauses.append("ExecutionStatus != 'ContinuedAsNew'")
+    else:
         clauses.append("ExecutionStatus = 'Running'")
     for key, value in ((sa.PHASE, phase), (sa.STATE, state), (sa.PROGRAMME, programme), (sa.MUNICIPALITY, kommunkod)):
         if value is not None:

@@ -129,6 +129,7 @@ async def test_the_openapi_schema_lists_the_routes_with_summaries(api_without_te
         ("/api/v1/pilots/{workflow_id}/tasks/{task_key}/complete", "post"),
         ("/api/v1/pilots/{workflow_id}/tasks/{task_key}/steer", "post"),
         ("/api/v1/pilots", "post"),
+        ("/api/v1/pilots", "get"),
         ("/api/v1/pilots/{workflow_id}/status", "get"),
         ("/api/v1/pilots/{workflow_id}/inspection-decisions", "post"),
         ("/api/v1/pilots/{workflow_id}/roster", "post"),
