@@ -1,5 +1,10 @@
 """A municipality's school year: terms and holidays (lov), so deadlines and reminders avoid days off,
-and the nämnd's meeting dates, so tasks that need a decision fall due at a meeting."""
+and the nämnd's meeting dates, so tasks that need a decision fall due at a meeting.
+
+Whose day off it is matters: weekends, public holidays and midsommarafton, julafton and nyårsafton are days off for
+everyone, while the school's lov is a day off only at the schools (the rektor and those who work under them). The
+politicians, the förvaltning, HR and ekonomi work through the höstlov.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,26 @@ from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.decision_dates import swedish_public_holidays
+from domain.decision_dates import is_deadline_holiday, swedish_public_holidays
+from domain.roles import Role
 
 OFFICE_DAY_END = time(16, 0)
+
+SCHOOL_LEVEL_ROLES: frozenset[Role] = frozenset({Role.REKTOR})
+"""The roles whose working year is the school's, so the lov moves their deadlines and reminders."""
+
+PREPARATION_WORKING_DAYS = 10
+"""Working days before a meeting by which a case must be ready, so it goes out with the notice (kallelse): the
+default where the calendar does not set the organ's own."""
+
+
+class OrganMeetings(BaseModel):
+    """One organ's meetings, and how many working days before a meeting its cases must be ready."""
+
+    model_config = ConfigDict(frozen=True)
+
+    meeting_dates: list[date] = Field(default_factory=list)
+    preparation_working_days: int = Field(default=PREPARATION_WORKING_DAYS, ge=0, le=60)
 
 
 class DateRange(BaseModel):
@@ -36,6 +58,25 @@ class SchoolCalendar(BaseModel):
 
     holidays: list[DateRange] = Field(default_factory=list, description="school holidays (lov)")
     meeting_dates: list[date] = Field(default_factory=list, description="the nämnd's meetings")
+    preparation_working_days: int = Field(
+        default=PREPARATION_WORKING_DAYS,
+        ge=0,
+        le=60,
+        description="working days before a meeting by which its cases must be ready for the notice",
+    )
+    organs: dict[str, OrganMeetings] = Field(
+        default_factory=dict, description="other organs' meetings by the organ's name, e.g. Kommunstyrelsen"
+    )
+
+    def meetings_of(self, organ: str) -> OrganMeetings:
+        """The organ's own meetings where the calendar lists it by name, else the calendar's (the nämnd's)."""
+        return self.organs.get(organ) or OrganMeetings(
+            meeting_dates=self.meeting_dates, preparation_working_days=self.preparation_working_days
+        )
+
+    def is_school_day_off(self, day: date) -> bool:
+        """Whether `day` falls in one of the school's lov."""
+        return any(day in h for h in self.holidays)
 
     def is_day_off(self, day: date) -> bool:
         """Weekends, public holidays and the school's lov."""
@@ -77,3 +118,57 @@ def reminder_on_a_working_day(moment: datetime, calendar: SchoolCalendar | None)
         return moment
     day = calendar.working_day_on_or_before(moment.date())
     return datetime.combine(day, moment.timetz())
+
+
+# ---- the current edition (domain.rulebook, deadlines_by_role) ---------------------------------------------------
+
+
+def is_day_off_for(day: date, role: Role | None, calendar: SchoolCalendar | None) -> bool:
+    """Whether `role` is off on `day`: weekends, public holidays and the eves for everyone; lov at the schools."""
+    if is_deadline_holiday(day):
+        return True
+    return calendar is not None and role in SCHOOL_LEVEL_ROLES and calendar.is_school_day_off(day)
+
+
+def deadline_on_a_working_day(due: datetime, role: Role | None, calendar: SchoolCalendar | None) -> datetime:
+    """A deadline that falls on its holder's day off moves to the end of their next working day."""
+    if not is_day_off_for(due.date(), role, calendar):
+        return due
+    day = due.date()
+    while is_day_off_for(day, role, calendar):
+        day += timedelta(days=1)
+    return datetime.combine(day, OFFICE_DAY_END, tzinfo=due.tzinfo)
+
+
+def reminder_on_a_working_day_for(moment: datetime, role: Role | None, calendar: SchoolCalendar | None) -> datetime:
+    """A reminder that would land on its holder's day off comes on their working day before."""
+    if not is_day_off_for(moment.date(), role, calendar):
+        return moment
+    day = moment.date()
+    while is_day_off_for(day, role, calendar):
+        day -= timedelta(days=1)
+    return datetime.combine(day, moment.timetz())
+
+
+def working_days_before(day: date, count: int) -> date:
+    """The working day `count` working days before `day` (weekends, public holidays and eves not counted)."""
+    while count > 0:
+        day -= timedelta(days=1)
+        if not is_deadline_holiday(day):
+            count -= 1
+    return day
+
+
+def meeting_reachable_from(day: date, meetings: OrganMeetings) -> date | None:
+    """The first meeting whose notice a case ready on `day` still makes: ready `preparation_working_days` working
+    days before it. None when the calendar knows no such meeting."""
+    return min(
+        (m for m in meetings.meeting_dates if working_days_before(m, meetings.preparation_working_days) >= day),
+        default=None,
+    )
+
+
+def notice_deadline_on_or_after(day: date, meetings: OrganMeetings) -> date | None:
+    """The earliest notice deadline (a meeting's date less its preparation time) on or after `day`, or None."""
+    deadlines = (working_days_before(m, meetings.preparation_working_days) for m in meetings.meeting_dates)
+    return min((d for d in deadlines if d >= day), default=None)

@@ -1,14 +1,17 @@
-"""Consolidating the levels' self-assessments into medians and spreads (domain.md §5, suggested scoring model).
+"""Consolidating the levels' self-assessments into medians and spreads.
 
-Each level (politics, förvaltning, principals, support functions) scores the indicators it knows on 1–4. The
-consolidation keeps every level's score visible, because a big gap between levels is itself a finding: it says
-the vertical shared view (samsyn, SF8.c) is missing on that point.
+Each level (politics, förvaltning, principals, support functions) scores the indicators it knows on 1–4, and a
+level may answer more than once: every rektor for their own school unit, HR and ekonomi each for the support
+functions. A level's score on an indicator is the median of its answers, so each level weighs the same however
+many answer for it. The consolidation keeps every level's score visible, because a big gap between levels is
+itself a finding: it says the vertical shared view (samsyn, SF8.c) is missing on that point. A big spread within
+a level (one school far from the others) is a finding too.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,10 +38,14 @@ class IndicatorConsolidation(BaseModel):
 
     indicator: str
     factor: str
-    scores: dict[AssessmentLevel, int]
+    scores: dict[AssessmentLevel, int | float] = Field(description="each level's score: the median of its answers")
     median: float
-    spread: int = Field(description="highest minus lowest score among the levels")
+    spread: int | float = Field(description="highest minus lowest score among the levels")
     large_spread: bool
+    answers: dict[AssessmentLevel, int] = Field(default_factory=dict, description="how many answered, by level")
+    within_level_spread: dict[AssessmentLevel, int] = Field(
+        default_factory=dict, description="highest minus lowest answer within each level that answered more than once"
+    )
 
 
 class FactorConsolidation(BaseModel):
@@ -49,17 +56,19 @@ class FactorConsolidation(BaseModel):
     factor: str
     median: float
     mean_by_level: dict[AssessmentLevel, float] = Field(description="for a radar chart; rounded to 2 decimals")
-    max_spread: int
+    max_spread: int | float
+    max_within_level_spread: int = 0
 
 
 class SpreadFinding(BaseModel):
-    """An indicator on which the levels disagree by at least the threshold."""
+    """An indicator on which the levels disagree by at least the threshold, or the answers within one level do."""
 
     model_config = ConfigDict(frozen=True)
 
     indicator: str
-    spread: int
+    spread: int | float
     text_sv: str
+    within_level: AssessmentLevel | None = Field(default=None, description="the level, for a spread within one")
 
 
 class Consolidation(BaseModel):
@@ -82,10 +91,15 @@ class Consolidation(BaseModel):
         return [f.factor for f in sorted(self.factors.values(), key=lambda f: (-f.median, f.factor))[: _count(n)]]
 
 
+Answers = Mapping[str, int]
+"""One answer: indicator id -> score."""
+
+
 def consolidate(
-    scores_by_level: Mapping[AssessmentLevel, Mapping[str, int]], *, large_spread: int = 2
+    scores_by_level: Mapping[AssessmentLevel, Answers | Sequence[Answers]], *, large_spread: int = 2
 ) -> Consolidation:
-    """Medians and spreads per indicator and factor, and the indicators where the levels disagree."""
+    """Medians and spreads per indicator and factor, and the indicators where the levels disagree (or the answers
+    within a level do). A level gives one answer, or a sequence of answers (one per person who answered for it)."""
     if large_spread < 1:
         raise ValueError(f"large_spread must be at least 1 (a spread of 0 is agreement), got {large_spread}")
     by_level = _validated(scores_by_level)
@@ -93,10 +107,12 @@ def consolidate(
 
     indicators: dict[str, IndicatorConsolidation] = {}
     for indicator in INDICATOR_IDS:
-        scores = {level: by_level[level][indicator] for level in levels if indicator in by_level[level]}
-        if not scores:
+        given = {level: [a[indicator] for a in by_level[level] if indicator in a] for level in levels}
+        given = {level: answers for level, answers in given.items() if answers}
+        if not given:
             continue
-        spread = max(scores.values()) - min(scores.values())
+        scores = {level: _whole(statistics.median(answers)) for level, answers in given.items()}
+        spread = _whole(max(scores.values()) - min(scores.values()))
         indicators[indicator] = IndicatorConsolidation(
             indicator=indicator,
             factor=factor_of(indicator),
@@ -104,6 +120,10 @@ def consolidate(
             median=float(statistics.median(scores.values())),
             spread=spread,
             large_spread=spread >= large_spread,
+            answers={level: len(answers) for level, answers in given.items()},
+            within_level_spread={
+                level: max(answers) - min(answers) for level, answers in given.items() if len(answers) > 1
+            },
         )
 
     factors: dict[str, FactorConsolidation] = {}
@@ -121,12 +141,20 @@ def consolidate(
             median=float(statistics.median(score for c in scored for score in c.scores.values())),
             mean_by_level=mean_by_level,
             max_spread=max(c.spread for c in scored),
+            max_within_level_spread=max((s for c in scored for s in c.within_level_spread.values()), default=0),
         )
 
     findings = [
         SpreadFinding(indicator=c.indicator, spread=c.spread, text_sv=_finding_text(c))
         for c in indicators.values()
         if c.large_spread
+    ] + [
+        SpreadFinding(
+            indicator=c.indicator, spread=spread, within_level=level, text_sv=_within_level_text(c, level, spread)
+        )
+        for c in indicators.values()
+        for level, spread in c.within_level_spread.items()
+        if spread >= large_spread
     ]
     return Consolidation(
         levels=levels,
@@ -138,37 +166,51 @@ def consolidate(
 
 
 def _validated(
-    scores_by_level: Mapping[AssessmentLevel, Mapping[str, int]],
-) -> dict[AssessmentLevel, Mapping[str, int]]:
-    validated: dict[AssessmentLevel, Mapping[str, int]] = {}
-    for raw_level, scores in scores_by_level.items():
+    scores_by_level: Mapping[AssessmentLevel, Answers | Sequence[Answers]],
+) -> dict[AssessmentLevel, list[Answers]]:
+    validated: dict[AssessmentLevel, list[Answers]] = {}
+    for raw_level, given in scores_by_level.items():
         try:
             level = AssessmentLevel(raw_level)
         except ValueError:
             known = ", ".join(AssessmentLevel)
             raise ValueError(f"unknown assessment level {raw_level!r}; levels are {known}") from None
-        if not scores:
+        answers = [given] if isinstance(given, Mapping) else list(given)
+        if not answers or any(not scores for scores in answers):
             raise ValueError(
                 f"level {level.value} scored none of its indicators; leave a level that did not answer out"
             )
         own_indicators = indicators_for_level(level)
-        for indicator, score in scores.items():
-            if indicator not in own_indicators:
-                where = "is not an indicator" if indicator not in INDICATOR_IDS else "is not scored by"
-                raise ValueError(f"level {level.value}: {indicator!r} {where} level {level.value}")
-            # bool is an int in Python; a True would otherwise pass as the score 1
-            if isinstance(score, bool) or not isinstance(score, int) or not LOWEST_SCORE <= score <= HIGHEST_SCORE:
-                raise ValueError(
-                    f"level {level.value}, indicator {indicator}: score {score!r} is outside "
-                    f"{LOWEST_SCORE}–{HIGHEST_SCORE}"
-                )
-        validated[level] = scores
+        for scores in answers:
+            for indicator, score in scores.items():
+                if indicator not in own_indicators:
+                    where = "is not an indicator" if indicator not in INDICATOR_IDS else "is not scored by"
+                    raise ValueError(f"level {level.value}: {indicator!r} {where} level {level.value}")
+                # bool is an int in Python; a True would otherwise pass as the score 1
+                if isinstance(score, bool) or not isinstance(score, int) or not LOWEST_SCORE <= score <= HIGHEST_SCORE:
+                    raise ValueError(
+                        f"level {level.value}, indicator {indicator}: score {score!r} is outside "
+                        f"{LOWEST_SCORE}–{HIGHEST_SCORE}"
+                    )
+        validated[level] = answers
     return validated
+
+
+def _whole(value: float) -> int | float:
+    """A score as a whole number where it is one (the median of one answer, or of two equal ones)."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _finding_text(consolidated: IndicatorConsolidation) -> str:
     levels = ", ".join(f"{level.value} {score}" for level, score in consolidated.scores.items())
     return f"{consolidated.indicator}: {levels} – stor skillnad mellan nivåerna"
+
+
+def _within_level_text(consolidated: IndicatorConsolidation, level: AssessmentLevel, spread: int) -> str:
+    count = consolidated.answers.get(level, 0)
+    return (
+        f"{consolidated.indicator}: {count} svar på nivå {level.value} skiljer {spread} steg – stor skillnad inom nivån"
+    )
 
 
 def _count(n: int) -> int:

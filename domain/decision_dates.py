@@ -1,10 +1,16 @@
-"""The kommunallag timeline of a nämnd decision: justering, anslag, appeal period, laga kraft (domain.md §4.1).
+"""The kommunallag timeline of a nämnd decision: justering, anslag, appeal period, laga kraft.
 
 The rules (kommunallagen (2017:725) 5 kap. 69 §, 8 kap. 12 §, 13 kap. 5 §; the same in KL (1991:900)):
 the minutes are approved (justeras) within 14 days of the meeting, the approval is posted on the notice board
 (anslag) within 2 days of the approval, and anyone may appeal for three weeks from the posting day. Deadlines
 that fall on a Saturday, Sunday, public holiday, midsommarafton, julafton or nyårsafton move to the next
 working day (lag (1930:173) om beräkning av lagstadgad tid 2 §, "söndagsregeln").
+
+Each step may lawfully be taken on the last day the law allows, as moved: a justering on the Monday after a
+Saturday deadline is in time, and the 2 days for the anslag count from that Monday. So before a step is taken,
+the latest day of the next one counts from the latest lawful day of the step before it, not from the statutory
+day before it was moved (a meeting on 2027-12-08: justering by 12-22, anslag due on julafton and so by 12-27, the
+appeal period ending 2028-01-17, not 01-14).
 """
 
 from __future__ import annotations
@@ -149,14 +155,20 @@ def decision_timeline(
     justering_date: date | None = None,
     anslag_date: date | None = None,
     today: date,
+    lawful: bool = True,
 ) -> DecisionTimeline:
-    """The due dates, appeal period, status and lateness of a decision, as they stand on `today`."""
+    """The due dates, appeal period, status and lateness of a decision, as they stand on `today`.
+
+    `lawful=False` counts each step not yet taken from the statutory day of the one before, unmoved: how the
+    first edition of the rules did it (domain.rulebook), kept so its runs replay as recorded."""
     _check_order(meeting_date, justering_date, anslag_date, today)
 
     justering_due = meeting_date + JUSTERING_WITHIN
-    anslag_due = (justering_date or justering_due) + ANSLAG_WITHIN
+    justering_latest = next_working_day(justering_due)
+    anslag_due = (justering_date or (justering_latest if lawful else justering_due)) + ANSLAG_WITHIN
+    anslag_latest = next_working_day(anslag_due)
     # lag (1930:173) 1 §: three weeks end on the same weekday as the posting; 2 §: then past any holiday
-    appeal_period_ends = next_working_day((anslag_date or anslag_due) + APPEAL_PERIOD)
+    appeal_period_ends = next_working_day((anslag_date or (anslag_latest if lawful else anslag_due)) + APPEAL_PERIOD)
 
     if anslag_date is not None:
         status = DecisionStatus.LAGA_KRAFT if today > appeal_period_ends else DecisionStatus.ANSLAGEN
@@ -165,8 +177,6 @@ def decision_timeline(
     else:
         status = DecisionStatus.BESLUTAD
 
-    justering_latest = next_working_day(justering_due)
-    anslag_latest = next_working_day(anslag_due)
     overdue = [
         o
         for o in (

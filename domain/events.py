@@ -57,6 +57,9 @@ class TaskOpened(DomainEvent):
     level: str | None = None
     year: int | None = None
     subject: str | None = None
+    owner_role: Role | None = Field(
+        default=None, description="the role whose task it is (whose days off move its deadline); None before 2026-12"
+    )
 
 
 class SelfAssessmentsConsolidated(DomainEvent):
@@ -141,6 +144,15 @@ class DecisionRecorded(DomainEvent):
     justering_due: date
     anslag_due: date
     appeal_period_ends_latest: date
+    decision_key: str | None = Field(
+        default=None,
+        description="set when the task decides again after its decision was annulled: '<task key>/<n>'",
+    )
+
+    @property
+    def key(self) -> str:
+        """What names this decision: its task's key, or for a later decision of the same task '<task key>/<n>'."""
+        return self.decision_key or self.task_key
 
 
 class DecisionPosted(DomainEvent):
@@ -154,10 +166,39 @@ class DecisionPosted(DomainEvent):
 
 
 class DecisionBecameFinal(DomainEvent):
-    """The appeal period ended: the decision has vunnit laga kraft (unless an appeal was lodged)."""
+    """The appeal period ended with no appeal pending (or the court let the decision stand): it has vunnit laga
+    kraft."""
 
     type: Literal["DecisionBecameFinal"] = "DecisionBecameFinal"
     decision_task_key: str
+
+
+AppealOutcome = Literal["avslaget", "upphavt", "delvis_upphavt", "avvisat"]
+"""How the court ended a laglighetsprövning: the appeal rejected (the decision stands), the decision annulled
+(upphävt), partly annulled (what is left stands), or the appeal dismissed without trial (avvisat, e.g. too late)."""
+
+
+class DecisionAppealed(DomainEvent):
+    """Someone appealed a nämnd decision to the förvaltningsrätt (laglighetsprövning, kommunallagen 13 kap.): it is
+    not final while the appeal is pending."""
+
+    type: Literal["DecisionAppealed"] = "DecisionAppealed"
+    decision_key: str
+    court: str
+    case_number: str
+    lodged_on: date
+    by: str
+
+
+class AppealDecided(DomainEvent):
+    """The court's outcome of an appeal; an annulled decision's task is reopened (TaskReopened) to decide again."""
+
+    type: Literal["AppealDecided"] = "AppealDecided"
+    decision_key: str
+    case_number: str
+    outcome: AppealOutcome
+    decided_on: date
+    by: str
 
 
 class InspectionDecisionRegistered(DomainEvent):
@@ -165,6 +206,16 @@ class InspectionDecisionRegistered(DomainEvent):
     diarienummer: str
     decision: dict[str, Any]
     registered_by: str
+    overdue_findings: list[int] = Field(
+        default_factory=list, description="findings whose reporting deadline had passed when it was registered"
+    )
+
+
+class InspectionTrackClosedWithoutDecision(DomainEvent):
+    """The programme ended with no Skolinspektionen decision registered during it: the comparison track closes
+    with nothing to compare, and the pilot can complete."""
+
+    type: Literal["InspectionTrackClosedWithoutDecision"] = "InspectionTrackClosedWithoutDecision"
 
 
 class RemediationScheduled(DomainEvent):
@@ -175,6 +226,9 @@ class RemediationScheduled(DomainEvent):
     finding_index: int
     deadline: date
     steps: list[RemediationStep]
+    registered_late: bool = Field(
+        default=False, description="the deadline had passed at registration: the steps count from the registration"
+    )
 
 
 class RemediationEnded(DomainEvent):
@@ -192,6 +246,15 @@ class TaskClosed(DomainEvent):
 
     type: Literal["TaskClosed"] = "TaskClosed"
     task_key: str
+    reason: str
+
+
+class TaskReopened(DomainEvent):
+    """A completed task to be done again, with a new deadline: its decision was annulled on appeal."""
+
+    type: Literal["TaskReopened"] = "TaskReopened"
+    task_key: str
+    due_at: datetime | None
     reason: str
 
 
@@ -227,6 +290,15 @@ class PilotWithdrawn(DomainEvent):
     type: Literal["PilotWithdrawn"] = "PilotWithdrawn"
     reason: str
     by: str
+
+
+class StepFailed(DomainEvent):
+    """A step (a mail, a Kolada fetch) failed in a way retrying cannot fix: it waits for operations to retry it,
+    while the rest of the pilot goes on."""
+
+    type: Literal["StepFailed"] = "StepFailed"
+    step: str = Field(description="e.g. 'reminder mail: self_assessment@F → p-1861-forvaltningschef'")
+    error: str
 
 
 class FailedStepRetried(DomainEvent):
@@ -274,15 +346,20 @@ Event = Annotated[
     | DecisionRecorded
     | DecisionPosted
     | DecisionBecameFinal
+    | DecisionAppealed
+    | AppealDecided
     | InspectionDecisionRegistered
+    | InspectionTrackClosedWithoutDecision
     | RemediationScheduled
     | RemediationEnded
     | TaskClosed
+    | TaskReopened
     | InspectionCompared
     | PilotCompleted
     | PilotPaused
     | PilotResumed
     | PilotWithdrawn
+    | StepFailed
     | FailedStepRetried
     | PilotTerminated,
     Field(discriminator="type"),

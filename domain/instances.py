@@ -6,12 +6,13 @@ from datetime import UTC, datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.roles import LEVEL_ROLES, Role
+from domain.roles import LEVEL_ROLE_GROUPS, LEVEL_ROLES, Role
+from domain.rulebook import CURRENT_RULES, Rulebook
 from domain.state import MunicipalityState
 from domain.template import Repeat, TaskTemplate
 
 CHANGE_PROJECT_ROLES: tuple[Role, ...] = (Role.POLITIKER, Role.FORVALTNINGSCHEF, Role.REKTOR, Role.HR, Role.EKONOMI)
-"""Programme participants, each of whom runs a förändringsprojekt (domain.md §1.2)."""
+"""Programme participants, each of whom runs a förändringsprojekt (each participant, whatever their role)."""
 
 
 class TaskInstance(BaseModel):
@@ -23,7 +24,11 @@ class TaskInstance(BaseModel):
     level: str | None = None
     year: int | None = None
     subject: str | None = None
+    owner_role: Role | None = Field(default=None, description="the role whose task it is")
     due_at: datetime | None = Field(default=None, description="a due date of its own, not due_after the opening")
+    reckoned_from: datetime | None = Field(
+        default=None, description="when `due_at` was set by the calendar: shortened from then on a demo's clock"
+    )
 
 
 REMEDIATION_DUE_TIME = time(16, 0, tzinfo=UTC)
@@ -35,13 +40,22 @@ def template_key_of(task_key: str) -> str:
     return task_key.split("@", 1)[0]
 
 
-def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | None = None) -> list[TaskInstance]:
+def instances_of(
+    task: TaskTemplate, state: MunicipalityState, *, year: int | None = None, rules: Rulebook = CURRENT_RULES
+) -> list[TaskInstance]:
     """The instances `task` has in `state`; yearly tasks for `year` (default: the current implementation year)."""
     if task.only_if is not None and not _condition_holds(task.only_if, state, year):
         return []
     match task.repeat:
         case Repeat.ONCE:
-            return [TaskInstance(key=task.key, template_key=task.key, assignee_id=state.primary(task.owner_role))]
+            return [
+                TaskInstance(
+                    key=task.key,
+                    template_key=task.key,
+                    assignee_id=state.primary(task.owner_role),
+                    owner_role=task.owner_role,
+                )
+            ]
         case Repeat.PER_FINDING:
             return [
                 TaskInstance(
@@ -49,7 +63,9 @@ def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | No
                     template_key=task.key,
                     assignee_id=state.primary(step.owner_role),
                     subject=f"{schedule.diarienummer} #{schedule.finding_index + 1}: {step.title_sv}",
+                    owner_role=step.owner_role,
                     due_at=datetime.combine(step.due, REMEDIATION_DUE_TIME),
+                    reckoned_from=schedule.occurred_at,
                 )
                 for schedule in state.remediation.values()
                 for step in schedule.steps
@@ -57,14 +73,19 @@ def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | No
         case Repeat.PER_DECISION:
             return [
                 TaskInstance(
-                    key=f"{task.key}@{decision.task_key}",
+                    key=f"{task.key}@{decision.key}",
                     template_key=task.key,
                     assignee_id=state.primary(task.owner_role),
                     subject=f"{decision.organ} § {decision.paragraph}, {decision.diarienummer}",
+                    owner_role=task.owner_role,
                     due_at=datetime.combine(decision.anslag_due, REMEDIATION_DUE_TIME),
+                    reckoned_from=decision.occurred_at,
                 )
                 for decision in state.decisions
+                if decision.key not in state.annulled_decisions  # annulled before its minutes were posted
             ]
+        case Repeat.PER_LEVEL if rules.every_assessor:
+            return [instance for level in LEVEL_ROLE_GROUPS for instance in _assessors(task, state, level)]
         case Repeat.PER_LEVEL:
             return [
                 TaskInstance(
@@ -72,6 +93,7 @@ def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | No
                     template_key=task.key,
                     assignee_id=state.participants[role][0],
                     level=level,
+                    owner_role=role,
                 )
                 for level, role in LEVEL_ROLES.items()
                 if state.participants.get(role)
@@ -83,7 +105,11 @@ def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | No
         case Repeat.PER_YEAR:
             return [
                 TaskInstance(
-                    key=f"{task.key}@y{y}", template_key=task.key, assignee_id=state.primary(task.owner_role), year=y
+                    key=f"{task.key}@y{y}",
+                    template_key=task.key,
+                    assignee_id=state.primary(task.owner_role),
+                    year=y,
+                    owner_role=task.owner_role,
                 )
             ]
         case Repeat.PER_MEASURE:
@@ -94,17 +120,61 @@ def instances_of(task: TaskTemplate, state: MunicipalityState, *, year: int | No
                     assignee_id=state.primary(m.owner_role),
                     year=y,
                     subject=m.id,
+                    owner_role=m.owner_role,
                 )
                 for m in state.plan_measures(year=y)
             ]
         case Repeat.PER_CHANGE_PROJECT:
+            holders = {  # one project per person, whatever roles they hold: the first of them is the project's
+                pid: role for role in reversed(CHANGE_PROJECT_ROLES) for pid in state.participants.get(role, [])
+            }
             return [
-                TaskInstance(key=f"{task.key}@y{y}/{pid}", template_key=task.key, assignee_id=pid, year=y, subject=pid)
-                for pid in dict.fromkeys(  # one project per person, whatever roles they hold
+                TaskInstance(
+                    key=f"{task.key}@y{y}/{pid}",
+                    template_key=task.key,
+                    assignee_id=pid,
+                    year=y,
+                    subject=pid,
+                    owner_role=holders[pid],
+                )
+                for pid in dict.fromkeys(
                     pid for role in CHANGE_PROJECT_ROLES for pid in state.participants.get(role, [])
                 )
             ]
     raise AssertionError(f"unhandled repeat {task.repeat}")
+
+
+def _assessors(task: TaskTemplate, state: MunicipalityState, level: str) -> list[TaskInstance]:
+    """One instance of a level's task for every holder of the level's roles: those opened so far, as they are, and
+    one more for each holder none of them is for (a rektor who joined, say).
+
+    An instance is for whom it was opened for, whoever holds it now (a stand-in, or a newcomer who took a leaver's
+    place). The level's first instance keeps the key of one instance per level, `<task>@<level>`; the others are
+    `<task>@<level>/<participant id>`.
+    """
+    opened = [t for t in state.tasks.values() if t.template_key == task.key and t.level == level]
+    covered = {p for t in opened for p in (t.opened_for, t.assignee_id, t.completed_by, t.delegated_from) if p}
+    instances = [
+        TaskInstance(
+            key=t.key,
+            template_key=task.key,
+            assignee_id=t.assignee_id,
+            level=level,
+            owner_role=t.owner_role,
+        )
+        for t in opened
+    ]
+    for role in LEVEL_ROLE_GROUPS[level]:
+        for pid in state.participants.get(role, []):
+            if pid in covered:
+                continue
+            covered.add(pid)
+            first = f"{task.key}@{level}"
+            key = first if first not in state.tasks and not instances else f"{first}/{pid}"
+            instances.append(
+                TaskInstance(key=key, template_key=task.key, assignee_id=pid, level=level, owner_role=role)
+            )
+    return instances
 
 
 def _condition_holds(condition: str, state: MunicipalityState, year: int | None) -> bool:
@@ -115,9 +185,11 @@ def _condition_holds(condition: str, state: MunicipalityState, year: int | None)
     return bool(answer and answer.get(field))
 
 
-def all_done(task: TaskTemplate, state: MunicipalityState, *, year: int | None = None) -> bool:
+def all_done(
+    task: TaskTemplate, state: MunicipalityState, *, year: int | None = None, rules: Rulebook = CURRENT_RULES
+) -> bool:
     """Whether every instance of `task` (for `year`, when it is yearly) is completed."""
-    return all(state.is_completed(i.key) for i in instances_of(task, state, year=year))
+    return all(state.is_completed(i.key) for i in instances_of(task, state, year=year, rules=rules))
 
 
 LEVEL_NAMES: dict[str, tuple[str, str]] = {

@@ -1,8 +1,10 @@
-"""Scheduling the remediation of an inspection finding backwards from its reporting deadline (domain.md §7.3).
+"""Scheduling the remediation of an inspection finding backwards from its reporting deadline.
 
 Skolinspektionen sets the day by which the organiser reports the measures taken (redovisning av vidtagna
 åtgärder). The steps before it are placed that many days ahead of it, each on a working day; when the
 deadline is too close for the plan, the steps that no longer fit are squeezed in between today and the deadline.
+A decision registered after its deadline has passed is remedied from the day it is registered, the steps as far
+apart as the plan sets them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.decision_dates import is_deadline_holiday, previous_working_day
+from domain.decision_dates import is_deadline_holiday, next_working_day, previous_working_day
 from domain.roles import Role
 
 
@@ -115,6 +117,15 @@ def schedule_backwards(
         )
         for step, due, planned_due in zip(plan, dues, planned, strict=True)
     ]
+
+
+def schedule_from_registration(*, today: date, plan: tuple[PlannedStep, ...] = DEFAULT_PLAN) -> list[RemediationStep]:
+    """The plan's steps for a finding whose reporting deadline had passed when it was registered: counted from
+    `today`, the first step today (or the next working day) and the report as many days later as the plan gives
+    between them, so the late report comes as soon as the plan's own pace allows."""
+    _check_plan(plan)
+    report_day = next_working_day(today + timedelta(days=plan[0].days_before_deadline))
+    return schedule_backwards(report_day, today=today, plan=plan)
 
 
 def _working_days(start: date, end: date) -> list[date]:

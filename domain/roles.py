@@ -25,7 +25,16 @@ LEVEL_ROLES: dict[str, Role] = {
     "R": Role.REKTOR,
     "S": Role.HR,
 }
-"""Who answers for each assessment level: politik, förvaltning, rektorer, stödfunktioner."""
+"""The role that answers first for each assessment level: politik, förvaltning, rektorer, stödfunktioner."""
+
+LEVEL_ROLE_GROUPS: dict[str, tuple[Role, ...]] = {
+    "P": (Role.POLITIKER,),
+    "F": (Role.FORVALTNINGSCHEF,),
+    "R": (Role.REKTOR,),
+    "S": (Role.HR, Role.EKONOMI),
+}
+"""Every role whose holders assess at each level: each rektor for their own school unit, and both support
+functions (HR and ekonomi) at the level of the stödfunktioner."""
 
 
 MANAGER_ROLE: dict[Role, Role] = {

@@ -14,7 +14,15 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from domain.calendar import SchoolCalendar, due_at_a_meeting, due_on_a_working_day
+from domain.calendar import (
+    OFFICE_DAY_END,
+    SchoolCalendar,
+    deadline_on_a_working_day,
+    due_at_a_meeting,
+    due_on_a_working_day,
+    meeting_reachable_from,
+    notice_deadline_on_or_after,
+)
 from domain.consolidation import AssessmentLevel, Consolidation, consolidate
 from domain.decision_dates import decision_timeline
 from domain.events import (
@@ -26,6 +34,7 @@ from domain.events import (
     ImplementationYearStarted,
     InspectionCompared,
     InspectionDecisionRegistered,
+    InspectionTrackClosedWithoutDecision,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
@@ -38,7 +47,7 @@ from domain.events import (
     TaskOpened,
 )
 from domain.inspection import AREA_FACTORS
-from domain.instances import all_done, instances_of, template_key_of
+from domain.instances import TaskInstance, all_done, instances_of, template_key_of
 from domain.payloads import (
     DecisionPosting,
     InspectionDecision,
@@ -50,10 +59,11 @@ from domain.payloads import (
     TaskPayload,
 )
 from domain.phases import MAIN_TRACK, PARALLEL_TRACKS, Phase
-from domain.remediation import schedule_backwards
+from domain.remediation import schedule_backwards, schedule_from_registration
 from domain.roles import Role
+from domain.rulebook import CURRENT_RULES, Rulebook
 from domain.state import MunicipalityState, TaskState, TaskStatus, fold
-from domain.template import YEARLY, ProgrammeTemplate, Repeat, TaskTemplate
+from domain.template import NAMND_PAYLOADS, YEARLY, ProgrammeTemplate, Repeat, TaskTemplate
 
 IdSource = Callable[[], UUID]
 
@@ -98,6 +108,18 @@ def _encodes_as_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+ERROR_RECORDED_CHARS = 500
+_EMAIL_ADDRESS = re.compile(r"[^\s<>@,;:\"']+@[^\s<>@,;:\"']+")
+
+
+def recordable_error(message: str) -> str:
+    """A failure's message as the permanent record may keep it: no e-mail address (a relay's refusal can quote one,
+    and the record names people by id only), on one line, and not too long."""
+    text = " ".join(_EMAIL_ADDRESS.sub("<e-post / e-mail>", message).split())
+    text = "".join(c for c in text if c.isprintable())
+    return text if len(text) <= ERROR_RECORDED_CHARS else text[: ERROR_RECORDED_CHARS - 1] + "…"
 
 
 def check_recordable(value: Any) -> None:
@@ -148,11 +170,18 @@ def check_not_held(state: MunicipalityState) -> None:
         )
 
 
-def advance(template: ProgrammeTemplate, state: MunicipalityState, *, now: datetime, new_id: IdSource) -> list[Event]:
+def advance(
+    template: ProgrammeTemplate,
+    state: MunicipalityState,
+    *,
+    now: datetime,
+    new_id: IdSource,
+    rules: Rulebook = CURRENT_RULES,
+) -> list[Event]:
     """Everything that follows from the current state: phases started or completed, tasks opened."""
     produced: list[Event] = []
     while True:
-        step = _next_step(template, state, now=now, new_id=new_id)
+        step = _next_step(template, state, now=now, new_id=new_id, rules=rules)
         if not step:
             return produced
         state = fold(step, state)
@@ -160,15 +189,18 @@ def advance(template: ProgrammeTemplate, state: MunicipalityState, *, now: datet
 
 
 def _next_step(
-    template: ProgrammeTemplate, state: MunicipalityState, *, now: datetime, new_id: IdSource
+    template: ProgrammeTemplate, state: MunicipalityState, *, now: datetime, new_id: IdSource, rules: Rulebook
 ) -> list[Event]:
     if state.ended:
         return []
     if not state.active_phases and not state.completed_phases:
         return [PhaseStarted(event_id=new_id(), occurred_at=now, phase=p) for p in (MAIN_TRACK[0], *PARALLEL_TRACKS)]
 
+    if rules.optional_inspection and _inspection_track_ends_without_decision(state):
+        return _close_inspection_track(state, now=now, new_id=new_id)
+
     for phase in state.active_phases:
-        if _phase_done(template, state, phase):
+        if _phase_done(template, state, phase, rules):
             events: list[Event] = [PhaseCompleted(event_id=new_id(), occurred_at=now, phase=phase)]
             following = _following_main_phase(phase)
             if following is not None:
@@ -179,7 +211,8 @@ def _next_step(
 
     if state.consolidation is None and template.has_task(SELF_ASSESSMENT):
         assessment = template.task(SELF_ASSESSMENT)
-        if any(state.is_completed(i.key) for i in instances_of(assessment, state)) and all_done(assessment, state):
+        instances = instances_of(assessment, state, rules=rules)
+        if any(state.is_completed(i.key) for i in instances) and all(state.is_completed(i.key) for i in instances):
             return [
                 SelfAssessmentsConsolidated(
                     event_id=new_id(), occurred_at=now, consolidation=consolidate_self_assessments(state)
@@ -197,9 +230,9 @@ def _next_step(
         for task in template.tasks
         if task.phase in state.active_phases
         for year in _years_of(task, state)
-        for instance in instances_of(task, state, year=year)
+        for instance in instances_of(task, state, year=year, rules=rules)
         if instance.key not in state.tasks
-        and all(all_done(template.task(dep), state, year=instance.year) for dep in task.depends_on)
+        and all(all_done(template.task(dep), state, year=instance.year, rules=rules) for dep in task.depends_on)
     ]
     if openable:
         return [
@@ -210,10 +243,11 @@ def _next_step(
                 template_key=task.key,
                 phase=task.phase,
                 assignee_id=instance.assignee_id,
-                due_at=instance.due_at or _due(task, state, instance.year, now),
+                due_at=_instance_due(template, task, instance, state, now, rules),
                 level=instance.level,
                 year=instance.year,
                 subject=instance.subject,
+                owner_role=instance.owner_role if rules.deadlines_by_role else None,
             )
             for task, instance in openable
         ]
@@ -223,14 +257,45 @@ def _next_step(
     return []
 
 
-def _phase_done(template: ProgrammeTemplate, state: MunicipalityState, phase: Phase) -> bool:
+NO_INSPECTION_REASON = (
+    "inget beslut från Skolinspektionen registrerades under programmet / "
+    "no Skolinspektionen decision was registered during the programme"
+)
+
+
+def _inspection_track_ends_without_decision(state: MunicipalityState) -> bool:
+    """Inspection is optional: when the programme is otherwise over (its main phases done, its decisions final) and
+    no decision was registered, the inspection track has nothing left to wait for."""
+    return (
+        Phase.INSPECTION_COMPARISON in state.active_phases
+        and not state.inspections
+        and all(p in state.completed_phases for p in MAIN_TRACK)
+        and Phase.DECISION_FOLLOW_UP not in state.active_phases
+    )
+
+
+def _close_inspection_track(state: MunicipalityState, *, now: datetime, new_id: IdSource) -> list[Event]:
+    return [
+        InspectionTrackClosedWithoutDecision(event_id=new_id(), occurred_at=now),
+        *(
+            TaskClosed(event_id=new_id(), occurred_at=now, task_key=task.key, reason=NO_INSPECTION_REASON)
+            for task in state.open_tasks()
+            if task.phase is Phase.INSPECTION_COMPARISON
+        ),
+        PhaseCompleted(event_id=new_id(), occurred_at=now, phase=Phase.INSPECTION_COMPARISON),
+    ]
+
+
+def _phase_done(template: ProgrammeTemplate, state: MunicipalityState, phase: Phase, rules: Rulebook) -> bool:
     tasks = template.tasks_in(phase)
     if phase is Phase.DECISION_FOLLOW_UP:
-        # Open until the main phases are done and every decision they produced has vunnit laga kraft.
+        # Open until the main phases are done and every decision they produced has vunnit laga kraft, or was
+        # annulled on appeal and decided again.
         return (
             all(p in state.completed_phases for p in MAIN_TRACK)
-            and all(all_done(t, state) for t in tasks)
-            and len(state.final_decisions) == len(state.decisions)
+            and all(all_done(t, state, rules=rules) for t in tasks)
+            and all(d.key in state.final_decisions or d.key in state.annulled_decisions for d in state.decisions)
+            and not any(t.reopened and t.status is TaskStatus.OPEN for t in state.tasks.values())
         )
     if phase is Phase.INSPECTION_COMPARISON:
         # Decisions can arrive in any phase, so the track stays open until the programme's main phases are
@@ -239,31 +304,89 @@ def _phase_done(template: ProgrammeTemplate, state: MunicipalityState, phase: Ph
             all(p in state.completed_phases for p in MAIN_TRACK)
             and bool(state.inspections)
             and all(state.is_settled(t.key) for t in state.tasks.values() if t.phase is phase)
-            and all(all_done(t, state) for t in tasks if t.repeat is not Repeat.PER_FINDING)
+            and all(all_done(t, state, rules=rules) for t in tasks if t.repeat is not Repeat.PER_FINDING)
         )
     if phase is Phase.IMPLEMENTATION:
         # Done in the plan's last year, once every year's tasks are (a year's work may run past its end).
         return (
             state.implementation_year >= max(state.plan_years, 1)
-            and all(all_done(t, state, year=y) for t in tasks for y in _years_of(t, state))
+            and all(all_done(t, state, year=y, rules=rules) for t in tasks for y in _years_of(t, state))
             and all(t.status is TaskStatus.COMPLETED for t in state.tasks.values() if t.phase is phase)
         )
-    return all(all_done(t, state) for t in tasks)
+    return all(all_done(t, state, rules=rules) for t in tasks)
 
 
-def _due(task: TaskTemplate, state: MunicipalityState, year: int | None, now: datetime) -> datetime | None:
-    """A task's deadline: `due_after` from when it opens, or for a yearly task from the start of its year."""
+def _instance_due(
+    template: ProgrammeTemplate,
+    task: TaskTemplate,
+    instance: TaskInstance,
+    state: MunicipalityState,
+    now: datetime,
+    rules: Rulebook,
+) -> datetime | None:
+    """An instance's deadline: its own (a calendar day, on the programme's clock), or its task's."""
+    if instance.due_at is None:
+        return _due(template, task, state, instance.year, now, rules, role=instance.owner_role)
+    if rules.compressed_legal_periods and instance.reckoned_from is not None:
+        return template.on_programme_clock(instance.due_at, reckoned_from=instance.reckoned_from)
+    return instance.due_at
+
+
+def _due(
+    template: ProgrammeTemplate,
+    task: TaskTemplate,
+    state: MunicipalityState,
+    year: int | None,
+    now: datetime,
+    rules: Rulebook,
+    *,
+    role: Role | None,
+    since: datetime | None = None,
+) -> datetime | None:
+    """A task's deadline: `due_after` from when it opens (`since`, default now), or for a yearly task from the start
+    of its year; moved off its holder's days off, and for the nämnd to a meeting (see `_due_by_role`)."""
     if task.due_after is None:
         return None
-    start = state.implementation_year_starts.get(year) if year is not None else None
-    due = (start or now) + task.due_after
-    if task.payload_kind in NAMND_PAYLOADS:
-        return due_at_a_meeting(due, state.calendar)
-    return due_on_a_working_day(due, state.calendar)
+    start = state.implementation_year_starts.get(year) if year is not None and since is None else None
+    due = (start or since or now) + task.due_after
+    if not rules.deadlines_by_role:
+        if task.payload_kind in NAMND_PAYLOADS:
+            return due_at_a_meeting(due, state.calendar)
+        return due_on_a_working_day(due, state.calendar)
+    if not template.in_real_time:
+        return due  # a demo's days are tenths of a second: weekdays and meetings mean nothing to it
+    return _due_by_role(template, task, state, due, now, role or task.owner_role)
 
 
-NAMND_PAYLOADS = frozenset({"namnd_decision", "plan_revision"})
-"""Tasks that need the nämnd to meet fall due at a meeting."""
+def reopened_due(
+    template: ProgrammeTemplate, state: MunicipalityState, task: TaskState, *, now: datetime, rules: Rulebook
+) -> datetime | None:
+    """A reopened task's new deadline: its time again, counted from now, on the rules it first opened by."""
+    task_template = template.task(task.template_key)
+    return _due(template, task_template, state, task.year, now, rules, role=task.owner_role, since=now)
+
+
+def _due_by_role(
+    template: ProgrammeTemplate, task: TaskTemplate, state: MunicipalityState, due: datetime, now: datetime, role: Role
+) -> datetime:
+    """The current edition's deadline rules (domain.rulebook, deadlines_by_role).
+
+    - The nämnd's decision is due at the first meeting the case still reaches when the task opens (ready by the
+      meeting's notice), and what the decision rests on is due by the notice of the first meeting whose notice
+      comes on or after its own deadline: the preparation time is set per organ in the calendar.
+    - Any other deadline, and these when no meeting is known, moves off its holder's days off.
+    """
+    calendar = state.calendar
+    meetings = calendar.meetings_of(state.deciding_organ) if calendar is not None else None
+    if meetings is not None and task.payload_kind in NAMND_PAYLOADS:
+        meeting = meeting_reachable_from(now.date(), meetings)
+        if meeting is not None:
+            return datetime.combine(meeting, OFFICE_DAY_END, tzinfo=due.tzinfo)
+    if meetings is not None and template.prepares_namnd_decision(task.key):
+        notice = notice_deadline_on_or_after(due.date(), meetings)
+        if notice is not None:
+            return datetime.combine(notice, OFFICE_DAY_END, tzinfo=due.tzinfo)
+    return deadline_on_a_working_day(due, role, calendar)
 
 
 def _years_of(task: TaskTemplate, state: MunicipalityState) -> list[int | None]:
@@ -304,6 +427,7 @@ def check_completion(
     *,
     by_system: bool = False,
     today: date | None = None,
+    rules: Rulebook = CURRENT_RULES,
 ) -> TaskPayload:
     """The validated payload if `participant_id` may complete `task_key` with it; else TaskRejected.
 
@@ -340,16 +464,18 @@ def check_completion(
     except ValidationError as error:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {describe(error)}") from None
     check_recordable(validated.model_dump(mode="json"))
-    problem = _contradiction(state, task, validated, today)
+    problem = _contradiction(state, task, validated, today, rules)
     if problem is not None:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {problem}")
     return validated
 
 
-def _contradiction(state: MunicipalityState, task: TaskState, payload: TaskPayload, today: date | None) -> str | None:
+def _contradiction(
+    state: MunicipalityState, task: TaskState, payload: TaskPayload, today: date | None, rules: Rulebook
+) -> str | None:
     """What in a well-formed payload contradicts the pilot itself (its level, its organ, its analysis)."""
     if isinstance(payload, InspectionDecision) and today is not None:
-        return _inspection_contradiction(state, payload, today)
+        return _inspection_contradiction(state, payload, today, late_allowed=rules.optional_inspection)
     if isinstance(payload, SelfAssessment) and task.level is not None and payload.level != task.level:
         return f"level: this is the self-assessment of level {task.level}, not {payload.level}"
     if isinstance(payload, NamndDecision) and state.deciding_organ and payload.organ != state.deciding_organ:
@@ -371,8 +497,8 @@ def _contradiction(state: MunicipalityState, task: TaskState, payload: TaskPaylo
             field = "anslag_date" if str(error).startswith("anslag") else "justering_date"
             return f"{field}: {error}"
     if isinstance(payload, PlanRevision):
-        return _contradiction(state, task, payload.decision, today) or _contradiction(
-            state, task, payload.revised_plan, today
+        return _contradiction(state, task, payload.decision, today, rules) or _contradiction(
+            state, task, payload.revised_plan, today, rules
         )
     if isinstance(payload, PlanDraft):
         analysis = state.completed_payload("strengths_weaknesses")
@@ -410,10 +536,12 @@ def completion_events(
     now: datetime,
     new_id: IdSource,
     state: MunicipalityState | None = None,
+    rules: Rulebook = CURRENT_RULES,
 ) -> list[Event]:
     """What completing a task records: the completion, and the decision when the task is one.
 
-    `state` is needed for an inspection decision, whose remediation depends on what is already registered.
+    `state` is needed for an inspection decision, whose remediation depends on what is already registered, and for
+    a decision taken again after its task's earlier decision was annulled.
     """
     events: list[Event] = [
         TaskCompleted(
@@ -428,8 +556,11 @@ def completion_events(
     if isinstance(minuted, NamndDecision):
         decision = minuted
         # The latest dates the kommunallag allows, until the secretary records the real ones.
-        timeline = decision_timeline(decision.meeting_date, today=max(decision.meeting_date, now.date()))
-        justering_due, anslag_due = timeline.justering_due, timeline.anslag_due
+        lawful = rules.lawful_decision_dates
+        timeline = decision_timeline(decision.meeting_date, today=max(decision.meeting_date, now.date()), lawful=lawful)
+        justering_due = timeline.justering_latest if lawful else timeline.justering_due
+        anslag_due = timeline.anslag_latest if lawful else timeline.anslag_due
+        earlier = sum(1 for d in state.decisions if d.task_key == task_key) if state is not None else 0
         events.append(
             DecisionRecorded(
                 event_id=new_id(),
@@ -442,6 +573,7 @@ def completion_events(
                 justering_due=justering_due,
                 anslag_due=anslag_due,
                 appeal_period_ends_latest=timeline.appeal_period_ends,
+                decision_key=f"{task_key}/{earlier + 1}" if earlier else None,
             )
         )
     if isinstance(payload, DecisionPosting):
@@ -463,7 +595,7 @@ def completion_events(
     if isinstance(payload, InspectionDecision):
         if state is None:
             raise ValueError("registering an inspection decision needs the pilot's state")
-        events += inspection_events(template, state, payload, participant_id, now=now, new_id=new_id)
+        events += inspection_events(template, state, payload, participant_id, now=now, new_id=new_id, rules=rules)
     return events
 
 
@@ -472,29 +604,54 @@ def _decision_of(posting_task_key: str) -> str:
     return posting_task_key.split("@", 1)[1]
 
 
-def _recorded(state: MunicipalityState | None, decision_task_key: str) -> DecisionRecorded:
+def _recorded(state: MunicipalityState | None, decision_key: str) -> DecisionRecorded:
     if state is None:
         raise ValueError("recording a decision's posting needs the pilot's state")
-    return next(d for d in state.decisions if d.task_key == decision_task_key)
+    decision = state.decision(decision_key)
+    if decision is None:
+        raise ValueError(f"no decision {decision_key!r} is recorded")
+    return decision
 
 
-def next_finality_at(state: MunicipalityState) -> datetime | None:
-    """When the next posted decision's appeal period is over (the day after its last day begins)."""
-    pending = [
-        datetime.combine(posting.appeal_period_ends + timedelta(days=1), time(0, tzinfo=UTC))
-        for key, posting in state.postings.items()
-        if key not in state.final_decisions
-    ]
-    return min(pending, default=None)
+def finality_moment(
+    template: ProgrammeTemplate, posting: DecisionPosted, *, rules: Rulebook = CURRENT_RULES
+) -> datetime:
+    """When a posted decision's appeal period is over: as its last day ends (on a demo's clock, that much sooner)."""
+    ends = datetime.combine(posting.appeal_period_ends + timedelta(days=1), time(0, tzinfo=UTC))
+    if rules.compressed_legal_periods:
+        return template.on_programme_clock(ends, reckoned_from=posting.occurred_at)
+    return ends
 
 
-def finality_events(state: MunicipalityState, *, now: datetime, new_id: IdSource) -> list[Event]:
-    """The decisions whose appeal period is over by `now`: they have vunnit laga kraft."""
+def _awaiting_finality(state: MunicipalityState) -> list[DecisionPosted]:
+    """Posted decisions not final yet that nothing but time holds: no appeal pending, not annulled."""
     return [
-        DecisionBecameFinal(event_id=new_id(), occurred_at=now, decision_task_key=key)
+        posting
         for key, posting in state.postings.items()
-        if key not in state.final_decisions
-        and now >= datetime.combine(posting.appeal_period_ends + timedelta(days=1), time(0, tzinfo=UTC))
+        if key not in state.final_decisions and key not in state.annulled_decisions and not state.appeal_pending(key)
+    ]
+
+
+def next_finality_at(
+    template: ProgrammeTemplate, state: MunicipalityState, *, rules: Rulebook = CURRENT_RULES
+) -> datetime | None:
+    """When the next posted decision's appeal period is over (the day after its last day begins)."""
+    return min((finality_moment(template, p, rules=rules) for p in _awaiting_finality(state)), default=None)
+
+
+def finality_events(
+    template: ProgrammeTemplate,
+    state: MunicipalityState,
+    *,
+    now: datetime,
+    new_id: IdSource,
+    rules: Rulebook = CURRENT_RULES,
+) -> list[Event]:
+    """The decisions whose appeal period is over by `now`, with no appeal pending: they have vunnit laga kraft."""
+    return [
+        DecisionBecameFinal(event_id=new_id(), occurred_at=now, decision_task_key=posting.decision_task_key)
+        for posting in _awaiting_finality(state)
+        if now >= finality_moment(template, posting, rules=rules)
     ]
 
 
@@ -508,11 +665,15 @@ INSPECTION_REGISTRARS = (
 
 
 def check_registration(
-    state: MunicipalityState, participant_id: str, payload: dict[str, Any], *, today: date
+    state: MunicipalityState,
+    participant_id: str,
+    payload: dict[str, Any],
+    *,
+    today: date,
+    rules: Rulebook = CURRENT_RULES,
 ) -> InspectionDecision:
     """The validated decision if `participant_id` may register it now; else TaskRejected."""
-    if state.ended:
-        raise TaskRejected("pilot_completed", "the pilot has ended; it takes no more decisions")
+    check_not_ended(state)
     check_not_held(state)
     if not any(participant_id in state.participants.get(role, []) for role in INSPECTION_REGISTRARS):
         roles = ", ".join(r.value for r in INSPECTION_REGISTRARS)
@@ -524,13 +685,37 @@ def check_registration(
     except ValidationError as error:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {describe(error)}") from None
     check_recordable(decision.model_dump(mode="json"))
-    problem = _inspection_contradiction(state, decision, today)
+    problem = _inspection_contradiction(state, decision, today, late_allowed=rules.optional_inspection)
     if problem is not None:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {problem}")
     return decision
 
 
-def _inspection_contradiction(state: MunicipalityState, decision: InspectionDecision, today: date) -> str | None:
+def check_not_ended(state: MunicipalityState) -> None:
+    """A pilot that has ended takes nothing more: say when and how it ended."""
+    if state.completed_at is not None:
+        raise TaskRejected(
+            "pilot_ended",
+            f"Piloten avslutades / the pilot completed on {state.completed_at:%Y-%m-%d}: its programme is over, so "
+            "nothing more is registered in it",
+        )
+    if state.withdrawn is not None:
+        raise TaskRejected(
+            "pilot_ended",
+            f"Kommunen lämnade programmet / the municipality withdrew on {state.withdrawn.occurred_at:%Y-%m-%d}: "
+            "nothing more is registered in the pilot",
+        )
+    if state.terminated is not None:
+        raise TaskRejected(
+            "pilot_ended",
+            f"Piloten avbröts / the pilot was terminated on {state.terminated.occurred_at:%Y-%m-%d}: nothing more "
+            "is registered in it",
+        )
+
+
+def _inspection_contradiction(
+    state: MunicipalityState, decision: InspectionDecision, today: date, *, late_allowed: bool = False
+) -> str | None:
     if decision.diarienummer in state.inspections:
         return f"diarienummer: decision {decision.diarienummer} is already registered"
     if decision.follow_up_of is not None:
@@ -541,10 +726,20 @@ def _inspection_contradiction(state: MunicipalityState, decision: InspectionDeci
         for index, finding in enumerate(decision.findings):
             if finding.follows_up is not None and finding.follows_up >= count:
                 return f"findings.{index}.follows_up: decision {decision.follow_up_of} has {count} findings"
-    for index, finding in enumerate(decision.findings):
-        if finding.deadline is not None and finding.outcome != "avhjalpt" and finding.deadline < today:
-            return f"findings.{index}.deadline: {finding.deadline} has already passed"
+    if not late_allowed:
+        for index, finding in enumerate(decision.findings):
+            if finding.deadline is not None and finding.outcome != "avhjalpt" and finding.deadline < today:
+                return f"findings.{index}.deadline: {finding.deadline} has already passed"
     return None
+
+
+def overdue_findings(decision: InspectionDecision, today: date) -> list[int]:
+    """The findings still to be remedied whose reporting deadline had passed by `today`."""
+    return [
+        index
+        for index, finding in enumerate(decision.findings)
+        if finding.deadline is not None and finding.outcome != "avhjalpt" and finding.deadline < today
+    ]
 
 
 def inspection_events(
@@ -555,8 +750,14 @@ def inspection_events(
     *,
     now: datetime,
     new_id: IdSource,
+    rules: Rulebook = CURRENT_RULES,
 ) -> list[Event]:
-    """A registered decision, and the remediation it starts, clears or renews."""
+    """A registered decision, and the remediation it starts, clears or renews.
+
+    A finding whose reporting deadline has passed is remedied from the registration on (`schedule_from_registration`)
+    and marked overdue, in the registration and in its schedule."""
+    today = now.date()
+    late = overdue_findings(decision, today) if rules.optional_inspection else []
     events: list[Event] = [
         InspectionDecisionRegistered(
             event_id=new_id(),
@@ -564,6 +765,7 @@ def inspection_events(
             diarienummer=decision.diarienummer,
             decision=decision.model_dump(mode="json"),
             registered_by=registered_by,
+            overdue_findings=late,
         )
     ]
     remediates = any(t.repeat is Repeat.PER_FINDING for t in template.tasks)
@@ -578,7 +780,10 @@ def inspection_events(
                     diarienummer=decision.diarienummer,
                     finding_index=index,
                     deadline=finding.deadline,
-                    steps=schedule_backwards(finding.deadline, today=now.date()),
+                    steps=schedule_from_registration(today=today)
+                    if index in late
+                    else schedule_backwards(finding.deadline, today=today),
+                    registered_late=index in late,
                 )
             )
     return events
@@ -623,17 +828,18 @@ SELF_ASSESSMENT = "self_assessment"
 
 
 def consolidate_self_assessments(state: MunicipalityState) -> Consolidation:
-    """Every level's completed self-assessment, consolidated (domain.md §5, scoring model)."""
-    scores = {}
+    """Every completed self-assessment, consolidated by level (domain.consolidation)."""
+    answers: dict[AssessmentLevel, list[dict[str, int]]] = {}
     for task in state.tasks.values():
         if task.template_key == SELF_ASSESSMENT and task.status is TaskStatus.COMPLETED:
             answer = SelfAssessment.model_validate(task.payload)
-            scores[AssessmentLevel(answer.level)] = answer.scores
-    return consolidate(scores)
+            answers.setdefault(AssessmentLevel(answer.level), []).append(answer.scores)
+    return consolidate(answers)
 
 
 def compare_with_inspection(state: MunicipalityState, diarienummer: str) -> list[ComparisonItem]:
-    """Classify every success factor flagged by the own analysis, the inspection, or both (domain.md §7.5)."""
+    """Classify every success factor flagged by the own analysis, the inspection, or both (domain.inspection's
+    mapping of areas to factors)."""
     own = StrengthsWeaknesses.model_validate(state.tasks["strengths_weaknesses"].payload)
     decision = InspectionDecision.model_validate(state.inspections[diarienummer].decision)
     self_factors = {w.factor for w in own.weaknesses}

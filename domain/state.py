@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.calendar import SchoolCalendar
 from domain.consolidation import Consolidation
 from domain.events import (
+    AppealDecided,
+    AppealOutcome,
     ComparisonItem,
+    DecisionAppealed,
     DecisionBecameFinal,
     DecisionPosted,
     DecisionRecorded,
@@ -21,6 +24,7 @@ from domain.events import (
     ImplementationYearStarted,
     InspectionCompared,
     InspectionDecisionRegistered,
+    InspectionTrackClosedWithoutDecision,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
@@ -33,6 +37,7 @@ from domain.events import (
     RemediationScheduled,
     RosterChanged,
     SelfAssessmentsConsolidated,
+    StepFailed,
     TaskClosed,
     TaskCompleted,
     TaskDeadlineExtended,
@@ -40,6 +45,7 @@ from domain.events import (
     TaskOpened,
     TaskReassigned,
     TaskReminderSent,
+    TaskReopened,
 )
 from domain.payloads import PlanDraft, PlanRevision
 from domain.phases import MAIN_TRACK, Phase
@@ -64,6 +70,7 @@ class TaskState(BaseModel):
     assignee_id: str
     opened_at: datetime
     due_at: datetime | None
+    opened_for: str | None = Field(default=None, description="whom it was assigned to when it opened")
     level: str | None = None
     year: int | None = None
     subject: str | None = None
@@ -74,6 +81,28 @@ class TaskState(BaseModel):
     delegated_from: str | None = Field(default=None, description="whose task it is while a delegate holds it")
     reminders_sent: int = 0
     escalated: bool = False
+    owner_role: Role | None = Field(
+        default=None, description="the role whose task it is; None if opened before 2026-12"
+    )
+    reopened: int = Field(default=0, description="times it was reopened, its decision annulled on appeal")
+
+
+class Appeal(BaseModel):
+    """An appeal of a nämnd decision to the court, and the court's outcome once there is one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    court: str
+    case_number: str
+    lodged_on: date
+    recorded_at: datetime
+    outcome: AppealOutcome | None = None
+    decided_on: date | None = None
+    outcome_recorded_at: datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.outcome is None
 
 
 class PlanMeasure(BaseModel):
@@ -107,7 +136,12 @@ class MunicipalityState(BaseModel):
     decisions: list[DecisionRecorded] = Field(default_factory=list)
     postings: dict[str, DecisionPosted] = Field(default_factory=dict, description="by the decision's task key")
     final_decisions: list[str] = Field(default_factory=list)
+    appeals: dict[str, list[Appeal]] = Field(default_factory=dict, description="by the decision's key")
+    annulled_decisions: list[str] = Field(default_factory=list, description="keys of decisions a court annulled")
     inspections: dict[str, InspectionDecisionRegistered] = Field(default_factory=dict)
+    inspection_closed_without_decision: datetime | None = Field(
+        default=None, description="when the inspection track closed with no decision registered in the programme"
+    )
     remediation: dict[str, RemediationScheduled] = Field(
         default_factory=dict, description="active schedules by '<diarienummer>#<finding index>'"
     )
@@ -117,6 +151,9 @@ class MunicipalityState(BaseModel):
     paused: PilotPaused | None = Field(default=None, description="the hold in force, if operations paused the pilot")
     withdrawn: PilotWithdrawn | None = None
     terminated: PilotTerminated | None = None
+    failed_steps: dict[str, StepFailed] = Field(
+        default_factory=dict, description="steps that failed for good and wait for a retry, by step"
+    )
     version: int = 0
 
     @property
@@ -156,6 +193,13 @@ class MunicipalityState(BaseModel):
                 if manager not in (*recipients, assignee_id):
                     recipients.append(manager)
         return recipients
+
+    def decision(self, key: str) -> DecisionRecorded | None:
+        """The nämnd decision named `key` (its task's key, or '<task key>/<n>' for a later decision of a task)."""
+        return next((d for d in self.decisions if d.key == key), None)
+
+    def appeal_pending(self, key: str) -> bool:
+        return any(a.pending for a in self.appeals.get(key, []))
 
     def completed_payload(self, task_key: str) -> dict[str, object] | None:
         task = self.tasks.get(task_key)
@@ -214,6 +258,8 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
         case PhaseStarted():
             if event.phase not in s.active_phases:
                 s.active_phases.append(event.phase)
+            # A track started again (decisions followed up anew after an appeal) is no longer completed.
+            s.completed_phases = [p for p in s.completed_phases if p is not event.phase]
         case PhaseCompleted():
             s.active_phases = [p for p in s.active_phases if p is not event.phase]
             s.completed_phases.append(event.phase)
@@ -224,11 +270,13 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
                 phase=event.phase,
                 status=TaskStatus.OPEN,
                 assignee_id=event.assignee_id,
+                opened_for=event.assignee_id,
                 opened_at=event.occurred_at,
                 due_at=event.due_at,
                 level=event.level,
                 year=event.year,
                 subject=event.subject,
+                owner_role=event.owner_role,
             )
         case ImplementationYearStarted():
             s.implementation_year = event.year
@@ -270,8 +318,35 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
             s.postings[event.decision_task_key] = event
         case DecisionBecameFinal():
             s.final_decisions.append(event.decision_task_key)
+        case DecisionAppealed():
+            appeal = Appeal(
+                court=event.court,
+                case_number=event.case_number,
+                lodged_on=event.lodged_on,
+                recorded_at=event.occurred_at,
+            )
+            s.appeals[event.decision_key] = [*s.appeals.get(event.decision_key, []), appeal]
+            # Lodged in time, it stops the decision becoming final, even if the lodging was learnt of later.
+            s.final_decisions = [k for k in s.final_decisions if k != event.decision_key]
+        case AppealDecided():
+            s.appeals[event.decision_key] = [
+                a.model_copy(
+                    update={
+                        "outcome": event.outcome,
+                        "decided_on": event.decided_on,
+                        "outcome_recorded_at": event.occurred_at,
+                    }
+                )
+                if a.case_number == event.case_number and a.pending
+                else a
+                for a in s.appeals.get(event.decision_key, [])
+            ]
+            if event.outcome == "upphavt":
+                s.annulled_decisions.append(event.decision_key)
         case InspectionDecisionRegistered():
             s.inspections[event.diarienummer] = event
+        case InspectionTrackClosedWithoutDecision():
+            s.inspection_closed_without_decision = event.occurred_at
         case RemediationScheduled():
             s.remediation[f"{event.diarienummer}#{event.finding_index}"] = event
         case RemediationEnded():
@@ -279,6 +354,11 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
         case TaskClosed():
             task = _own_task(s, event.task_key)
             task.status, task.closed_reason = TaskStatus.CLOSED, event.reason
+        case TaskReopened():
+            task = _own_task(s, event.task_key)
+            task.status, task.due_at, task.reopened = TaskStatus.OPEN, event.due_at, task.reopened + 1
+            task.completed_at = task.completed_by = task.payload = None
+            task.reminders_sent, task.escalated = 0, False
         case InspectionCompared():
             s.comparisons[event.diarienummer] = list(event.items)
         case PilotCompleted():
@@ -291,8 +371,11 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
             s.withdrawn, s.paused = event, None
         case PilotTerminated():
             s.terminated = event
+        case StepFailed():
+            s.failed_steps[event.step] = event
         case FailedStepRetried():
-            pass  # on the record; the workflow itself carries what had failed
+            for step in event.steps:
+                s.failed_steps.pop(step, None)
 
 
 def _own_task(s: MunicipalityState, task_key: str) -> TaskState:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -157,6 +157,33 @@ class ProgrammeTemplate(BaseModel):
         per_level = any(t.repeat is Repeat.PER_LEVEL for t in self.tasks)
         levels = frozenset(LEVEL_ROLES.values()) if per_level else frozenset()
         return frozenset(t.owner_role for t in self.tasks) | {Role.PROGRAMLEDARE} | levels
+
+    @property
+    def in_real_time(self) -> bool:
+        """Whether a day of the programme is a calendar day (every template but the demo's)."""
+        return self.day_length == REAL_DAY
+
+    def on_programme_clock(self, moment: datetime, *, reckoned_from: datetime) -> datetime:
+        """When a moment set by the calendar (the end of an appeal period, a remediation step's day) falls on this
+        programme's clock: the moment itself in real time; in a template whose days are shortened, `reckoned_from`
+        plus the time until the moment, shortened as much as every day is."""
+        if self.in_real_time:
+            return moment
+        return reckoned_from + (moment - reckoned_from) * (self.day_length / REAL_DAY)
+
+    def prepares_namnd_decision(self, key: str) -> bool:
+        """Whether the task's answer is what a nämnd decision rests on: a task a decision task depends on directly,
+        so it must be ready in time for the meeting's notice (kallelse)."""
+        task = self.task(key)
+        return task.payload_kind not in NAMND_PAYLOADS and any(
+            t.payload_kind in NAMND_PAYLOADS and key in t.depends_on for t in self.tasks
+        )
+
+
+REAL_DAY = timedelta(days=1)
+
+NAMND_PAYLOADS = frozenset({"namnd_decision", "plan_revision"})
+"""Tasks that need the nämnd to meet: they fall due at a meeting."""
 
 
 def _runs_later(phase: Phase, than: Phase) -> bool:

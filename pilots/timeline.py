@@ -6,7 +6,10 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain.appeals import OUTCOME_TITLES
 from domain.events import (
+    AppealDecided,
+    DecisionAppealed,
     DecisionBecameFinal,
     DecisionPosted,
     DecisionRecorded,
@@ -15,6 +18,7 @@ from domain.events import (
     ImplementationYearStarted,
     InspectionCompared,
     InspectionDecisionRegistered,
+    InspectionTrackClosedWithoutDecision,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
@@ -27,6 +31,7 @@ from domain.events import (
     RemediationScheduled,
     RosterChanged,
     SelfAssessmentsConsolidated,
+    StepFailed,
     TaskClosed,
     TaskCompleted,
     TaskDeadlineExtended,
@@ -34,6 +39,7 @@ from domain.events import (
     TaskOpened,
     TaskReassigned,
     TaskReminderSent,
+    TaskReopened,
     event_from_record,
 )
 from domain.language import Language
@@ -139,18 +145,54 @@ def _lines(event: Event) -> tuple[str, str]:
                 f"beslut {event.decision_task_key} har vunnit laga kraft",
                 f"decision {event.decision_task_key} has become final (laga kraft)",
             )
+        case DecisionAppealed():
+            case = f"{event.court}, mål {event.case_number}, {event.lodged_on}"
+            return (
+                f"beslut {event.decision_key} överklagat ({case}); registrerat av {event.by}",
+                f"decision {event.decision_key} appealed ({event.court}, case {event.case_number}, "
+                f"{event.lodged_on}); recorded by {event.by}",
+            )
+        case AppealDecided():
+            sv_outcome, en_outcome = OUTCOME_TITLES[event.outcome]
+            return (
+                f"domstolen avgjorde mål {event.case_number} om {event.decision_key} {event.decided_on}: {sv_outcome}",
+                f"the court decided case {event.case_number} on {event.decision_key} on {event.decided_on}: "
+                f"{en_outcome}",
+            )
         case InspectionDecisionRegistered():
             findings = len(event.decision.get("findings", []))
             follows = event.decision.get("follow_up_of")
+            late_sv = (
+                f"; registrerat efter redovisningsdagen för iakttagelse {_numbers(event.overdue_findings)}"
+                if event.overdue_findings
+                else ""
+            )
+            late_en = (
+                f"; registered after the reporting deadline of finding {_numbers(event.overdue_findings)}"
+                if event.overdue_findings
+                else ""
+            )
             return (
                 f"Skolinspektionens {f'uppföljning av {follows}' if follows else 'beslut'} {event.diarienummer} "
-                f"registrerat: {findings} iakttagelser",
+                f"registrerat: {findings} iakttagelser{late_sv}",
                 f"Skolinspektionen's {f'follow-up of {follows}' if follows else 'decision'} {event.diarienummer} "
-                f"registered: {findings} findings",
+                f"registered: {findings} findings{late_en}",
+            )
+        case InspectionTrackClosedWithoutDecision():
+            return (
+                "jämförelsen med Skolinspektionen stängd: inget beslut registrerades under programmet",
+                "the inspection comparison closed: no Skolinspektionen decision was registered during the programme",
             )
         case RemediationScheduled():
             finding = f"{event.diarienummer} #{event.finding_index + 1}"
             steps = ", ".join(f"{s.key} {s.due}" for s in event.steps)
+            if event.registered_late:
+                return (
+                    f"åtgärder för {finding} planerade från registreringen (redovisningsdagen {event.deadline} hade "
+                    f"passerat): {steps}",
+                    f"measures for {finding} planned from the registration (the reporting deadline {event.deadline} "
+                    f"had passed): {steps}",
+                )
             return (
                 f"åtgärder för {finding} planerade bakåt från {event.deadline}: {steps}",
                 f"measures for {finding} planned backwards from {event.deadline}: {steps}",
@@ -165,6 +207,12 @@ def _lines(event: Event) -> tuple[str, str]:
         case TaskClosed():
             closed = f"{event.task_key} ({event.reason})"
             return f"uppgift stängd: {closed}", f"task closed: {closed}"
+        case TaskReopened():
+            due = f"{event.due_at:%Y-%m-%d %H:%M:%S}" if event.due_at else None
+            return (
+                f"uppgift öppnad igen: {event.task_key} ({event.reason})" + (f", senast {due}" if due else ""),
+                f"task reopened: {event.task_key} ({event.reason})" + (f", due {due}" if due else ""),
+            )
         case InspectionCompared():
             counts: dict[str, int] = {}
             for item in event.items:
@@ -202,6 +250,11 @@ def _lines(event: Event) -> tuple[str, str]:
                 f"kommunen har lämnat programmet; avslutat av {event.by} ({event.reason})",
                 f"the municipality has left the programme; ended by {event.by} ({event.reason})",
             )
+        case StepFailed():
+            return (
+                f"steget misslyckades och väntar på nytt försök: {event.step} ({event.error})",
+                f"step failed, waiting for a retry: {event.step} ({event.error})",
+            )
         case FailedStepRetried():
             steps = ", ".join(event.steps)
             return (
@@ -214,6 +267,11 @@ def _lines(event: Event) -> tuple[str, str]:
                 f"workflow terminated by {event.by} ({event.reason})",
             )
     raise AssertionError(f"no description for {type(event).__name__}")
+
+
+def _numbers(indexes: list[int]) -> str:
+    """Finding indexes as the people who read them count: from 1."""
+    return ", ".join(f"#{i + 1}" for i in indexes)
 
 
 async def timeline(store: EventStore, workflow_id: str, language: Language = "sv") -> list[TimelineEntry]:

@@ -7,14 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.appeals import DecisionStanding, decision_standings
 from domain.calendar import SchoolCalendar
-from domain.events import ComparisonItem, DecisionRecorded, PilotPaused, PilotWithdrawn
+from domain.events import ComparisonItem, PilotPaused, PilotWithdrawn
 from domain.instances import instance_title
 from domain.municipalities import PILOT_CODE_PATTERN
 from domain.phases import PHASE_TITLES, Phase
 from domain.roles import Role
 from domain.state import MunicipalityState, TaskStatus
 from domain.template import ProgrammeTemplate
+from domain.waiting import Waiting, waiting_for
 
 PROGRAMME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,40}$"
 
@@ -73,6 +75,14 @@ class RosterChangeRecorded(BaseModel):
     moved_tasks: list[str]
 
 
+class AppealRecorded(BaseModel):
+    """The answer to an appeal step: recorded, the tasks an annulment reopened, and where the record now stands."""
+
+    at: datetime
+    stream_version: int
+    reopened_tasks: list[str]
+
+
 class TaskCompletion(BaseModel):
     task_key: str
     completed_at: datetime
@@ -114,11 +124,17 @@ class PilotStatus(BaseModel):
     implementation_year: int
     plan_years: int
     tasks: list[TaskView]
-    decisions: list[DecisionRecorded]
+    decisions: list[DecisionStanding] = Field(description="the nämnd's decisions: dates, status and appeals")
     inspections: list[str]
+    inspection_closed_without_decision: datetime | None = Field(
+        default=None, description="when the inspection track closed with no Skolinspektionen decision registered"
+    )
     comparisons: dict[str, list[ComparisonItem]]
     completed_at: datetime | None
     stream_version: int
+    waiting_for: list[Waiting] = Field(
+        default_factory=list, description="what the pilot waits for, and until when; 'ended' once it has ended"
+    )
     paused: PilotPaused | None = Field(default=None, description="the hold in force, if operations paused the pilot")
     withdrawn: PilotWithdrawn | None = None
     failed_steps: list[FailedStep] = Field(
@@ -175,11 +191,16 @@ class PilotStatus(BaseModel):
                 )
                 for t in state.tasks.values()
             ],
-            decisions=list(state.decisions),
+            decisions=decision_standings(state),
             inspections=list(state.inspections),
+            inspection_closed_without_decision=state.inspection_closed_without_decision,
             comparisons=dict(state.comparisons),
             completed_at=state.completed_at,
             stream_version=state.version,
             paused=state.paused,
             withdrawn=state.withdrawn,
+            failed_steps=[
+                FailedStep(step=f.step, error=f.error, failed_at=f.occurred_at) for f in state.failed_steps.values()
+            ],
+            waiting_for=waiting_for(template, state),
         )

@@ -26,14 +26,18 @@ with workflow.unsafe.imports_passed_through():
         NotificationResult,
         RecordDecisionRequest,
     )
-    from domain.calendar import reminder_on_a_working_day
+    from domain import rulebook
+    from domain.appeals import AppealStep, appeal_events, check_appeal
+    from domain.calendar import reminder_on_a_working_day, reminder_on_a_working_day_for
     from domain.control import ControlPilot, check_control, control_events
     from domain.events import (
         DecisionRecorded,
         Event,
+        StepFailed,
         TaskEscalated,
         TaskOpened,
         TaskReminderSent,
+        TaskReopened,
         event_record,
     )
     from domain.instances import instance_title
@@ -51,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         inspection_events,
         next_finality_at,
         next_year_starts_at,
+        recordable_error,
         start_events,
         start_next_year,
     )
@@ -59,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.template import TaskTemplate
     from workflows import search_attributes as sa
     from workflows.messages import (
+        AppealRecorded,
         CompleteTask,
         FailedStep,
         PilotControlled,
@@ -84,8 +90,10 @@ DECISION_DUE_MAIL = "decision-due-mail"  # reminders of a nämnd decision are se
 RICHER_SEARCH_ATTRIBUTES = "richer-search-attributes"  # overdue count, next deadline and state, after every change
 ONE_APPEND_PER_ANSWER = "one-append-per-answer"  # an Update records its events and what they open in one append
 APPENDS_BEFORE_NEW_RUN = "appends-before-new-run"  # a new run waits until no append is in flight
+RULES_2026_12 = "rules-2026-12"  # the programme's rules of December 2026 (domain.rulebook), asked once per run
+FAILED_STEPS_ON_RECORD = "failed-steps-on-record"  # a step that fails for good is recorded (StepFailed)
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
-# retry) and what only a paused, withdrawn or failed pilot does.
+# retry), the record_appeal Update, and what only a paused, withdrawn, failed or appealed pilot does.
 
 KOLADA_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=["KoladaRequestInvalid"])
 
@@ -97,6 +105,8 @@ class MunicipalityWorkflow:
         self._start = start
         self._template = start.template
         self._state = start.carried or MunicipalityState()
+        # The rules a run follows are those of when it began: a replay of an older run recomputes what it recorded.
+        self._rules = rulebook.CURRENT_RULES if workflow.patched(RULES_2026_12) else rulebook.FIRST_EDITION
         self._record_lock = asyncio.Lock()
         self._notifying = 0
         # Completions bump `_changes`; the main loop advances and then marks them settled, so an Update can
@@ -164,7 +174,7 @@ class MunicipalityWorkflow:
 
         While the pilot is paused, only a change (an Update, such as resume) wakes it: its timers are held."""
         boundary = next_year_starts_at(self._template, self._state)
-        finality = next_finality_at(self._state)
+        finality = next_finality_at(self._template, self._state, rules=self._rules)
         due = [
             (at, why) for at, why in ((boundary, "nytt genomförandeår"), (finality, "beslut vinner laga kraft")) if at
         ]
@@ -193,7 +203,9 @@ class MunicipalityWorkflow:
         if self._state.ended or self._state.paused is not None:
             return
         async with self._record_lock:
-            events = finality_events(self._state, now=workflow.now(), new_id=workflow.uuid4)
+            events = finality_events(
+                self._template, self._state, now=workflow.now(), new_id=workflow.uuid4, rules=self._rules
+            )
             if events:
                 await self._record(events, actor="system")
 
@@ -284,6 +296,7 @@ class MunicipalityWorkflow:
                 now=workflow.now(),
                 new_id=workflow.uuid4,
                 state=self._state,
+                rules=self._rules,
             )
 
         return await self._settle(decide, request.task_key, actor=request.participant_id)
@@ -305,6 +318,7 @@ class MunicipalityWorkflow:
                     now=workflow.now(),
                     new_id=workflow.uuid4,
                     state=self._state,
+                    rules=self._rules,
                 )
             return inspection_events(
                 self._template,
@@ -313,6 +327,7 @@ class MunicipalityWorkflow:
                 request.participant_id,
                 now=workflow.now(),
                 new_id=workflow.uuid4,
+                rules=self._rules,
             )
 
         return await self._settle(decide, WAITING_FOR_INSPECTION, actor=request.participant_id)
@@ -330,7 +345,7 @@ class MunicipalityWorkflow:
     def _check_registration(self, request: RegisterInspection) -> InspectionDecision:
         return self._rejecting(
             lambda: check_registration(
-                self._state, request.participant_id, request.decision, today=workflow.now().date()
+                self._state, request.participant_id, request.decision, today=workflow.now().date(), rules=self._rules
             )
         )
 
@@ -357,6 +372,31 @@ class MunicipalityWorkflow:
         _well_formed(request, ChangeRoster)
         if self._state.version:
             self._rejecting(lambda: check_roster_change(self._state, request))
+
+    @workflow.update
+    async def record_appeal(self, request: AppealStep) -> AppealRecorded:
+        """An appeal of a nämnd decision lodged with the court, or the court's outcome; an annulment reopens the
+        decision's task for the nämnd to decide again."""
+        await self._started()
+        async with self._record_lock:
+            events = self._rejecting(
+                lambda: appeal_events(
+                    self._template, self._state, request, now=workflow.now(), new_id=workflow.uuid4, rules=self._rules
+                )
+            )
+            await self._record(events, actor=request.actor_id)
+            self._changes += 1  # the decision may now become final, or the pilot complete
+            mine = self._changes
+        self._follow_opened(events)
+        await workflow.wait_condition(lambda: self._settled >= mine or self._state.ended)
+        reopened = [e.task_key for e in events if isinstance(e, TaskReopened)]
+        return AppealRecorded(at=events[0].occurred_at, stream_version=self._state.version, reopened_tasks=reopened)
+
+    @record_appeal.validator
+    def _validate_record_appeal(self, request: AppealStep) -> None:
+        _well_formed(request, AppealStep)
+        if self._state.version:
+            self._rejecting(lambda: check_appeal(self._state, request, today=workflow.now().date()))
 
     @workflow.update
     async def steer_task(self, request: SteerTask) -> TaskCompletion:
@@ -396,7 +436,9 @@ class MunicipalityWorkflow:
                 # and another for the advance, so the answer comes a round trip through the server sooner.
                 answered = fold(events, self._state)
                 opened_before = set(answered.tasks)
-                follows = advance(self._template, answered, now=workflow.now(), new_id=workflow.uuid4)
+                follows = advance(
+                    self._template, answered, now=workflow.now(), new_id=workflow.uuid4, rules=self._rules
+                )
                 await self._record(events, actor=actor, by_the_system=follows)
                 self._follow_opened(follows)
             else:
@@ -436,13 +478,14 @@ class MunicipalityWorkflow:
                 request.participant_id,
                 request.payload,
                 today=workflow.now().date(),
+                rules=self._rules,
             )
         )
 
     async def _advance(self) -> None:
         async with self._record_lock:
             phase_before = self._state.current_main_phase
-            events = advance(self._template, self._state, now=workflow.now(), new_id=workflow.uuid4)
+            events = advance(self._template, self._state, now=workflow.now(), new_id=workflow.uuid4, rules=self._rules)
             if events:
                 await self._record(events, actor="system")
         self._follow_opened(events)
@@ -452,7 +495,7 @@ class MunicipalityWorkflow:
 
     def _follow_opened(self, events: list[Event]) -> None:
         for event in events:
-            if isinstance(event, TaskOpened):
+            if isinstance(event, TaskOpened | TaskReopened):
                 self._start_follower(event.task_key)
 
     def _publish_phase(self) -> None:
@@ -569,7 +612,7 @@ class MunicipalityWorkflow:
         for number, before in enumerate(sorted(task_template.reminders_before_due, reverse=True), start=1):
             if number <= task.reminders_sent:
                 continue  # sent by an earlier run
-            moment = reminder_on_a_working_day(task.due_at - before, self._state.calendar)
+            moment = self._reminder_moment(task, task_template, task.due_at - before)
             if moment < task.opened_at:
                 continue  # its moment had passed when the task opened; the assignment mail gives the deadline
             if not await self._still_open_at(task_key, generation, moment, f"påminnelse {number}: {task_key}"):
@@ -611,6 +654,14 @@ class MunicipalityWorkflow:
             ),
             actor="system",
         )
+
+    def _reminder_moment(self, task: TaskState, task_template: TaskTemplate, moment: datetime) -> datetime:
+        """A reminder's moment, moved off its holder's days off (a demo's shortened days have none)."""
+        if not self._rules.deadlines_by_role:
+            return reminder_on_a_working_day(moment, self._state.calendar)
+        if not self._template.in_real_time:
+            return moment
+        return reminder_on_a_working_day_for(moment, task.owner_role or task_template.owner_role, self._state.calendar)
 
     async def _record_locked(self, event: Event, *, actor: str) -> None:
         async with self._record_lock:
@@ -694,8 +745,15 @@ class MunicipalityWorkflow:
                 return await attempt()
             except ActivityError as failure:
                 cause = failure.cause or failure
-                self._failed[step] = FailedStep(step=step, error=str(cause), failed_at=workflow.now())
+                failed_at = workflow.now()
+                self._failed[step] = FailedStep(step=step, error=str(cause), failed_at=failed_at)
                 workflow.logger.warning("step failed; waiting for operations to retry", extra={"step": step})
+                if workflow.patched(FAILED_STEPS_ON_RECORD):
+                    # On the record, so that statuses read from it (never from the workflow) show what is stuck.
+                    failed = StepFailed(
+                        event_id=workflow.uuid4(), occurred_at=failed_at, step=step, error=recordable_error(str(cause))
+                    )
+                    await self._record_locked(failed, actor="system")
                 self._publish_search_attributes()
                 waited_for = self._retry_round
                 await workflow.wait_condition(

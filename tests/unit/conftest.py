@@ -15,6 +15,7 @@ from domain.events import Event
 from domain.kpis import DATA_PACK_KPIS, RIKET, KpiObservation
 from domain.payloads import KpiDataPack
 from domain.roles import Role
+from domain.rulebook import CURRENT_RULES, Rulebook
 from domain.rules import (
     advance,
     check_completion,
@@ -69,8 +70,9 @@ def kpi_data_pack() -> dict[str, Any]:
 class PilotDriver:
     """Plays a pilot through the rules as the workflow does: check, record, fold, advance, start the next year."""
 
-    def __init__(self, template: ProgrammeTemplate) -> None:
+    def __init__(self, template: ProgrammeTemplate, *, rules: Rulebook = CURRENT_RULES) -> None:
         self.template = template
+        self.rules = rules
         self.new_id = CountingIds()
         self.now = START
         self.events: list[Event] = []
@@ -96,7 +98,7 @@ class PilotDriver:
         )
 
     def advance(self) -> list[Event]:
-        return self.record(advance(self.template, self.state, now=self.now, new_id=self.new_id))
+        return self.record(advance(self.template, self.state, now=self.now, new_id=self.new_id, rules=self.rules))
 
     def answer(self, task_key: str) -> dict[str, Any]:
         """The synthetic answer the open instance's assignee (or the system, for automated tasks) gives."""
@@ -120,17 +122,25 @@ class PilotDriver:
             self.answer(task_key) if payload is None else payload,
             by_system=automated,
             today=self.now.date(),
+            rules=self.rules,
         )
         recorded = self.record(
             completion_events(
-                self.template, task_key, participant, validated, now=self.now, new_id=self.new_id, state=self.state
+                self.template,
+                task_key,
+                participant,
+                validated,
+                now=self.now,
+                new_id=self.new_id,
+                state=self.state,
+                rules=self.rules,
             )
         )
         return recorded + self.advance()
 
     def register(self, decision: dict[str, Any], participant_id: str = "p-analytiker") -> list[Event]:
         """Register a Skolinspektionen decision outside the task, as the workflow's register_inspection does."""
-        validated = check_registration(self.state, participant_id, decision, today=self.now.date())
+        validated = check_registration(self.state, participant_id, decision, today=self.now.date(), rules=self.rules)
         if "inspection_decision" in self.state.tasks and not self.state.is_settled("inspection_decision"):
             events = completion_events(
                 self.template,
@@ -140,10 +150,11 @@ class PilotDriver:
                 now=self.now,
                 new_id=self.new_id,
                 state=self.state,
+                rules=self.rules,
             )
         else:
             events = inspection_events(
-                self.template, self.state, validated, participant_id, now=self.now, new_id=self.new_id
+                self.template, self.state, validated, participant_id, now=self.now, new_id=self.new_id, rules=self.rules
             )
         return self.record(events) + self.advance()
 
@@ -173,12 +184,12 @@ class PilotDriver:
 
     def decisions_become_final(self) -> list[Event]:
         """Every posted decision whose appeal period is over by now vinner laga kraft, as the workflow's timer does."""
-        final = finality_events(self.state, now=self.now, new_id=self.new_id)
+        final = finality_events(self.template, self.state, now=self.now, new_id=self.new_id, rules=self.rules)
         return self.record(final) + self.advance() if final else []
 
     def wait_for_finality(self) -> list[Event]:
         """Let the clock run to the next posted decision's finality, and record it."""
-        at = next_finality_at(self.state)
+        at = next_finality_at(self.template, self.state, rules=self.rules)
         assert at is not None, "no posted decision is waiting to become final"
         self.now = max(self.now, at)
         return self.decisions_become_final()
@@ -210,7 +221,10 @@ class PilotDriver:
                 self.tick(step)
                 self.complete(open_tasks[0].key)
                 continue
-            finality, year = next_finality_at(self.state), next_year_starts_at(self.template, self.state)
+            finality, year = (
+                next_finality_at(self.template, self.state, rules=self.rules),
+                next_year_starts_at(self.template, self.state),
+            )
             if finality is not None and (year is None or finality <= year):
                 self.wait_for_finality()
             elif year is not None:

@@ -214,8 +214,8 @@ def follow_through(template: ProgrammeTemplate, state: MunicipalityState, events
         for before in task_template.reminders_before_due:
             reminder_on_a_working_day(task.due_at - before, state.calendar)
     next_year_starts_at(template, state)
-    if (finality := next_finality_at(state)) is not None:
-        fold(finality_events(state, now=max(now, finality), new_id=new_id), state)
+    if (finality := next_finality_at(template, state)) is not None:
+        fold(finality_events(template, state, now=max(now, finality), new_id=new_id), state)
 
 
 def test_every_payload_kind_has_an_open_moment_and_a_sample(open_moments: list[OpenMoment]) -> None:

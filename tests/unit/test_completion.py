@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from devstack.sample_payloads import answer_for, namnd_decision
 from domain.events import DecisionRecorded, TaskCompleted
 from domain.payloads import KpiDataPack, NamndDecision, PlanDraft, SelfAssessment
 from domain.roles import Role
+from domain.rulebook import FIRST_EDITION
 from domain.rules import TaskRejected, check_completion, completion_events
 
 TODAY = date(2024, 9, 2)
@@ -233,11 +234,11 @@ def test_completing_a_task_records_who_completed_it_with_what(pilot, participant
     assert event.occurred_at == pilot.now
 
 
-def test_a_namnd_decision_gets_the_latest_dates_for_justering_anslag_and_appeal(pilot, participants):
+def test_a_namnd_decision_gets_the_latest_lawful_dates_for_justering_anslag_and_appeal(pilot, participants):
     # The minutes are approved (justering) within 14 days of the meeting: 2016-09-15 + 14 days = 2016-09-29.
-    # The approval is announced (anslag) within 2 days after that:          2016-09-29 + 2 days = 2016-10-01.
-    # Anyone may appeal (laglighetsprövning) within 3 weeks of the anslag:  2016-10-01 + 21 days = 2016-10-22,
-    # a Saturday, so the period runs to the next working day, Monday 2016-10-24.
+    # The approval is announced (anslag) within 2 days after that:          2016-09-29 + 2 days = 2016-10-01,
+    # a Saturday, so the anslag may lawfully wait until Monday 2016-10-03 (lag (1930:173) 2 §).
+    # Anyone may appeal (laglighetsprövning) within 3 weeks of the anslag:  2016-10-03 + 21 days = 2016-10-24.
     decision = NamndDecision.model_validate(namnd_decision(date(2016, 9, 15), 54, "analysen anmäls"))
 
     events = completion_events(
@@ -252,8 +253,44 @@ def test_a_namnd_decision_gets_the_latest_dates_for_justering_anslag_and_appeal(
     [recorded] = [e for e in events if isinstance(e, DecisionRecorded)]
     assert recorded.meeting_date == date(2016, 9, 15)
     assert recorded.justering_due == date(2016, 9, 29)
-    assert recorded.anslag_due == date(2016, 10, 1)
+    assert recorded.anslag_due == date(2016, 10, 3)
     assert recorded.appeal_period_ends_latest == date(2016, 10, 24)
+
+
+def test_the_latest_dates_count_from_the_day_lag_1930_173_moves_the_step_before_to(pilot, participants):
+    # A meeting on 2027-12-08: justering by 12-22; the anslag due on julafton 12-24 moves past juldagen and annandag
+    # jul to Monday 12-27, and the appeal period counts from there: 2028-01-17, not 2028-01-14.
+    decision = NamndDecision.model_validate(namnd_decision(date(2027, 12, 8), 54, "planen antas"))
+
+    events = completion_events(
+        pilot.template,
+        "plan_adoption",
+        participants[Role.NAMNDSEKRETERARE][0],
+        decision,
+        now=datetime(2027, 12, 9, 9, 0, tzinfo=UTC),
+        new_id=pilot.new_id,
+    )
+
+    [recorded] = [e for e in events if isinstance(e, DecisionRecorded)]
+    assert (recorded.justering_due, recorded.anslag_due) == (date(2027, 12, 22), date(2027, 12, 27))
+    assert recorded.appeal_period_ends_latest == date(2028, 1, 17)
+
+
+def test_runs_on_the_first_edition_of_the_rules_keep_counting_from_the_unmoved_days(pilot, participants):
+    decision = NamndDecision.model_validate(namnd_decision(date(2027, 12, 8), 54, "planen antas"))
+
+    events = completion_events(
+        pilot.template,
+        "plan_adoption",
+        participants[Role.NAMNDSEKRETERARE][0],
+        decision,
+        now=datetime(2027, 12, 9, 9, 0, tzinfo=UTC),
+        new_id=pilot.new_id,
+        rules=FIRST_EDITION,
+    )
+
+    [recorded] = [e for e in events if isinstance(e, DecisionRecorded)]
+    assert (recorded.anslag_due, recorded.appeal_period_ends_latest) == (date(2027, 12, 24), date(2028, 1, 14))
 
 
 def test_a_namnd_decision_records_the_paragraph_and_diarienummer_from_the_minutes(pilot, participants):

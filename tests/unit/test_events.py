@@ -12,7 +12,9 @@ from pydantic import ValidationError
 
 from domain.consolidation import AssessmentLevel, consolidate
 from domain.events import (
+    AppealDecided,
     ComparisonItem,
+    DecisionAppealed,
     DecisionBecameFinal,
     DecisionPosted,
     DecisionRecorded,
@@ -22,6 +24,7 @@ from domain.events import (
     ImplementationYearStarted,
     InspectionCompared,
     InspectionDecisionRegistered,
+    InspectionTrackClosedWithoutDecision,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
@@ -34,6 +37,7 @@ from domain.events import (
     RemediationScheduled,
     RosterChanged,
     SelfAssessmentsConsolidated,
+    StepFailed,
     TaskClosed,
     TaskCompleted,
     TaskDeadlineExtended,
@@ -41,11 +45,12 @@ from domain.events import (
     TaskOpened,
     TaskReassigned,
     TaskReminderSent,
+    TaskReopened,
     event_from_record,
     event_record,
 )
 from domain.phases import Phase
-from domain.remediation import schedule_backwards
+from domain.remediation import schedule_backwards, schedule_from_registration
 from domain.roles import Role
 from pilots.timeline import describe_event
 
@@ -148,13 +153,33 @@ ONE_OF_EACH: list[DomainEvent] = [
         appeal_period_ends=date(2016, 10, 14),
     ),
     DecisionBecameFinal(event_id=ID, occurred_at=AT, decision_task_key="plan_adoption"),
+    DecisionAppealed(
+        event_id=ID,
+        occurred_at=AT,
+        decision_key="plan_adoption",
+        court="Förvaltningsrätten i Karlstad",
+        case_number="1234-16",
+        lodged_on=date(2016, 10, 3),
+        by="p-lead",
+    ),
+    AppealDecided(
+        event_id=ID,
+        occurred_at=AT,
+        decision_key="plan_adoption",
+        case_number="1234-16",
+        outcome="upphavt",
+        decided_on=date(2017, 1, 20),
+        by="p-lead",
+    ),
     InspectionDecisionRegistered(
         event_id=ID,
         occurred_at=AT,
         diarienummer="SI-2016:1234",
         decision={"diarienummer": "SI-2016:1234", "findings": []},
         registered_by="p-analys",
+        overdue_findings=[0],
     ),
+    InspectionTrackClosedWithoutDecision(event_id=ID, occurred_at=AT),
     RemediationScheduled(
         event_id=ID,
         occurred_at=AT,
@@ -162,6 +187,15 @@ ONE_OF_EACH: list[DomainEvent] = [
         finding_index=0,
         deadline=date(2016, 12, 1),
         steps=schedule_backwards(date(2016, 12, 1), today=date(2016, 8, 1)),
+    ),
+    RemediationScheduled(
+        event_id=ID,
+        occurred_at=AT,
+        diarienummer="SI-2016:1235",
+        finding_index=0,
+        deadline=date(2016, 6, 1),
+        steps=schedule_from_registration(today=date(2016, 8, 1)),
+        registered_late=True,
     ),
     RemediationEnded(
         event_id=ID,
@@ -172,6 +206,7 @@ ONE_OF_EACH: list[DomainEvent] = [
         by_decision="SI-2016:1234-UPPF",
     ),
     TaskClosed(event_id=ID, occurred_at=AT, task_key="remediation@SI-2016:1234#1/atgardsplan", reason="avhjälpt"),
+    TaskReopened(event_id=ID, occurred_at=AT, task_key="plan_adoption", due_at=AT, reason="beslutet upphävt (1234-16)"),
     InspectionCompared(
         event_id=ID,
         occurred_at=AT,
@@ -185,6 +220,7 @@ ONE_OF_EACH: list[DomainEvent] = [
     PilotPaused(event_id=ID, occurred_at=AT, reason="SMTP-reläet byts ut", by="p-1861-analytiker"),
     PilotResumed(event_id=ID, occurred_at=AT, reason="reläet är tillbaka", by="p-1861-analytiker"),
     PilotWithdrawn(event_id=ID, occurred_at=AT, reason="nämndbeslut om att avsluta", by="p-1861-programledare"),
+    StepFailed(event_id=ID, occurred_at=AT, step="assignment mail: x → p", error="UnknownRecipient: p"),
     FailedStepRetried(
         event_id=ID, occurred_at=AT, steps=["assignment mail: x → p"], reason="adressen rättad", by="p-ops"
     ),

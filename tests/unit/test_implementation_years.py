@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -164,7 +164,9 @@ def test_year_1_starts_with_the_implementation_phase_and_opens_its_independent_t
         "change_project@y1/p-ekonomi",
         "funding_application@y1",
     ]
-    assert pilot.state.tasks["ska_follow_up@y1"].due_at == pilot.now + timedelta(days=120)
+    # 120 days from 2024-09-02 is nyårsafton, a day off: the deadline moves to the end of 2 January.
+    assert pilot.now + timedelta(days=120) == datetime(2024, 12, 31, 8, 0, tzinfo=UTC)
+    assert pilot.state.tasks["ska_follow_up@y1"].due_at == datetime(2025, 1, 2, 16, 0, tzinfo=UTC)
 
 
 def test_the_ska_cycle_runs_follow_up_analysis_planning_then_the_annual_report(implementing):
@@ -227,7 +229,9 @@ def test_the_next_years_instances_open_at_its_start_with_deadlines_from_it(imple
     assert years_started(events) == [2]
     assert "ska_follow_up@y2" in opened(events)
     assert "ska_analysis@y2" not in opened(events)  # it waits for this year's follow-up, not last year's
-    assert implementing.state.tasks["ska_follow_up@y2"].due_at == implementing.now + timedelta(days=120)
+    # 120 days from the year's start, 2025-09-02, is 2025-12-31, nyårsafton: the deadline is 2 January at 16:00.
+    assert implementing.now == datetime(2025, 9, 2, 8, 0, tzinfo=UTC)
+    assert implementing.state.tasks["ska_follow_up@y2"].due_at == datetime(2026, 1, 2, 16, 0, tzinfo=UTC)
 
 
 def test_a_year_left_unfinished_stays_open_when_the_next_begins(implementing):

@@ -15,8 +15,11 @@ from domain.events import (
     TaskClosed,
     TaskOpened,
 )
+from domain.rulebook import FIRST_EDITION
 from domain.rules import TaskRejected
 from domain.state import TaskStatus
+from programmes import LFR_SKOLA
+from tests.unit.conftest import PilotDriver
 
 DIARIENUMMER = "SI-2024:1861-SYNTETISK"
 STEPS = ("atgardsplan", "atgarder_genomforda", "namndbeslut_redovisning", "redovisning_inskickad")
@@ -143,10 +146,42 @@ def test_a_decision_cannot_be_registered_twice(registered):
     assert "already registered" in error.message
 
 
-def test_a_decision_whose_reporting_deadline_has_passed_is_refused_naming_the_finding(registered):
+def test_a_decision_whose_reporting_deadline_has_passed_is_registered_as_overdue(registered):
     late = inspection_decision(registered.now.date() - timedelta(days=400)) | {"diarienummer": "SI-2023:9"}
 
-    error = registration_error(registered, late)
+    events = registered.register(late)
+
+    [registration] = [e for e in events if isinstance(e, InspectionDecisionRegistered)]
+    assert registration.overdue_findings == [0]  # the föreläggande; the development area has no deadline
+
+
+def test_an_overdue_findings_remediation_is_scheduled_from_its_registration(registered):
+    today = registered.now.date()  # Monday 2024-09-02
+    late = inspection_decision(today - timedelta(days=400)) | {"diarienummer": "SI-2023:9"}
+
+    events = registered.register(late)
+
+    [schedule] = [e for e in events if isinstance(e, RemediationScheduled)]
+    assert schedule.registered_late
+    assert schedule.deadline == today - timedelta(days=200)  # the decision's own, kept on the record
+    assert [s.due for s in schedule.steps] == [
+        today,  # the action plan at once
+        today + timedelta(days=39),  # the plan's 60, 21, 10 and 0 days before a report due 60 days from now
+        today + timedelta(days=50),
+        today + timedelta(days=60),  # 2024-11-01, a Friday
+    ]
+    opened_steps = [e for e in events if isinstance(e, TaskOpened) and "SI-2023:9" in e.task_key]
+    assert min(e.due_at for e in opened_steps).date() == today
+
+
+def test_on_the_first_edition_of_the_rules_a_decision_past_its_deadline_is_refused():
+    pilot = PilotDriver(LFR_SKOLA, rules=FIRST_EDITION)
+    pilot.start()
+    pilot.advance()
+    pilot.complete("inspection_decision")
+    late = inspection_decision(pilot.now.date() - timedelta(days=400)) | {"diarienummer": "SI-2023:9"}
+
+    error = registration_error(pilot, late)
 
     assert error.code == "invalid_payload"
     assert "findings.0.deadline" in error.message

@@ -14,6 +14,7 @@ from domain.instances import (
     template_key_of,
 )
 from domain.roles import Role
+from domain.rulebook import FIRST_EDITION
 from domain.state import MunicipalityState
 from domain.template import Repeat
 from programmes import LFR_SKOLA
@@ -90,7 +91,7 @@ def test_the_levels_are_politics_administration_principals_and_support_functions
     assert LEVEL_ROLES == {"P": Role.POLITIKER, "F": Role.FORVALTNINGSCHEF, "R": Role.REKTOR, "S": Role.HR}
 
 
-def test_a_per_level_task_has_one_instance_per_level_for_that_levels_participant(pilot):
+def test_a_per_level_task_has_an_instance_for_every_holder_of_the_levels_roles(pilot):
     instances = instances_of(LFR_SKOLA.task("self_assessment"), pilot.state)
 
     assert keys_and_assignees(instances) == [
@@ -98,9 +99,45 @@ def test_a_per_level_task_has_one_instance_per_level_for_that_levels_participant
         ("self_assessment@F", "p-forvaltningschef"),
         ("self_assessment@R", "p-rektor"),
         ("self_assessment@S", "p-hr"),
+        ("self_assessment@S/p-ekonomi", "p-ekonomi"),
     ]
-    assert [i.level for i in instances] == ["P", "F", "R", "S"]
+    assert [i.level for i in instances] == ["P", "F", "R", "S", "S"]
     assert {i.template_key for i in instances} == {"self_assessment"}
+
+
+def test_on_the_first_edition_of_the_rules_a_per_level_task_has_one_instance_per_level(pilot):
+    instances = instances_of(LFR_SKOLA.task("self_assessment"), pilot.state, rules=FIRST_EDITION)
+
+    assert keys_and_assignees(instances) == [
+        ("self_assessment@P", "p-politiker"),
+        ("self_assessment@F", "p-forvaltningschef"),
+        ("self_assessment@R", "p-rektor"),
+        ("self_assessment@S", "p-hr"),
+    ]
+
+
+def test_every_rektor_assesses_their_own_school_unit(driver, participants):
+    participants[Role.REKTOR] = ["p-rektor-1", "p-rektor-2", "p-rektor-3"]
+    driver.start(participants)
+    driver.advance()
+
+    rektors = [(t.key, t.assignee_id) for t in driver.state.open_tasks() if t.level == "R"]
+    assert rektors == [
+        ("self_assessment@R", "p-rektor-1"),
+        ("self_assessment@R/p-rektor-2", "p-rektor-2"),
+        ("self_assessment@R/p-rektor-3", "p-rektor-3"),
+    ]
+
+
+def test_an_assessment_handed_to_someone_else_is_still_the_one_it_opened_for(driver, participants):
+    participants[Role.REKTOR] = ["p-rektor-1", "p-rektor-2"]
+    driver.start(participants)
+    driver.advance()
+    driver.state.tasks["self_assessment@R"].assignee_id = "p-stand-in"  # as a stand-in would hold it
+
+    keys = [i.key for i in instances_of(LFR_SKOLA.task("self_assessment"), driver.state) if i.level == "R"]
+
+    assert keys == ["self_assessment@R", "self_assessment@R/p-rektor-2"]
 
 
 def test_a_level_goes_to_the_first_participant_of_its_role(driver, participants):
@@ -109,6 +146,7 @@ def test_a_level_goes_to_the_first_participant_of_its_role(driver, participants)
     driver.advance()
 
     assert driver.state.tasks["self_assessment@R"].assignee_id == "p-rektor-1"
+    assert driver.state.tasks["self_assessment@R/p-rektor-2"].assignee_id == "p-rektor-2"
 
 
 def test_a_pilot_without_a_participant_for_an_assessment_level_is_refused_at_the_start(driver, participants):
@@ -227,10 +265,10 @@ def test_participants_outside_the_programme_roles_run_no_change_project(implemen
 
 def test_all_done_needs_every_instance(pilot):
     assessment = LFR_SKOLA.task("self_assessment")
-    pilot.complete_all("self_assessment@P", "self_assessment@F", "self_assessment@R")
+    pilot.complete_all("self_assessment@P", "self_assessment@F", "self_assessment@R", "self_assessment@S")
 
     assert not all_done(assessment, pilot.state)
-    pilot.complete("self_assessment@S")
+    pilot.complete("self_assessment@S/p-ekonomi")
     assert all_done(assessment, pilot.state)
 
 

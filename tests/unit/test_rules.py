@@ -7,15 +7,31 @@ from datetime import timedelta
 import pytest
 
 from devstack.sample_payloads import answer_for
-from domain.events import InspectionCompared, PhaseCompleted, PhaseStarted, PilotCompleted, TaskOpened
+from domain.events import (
+    InspectionCompared,
+    InspectionTrackClosedWithoutDecision,
+    PhaseCompleted,
+    PhaseStarted,
+    PilotCompleted,
+    TaskClosed,
+    TaskOpened,
+)
 from domain.phases import PARALLEL_TRACKS, Phase
 from domain.roles import Role
-from domain.rules import advance, start_events
+from domain.rulebook import FIRST_EDITION
+from domain.rules import TaskRejected, advance, start_events
 from domain.state import TaskStatus
 from programmes import LFR_SKOLA
+from tests.unit.conftest import PilotDriver
 
 DIARIENUMMER = "SI-2024:1861-SYNTETISK"  # the synthetic inspection decision's
-SELF_ASSESSMENTS = ("self_assessment@P", "self_assessment@F", "self_assessment@R", "self_assessment@S")
+SELF_ASSESSMENTS = (
+    "self_assessment@P",
+    "self_assessment@F",
+    "self_assessment@R",
+    "self_assessment@S",
+    "self_assessment@S/p-ekonomi",  # both support functions assess
+)
 DEEP_ANALYSIS_TASKS = ("kpi_data_pack", "document_collection", "self_assessment", "strengths_weaknesses")
 PLAN_TASKS = ("plan_draft", "consult_hr", "consult_finance", "plan_adoption")
 YEAR_TASKS = (
@@ -162,11 +178,10 @@ def test_a_task_stays_closed_while_any_of_its_dependencies_is_open(pilot):
 
 
 def test_a_task_opens_once_every_instance_of_its_dependencies_is_completed(pilot):
-    pilot.complete_all("kpi_data_pack", "document_collection", "self_assessment@P", "self_assessment@F")
-    pilot.complete("self_assessment@R")
+    pilot.complete_all("kpi_data_pack", "document_collection", *SELF_ASSESSMENTS[:-1])
     pilot.tick(timedelta(days=5))
 
-    events = pilot.complete("self_assessment@S")
+    events = pilot.complete(SELF_ASSESSMENTS[-1])
 
     assert opened(events) == ["strengths_weaknesses"]
     assert pilot.state.tasks["strengths_weaknesses"].due_at == pilot.now + timedelta(days=30)
@@ -307,7 +322,46 @@ def test_the_strengths_and_weaknesses_wait_for_no_inspection_decision(pilot):
 # completing the pilot
 
 
-def test_the_pilot_is_not_completed_while_no_inspection_decision_has_been_registered(pilot):
+def test_a_pilot_with_no_inspection_decision_during_its_programme_completes(pilot):
+    run_main_track(pilot)
+    pilot.settle(leave=("inspection_decision",))
+
+    closing = pilot.events[-4:]
+    assert [type(e) for e in closing] == [
+        InspectionTrackClosedWithoutDecision,
+        TaskClosed,
+        PhaseCompleted,
+        PilotCompleted,
+    ]
+    assert (closing[1].task_key, closing[2].phase) == ("inspection_decision", Phase.INSPECTION_COMPARISON)
+    assert "no Skolinspektionen decision was registered during the programme" in closing[1].reason
+    assert pilot.state.inspection_closed_without_decision == pilot.now
+    assert pilot.state.completed_at == pilot.now
+
+
+def test_the_inspection_track_closes_only_once_every_decision_has_become_final(pilot):
+    run_main_track(pilot)
+    pilot.settle(leave=("inspection_decision", "decision_posted"))
+
+    assert Phase.DECISION_FOLLOW_UP in pilot.state.active_phases
+    assert Phase.INSPECTION_COMPARISON in pilot.state.active_phases
+    assert not any(isinstance(e, InspectionTrackClosedWithoutDecision) for e in pilot.events)
+
+
+def test_a_decision_can_still_be_registered_while_the_last_decisions_become_final(pilot):
+    run_main_track(pilot)
+    pilot.settle(leave=("inspection_decision", "decision_posted"))
+
+    pilot.register(answer_for("inspection_decision", pilot.now.date()))
+
+    assert pilot.state.inspections
+    assert pilot.state.inspection_closed_without_decision is None
+
+
+def test_on_the_first_edition_of_the_rules_the_pilot_waits_for_an_inspection_decision():
+    pilot = PilotDriver(LFR_SKOLA, rules=FIRST_EDITION)
+    pilot.start()
+    pilot.advance()
     run_main_track(pilot)
     pilot.settle(leave=("inspection_decision",))
 
@@ -315,6 +369,17 @@ def test_the_pilot_is_not_completed_while_no_inspection_decision_has_been_regist
     assert pilot.state.active_phases == [Phase.INSPECTION_COMPARISON]
     assert pilot.state.completed_at is None
     assert not any(isinstance(e, PilotCompleted) for e in pilot.events)
+
+
+def test_registering_a_decision_after_the_pilot_completed_is_refused_saying_so(pilot):
+    run_main_track(pilot)
+    pilot.settle(leave=("inspection_decision",))
+
+    with pytest.raises(TaskRejected) as refused:
+        pilot.register(answer_for("inspection_decision", pilot.now.date()))
+
+    assert refused.value.code == "pilot_ended"
+    assert f"the pilot completed on {pilot.now:%Y-%m-%d}" in refused.value.message
 
 
 def test_the_pilot_is_not_completed_while_a_remediation_step_is_open(pilot):

@@ -17,10 +17,17 @@ from temporalio.worker import Replayer
 
 from devstack import sample_payloads
 from devstack.mail import MailCapture
-from domain.calendar import DateRange, SchoolCalendar
+from domain.calendar import (
+    DateRange,
+    SchoolCalendar,
+    is_day_off_for,
+    reminder_on_a_working_day_for,
+    working_days_before,
+)
 from domain.events import event_from_record
 from domain.phases import Phase
 from domain.remediation import schedule_backwards
+from domain.roles import Role
 from domain.state import TaskStatus, fold
 from domain.steering import SteerTask
 from eventstore import EventStore
@@ -84,16 +91,18 @@ async def answer(client: Client, workflow_id: str, key: str) -> None:
     await complete_task(client, workflow_id, key, task.assignee_id, synthetic_answer(task))
 
 
+SELF_ASSESSMENTS = (
+    "self_assessment@P",
+    "self_assessment@F",
+    "self_assessment@R",
+    "self_assessment@S",
+    f"self_assessment@S/p-{KOMMUNKOD}-ekonomi",  # HR and ekonomi both answer for the support functions
+)
+
+
 async def analyse(client: Client, workflow_id: str) -> None:
     """The deep analysis up to the synthesis, so the analysis can be reported to the nämnd."""
-    for key in (
-        "document_collection",
-        "self_assessment@P",
-        "self_assessment@F",
-        "self_assessment@R",
-        "self_assessment@S",
-        "strengths_weaknesses",
-    ):
+    for key in ("document_collection", *SELF_ASSESSMENTS, "strengths_weaknesses"):
         await answer(client, workflow_id, key)
 
 
@@ -150,9 +159,10 @@ async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_ins
     ]
     assert final.implementation_year == final.plan_years == 3
     assert all(t.status is TaskStatus.COMPLETED for t in final.tasks)
-    # 4 levels of self-assessment; each year: follow-up, analysis, planning, 1 measure, 5 change projects,
+    # 4 levels of self-assessment, the support functions twice (HR and ekonomi); each year: follow-up, analysis,
+    # planning, 1 measure, 5 change projects,
     # funding, annual report.
-    assert sum(t.template_key == "self_assessment" for t in final.tasks) == 4
+    assert sum(t.template_key == "self_assessment" for t in final.tasks) == 5
     assert {t.year for t in final.tasks if t.template_key == "change_project"} == {1, 2, 3}
     assert sum(t.template_key == "change_project" for t in final.tasks) == 15
 
@@ -231,11 +241,14 @@ async def test_reminders_and_escalation_fire_at_the_template_offsets(
         for e in events
         if e.event_type in ("TaskReminderSent", "TaskEscalated") and e.data["task_key"] == "self_assessment@F"
     ]
+    # Each reminder on the working day it falls on, or the last before it (a weekend or a holiday moves it).
+    due = opened_at + timedelta(days=21)
     expected = [
-        ("TaskReminderSent", timedelta(days=14)),
-        ("TaskReminderSent", timedelta(days=20)),
-        ("TaskEscalated", timedelta(days=24)),
+        ("TaskReminderSent", reminder_on_a_working_day_for(due - timedelta(days=7), Role.FORVALTNINGSCHEF, None)),
+        ("TaskReminderSent", reminder_on_a_working_day_for(due - timedelta(days=1), Role.FORVALTNINGSCHEF, None)),
+        ("TaskEscalated", due + timedelta(days=3)),
     ]
+    expected = [(kind, at - opened_at) for kind, at in expected]
     assert [kind for kind, _ in offsets] == [kind for kind, _ in expected]
     for (_, actual), (_, wanted) in zip(offsets, expected, strict=True):
         assert abs(actual - wanted) < timedelta(minutes=1), (actual, wanted)
@@ -331,7 +344,7 @@ async def test_a_completion_answers_with_the_tasks_it_opened(
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
     await data_pack_gathered(client, workflow_id)
-    for key in ("document_collection", "self_assessment@P", "self_assessment@R", "self_assessment@S"):
+    for key in ("document_collection", *(k for k in SELF_ASSESSMENTS if k != "self_assessment@F")):
         await answer(client, workflow_id, key)
     task = await open_task(client, workflow_id, "self_assessment@F")
     completion = await complete_task(client, workflow_id, task.key, task.assignee_id, synthetic_answer(task))
@@ -674,7 +687,7 @@ async def test_deadlines_skip_the_school_holidays_and_board_tasks_fall_due_at_a_
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     today = datetime.now(UTC).date()
-    # A lov over the whole week the self-assessment would fall due in, and one nämnd meeting 60 days ahead.
+    # A lov over the whole week the self-assessments would fall due in, and one nämnd meeting 60 days ahead.
     lov = DateRange(name="testlov", first=today + timedelta(days=18), last=today + timedelta(days=26))
     meeting = today + timedelta(days=60)
     calendar = SchoolCalendar(holidays=[lov], meeting_dates=[meeting])
@@ -688,11 +701,20 @@ async def test_deadlines_skip_the_school_holidays_and_board_tasks_fall_due_at_a_
         calendar=calendar,
     )
 
-    task = await open_task(client, workflow_id, "self_assessment@F")
-    assert task.due_at is not None
-    assert task.due_at.date() > lov.last and not calendar.is_day_off(task.due_at.date())
+    # The lov is the school's: it moves the rektor's deadline, not the förvaltningschef's.
+    rektor = await open_task(client, workflow_id, "self_assessment@R")
+    assert rektor.due_at is not None
+    assert rektor.due_at.date() > lov.last and not is_day_off_for(rektor.due_at.date(), Role.REKTOR, calendar)
+    chef = await open_task(client, workflow_id, "self_assessment@F")
+    assert chef.due_at is not None and chef.due_at.date() in lov
+    assert not is_day_off_for(chef.due_at.date(), Role.FORVALTNINGSCHEF, calendar)
 
-    await analyse(client, workflow_id)
+    for key in ("document_collection", *SELF_ASSESSMENTS):
+        await answer(client, workflow_id, key)
+    # What the nämnd decides on is due in time for the meeting's notice, 10 working days before it.
+    synthesis = await open_task(client, workflow_id, "strengths_weaknesses")
+    assert synthesis.due_at is not None and synthesis.due_at.date() == working_days_before(meeting, 10)
+    await answer(client, workflow_id, "strengths_weaknesses")
     reported = await open_task(client, workflow_id, "analysis_reported")
     assert reported.due_at is not None and reported.due_at.date() == meeting
 
@@ -700,7 +722,9 @@ async def test_deadlines_skip_the_school_holidays_and_board_tasks_fall_due_at_a_
     events = await EventStore(db_pool).read_stream(workflow_id)
     reminders = [e for e in events if e.event_type == "TaskReminderSent"]
     assert reminders and all(
-        not calendar.is_day_off(datetime.fromisoformat(e.data["occurred_at"]).date()) for e in reminders
+        not is_day_off_for(datetime.fromisoformat(e.data["occurred_at"]).date(), Role.REKTOR, calendar)
+        for e in reminders
+        if e.data["recipient_id"] == f"p-{KOMMUNKOD}-rektor"
     )
     # The nämnd's decision is reminded of as a decision due at the meeting, not as a task to finish.
     [decision_due] = await mail_capture.wait_for(

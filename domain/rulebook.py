@@ -1,0 +1,52 @@
+"""Which edition of the programme's rules a pilot's workflow run follows.
+
+The rules run inside the workflow, and a workflow replays its history with the code it has now: a rule that now
+decides differently (a track that closes, a deadline that falls on another day, a task more or less) would make
+the replay issue other commands than the history holds. So a run keeps the edition it began with. The workflow
+asks `workflow.patched` once, when a run begins: runs that began before an edition replay with the rules they
+had, and take the new edition at their next run (a new implementation year); new pilots take it at once.
+
+Each field is one rule that changed, named for what the newer rule does; `False` is the older behaviour.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Rulebook(BaseModel):
+    """The rules a run follows; the default is the current edition."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    optional_inspection: bool = True
+    """A pilot with no inspection decision during its programme completes (its inspection track closes saying so),
+    and a decision whose reporting deadline has passed is registered late, its remediation scheduled from then."""
+
+    lawful_decision_dates: bool = True
+    """The latest anslag counts from the latest justering as lag (1930:173) moves it, and the appeal period from the
+    latest anslag as moved: not from the statutory days before they were moved."""
+
+    compressed_legal_periods: bool = True
+    """A template whose days are shortened (the demo) shortens what it schedules by calendar dates too: the posting
+    of minutes, the appeal period and the remediation steps. A real-time template is unchanged by it."""
+
+    deadlines_by_role: bool = True
+    """Weekends and public holidays move every deadline and reminder, calendar or not; a school's lov moves only the
+    school-level roles' deadlines; and the work a nämnd decision rests on falls due in time for the meeting's notice."""
+
+    every_assessor: bool = True
+    """Every holder of a level's roles assesses: each rektor, and both support functions (HR and ekonomi)."""
+
+
+CURRENT_RULES = Rulebook()
+"""The rules a new run follows."""
+
+FIRST_EDITION = Rulebook(
+    optional_inspection=False,
+    lawful_decision_dates=False,
+    compressed_legal_periods=False,
+    deadlines_by_role=False,
+    every_assessor=False,
+)
+"""The rules of runs that began before the current edition (workflow patch `rules-2026-12`)."""
