@@ -55,8 +55,9 @@ def summarise(state: MunicipalityState, *, now: datetime) -> PilotSummary:
         completed_tasks=sum(1 for t in state.tasks.values() if t.status is TaskStatus.COMPLETED),
         # A closed task was no longer needed; counting it as undone would keep a finished pilot below 100 %.
         counted_tasks=sum(1 for t in state.tasks.values() if t.status is not TaskStatus.CLOSED),
-        final_decisions=sum(1 for d in state.decisions if d.task_key in state.final_decisions),
-        decisions=len(state.decisions),
+        final_decisions=sum(1 for d in state.decisions if d.key in state.final_decisions),
+        # An annulled decision is no longer one of the pilot's: the one taken again in its place counts.
+        decisions=sum(1 for d in state.decisions if d.key not in state.annulled_decisions),
         inspection_decisions=len(state.inspections),
     )
 

@@ -7,19 +7,21 @@ empty chart that could be mistaken for a result.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.consolidation import Consolidation
-from domain.events import ComparisonItem, DecisionRecorded
+from domain.appeals import DECISION_STATUS_TITLES, OUTCOME_TITLES, DecisionStanding, decision_standings
+from domain.consolidation import AssessmentLevel, Consolidation, FactorConsolidation, SpreadFinding
+from domain.events import ComparisonItem, InspectionDecisionRegistered, RemediationScheduled
 from domain.inspection import InspectionArea, Intervention, ReviewType
 from domain.instances import LEVEL_NAMES
 from domain.kpis import RIKET
 from domain.municipalities import members_of, pilot_name
 from domain.payloads import InspectionDecision, KpiDataPack, PlanDraft, PlanGoal, YearlyFollowUp
 from domain.phases import MAIN_TRACK, PHASE_TITLES, Phase
-from domain.state import MunicipalityState, TaskState, TaskStatus
+from domain.state import Appeal, MunicipalityState, TaskState, TaskStatus
 from domain.success_factors import SUCCESS_FACTORS
 from reports.charts import (
     BarSeries,
@@ -41,6 +43,7 @@ KPI_DATA_PACK = "kpi_data_pack"
 PLAN_DRAFT = "plan_draft"
 FOLLOW_UP = "ska_follow_up"
 SELF_ASSESSMENT = "self_assessment"
+REMEDIATION = "remediation"
 TOTAL = "T"  # Kolada's gender code for the whole population
 
 KPI_LABELS: dict[str, tuple[str, str]] = {
@@ -210,18 +213,9 @@ def _factor_cell(factor: str) -> str:
 def _self_assessment(state: MunicipalityState) -> str:
     consolidation = state.consolidation
     if consolidation is None:
-        answered = sorted(
-            t.level or "?"
-            for t in state.tasks.values()
-            if t.template_key == SELF_ASSESSMENT and t.status is TaskStatus.COMPLETED
+        return _section(
+            "sjalvskattning", "Självskattning: de åtta framgångsfaktorerna", "Self-assessment", _answers_so_far(state)
         )
-        asked = sum(1 for t in state.tasks.values() if t.template_key == SELF_ASSESSMENT)
-        content = _missing(
-            "Självskattningarna är ännu inte sammanställda, så det finns inget diagram över framgångsfaktorerna. "
-            f"{len(answered)} av {asked} nivåer har svarat" + (f" ({', '.join(answered)})." if answered else "."),
-            "The self-assessments are not consolidated yet.",
-        )
-        return _section("sjalvskattning", "Självskattning: de åtta framgångsfaktorerna", "Self-assessment", content)
 
     levels = list(consolidation.levels)
     axes = [(f.id, f.title_sv) for f in SUCCESS_FACTORS]
@@ -244,26 +238,6 @@ def _self_assessment(state: MunicipalityState) -> str:
         axes=axes,
         series=series,
     )
-    head = "".join(
-        f'<th scope="col" class="num">{esc(lv.value)} {bilingual(*LEVEL_NAMES[lv.value])}</th>' for lv in levels
-    )
-    rows = []
-    for factor in SUCCESS_FACTORS:
-        c = consolidation.factors.get(factor.id)
-        if c is None:
-            cells = f'<td colspan="{len(levels) + 2}">{bilingual("ingen nivå har skattat faktorn", "not scored")}</td>'
-        else:
-            cells = "".join(f'<td class="num">{_maybe(c.mean_by_level.get(lv), 2)}</td>' for lv in levels) + (
-                f'<td class="num">{format_number(c.median, 1)}</td><td class="num">{c.max_spread}</td>'
-            )
-        rows.append(f"<tr>{_factor_cell(factor.id)}{cells}</tr>")
-    table_html = table(
-        f'<th scope="col">{bilingual("Faktor", "Factor")}</th>{head}'
-        f'<th scope="col" class="num">{bilingual("Median", "median")}</th>'
-        f'<th scope="col" class="num">{bilingual("Största spridning", "max spread")}</th>',
-        rows,
-        caption=bilingual("Medelvärde per nivå, median och största spridning", "Mean by level, median, largest spread"),
-    )
     content = (
         f"<figure>{chart}<figcaption>"
         + bilingual(
@@ -271,25 +245,180 @@ def _self_assessment(state: MunicipalityState) -> str:
             "visas med markörer på de faktorer den skattat.",
             "Scale 1 (weak) to 4 (strong); a level that scores only some factors is shown as markers.",
         )
-        + f"</figcaption></figure>{table_html}{_spread_findings(consolidation)}"
+        + "</figcaption></figure>"
+        + _answer_counts(consolidation)
+        + _factor_table(consolidation)
+        + _spread_findings(consolidation)
+        + _within_level_findings(consolidation)
     )
     return _section("sjalvskattning", "Självskattning: de åtta framgångsfaktorerna", "Self-assessment", content)
+
+
+def _answers_so_far(state: MunicipalityState) -> str:
+    """Before the consolidation: how many of the assessments asked for are in, level by level.
+
+    A level may be asked more than once (every rektor, HR and ekonomi both), so the count is of answers, not of
+    levels.
+    """
+    tasks = [t for t in state.tasks.values() if t.template_key == SELF_ASSESSMENT]
+    asked = Counter(t.level or "?" for t in tasks)
+    answered = Counter(t.level or "?" for t in tasks if t.status is TaskStatus.COMPLETED)
+    order = [*LEVEL_NAMES, *sorted(set(asked) - set(LEVEL_NAMES))]
+    by_level = ", ".join(f"{level} {answered[level]} av {asked[level]}" for level in order if level in asked)
+    done = sum(answered.values())
+    return _missing(
+        "Självskattningarna är ännu inte sammanställda, så det finns inget diagram över framgångsfaktorerna. "
+        f"{done} av {len(tasks)} svar har kommit in" + (f" ({by_level})." if by_level else "."),
+        f"The self-assessments are not consolidated yet; {done} of {len(tasks)} answers are in.",
+    )
+
+
+def _answer_counts(consolidation: Consolidation) -> str:
+    """How many answered for each level: a level's score is the median of its answers, so a level of ten
+    rektorer weighs as much as the nämnd's one answer, and its score may be a half."""
+    counts = _answers_by_level(consolidation)
+    listed = ", ".join(f"{lv.value} {LEVEL_NAMES[lv.value][0]} {counts[lv]}" for lv in consolidation.levels)
+    listed_en = ", ".join(f"{lv.value} {counts[lv]}" for lv in consolidation.levels)
+    return _para(
+        f"Antal svar per nivå: {listed}. En nivås skattning av en indikator är medianen av nivåns svar, så varje "
+        "nivå väger lika mycket hur många som än svarar; med ett jämnt antal svar kan den bli ett halvt steg (2,5).",
+        f"Answers by level: {listed_en}. A level's score is the median of its answers, so it may be a half.",
+    )
+
+
+def _answers_by_level(consolidation: Consolidation) -> dict[AssessmentLevel, int]:
+    """The most answers any indicator got from each level (everyone who answers for a level scores its
+    indicators); a consolidation recorded before levels took several answers counts one for each level."""
+    counts: dict[AssessmentLevel, int] = {}
+    for indicator in consolidation.indicators.values():
+        for level in indicator.scores:
+            counts[level] = max(counts.get(level, 0), indicator.answers.get(level, 1))
+    return counts
+
+
+def _factor_table(consolidation: Consolidation) -> str:
+    """Each level's mean per factor, the median, and the largest spread between the levels and within one.
+
+    The column for the spread within a level is there only when some level answered more than once: with one
+    answer a level has no spread of its own, and a column of zeros would say they agreed.
+    """
+    levels = list(consolidation.levels)
+    within = any(i.within_level_spread for i in consolidation.indicators.values())
+    head = "".join(
+        f'<th scope="col" class="num">{esc(lv.value)} {bilingual(*LEVEL_NAMES[lv.value])}</th>' for lv in levels
+    )
+    rows = []
+    for factor in SUCCESS_FACTORS:
+        c = consolidation.factors.get(factor.id)
+        if c is None:
+            span = len(levels) + (3 if within else 2)
+            cells = f'<td colspan="{span}">{bilingual("ingen nivå har skattat faktorn", "not scored")}</td>'
+        else:
+            cells = "".join(f'<td class="num">{_maybe(c.mean_by_level.get(lv), 2)}</td>' for lv in levels) + (
+                f'<td class="num">{_score(c.median)}</td><td class="num">{_steps(c.max_spread)}</td>'
+            )
+            if within:
+                cells += f'<td class="num">{_within_level_cell(consolidation, factor.id, c)}</td>'
+        rows.append(f"<tr>{_factor_cell(factor.id)}{cells}</tr>")
+    within_head = (
+        f'<th scope="col" class="num">{bilingual("Största spridning inom en nivå", "max spread within a level")}</th>'
+        if within
+        else ""
+    )
+    return table(
+        f'<th scope="col">{bilingual("Faktor", "Factor")}</th>{head}'
+        f'<th scope="col" class="num">{bilingual("Median", "median")}</th>'
+        f'<th scope="col" class="num">{bilingual("Största spridning mellan nivåerna", "max spread between levels")}'
+        f"</th>{within_head}",
+        rows,
+        caption=bilingual("Medelvärde per nivå, median och största spridning", "Mean by level, median, largest spread"),
+    )
+
+
+def _within_level_cell(consolidation: Consolidation, factor: str, c: FactorConsolidation) -> str:
+    """The factor's largest spread within a level, or '–' where no level answered it more than once."""
+    answered_more_than_once = any(
+        i.within_level_spread for i in consolidation.indicators.values() if i.factor == factor
+    )
+    return _steps(c.max_within_level_spread) if answered_more_than_once else "–"
 
 
 def _maybe(value: float | None, decimals: int) -> str:
     return "–" if value is None else format_number(value, decimals)
 
 
+def _maybe_score(value: float | None) -> str:
+    return "–" if value is None else _score(value)
+
+
+def _score(value: float) -> str:
+    """A median on the 1–4 scale: one decimal, or two where a median of half scores needs them, so that 2,75
+    is not rounded to 2,8."""
+    return format_number(value, 1 if round(value, 1) == value else 2)
+
+
+def _steps(value: float) -> str:
+    """A score or a spread in steps of the scale: a whole number (3), or a half (2,5) where a level's score is
+    the median of an even number of answers."""
+    return format_number(value, 0 if float(value).is_integer() else 1)
+
+
 def _spread_findings(consolidation: Consolidation) -> str:
+    """The indicators where the levels disagree: each level's score, so the reader sees who stands apart."""
     threshold = consolidation.large_spread_threshold
     heading = f"<h3>{bilingual('Stor skillnad mellan nivåerna', 'Large spread between levels')}</h3>" + _para(
         f"Indikatorer där nivåernas skattningar skiljer minst {threshold} steg: det saknas samsyn (SF8.c).",
         f"Indicators where the levels differ by {threshold} or more.",
     )
-    if not consolidation.findings:
+    findings = [f for f in consolidation.findings if f.within_level is None]
+    if not findings:
         return heading + f"<p>{bilingual('Inga sådana indikatorer.', 'None.')}</p>"
-    items = "".join(f"<li>{esc(f.text_sv)}</li>" for f in consolidation.findings)
+    items = "".join(f"<li>{_between_levels_text(consolidation, f)}</li>" for f in findings)
     return heading + f'<ul class="findings">{items}</ul>'
+
+
+def _between_levels_text(consolidation: Consolidation, finding: SpreadFinding) -> str:
+    """The finding as the consolidation words it, its scores written as the rest of the page writes numbers
+    (a half score as 2,5, not 2.5)."""
+    indicator = consolidation.indicators.get(finding.indicator)
+    if indicator is None:
+        return esc(finding.text_sv)
+    scores = ", ".join(f"{level.value} {_steps(score)}" for level, score in indicator.scores.items())
+    return bilingual(
+        f"{finding.indicator}: {scores} – stor skillnad mellan nivåerna",
+        f"the levels differ by {_steps(finding.spread)}",
+    )
+
+
+def _within_level_findings(consolidation: Consolidation) -> str:
+    """The indicators where those who answer for one level disagree (one school far from the others): listed
+    apart from the spreads between the levels, since the remedy differs. Said only when a level answered more
+    than once, for otherwise there is no spread within a level to speak of."""
+    if not any(i.within_level_spread for i in consolidation.indicators.values()):
+        return ""
+    threshold = consolidation.large_spread_threshold
+    heading = f"<h3>{bilingual('Stor skillnad inom en nivå', 'Large spread within a level')}</h3>" + _para(
+        f"Indikatorer där svaren inom samma nivå (till exempel rektorerna för olika skolenheter, eller HR och "
+        f"ekonomi) skiljer minst {threshold} steg.",
+        f"Indicators where the answers within one level differ by {threshold} or more.",
+    )
+    findings = [f for f in consolidation.findings if f.within_level is not None]
+    if not findings:
+        return heading + f"<p>{bilingual('Inga sådana indikatorer.', 'None.')}</p>"
+    items = "".join(f"<li>{_within_level_text(consolidation, f)}</li>" for f in findings)
+    return heading + f'<ul class="findings">{items}</ul>'
+
+
+def _within_level_text(consolidation: Consolidation, finding: SpreadFinding) -> str:
+    level = finding.within_level
+    indicator = consolidation.indicators.get(finding.indicator)
+    if level is None or indicator is None:
+        return esc(finding.text_sv)
+    count, spread = indicator.answers.get(level, 0), _steps(finding.spread)
+    return bilingual(
+        f"{finding.indicator}: {count} svar på nivå {level.value} skiljer {spread} steg – stor skillnad inom nivån",
+        f"{count} answers at level {level.value} differ by {spread}",
+    )
 
 
 # ---- inspection comparison --------------------------------------------------------------------------------
@@ -298,15 +427,7 @@ def _spread_findings(consolidation: Consolidation) -> str:
 def _inspection_comparison(state: MunicipalityState) -> str:
     sv, en = "Självskattning mot Skolinspektionens iakttagelser", "Self-assessment against inspection findings"
     if not state.inspections:
-        return _section(
-            "inspektion",
-            sv,
-            en,
-            _missing(
-                "Inget beslut från Skolinspektionen har registrerats ännu, så det finns inget att jämföra med.",
-                "No inspection decision has been registered yet.",
-            ),
-        )
+        return _section("inspektion", sv, en, _no_inspection(state))
     parts = []
     for diarienummer, registered in state.inspections.items():
         decision = InspectionDecision.model_validate(registered.decision)
@@ -318,6 +439,7 @@ def _inspection_comparison(state: MunicipalityState) -> str:
                 "inspection decision",
             )
             + "</h3>"
+            + _registered_late(state, registered)
         )
         if items is None:
             why = (
@@ -329,6 +451,57 @@ def _inspection_comparison(state: MunicipalityState) -> str:
             continue
         parts.append(heading + _comparison(state, diarienummer, decision, items))
     return _section("inspektion", sv, en, "".join(parts))
+
+
+def _no_inspection(state: MunicipalityState) -> str:
+    """No decision to compare with: none yet, or none at all once the track closed at the programme's end.
+
+    Inspection is optional: a programme that ends with no decision registered closes the comparison track, and
+    the page says so rather than seeming to wait for a decision that can no longer come.
+    """
+    closed = state.inspection_closed_without_decision
+    if closed is None:
+        return _missing(
+            "Inget beslut från Skolinspektionen har registrerats ännu, så det finns inget att jämföra med.",
+            "No inspection decision has been registered yet.",
+        )
+    return _missing(
+        "Inget beslut från Skolinspektionen registrerades under programmet. Jämförelsen med Skolinspektionen "
+        f"stängdes {iso_date(closed)} utan något att jämföra självskattningen med.",
+        "No Skolinspektionen decision was registered during the programme; the inspection comparison closed on "
+        f"{iso_date(closed)}.",
+    )
+
+
+def _registered_late(state: MunicipalityState, registered: InspectionDecisionRegistered) -> str:
+    """A decision registered after a finding's reporting deadline had passed: its remediation counts forward
+    from the registration, not back from the deadline, so the report says why its dates are not the deadline's."""
+    late = registered.overdue_findings
+    if not late:
+        return ""
+    numbers = _finding_numbers(late)
+    on = iso_date(registered.occurred_at)
+    finding_sv, finding_en = ("iakttagelse", "finding") if len(late) == 1 else ("iakttagelserna", "findings")
+    sv = f"Beslutet registrerades sent, efter redovisningsdagen för {finding_sv} {numbers}."
+    en = f"The decision was registered late, after the reporting deadline of {finding_en} {numbers}"
+    if any(_remediated(state, registered.diarienummer, index) for index in late):
+        sv += f" Åtgärderna planeras därför från registreringsdagen {on}, inte bakåt från redovisningsdagen."
+        en += f"; its remediation is planned from the registration date {on}"
+    return f'<p class="status">{bilingual(sv, en + ".")}</p>'
+
+
+def _finding_numbers(indexes: Sequence[int]) -> str:
+    """Finding indexes as the people who read them count: from 1."""
+    return ", ".join(f"#{i + 1}" for i in indexes)
+
+
+def _remediated(state: MunicipalityState, diarienummer: str, index: int) -> bool:
+    """Whether the finding got a remediation schedule: one still running, or the steps it opened (the schedule
+    itself leaves the state once a follow-up decision ends it). A template without remediation has neither."""
+    if f"{diarienummer}#{index}" in state.remediation:
+        return True
+    prefix = f"{REMEDIATION}@{diarienummer}#{index + 1}/"
+    return any(key.startswith(prefix) for key in state.tasks)
 
 
 def _comparison(
@@ -359,6 +532,7 @@ def _comparison(
             y_max=4,
             y_ticks=[0, 1, 2, 3, 4],
             y_label="Median (1–4)",
+            value_format=_score,
             markers={f: i.classification for f, i in by_factor.items()},
             marker_kinds=FLAG_MARKERS,
         )
@@ -381,7 +555,7 @@ def _comparison(
             refs = ", ".join(f"#{i + 1}" for i in item.finding_indexes) or "–"
         inspection = "ja / yes" if item is not None and item.classification != "self_only" else "nej / no"
         rows.append(
-            f'<tr>{_factor_cell(factor.id)}<td class="num">{_maybe(medians.get(factor.id), 1)}</td>'
+            f'<tr>{_factor_cell(factor.id)}<td class="num">{_maybe_score(medians.get(factor.id))}</td>'
             f"<td>{esc(inspection)}</td><td{css}>{flag}</td><td>{esc(refs)}</td></tr>"
         )
     table_html = table(
@@ -393,20 +567,53 @@ def _comparison(
         rows,
         caption=bilingual("Per framgångsfaktor", "By success factor"),
     )
-    return chart + table_html + _inspection_findings(decision)
+    return chart + table_html + _inspection_findings(state, diarienummer, decision)
 
 
-def _inspection_findings(decision: InspectionDecision) -> str:
+def _inspection_findings(state: MunicipalityState, diarienummer: str, decision: InspectionDecision) -> str:
+    """The decision's findings, numbered from 1 as the decision numbers them, each with its remediation schedule
+    while one runs: the dates the steps are due by, which is what the municipality has to keep."""
     if not decision.findings:
         return f"<p>{bilingual('Beslutet har inga iakttagelser.', 'The decision has no findings.')}</p>"
     items = []
-    for i, finding in enumerate(decision.findings, start=1):
+    for index, finding in enumerate(decision.findings):
         deadline = f"; redovisas senast {iso_date(finding.deadline)}" if finding.deadline else ""
+        schedule = state.remediation.get(f"{diarienummer}#{index}")
         items.append(
-            f"<li><strong>#{i} {esc(AREAS[finding.area])}</strong> ({esc(INTERVENTIONS[finding.intervention])}"
-            f"{esc(deadline)}): {esc(finding.description)}</li>"
+            f"<li><strong>#{index + 1} {esc(AREAS[finding.area])}</strong> "
+            f"({esc(INTERVENTIONS[finding.intervention])}{esc(deadline)}): {esc(finding.description)}"
+            + (_remediation_steps(schedule) if schedule is not None else "")
+            + "</li>"
         )
     return f'<h3>{bilingual("Iakttagelser i beslutet", "Findings")}</h3><ol class="findings">{"".join(items)}</ol>'
+
+
+def _remediation_steps(schedule: RemediationScheduled) -> str:
+    """A finding's remediation steps with their due dates, and what they were counted from: back from the
+    reporting deadline, or forward from the registration when that deadline had passed."""
+    if schedule.registered_late:
+        basis = bilingual(
+            f"Åtgärderna planerade från registreringen {iso_date(schedule.occurred_at)} (redovisningsdagen "
+            f"{iso_date(schedule.deadline)} hade passerat):",
+            "measures planned from the registration date (the reporting deadline had passed)",
+        )
+    else:
+        basis = bilingual(
+            f"Åtgärderna planerade bakåt från redovisningsdagen {iso_date(schedule.deadline)}:",
+            "measures planned back from the reporting deadline",
+        )
+    steps = "".join(
+        f'<li data-step="{esc(step.key)}"><span class="date">{esc(iso_date(step.due))}</span> '
+        + bilingual(step.title_sv, step.title_en)
+        + (
+            " " + bilingual("(hoptryckt: tiden räckte inte för planen)", "compressed: too little time")
+            if step.compressed
+            else ""
+        )
+        + "</li>"
+        for step in schedule.steps
+    )
+    return f'<div class="remediation"><p>{basis}</p><ul>{steps}</ul></div>'
 
 
 # ---- KPIs against target ----------------------------------------------------------------------------------
@@ -944,17 +1151,12 @@ def _unit_summary(kpi: str, year: int, highest: _UnitValue, lowest: _UnitValue, 
 
 def _decisions(state: MunicipalityState) -> str:
     sv, en = "Nämndens beslut", "Decisions"
-    if not state.decisions:
+    standings = decision_standings(state)
+    if not standings:
         return _section(
             "beslut", sv, en, _missing("Nämnden har inte fattat några beslut i piloten ännu.", "No decisions yet.")
         )
-    rows = [_decision_row(state, d) for d in state.decisions]
-    final = sum(1 for d in state.decisions if d.task_key in state.final_decisions)
-    summary = bilingual(
-        f"{final} av {len(state.decisions)} beslut har vunnit laga kraft. Datum med ”senast” är lagens sista dag "
-        "för ett protokoll som ännu inte justerats och anslagits.",
-        f"{final} of {len(state.decisions)} decisions are final.",
-    )
+    rows = [_decision_row(state, standing) for standing in standings]
     header = "".join(
         f'<th scope="col"{cls}>{bilingual(s, e)}</th>'
         for s, e, cls in (
@@ -964,39 +1166,93 @@ def _decisions(state: MunicipalityState) -> str:
             ("Justering", "approved", ""),
             ("Anslag", "posted", ""),
             ("Överklagandetiden slutar", "appeal ends", ""),
-            ("Laga kraft", "final", ""),
+            ("Läge", "status", ""),
+            ("Överklagande", "appeal", ""),
         )
     )
     return _section(
         "beslut",
         sv,
         en,
-        f"<p>{summary}</p>{table(header, rows)}",
+        f"<p>{_decisions_summary(standings)}</p>{table(header, rows)}",
     )
 
 
-def _decision_row(state: MunicipalityState, decision: DecisionRecorded) -> str:
-    payload = state.completed_payload(decision.task_key) or {}
-    matter = str(payload.get("decision_text") or decision.task_key)
-    posting = state.postings.get(decision.task_key)
-    if posting is not None:
+def _decisions_summary(standings: Sequence[DecisionStanding]) -> str:
+    """How many decisions are final, and how many wait for a court or were annulled by one."""
+    counts = Counter(s.status for s in standings)
+    total, final = len(standings), counts["laga_kraft"]
+    sv = f"{final} av {total} beslut har vunnit laga kraft."
+    en = f"{final} of {total} decisions are final"
+    if appealed := counts["overklagad"]:
+        sv += f" {appealed} beslut är {'överklagat' if appealed == 1 else 'överklagade'} och väntar på domstolen."
+        en += f"; {appealed} appealed, waiting for the court"
+    if counts["upphavd"]:
+        sv += f" {counts['upphavd']} har upphävts av domstolen; nämnden beslutar då på nytt i samma ärende."
+        en += f"; {counts['upphavd']} annulled by the court"
+    sv += " Datum med ”senast” är lagens sista dag för ett protokoll som ännu inte justerats och anslagits."
+    return bilingual(sv, en + ".")
+
+
+def _decision_row(state: MunicipalityState, standing: DecisionStanding) -> str:
+    """One decision: its minuted facts, its legal dates (the real ones once posted, else the latest the law
+    allows), where it stands (domain.appeals, not re-derived here) and its appeals."""
+    if standing.anslag_date is not None:
         justering, anslag, appeal = (
-            esc(iso_date(posting.justering_date)),
-            esc(iso_date(posting.anslag_date)),
-            esc(iso_date(posting.appeal_period_ends)),
+            esc(iso_date(day)) for day in (standing.justering_date, standing.anslag_date, standing.appeal_period_ends)
         )
+    elif standing.status == "upphavd":
+        justering = anslag = appeal = "–"  # annulled before its minutes were posted: no legal dates run any more
     else:
         justering, anslag, appeal = (
             f"senast<br>{iso_date(latest)}"
-            for latest in (decision.justering_due, decision.anslag_due, decision.appeal_period_ends_latest)
+            for latest in (standing.justering_due, standing.anslag_due, standing.appeal_period_ends_latest)
         )
-    final = decision.task_key in state.final_decisions
     return (
-        f"<tr><td>{esc(matter)}</td><td>{esc(decision.organ)}<br>§ {decision.paragraph}, {esc(decision.diarienummer)}"
-        f'</td><td class="date">{iso_date(decision.meeting_date)}</td>'
+        f'<tr data-decision="{esc(standing.key)}" data-status="{esc(standing.status)}">'
+        f"<td>{_matter(state, standing)}</td>"
+        f"<td>{esc(standing.organ)}<br>§ {standing.paragraph}, {esc(standing.diarienummer)}"
+        f'</td><td class="date">{iso_date(standing.meeting_date)}</td>'
         f'<td class="date">{justering}</td><td class="date">{anslag}</td><td class="date">{appeal}</td>'
-        f"<td>{bilingual('Ja', 'yes') if final else bilingual('Nej', 'no')}</td></tr>"
+        f"<td>{bilingual(*DECISION_STATUS_TITLES[standing.status])}</td>"
+        f"<td>{_appeals(standing.appeals)}</td></tr>"
     )
+
+
+def _matter(state: MunicipalityState, standing: DecisionStanding) -> str:
+    """What the decision is about: the text minuted in its task's answer.
+
+    A task decided again after a court annulled its decision holds only the latest decision's answer, so an
+    earlier decision is named by its task rather than by words it may not have had; the later one says it was
+    taken again.
+    """
+    latest = [d.key for d in state.decisions if d.task_key == standing.task_key][-1]
+    payload = state.completed_payload(standing.task_key) if standing.key == latest else None
+    text = payload.get("decision_text") if payload else None
+    matter = esc(str(text or standing.task_key))
+    if standing.key != standing.task_key:
+        matter += "<br>" + bilingual(f"nytt beslut i ärendet ({standing.key})", "decided again")
+    return matter
+
+
+def _appeals(appeals: Sequence[Appeal]) -> str:
+    """Each appeal of the decision: the court, its case number, the day it was lodged, and the court's outcome
+    with its date, or that the court has not yet decided."""
+    if not appeals:
+        return "–"
+    items = []
+    for appeal in appeals:
+        lodged = f"{appeal.court}, mål {appeal.case_number}, inkom {iso_date(appeal.lodged_on)}"
+        lodged_en = f"{appeal.court}, case {appeal.case_number}, lodged {iso_date(appeal.lodged_on)}"
+        if appeal.outcome is None:
+            outcome_sv, outcome_en = "domstolen har ännu inte avgjort målet", "pending"
+        else:
+            decided = iso_date(appeal.decided_on)
+            title_sv, title_en = OUTCOME_TITLES[appeal.outcome]
+            outcome_sv, outcome_en = f"{title_sv} ({decided})", f"{title_en} ({decided})"
+        text = bilingual(f"{lodged}: {outcome_sv}", f"{lodged_en}: {outcome_en}")
+        items.append(f'<li data-case="{esc(appeal.case_number)}">{text}</li>')
+    return f'<ul class="appeals">{"".join(items)}</ul>'
 
 
 # ---- timeline ---------------------------------------------------------------------------------------------

@@ -523,9 +523,9 @@ def test_a_decision_not_yet_posted_shows_the_latest_legal_dates_and_is_not_final
 
     html = render_pilot_report(state, generated_at=GENERATED)
 
-    row = re.search(r"<tr><td>Nämnden antar skolutvecklingsplanen</td>.*?</tr>", html, flags=re.S)
+    row = re.search(r"<tr[^>]*><td>Nämnden antar skolutvecklingsplanen</td>.*?</tr>", html, flags=re.S)
     assert row is not None
     assert "§ 12, BN 2025/7" in row.group(0)
     assert "senast<br>2025-02-24" in row.group(0) and "senast<br>2025-03-19" in row.group(0)
-    assert "Nej" in row.group(0)
+    assert "beslutad, protokollet ännu inte anslaget" in row.group(0)
     assert "0 av 1 beslut har vunnit laga kraft" in html
