@@ -89,6 +89,10 @@ class AccessPolicy:
         """Who holds a role from now on is the pilot's lead's to say; operations change no one's tasks."""
         return await self.leads_pilot(identity, workflow_id)
 
+    async def may_record_appeal(self, identity: Identity, workflow_id: str) -> bool:
+        """An appeal of the nämnd's decision, or the court's outcome, is recorded by the pilot's lead."""
+        return await self.leads_pilot(identity, workflow_id)
+
     async def may_start(self, identity: Identity, kommunkod: str) -> bool:
         return await self.leads(identity, kommunkod)
 
@@ -138,4 +142,12 @@ class AccessPolicy:
         await self._inbox.catch_up()
         handed_on = await self._inbox.handed_on_by(me, status.workflow_id)
         own = [t for t in status.tasks if me in (t.assignee_id, t.completed_by) or t.key in handed_on]
-        return status.model_copy(update={"tasks": own}) if own else None
+        if not own:
+            return None
+        visible = {t.key for t in own}
+        # What the pilot waits for, as far as it is theirs to see: their own tasks, the timers and appeals (public
+        # records of the nämnd), a pause; not other people's tasks, nor the steps operations are to retry.
+        waits = [
+            w for w in status.waiting_for if (w.task_key is None or w.task_key in visible) and w.kind != "failed_step"
+        ]
+        return status.model_copy(update={"tasks": own, "waiting_for": waits, "failed_steps": []})

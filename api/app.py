@@ -7,7 +7,7 @@ never tells a caller whose task it is.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures, whose `Caller` is local.
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -19,6 +19,8 @@ from temporalio.client import Client
 from access import AccessPolicy, Identity, identify
 from activities.notifications import SmtpMailer
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
+from domain.appeals import CASE_NUMBER_PATTERN
+from domain.events import AppealOutcome
 from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
 from domain.phases import Phase
 from domain.roles import Role
@@ -28,11 +30,13 @@ from pilots import (
     ListedState,
     PilotListing,
     PilotRecords,
+    appeal_step,
     change_roster,
     check_reason,
     complete_task,
     list_pilots,
     pilot_query,
+    record_appeal,
     register_inspection,
     roster_change,
     start_pilot,
@@ -41,7 +45,14 @@ from pilots import (
 from programmes import template as load_template
 from projections.inbox import InboxProjection
 from web.pages import web_router
-from workflows.messages import PROGRAMME_PATTERN, PilotStatus, RosterChangeRecorded, TaskCompletion, TaskView
+from workflows.messages import (
+    PROGRAMME_PATTERN,
+    AppealRecorded,
+    PilotStatus,
+    RosterChangeRecorded,
+    TaskCompletion,
+    TaskView,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -83,6 +94,29 @@ class RosterRequest(BaseModel):
     joining: str | None = Field(default=None, min_length=1, max_length=200, description="participant id")
     leaving: str | None = Field(default=None, min_length=1, max_length=200, description="participant id")
     reason: str = Field(min_length=1, max_length=1000, description="why; kept in the pilot's record")
+
+
+class AppealLodgedRequest(BaseModel):
+    """An appeal of a nämnd decision (laglighetsprövning), lodged with the court within its appeal period."""
+
+    decision_key: str = Field(
+        min_length=1, max_length=200, description="the decision's key, as the pilot's status lists its decisions"
+    )
+    court: str = Field(min_length=3, max_length=100, description="e.g. Förvaltningsrätten i Karlstad")
+    case_number: str = Field(pattern=CASE_NUMBER_PATTERN, description="the court's case number (målnummer)")
+    lodged_on: date = Field(description="the day the appeal reached the court")
+
+
+class AppealOutcomeRequest(BaseModel):
+    """The court's outcome of an appeal recorded before; 'upphavt' reopens the decision's task."""
+
+    decision_key: str = Field(min_length=1, max_length=200)
+    case_number: str = Field(pattern=CASE_NUMBER_PATTERN)
+    outcome: AppealOutcome = Field(
+        description="avslaget (the decision stands), avvisat (dismissed: it stands), delvis_upphavt (partly "
+        "annulled: the rest stands), upphavt (annulled: the nämnd decides again)"
+    )
+    decided_on: date = Field(description="the day of the court's judgment")
 
 
 class StartPilotRequest(BaseModel):
@@ -281,7 +315,33 @@ def create_app(
     ) -> TaskCompletion:
         if not await access.may_register_inspection(identity, workflow_id):
             raise forbidden()
+        await records.running(workflow_id)  # a pilot that has ended says so, and when
         return await register_inspection(client, workflow_id, identity.participant_id, decision)
+
+    @router.post(
+        "/pilots/{workflow_id}/appeals",
+        summary="Record an appeal lodged against one of the pilot's nämnd decisions (the pilot's lead only)",
+        description="The decision is not final while the appeal is pending. It may be recorded during the appeal "
+        "period or after it, for an appeal lodged in time.",
+    )
+    async def appeal_lodged(workflow_id: str, request: AppealLodgedRequest, identity: Caller) -> AppealRecorded:
+        if not await access.may_record_appeal(identity, workflow_id):
+            raise forbidden()
+        await records.running(workflow_id)
+        step = appeal_step(action="lodged", actor_id=identity.participant_id, **request.model_dump())
+        return await record_appeal(client, workflow_id, step)
+
+    @router.post(
+        "/pilots/{workflow_id}/appeals/outcome",
+        summary="Record the court's outcome of an appeal (the pilot's lead only)",
+        description="An annulled decision (upphavt) reopens the task whose decision it was, with a new deadline.",
+    )
+    async def appeal_decided(workflow_id: str, request: AppealOutcomeRequest, identity: Caller) -> AppealRecorded:
+        if not await access.may_record_appeal(identity, workflow_id):
+            raise forbidden()
+        await records.running(workflow_id)
+        step = appeal_step(action="decided", actor_id=identity.participant_id, **request.model_dump())
+        return await record_appeal(client, workflow_id, step)
 
     app.include_router(router)
     app.include_router(

@@ -23,12 +23,15 @@ _STATUS_OF_CODE = {
     "reason_required": 422,
     "not_found": 404,
     "unknown_task": 404,
+    "unknown_decision": 404,
     "not_assignee": 403,
     "not_allowed": 403,
     "already_completed": 409,
     "already_started": 409,
     "not_open": 409,
     "not_delegated": 409,
+    "pilot_ended": 409,
+    "pilot_paused": 409,
     # Temporal not answering is not the caller's fault, and worth retrying.
     "temporal_error": 503,
 }

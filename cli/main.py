@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from directory import (
     read_participants_csv,
     upsert_participants,
 )
+from domain.appeals import DECISION_STATUS_TITLES, OUTCOME_TITLES
 from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.municipalities import check_pilot_code
@@ -48,6 +49,7 @@ from observability import configure_logging
 from pilots import (
     PilotError,
     PilotRecords,
+    appeal_step,
     change_roster,
     check_reason,
     complete_task,
@@ -55,7 +57,7 @@ from pilots import (
     find_pilot,
     list_pilots,
     pilot_query,
-    pilot_status,
+    record_appeal,
     register_inspection,
     roster_change,
     start_cohort,
@@ -229,10 +231,8 @@ async def _visible_status(ctx: Context) -> PilotStatus:
 
 
 async def cmd_status(ctx: Context) -> None:
+    # Read from the record, like every status: steps that failed for good are on it too (StepFailed).
     status = await _visible_status(ctx)
-    if await (await ctx.access()).may_control(await ctx.identity(), status.workflow_id, "retry"):
-        # Only the workflow knows which steps failed for good: operations see them, asked of the pilot itself.
-        status.failed_steps = (await pilot_status(await ctx.client(), status.workflow_id)).failed_steps
     if ctx.args.json:
         print(status.model_dump_json(indent=2))
         return
@@ -240,6 +240,30 @@ async def cmd_status(ctx: Context) -> None:
     print(f"{status.municipality_name} ({status.kommunkod})  {status.programme}  fas / phase: {phase}")
     done = [p.value for p in status.completed_phases]
     print(f"klara faser / completed phases: {', '.join(done) or '–'}")
+    print("väntar på / waiting for:")
+    for wait in status.waiting_for:
+        print(f"  - {wait.text_sv}\n    {wait.text_en}")
+    if status.decisions:
+        print("nämndens beslut / decisions:")
+        for decision in status.decisions:
+            sv, en = DECISION_STATUS_TITLES[decision.status]
+            print(
+                f"  {decision.key:<28} {decision.organ} § {decision.paragraph} ({decision.diarienummer}), "
+                f"{decision.meeting_date}: {sv} / {en}"
+            )
+            for appeal in decision.appeals:
+                outcome = (
+                    " / ".join(OUTCOME_TITLES[appeal.outcome]) + f" ({appeal.decided_on})"
+                    if appeal.outcome
+                    else "väntar på domstolen / pending"
+                )
+                case = f"{appeal.court}, mål {appeal.case_number}, {appeal.lodged_on}"
+                print(f"    överklagat / appealed: {case}: {outcome}")
+    if status.inspection_closed_without_decision is not None:
+        print(
+            "Skolinspektionen: inget beslut registrerades under programmet / no decision was registered during the "
+            f"programme (stängt / closed {status.inspection_closed_without_decision:%Y-%m-%d})"
+        )
     _print_tasks(status.tasks)
 
 
@@ -341,8 +365,49 @@ async def cmd_register_inspection(ctx: Context) -> None:
     payload = _read_payload(None, ctx.args.file)
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
     ctx.allowed(await (await ctx.access()).may_register_inspection(identity, workflow_id))
+    await PilotRecords(await ctx.pool()).running(workflow_id)  # a pilot that has ended says so, and when
     result = await register_inspection(await ctx.client(), workflow_id, identity.participant_id, payload)
     print(f"Skolinspektionens beslut registrerat / inspection decision registered (event #{result.stream_version})")
+
+
+async def cmd_appeal(ctx: Context) -> None:
+    a = ctx.args
+    identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
+    if a.command == "appeal":
+        step = appeal_step(
+            action="lodged",
+            decision_key=a.decision,
+            actor_id=identity.participant_id,
+            case_number=a.case,
+            court=a.court,
+            lodged_on=_date_arg("--lodged", a.lodged),
+        )
+    else:
+        step = appeal_step(
+            action="decided",
+            decision_key=a.decision,
+            actor_id=identity.participant_id,
+            case_number=a.case,
+            outcome=a.outcome,
+            decided_on=_date_arg("--decided", a.decided),
+        )
+    ctx.allowed(await (await ctx.access()).may_record_appeal(identity, workflow_id))
+    await PilotRecords(await ctx.pool()).running(workflow_id)
+    result = await record_appeal(await ctx.client(), workflow_id, step)
+    reopened = f"; öppnad igen / reopened: {', '.join(result.reopened_tasks)}" if result.reopened_tasks else ""
+    done = (
+        "överklagande registrerat / appeal recorded"
+        if a.command == "appeal"
+        else "utfall registrerat / outcome recorded"
+    )
+    print(f"{done}: {a.decision}, mål {a.case} (händelse / event #{result.stream_version}){reopened}")
+
+
+def _date_arg(flag: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{flag}: {value!r} is not a date like 2026-12-21", EXIT_USAGE) from None
 
 
 async def cmd_history(ctx: Context) -> None:
@@ -745,6 +810,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("register-inspection", cmd_register_inspection, "register a Skolinspektionen decision")
     pilot(p)
     p.add_argument("--file", required=True, help="the decision as a JSON file")
+
+    p = command(
+        "appeal", cmd_appeal, "record an appeal (laglighetsprövning) lodged against a nämnd decision (programme lead)"
+    )
+    pilot(p)
+    p.add_argument("decision", help="the decision's key, as 'leda status' lists it, e.g. plan_adoption")
+    p.add_argument("--court", required=True, help="e.g. 'Förvaltningsrätten i Karlstad'")
+    p.add_argument("--case", required=True, help="the court's case number (målnummer), e.g. 1234-26")
+    p.add_argument("--lodged", required=True, help="the day the appeal reached the court, e.g. 2026-12-21")
+
+    p = command(
+        "appeal-outcome",
+        cmd_appeal,
+        "record the court's outcome of an appeal; 'upphavt' reopens the decision's task (programme lead)",
+    )
+    pilot(p)
+    p.add_argument("decision", help="the decision's key, as 'leda status' lists it")
+    p.add_argument("--case", required=True, help="the court's case number of the appeal")
+    p.add_argument("--outcome", required=True, choices=["avslaget", "avvisat", "delvis_upphavt", "upphavt"])
+    p.add_argument("--decided", required=True, help="the day of the court's judgment, e.g. 2027-02-15")
 
     p = command(
         "history", cmd_history, "a pilot's history: the domain record merged with every Temporal run, oldest first"

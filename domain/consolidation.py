@@ -202,8 +202,13 @@ def _whole(value: float) -> int | float:
 
 
 def _finding_text(consolidated: IndicatorConsolidation) -> str:
-    levels = ", ".join(f"{level.value} {score}" for level, score in consolidated.scores.items())
+    levels = ", ".join(f"{level.value} {_swedish(score)}" for level, score in consolidated.scores.items())
     return f"{consolidated.indicator}: {levels} – stor skillnad mellan nivåerna"
+
+
+def _swedish(score: int | float) -> str:
+    """A score as Swedish writes it: 2 or 2,5."""
+    return str(score).replace(".", ",")
 
 
 def _within_level_text(consolidated: IndicatorConsolidation, level: AssessmentLevel, spread: int) -> str:

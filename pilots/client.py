@@ -7,7 +7,7 @@ import hashlib
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 import structlog
@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from directory import get_participant, list_participants, names_a_participant
+from domain.appeals import AppealStep
 from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.events import PilotTerminated, event_record
@@ -37,6 +38,7 @@ from programmes.calendars import load_calendar
 from programmes.cohorts import Cohort
 from workflows import search_attributes as sa
 from workflows.messages import (
+    AppealRecorded,
     CompleteTask,
     PilotControlled,
     PilotStatus,
@@ -267,13 +269,39 @@ async def steer_task(client: Client, workflow_id: str, request: SteerTask) -> Ta
 
 def roster_change(**fields: Any) -> ChangeRoster:
     """A roster change from an edge's fields; PilotError naming the field when they do not make one."""
+    return _request(ChangeRoster, fields)
+
+
+def appeal_step(**fields: Any) -> AppealStep:
+    """An appeal step from an edge's fields; PilotError naming the field when they do not make one."""
+    return _request(AppealStep, fields)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _request(model: type[M], fields: dict[str, Any]) -> M:
     try:
-        return ChangeRoster(**fields)
+        return model(**fields)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         message = first["msg"].removeprefix("Value error, ")
         raise PilotError(f"{where}: {message}" if where else message, "invalid_input") from None
+
+
+async def record_appeal(client: Client, workflow_id: str, step: AppealStep) -> AppealRecorded:
+    """Record an appeal lodged against a nämnd decision, or the court's outcome; sent again unchanged, applied once."""
+    _recordable(step.model_dump(mode="json"))
+    fingerprint = hashlib.sha256(step.model_dump_json().encode()).hexdigest()[:24]
+    return await _update(
+        client,
+        workflow_id,
+        MunicipalityWorkflow.record_appeal,
+        step,
+        f"appeal-{fingerprint}",
+        result_type=AppealRecorded,
+    )
 
 
 async def change_roster(

@@ -19,7 +19,7 @@ from collections import OrderedDict
 import asyncpg
 
 from domain.events import event_from_record
-from domain.rules import unrecordable_text
+from domain.rules import TaskRejected, check_not_ended, unrecordable_text
 from domain.state import MunicipalityState, fold
 from eventstore import EventStore
 from pilots.client import PilotError
@@ -60,9 +60,21 @@ class PilotRecords:
             self._states.popitem(last=False)
         return state
 
+    async def running(self, workflow_id: str) -> MunicipalityState:
+        """The pilot's state, if it has not ended; else PilotError `pilot_ended` saying when and how it ended.
+
+        A pilot that has ended has no workflow left to ask, so this is where a step it can no longer take is refused
+        with the reason (an inspection decision registered after the programme, an appeal recorded too late)."""
+        state = await self.state(workflow_id)
+        try:
+            check_not_ended(state)
+        except TaskRejected as rejection:
+            raise PilotError(rejection.message, rejection.code) from None
+        return state
+
     async def status(self, workflow_id: str) -> PilotStatus:
-        """Where the pilot stands: phases, tasks, decisions, pause or withdrawal. Steps that failed for good are
-        known to the workflow alone (`pilots.pilot_status`); here `failed_steps` is empty."""
+        """Where the pilot stands: phases, tasks, decisions, pause or withdrawal, steps that failed for good, and
+        what it waits for."""
         return self.status_of(workflow_id, await self.state(workflow_id))
 
     @staticmethod

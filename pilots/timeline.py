@@ -224,12 +224,16 @@ def _lines(event: Event) -> tuple[str, str]:
             )
         case SelfAssessmentsConsolidated():
             c = event.consolidation
-            levels, weakest, gaps = ", ".join(c.levels), ", ".join(c.weakest_factors(2)), len(c.findings)
+            levels, weakest = ", ".join(c.levels), ", ".join(c.weakest_factors(2))
+            gaps = sum(1 for f in c.findings if f.within_level is None)
+            inside = len(c.findings) - gaps
+            within_sv = f", {inside} med stor skillnad inom en nivå" if inside else ""
+            within_en = f", {inside} with a large spread within a level" if inside else ""
             return (
                 f"självskattningar sammanställda ({levels}): svagast {weakest}; "
-                f"{gaps} indikatorer med stor skillnad mellan nivåerna",
+                f"{gaps} indikatorer med stor skillnad mellan nivåerna{within_sv}",
                 f"self-assessments consolidated ({levels}): weakest {weakest}; "
-                f"{gaps} indicators with a large gap between the levels",
+                f"{gaps} indicators with a large gap between the levels{within_en}",
             )
         case ImplementationYearStarted():
             return f"genomförandeår {event.year} börjar", f"implementation year {event.year} begins"

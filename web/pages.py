@@ -43,6 +43,7 @@ from access import (
 from access.sign_in import SESSION_LIFETIME, end_session, task_page
 from activities.notifications import SmtpMailer
 from directory import Participant, get_participant, list_participants, participants_with_email
+from domain.appeals import DECISION_STATUS_TITLES, DecisionStatusName
 from domain.control import ControlPilot
 from domain.municipalities import pilot_name
 from domain.phases import PHASE_TITLES
@@ -52,10 +53,12 @@ from eventstore import EventStore
 from pilots import (
     PilotError,
     PilotRecords,
+    appeal_step,
     change_roster,
     check_reason,
     complete_task,
     control_pilot,
+    record_appeal,
     roster_change,
     steer_task,
 )
@@ -118,6 +121,10 @@ class Page:
         if phase is None:
             return "–"
         sv, en = PHASE_TITLES[phase]
+        return sv if self.language == "sv" else en
+
+    def decision_status(self, status: DecisionStatusName) -> str:
+        sv, en = DECISION_STATUS_TITLES[status]
         return sv if self.language == "sv" else en
 
     @property
@@ -485,6 +492,7 @@ def web_router(
             people=people,
             may_steer=may_steer,
             roster=[(role, state.participants[role]) for role in Role if state.participants.get(role)],
+            may_appeal=await access.may_record_appeal(page.identity, workflow_id) and not state.ended,
             roles=list(Role),
             timeline=entries,
             charts=render_pilot_charts(state),
@@ -508,17 +516,18 @@ def web_router(
     async def lead_step(
         request: Request,
         page: Page,
-        reason: str,
+        reason: str | None,
         step: Callable[[], Awaitable[object]],
         *,
         done: str,
         refused_in: str = "",
     ) -> Response:
-        """A lead's step on a pilot's page: with a reason that names no one, then `step`; back to the page saying
-        what was `done`, or showing the refusal (after `refused_in`) on it."""
+        """A lead's step on a pilot's page: with a reason that names no one (where the step takes one), then `step`;
+        back to the page saying what was `done`, or showing the refusal (after `refused_in`) on it."""
         workflow_id = request.path_params["workflow_id"]
         try:
-            await require_reason(page, workflow_id, reason)
+            if reason is not None:
+                await require_reason(page, workflow_id, reason)
             await step()
         except PilotError as refusal:
             if refusal.code in _SHOWN_AS_PAGES:
@@ -610,12 +619,38 @@ def web_router(
 
     router.add_api_route("/pilots/{workflow_id}/roster", signed_in(roster_page), methods=["POST"])
 
+    async def appeal_page(request: Request, page: Page) -> Response:
+        """An appeal lodged against a decision, or the court's outcome, from the decisions on the pilot's page."""
+        assert page.identity is not None
+        workflow_id = request.path_params["workflow_id"]
+        if not await access.may_record_appeal(page.identity, workflow_id):
+            return forbidden(page)
+        form = await request.form()
+        action = str(form.get("action", ""))
+        if action not in ("lodged", "decided"):
+            return not_found(page)
+        fields = {
+            name: str(form.get(name, "")).strip() or None
+            for name in ("decision_key", "case_number", "court", "lodged_on", "outcome", "decided_on")
+        }
+        actor_id = page.identity.participant_id
+
+        async def record() -> None:
+            await records.running(workflow_id)
+            step = appeal_step(action=action, actor_id=actor_id, **{k: v for k, v in fields.items() if v is not None})
+            await record_appeal(client, workflow_id, step)
+
+        return await lead_step(request, page, None, record, done="appeal" if action == "lodged" else "outcome")
+
+    router.add_api_route("/pilots/{workflow_id}/appeals", signed_in(appeal_page), methods=["POST"])
+
     return router
 
 
 def _notice(page: Page, done: str) -> str:
     """What the lead's last step did, after the redirect that follows it."""
-    return page.t(f"done_{done}") if done in ("extend", "reassign", "pause", "resume", "roster") else ""
+    steps = ("extend", "reassign", "pause", "resume", "roster", "appeal", "outcome")
+    return page.t(f"done_{done}") if done in steps else ""
 
 
 def _task_address(request: Request) -> tuple[str, str]:

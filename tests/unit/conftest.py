@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from devstack.sample_payloads import answer_for
+from domain.calendar import SchoolCalendar
 from domain.events import Event
 from domain.kpis import DATA_PACK_KPIS, RIKET, KpiObservation
 from domain.payloads import KpiDataPack
@@ -83,7 +84,13 @@ class PilotDriver:
         self.state = fold(events, self.state)
         return events
 
-    def start(self, participants: dict[Role, list[str]] | None = None, *, deciding_organ: str = ORGAN) -> list[Event]:
+    def start(
+        self,
+        participants: dict[Role, list[str]] | None = None,
+        *,
+        deciding_organ: str = ORGAN,
+        calendar: SchoolCalendar | None = None,
+    ) -> list[Event]:
         return self.record(
             start_events(
                 programme="leda-for-resultat",
@@ -94,6 +101,7 @@ class PilotDriver:
                 participants=one_participant_per_role() if participants is None else participants,
                 now=self.now,
                 new_id=self.new_id,
+                calendar=calendar,
             )
         )
 

@@ -1,4 +1,4 @@
-"""`consolidate`: the levels' self-assessments as medians, spreads and findings (domain.md §5)."""
+"""`consolidate`: the levels' self-assessments as medians, spreads and findings."""
 
 from __future__ import annotations
 
@@ -228,3 +228,47 @@ def test_a_level_that_did_not_answer_is_simply_absent():
     result = consolidate({P: {"SF1.a": 2}, R: {"SF1.a": 3}})
 
     assert result.levels == (P, R)
+
+
+# several answers per level (every rektor; HR and ekonomi for the support functions)
+
+
+def test_a_level_that_answers_several_times_scores_the_median_of_its_answers():
+    result = consolidate({R: [every_indicator(1), every_indicator(2), every_indicator(4)], P: every_indicator(3)})
+
+    sf1a = result.indicators["SF1.a"]
+    assert sf1a.scores == {P: 3, R: 2}
+    assert sf1a.answers == {P: 1, R: 3}
+
+
+def test_an_even_number_of_answers_gives_a_half_score_and_each_level_weighs_the_same():
+    result = consolidate({R: [every_indicator(1), every_indicator(2)], P: every_indicator(4)})
+
+    sf1a = result.indicators["SF1.a"]
+    assert sf1a.scores == {P: 4, R: 1.5}
+    assert (sf1a.median, sf1a.spread) == (2.75, 2.5)
+
+
+def test_the_spread_within_a_level_is_kept_and_a_large_one_is_a_finding_of_its_own():
+    result = consolidate({R: [every_indicator(1), every_indicator(4)], P: every_indicator(2, SF4_e=3)})
+
+    sf1a = result.indicators["SF1.a"]
+    assert sf1a.within_level_spread == {R: 3}
+    assert result.factors["SF1"].max_within_level_spread == 3
+    within = [f for f in result.findings if f.within_level is R and f.indicator == "SF1.a"]
+    assert len(within) == 1 and "2 svar på nivå R" in within[0].text_sv and "inom nivån" in within[0].text_sv
+
+
+def test_one_answer_per_level_keeps_whole_scores_and_no_spread_within_levels():
+    result = consolidate({P: every_indicator(4), R: every_indicator(1)})
+
+    sf1a = result.indicators["SF1.a"]
+    assert sf1a.scores == {P: 4, R: 1} and all(isinstance(v, int) for v in sf1a.scores.values())
+    assert sf1a.within_level_spread == {}
+    assert [f.within_level for f in result.findings] == [None] * len(result.findings)
+    assert "P 4, R 1" in result.findings[0].text_sv
+
+
+def test_an_empty_answer_among_several_is_refused():
+    with pytest.raises(ValueError, match="level R scored none of its indicators"):
+        consolidate({R: [every_indicator(2), {}]})

@@ -21,7 +21,7 @@ from domain.control import ControlPilot
 from domain.roles import Role
 from domain.state import TaskStatus
 from eventstore import EventStore
-from pilots import PilotError, complete_task, control_pilot, pilot_status, start_pilot
+from pilots import PilotError, PilotRecords, complete_task, control_pilot, pilot_status, start_pilot
 from programmes import template as load_template
 from settings import Settings
 from worker import running_worker
@@ -51,6 +51,16 @@ async def started(client: Client, pool: asyncpg.Pool, settings: Settings) -> str
     )
     await until(client, workflow_id, lambda s: any(t.key == TASK for t in s.tasks))
     return workflow_id
+
+
+async def until_recorded(records: PilotRecords, workflow_id: str, condition) -> PilotStatus:  # type: ignore[no-untyped-def]
+    """The pilot's status as its record has it, once `condition` holds (within a few seconds)."""
+    for _ in range(400):
+        status = await records.status(workflow_id)
+        if condition(status):
+            return status
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the record never showed the condition; it shows {status.failed_steps}")
 
 
 async def until(client: Client, workflow_id: str, condition, rounds: int = 1200) -> PilotStatus:  # type: ignore[no-untyped-def]
@@ -148,6 +158,12 @@ async def test_a_step_that_failed_for_good_waits_for_a_retry_and_then_goes_throu
     assert all(f.step.endswith(f"→ {ghost}") and "not in the directory" in f.error for f in failing.failed_steps)
     # The rest of the pilot goes on meanwhile: the other levels' tasks are open.
     assert task_of(failing, "self_assessment@R").status is TaskStatus.OPEN
+    # On the record, as statuses are read: with the error, no e-mail address, and what the pilot now waits for.
+    records = PilotRecords(db_pool)
+    on_record = await until_recorded(records, workflow_id, lambda s: step_name in {f.step for f in s.failed_steps})
+    [recorded] = [f for f in on_record.failed_steps if f.step == step_name]
+    assert "not in the directory" in recorded.error and "@" not in recorded.error.replace(f"→ {ghost}", "")
+    assert any(w.kind == "failed_step" and step_name in w.text_en for w in on_record.waiting_for)
 
     await upsert_participants(
         db_pool,
@@ -168,6 +184,10 @@ async def test_a_step_that_failed_for_good_waits_for_a_retry_and_then_goes_throu
     )
     recovered = await until(client, workflow_id, lambda s: not s.failed_steps)
     assert recovered.failed_steps == []
+    assert (await until_recorded(records, workflow_id, lambda s: not s.failed_steps)).failed_steps == []
+    events = await EventStore(db_pool).read_stream(workflow_id)
+    retried = [e for e in events if e.event_type == "FailedStepRetried"]
+    assert len(retried) == 1 and step_name in retried[0].data["steps"]
     with pytest.raises(PilotError) as refused:
         await control_pilot(client, workflow_id, control("retry"))
     assert refused.value.code == "nothing_failed"
