@@ -112,7 +112,8 @@ def problem_of(error: PilotError) -> Problem:
         # The workflow's own refusal names the assignee; the caller only learns that they may not.
         return Problem(403, error.code, FORBIDDEN_DETAIL)
     message = str(error)
-    return Problem(status, error.code, message, field=field_of(message) if status == 422 else None)
+    # A refusal that starts with a field names it, whatever its status (422, or 404 for a decision it lacks).
+    return Problem(status, error.code, message, field=field_of(message))
 
 
 def _validation_problem(error: RequestValidationError) -> Problem:

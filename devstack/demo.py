@@ -110,13 +110,18 @@ async def simulate_participants(
     poll_interval: float = 0.2,
     analyst: str = ANALYST,
     answer_for: Callable[..., dict[str, Any]] = sample_payloads.answer_for,
+    decided_days_ago: int = 40,
+    inspection: bool = True,
 ) -> PilotStatus:
     """Answer every task of the pilot as its participants would, until the pilot completes; return its status.
 
     They see the pilot as the API shows it to them, from its record (`records`); they answer through the client.
-    The förvaltningschef answers LATE_TASK only once it has been escalated. The benchmark of a whole fleet
-    (`bench/fleet.py`) runs many of these at once, quietly (`say`) and on its own pacing (`poll_interval`);
-    the one of a ten-year plan (`bench/history.py`) gives its own `answer_for`.
+    The förvaltningschef answers LATE_TASK only once it has been escalated. The nämnd's decisions are dated
+    `decided_days_ago` days back (0: today, so every legal period runs its full length on the template's clock).
+    With `inspection`, Skolinspektionen decides during the plan and follows up in year 1; without, the programme
+    ends with no inspection decision. The benchmark of a whole fleet (`bench/fleet.py`) runs many of these at once,
+    quietly (`say`) and on its own pacing (`poll_interval`); the one of a ten-year plan (`bench/history.py`) gives
+    its own `answer_for`.
     """
     seen_phase: tuple[Phase, int] | None = None
     decision: dict[str, Any] | None = None
@@ -151,12 +156,13 @@ async def simulate_participants(
                 level=task.level,
                 year=task.year,
                 organ=status.deciding_organ,
+                decided_days_ago=decided_days_ago,
             )
             await complete_task(client, workflow_id, task.key, task.assignee_id, answer)
             extra = f" (påminnelser: {task.reminders_sent}, eskalerad)" if task.escalated else ""
             say(f"  ✓ {task.title_sv} — {task.assignee_id}{extra}", task.title_en)
         today = datetime.now(UTC).date()
-        if decision is None and status.current_phase is Phase.DEVELOPMENT_PLAN:
+        if inspection and decision is None and status.current_phase is Phase.DEVELOPMENT_PLAN:
             # Skolinspektionen's decision arrives while the plan is being written (it ran "parallellt", S4).
             decision = sample_payloads.inspection_decision(today - timedelta(days=30))
             await register_inspection(client, workflow_id, analyst, decision)

@@ -205,11 +205,12 @@ def inspection_follow_up(original: dict[str, Any], decided_on: date, *, cleared:
     }
 
 
-def decision_posting(meeting: date) -> dict[str, Any]:
-    return {
-        "justering_date": (meeting + timedelta(days=7)).isoformat(),
-        "anslag_date": (meeting + timedelta(days=8)).isoformat(),
-    }
+def decision_posting(meeting: date, today: date | None = None) -> dict[str, Any]:
+    """The minutes approved a week after the meeting and posted the day after, or both today if that is sooner."""
+    justering, anslag = meeting + timedelta(days=7), meeting + timedelta(days=8)
+    if today is not None:
+        justering, anslag = min(justering, today), min(anslag, today)
+    return {"justering_date": justering.isoformat(), "anslag_date": anslag.isoformat()}
 
 
 def remediation_step() -> dict[str, Any]:
@@ -217,13 +218,21 @@ def remediation_step() -> dict[str, Any]:
 
 
 def answer_for(
-    task_key: str, today: date, *, level: str | None = None, year: int | None = None, organ: str = "Bildningsnämnden"
+    task_key: str,
+    today: date,
+    *,
+    level: str | None = None,
+    year: int | None = None,
+    organ: str = "Bildningsnämnden",
+    decided_days_ago: int = 40,
 ) -> dict[str, Any]:
-    """A synthetic answer for any participant task of the shipped templates (`task_key` without instance)."""
+    """A synthetic answer for any participant task of the shipped templates (`task_key` without instance).
+
+    The nämnd met `decided_days_ago` days ago and its minutes were approved and posted within the week, or today
+    when the meeting was today: with 40, the appeal period is long over; with 0, every legal period runs from today,
+    as it would for a secretary who records a decision on the day of the meeting."""
     paragraph = 40 + 10 * (year or 0)
-    # The nämnd met 40 days ago and its minutes were approved and posted within the week: by now the appeal
-    # period is over, so the demo sees its decisions vinna laga kraft without waiting three weeks.
-    meeting = today - timedelta(days=40)
+    meeting = today - timedelta(days=decided_days_ago)
     answers = {
         "document_collection": document_collection,
         "interviews": interviews,
@@ -243,7 +252,7 @@ def answer_for(
         "change_project": change_project,
         "funding_application": funding_applications,
         "annual_report": lambda: namnd_decision(meeting, paragraph + 8, "årlig rapport läggs till handlingarna", organ),
-        "decision_posted": lambda: decision_posting(meeting),
+        "decision_posted": lambda: decision_posting(meeting, today),
         "inspection_decision": lambda: inspection_decision(today - timedelta(days=30)),
         "remediation": remediation_step,
     }

@@ -123,6 +123,7 @@ async def a_pilot_waiting_for_the_head(client: Client, db_pool: asyncpg.Pool, se
         ("self_assessment@P", "p-1861-politiker", sample_payloads.self_assessment("P")),
         ("self_assessment@R", "p-1861-rektor", sample_payloads.self_assessment("R")),
         ("self_assessment@S", "p-1861-hr", sample_payloads.self_assessment("S")),
+        ("self_assessment@S/p-1861-ekonomi", "p-1861-ekonomi", sample_payloads.self_assessment("S")),
     ]
     for task_key, participant, payload in answers:
         for _ in range(100):  # the tasks open once the workflow has recorded its start

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -328,3 +329,87 @@ async def test_twenty_concurrent_completions_through_the_api_record_exactly_one(
     events = await EventStore(db_pool).read_stream(workflow_id)
     completions = [e for e in events if e.event_type == "TaskCompleted" and e.data["task_key"] == "self_assessment@F"]
     assert len(completions) == 1
+
+
+async def decided_and_posted(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], pool: asyncpg.Pool
+) -> tuple[str, str]:
+    """A pilot whose analysis the nämnd took note of today, its minutes posted today: (workflow id, today)."""
+    workflow_id = await start(api, tokens)
+    for key in (
+        "document_collection",
+        "self_assessment@P",
+        "self_assessment@F",
+        "self_assessment@R",
+        "self_assessment@S",
+        "self_assessment@S/p-1861-ekonomi",
+        "strengths_weaknesses",
+    ):
+        task = await open_task(api, tokens["lead"], workflow_id, key)
+        answer = sample_payloads.answer_for(task["template_key"], date.today(), level=task["level"])
+        participant = bearer(await issue_token(pool, task["assignee_id"], "participant"))
+        response = await api.post(complete_url(workflow_id, key), json=answer, headers=participant)
+        assert response.status_code == 200, response.text
+    reported = await open_task(api, tokens["lead"], workflow_id, "analysis_reported")
+    today = reported["opened_at"][:10]  # the workflow's clock: the time-skipping server may be ahead
+    secretary = bearer(await issue_token(pool, reported["assignee_id"], "participant"))
+    decision = sample_payloads.namnd_decision(date.fromisoformat(today), 41, "analysen anmäls")
+    response = await api.post(complete_url(workflow_id, "analysis_reported"), json=decision, headers=secretary)
+    assert response.status_code == 200, response.text
+    await open_task(api, tokens["lead"], workflow_id, "decision_posted@analysis_reported")
+    posting = {"justering_date": today, "anslag_date": today}
+    url = complete_url(workflow_id, "decision_posted@analysis_reported")
+    assert (await api.post(url, json=posting, headers=secretary)).status_code == 200
+    return workflow_id, today
+
+
+def api_pool(api: httpx.AsyncClient) -> asyncpg.Pool:
+    return api._transport.app.state.pool  # type: ignore[attr-defined]
+
+
+async def test_the_lead_records_an_appeal_and_its_outcome_and_the_status_shows_both(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], db_pool: asyncpg.Pool
+) -> None:
+    workflow_id, today = await decided_and_posted(api, tokens, db_pool)
+    appeal = {
+        "decision_key": "analysis_reported",
+        "court": "Förvaltningsrätten i Karlstad",
+        "case_number": "1234-26",
+        "lodged_on": today,
+    }
+
+    refused = await api.post(f"/api/v1/pilots/{workflow_id}/appeals", json=appeal, headers=tokens["forvaltningschef"])
+    assert refused.status_code == 403
+    lodged = await api.post(f"/api/v1/pilots/{workflow_id}/appeals", json=appeal, headers=tokens["lead"])
+    assert lodged.status_code == 200, lodged.text
+
+    status = (await api.get(f"/api/v1/pilots/{workflow_id}/status", headers=tokens["lead"])).json()
+    [decision] = status["decisions"]
+    assert decision["status"] == "overklagad" and decision["appeals"][0]["case_number"] == "1234-26"
+    assert any(w["kind"] == "appeal" and "1234-26" in w["text_sv"] for w in status["waiting_for"])
+
+    outcome = {"decision_key": "analysis_reported", "case_number": "1234-26", "outcome": "upphavt", "decided_on": today}
+    decided = await api.post(f"/api/v1/pilots/{workflow_id}/appeals/outcome", json=outcome, headers=tokens["lead"])
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["reopened_tasks"] == ["analysis_reported"]
+
+
+async def test_an_appeal_that_does_not_fit_is_refused_naming_the_field(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], db_pool: asyncpg.Pool
+) -> None:
+    workflow_id, today = await decided_and_posted(api, tokens, db_pool)
+    base = {"decision_key": "analysis_reported", "court": "Förvaltningsrätten i Karlstad", "case_number": "1-26"}
+    url = f"/api/v1/pilots/{workflow_id}/appeals"
+    store = EventStore(db_pool)
+    before = await store.stream_version(workflow_id)
+
+    for body, status, field in (
+        ({**base, "lodged_on": "2000-01-01"}, 422, "lodged_on"),
+        ({**base, "lodged_on": today, "case_number": "x"}, 422, "case_number"),
+        ({**base, "lodged_on": today, "decision_key": "plan_adoption"}, 404, "decision_key"),
+    ):
+        response = await api.post(url, json=body, headers=tokens["lead"])
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json().get("field") == field, response.text
+    assert await store.stream_version(workflow_id) == before

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 
 import asyncpg
 import pytest
@@ -31,7 +32,16 @@ from domain.roles import Role
 from domain.state import TaskStatus, fold
 from domain.steering import SteerTask
 from eventstore import EventStore
-from pilots import PilotError, complete_task, pilot_status, register_inspection, start_pilot, steer_task
+from pilots import (
+    PilotError,
+    appeal_step,
+    complete_task,
+    pilot_status,
+    record_appeal,
+    register_inspection,
+    start_pilot,
+    steer_task,
+)
 from settings import Settings
 from worker import running_worker
 from workflows.messages import PilotStatus, StartPilot, TaskView
@@ -732,3 +742,58 @@ async def test_deadlines_skip_the_school_holidays_and_board_tasks_fall_due_at_a_
     )
     assert str(decision_due["Subject"]).startswith("Beslut att fatta / Decision due")
     assert f"sammanträdet {meeting:%Y-%m-%d}" in decision_due.get_content()
+
+
+async def test_an_appealed_decision_waits_for_the_court_and_an_annulment_has_the_nämnd_decide_again(
+    client: Client,
+    db_pool: asyncpg.Pool,
+    settings: Settings,
+    mail_capture: MailCapture,
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    await analyse(client, workflow_id)
+    task = await open_task(client, workflow_id, "analysis_reported")
+    today = task.opened_at.date()  # the workflow's clock
+    await complete_task(
+        client, workflow_id, task.key, task.assignee_id, sample_payloads.namnd_decision(today, 41, "anmäls")
+    )
+    posting = await open_task(client, workflow_id, "decision_posted@analysis_reported")
+    posted = {"justering_date": today.isoformat(), "anslag_date": today.isoformat()}
+    await complete_task(client, workflow_id, posting.key, posting.assignee_id, posted)
+    lead = f"p-{KOMMUNKOD}-programledare"
+    court = {"court": "Förvaltningsrätten i Karlstad", "case_number": "4711-26"}
+    appeal = appeal_step(action="lodged", decision_key="analysis_reported", actor_id=lead, lodged_on=today, **court)
+
+    await record_appeal(client, workflow_id, appeal)
+    await time_skipping_env.sleep(timedelta(days=30))  # long past the appeal period
+
+    store = EventStore(db_pool)
+    assert not [e for e in await store.read_stream(workflow_id) if e.event_type == "DecisionBecameFinal"]
+    annulled = appeal_step(
+        action="decided",
+        decision_key="analysis_reported",
+        actor_id=lead,
+        case_number="4711-26",
+        outcome="upphavt",
+        decided_on=today + timedelta(days=20),
+    )
+    answered = await record_appeal(client, workflow_id, annulled)
+
+    assert answered.reopened_tasks == ["analysis_reported"]
+    again = await open_task(client, workflow_id, "analysis_reported")
+    assert again.due_at is not None and again.due_at > again.opened_at
+
+    def assigned(m: EmailMessage) -> bool:
+        return str(m["X-Leda-Notification"]).strip() == f"assignment; {workflow_id}; analysis_reported"
+
+    for _ in range(100):  # told when it first opened, and again now that it reopened
+        if len(await mail_capture.wait_for(assigned)) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert len(await mail_capture.wait_for(assigned)) == 2
+    decided_again = sample_payloads.namnd_decision(today + timedelta(days=30), 77, "anmäls på nytt")
+    await complete_task(client, workflow_id, again.key, again.assignee_id, decided_again)
+    await open_task(client, workflow_id, "decision_posted@analysis_reported/2")
+    recorded = [e for e in await store.read_stream(workflow_id) if e.event_type == "DecisionRecorded"]
+    assert [e.data.get("decision_key") for e in recorded] == [None, "analysis_reported/2"]
