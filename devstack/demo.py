@@ -163,7 +163,7 @@ async def simulate_participants(
             say(f"  ✓ {task.title_sv} — {task.assignee_id}{extra}", task.title_en)
         today = datetime.now(UTC).date()
         if inspection and decision is None and status.current_phase is Phase.DEVELOPMENT_PLAN:
-            # Skolinspektionen's decision arrives while the plan is being written (it ran "parallellt", S4).
+            # Skolinspektionen's decision arrives while the plan is being written: the inspection runs in parallel.
             decision = sample_payloads.inspection_decision(today - timedelta(days=30))
             await register_inspection(client, workflow_id, analyst, decision)
             say(

@@ -1,4 +1,4 @@
-"""Skolinspektionen's decisions and how their findings map onto the success factors (domain.md §7)."""
+"""Skolinspektionen's decisions and how their findings map onto the success factors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from enum import StrEnum
 
 
 class InspectionArea(StrEnum):
-    """Assessment areas of the current supervision model (domain.md §7.2)."""
+    """Assessment areas (bedömningsområden) of Skolinspektionen's current model of regular supervision, as
+    Skolinspektionen publishes them: two at the organiser level, six at the school-unit level."""
 
     # Organiser level (huvudman)
     FORUTSATTNINGAR_UTBILDNINGEN = "forutsattningar_for_utbildningen"
@@ -21,7 +22,9 @@ class InspectionArea(StrEnum):
 
 
 class Intervention(StrEnum):
-    """What the inspectorate decided about a finding (domain.md §7.3)."""
+    """What the inspectorate decided about a finding: the interventions of skollagen (2010:800) 26 kap.
+    (föreläggande 10 §, med vite 27 §, anmärkning 11 §, avstående 12 §), or a quality review's
+    utvecklingsområde."""
 
     FORELAGGANDE = "forelaggande"
     FORELAGGANDE_MED_VITE = "forelaggande_med_vite"
@@ -52,4 +55,5 @@ AREA_FACTORS: dict[InspectionArea, frozenset[str]] = {
     InspectionArea.FORUTSATTNINGAR_SKOLENHETEN: frozenset({"SF2", "SF7"}),
     InspectionArea.STYRNING_OCH_UTVECKLING: frozenset({"SF1", "SF4", "SF6"}),
 }
-"""The crosswalk of domain.md §7.5 (an inferred mapping, to be confirmed with the programme)."""
+"""Which success factors each inspection area bears on: a crosswalk Leda infers from the definitions of the
+areas and the factors, not one that Skolinspektionen or SKL publishes; to be confirmed with the programme."""

@@ -8,15 +8,16 @@ RIKET = "0000"
 """Kolada's id for the whole country (Riket)."""
 
 DATA_PACK_KPIS: tuple[str, ...] = ("N15419", "N15428", "N15507", "N15814", "N15006")
-"""Year-9 results, eligibility, merit value, certified teachers, cost per pupil (domain.md §8.2)."""
+"""Year-9 results, eligibility, merit value, certified teachers, cost per pupil: Kolada's KPIs for compulsory
+school (grundskola)."""
 
 UNIT_KPIS: tuple[str, ...] = ("N15419", "N15436", "N15505", "N15814")
 """Per school unit: year-9 all subjects passed, vocational eligibility, merit value, certified teachers.
 
-The "kommunala skolor" variants of domain.md §8.2: the *hemkommun* variants count pupils by where they
-live, which says nothing about a school. Which KPIs Kolada actually publishes per organisational unit was
-not verified: check each id against the live API (``GET /v2/kpi/{id}`` and its ``has_ou_data`` flag, or an
-``/v2/oudata`` query) before relying on it.
+The "kommunala skolor" variants of the compulsory-school KPIs: the *hemkommun* variants count pupils by
+where they live, which says nothing about a school. Which KPIs Kolada actually publishes per organisational
+unit was not verified: check each id against the live API (``GET /v2/kpi/{id}`` and its ``has_ou_data``
+flag, or an ``/v2/oudata`` query) before relying on it.
 """
 
 SCHOOL_UNIT_PREFIX = "V15E"

@@ -1,4 +1,4 @@
-"""Kommunkoder of the pilot municipalities (domain.md §8.4); Kolada uses the same ids."""
+"""Kommunkoder (SCB's municipality codes) of the pilot municipalities; Kolada uses the same ids."""
 
 from __future__ import annotations
 
@@ -32,10 +32,11 @@ def check_kommunkod(value: str) -> str:
 
 
 DECIDING_ORGANS: dict[str, str] = {
-    "1861": "Bildningsnämnden",  # Hallsberg, 2019 (domain.md §1.5)
+    "1861": "Bildningsnämnden",  # Hallsberg: the nämnd for its schools in 2019
     "1864": "Kommunstyrelsen",  # Ljusnarsberg: school matters under KS in the 2007 and 2011 minutes
 }
-"""The organ that decides school matters, where the sources say; every other pilot names its own."""
+"""The organ that decides school matters, where the municipality's published records show it; every other
+pilot names its own."""
 
 
 PILOT_CODE_PATTERN = r"^[0-9]{4}(\+[0-9]{4})*$"

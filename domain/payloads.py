@@ -82,7 +82,8 @@ class AnalysisFinding(TaskPayload):
 
 
 class StrengthsWeaknesses(TaskPayload):
-    """The synthesis of the deep analysis: bristfaktorer and positiva drivkrafter (domain.md §1.5)."""
+    """The synthesis of the deep analysis: bristfaktorer and positiva drivkrafter, the terms Regionförbundet
+    Örebro's Skolkommunsatsning uses for what its deep analysis brings out."""
 
     strengths: list[AnalysisFinding] = Field(min_length=1)
     weaknesses: list[AnalysisFinding] = Field(min_length=1, description="bristfaktorer")
@@ -118,7 +119,9 @@ class PlanDraft(TaskPayload):
 
 
 class NamndDecision(TaskPayload):
-    """A decision of the municipality's deciding organ, as it stands in the minutes (domain.md §4.1)."""
+    """A decision of the municipality's deciding organ, as it stands in the minutes: organ, meeting, § and
+    diarienummer. Kommunallagen (2017:725) sets when those minutes are justerade and anslagna and the decision
+    can be appealed."""
 
     organ: NonEmptyText
     meeting_date: date
@@ -173,7 +176,7 @@ class CollectedDocument(TaskPayload):
 
 
 class DocumentCollection(TaskPayload):
-    """The governance documents the deep analysis reads (domain.md §8.5)."""
+    """The governance documents the deep analysis reads."""
 
     documents: list[CollectedDocument] = Field(min_length=1)
 
@@ -231,7 +234,8 @@ class MeasureProgress(TaskPayload):
 
 
 class ChangeProjectReport(TaskPayload):
-    """A participant's förändringsprojekt, with how pupils took part (domain.md §1.2)."""
+    """A participant's förändringsprojekt, with how pupils took part: in SKL's "Leda för resultat i skolan"
+    every participant carries one out, with the pupils at the centre."""
 
     title: NonEmptyText
     progress: NonEmptyText
@@ -282,7 +286,7 @@ class InspectionFinding(TaskPayload):
 
 
 class InspectionDecision(TaskPayload):
-    """A Skolinspektionen decision as registered by the municipality (domain.md §7.4)."""
+    """A Skolinspektionen decision as registered by the municipality."""
 
     # As a nämnd's: it names the decision's remediation tasks, and so the subject line of their mail.
     diarienummer: Annotated[str, Field(min_length=3, max_length=60, pattern=r"^[\w\-/:. ]+$")]

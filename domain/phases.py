@@ -1,4 +1,5 @@
-"""The phases a pilot moves through (domain.md §2)."""
+"""The phases a pilot moves through: deep analysis, development plan and implementation in turn, with the
+inspection comparison and the decisions' follow-up beside them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who a task can be assigned to (domain.md §3). Values stay Swedish: they are the municipality's own titles."""
+"""Who a task can be assigned to. Values stay Swedish: they are the municipality's own titles."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""SKL's eight success factors of 'Framgångsrika skolkommuner' (2009) and their indicators (domain.md §5)."""
+"""SKL's eight success factors of 'Framgångsrika skolkommuner' (2009) and their indicators.
+
+The factors come from SKL's report "Konsten att nå resultat – erfarenheter från framgångsrika skolkommuner"
+(Analys Öppna jämförelser grundskola 2009) and SKL's page on it; the indicator ids (SF1.a …) are Leda's.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +70,7 @@ def factor_of(indicator_id: str) -> str:
 
 
 # The indicators that concern the support functions (stödfunktioner: HR and finance), which LfR names as
-# participants (domain.md §3). Level S scores only these; the others are outside what HR and finance see.
+# participants. Level S scores only these; the others are outside what HR and finance see.
 SUPPORT_FUNCTION_INDICATORS: frozenset[str] = frozenset(
     {
         "SF2.c",  # strategic competence development: HR plans it, finance funds it
@@ -91,8 +95,8 @@ def indicators_for_level(level: str) -> tuple[str, ...]:
 
 
 # What each indicator means, shown beside the 1–4 score in the assessment form: indicator id -> (Swedish, English).
-# The Swedish follows SKL's wording in seed 003 (domain.md §5, source S3), with its bullet fragments made into
-# sentences; the English follows domain.md §5. Level markers such as "(P/F)" are left out.
+# The Swedish follows SKL's wording of the factors in its 'Framgångsrika skolkommuner' material, with its bullet
+# fragments made into sentences; the English is a translation of it. Level markers such as "(P/F)" are left out.
 INDICATOR_TEXTS: dict[str, tuple[str, str]] = {
     "SF1.a": (
         "Politiken tar ansvar för resultaten, ställer rätt frågor och ändrar inte mål och strategier för ofta.",

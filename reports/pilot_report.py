@@ -55,7 +55,7 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "N15814": ("Lärare med lärarlegitimation och behörighet i minst ett ämne, åk 1–9, kommunala skolor", "andel (%)"),
     "N15006": ("Kostnad grundskola åk 1–9, hemkommun", "kr/elev"),
 }
-"""Kolada titles of the KPIs a plan usually follows (domain.md §8.2); any other KPI is shown by its id."""
+"""Kolada titles of the compulsory-school KPIs a plan usually follows; any other KPI is shown by its id."""
 
 FACTOR_TITLES = {f.id: (f.title_sv, f.title_en) for f in SUCCESS_FACTORS}
 

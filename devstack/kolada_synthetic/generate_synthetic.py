@@ -1,9 +1,9 @@
 """Write the synthetic Kolada sample files served by ``devstack.kolada.KoladaSampleServer``.
 
 SYNTETISKA DATA / SYNTHETIC DATA. Every number written here is invented by the formula below; none is a
-Kolada value. No source available to this project contains real values for the pilot municipalities
-(domain.md §8.6), so demos and tests get numbers that look like Kolada's (same KPIs, same response shape,
-plausible magnitudes) and are labelled as invented in every file.
+Kolada value. No source available to this project contains real values for the pilot municipalities, so
+demos and tests get numbers that look like Kolada's (same KPIs, same response shape, plausible magnitudes)
+and are labelled as invented in every file.
 
 The output is deterministic: the random generator is seeded with the KPI and municipality ids, so running
 the script again rewrites identical files. Run it from anywhere:
@@ -38,7 +38,7 @@ MUNICIPALITIES: dict[str, str] = {
     "1083": "Sölvesborg",
     "1272": "Bromölla",
 }
-"""Kommunkod -> name (domain.md §8.4); 0000 is the whole country."""
+"""Kommunkod -> name (SCB's codes, the pilots of ``domain/municipalities.py``); 0000 is the whole country."""
 
 # Small municipalities have small year-9 cohorts, so their figures jump more from year to year.
 NOISE_FACTOR: dict[str, float] = {"0000": 0.2, "1864": 3.0, "1861": 1.6, "1442": 1.5, "1272": 1.4}

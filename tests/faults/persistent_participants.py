@@ -6,6 +6,12 @@ Update id (`pilots.complete_task` derives the id from the request): Temporal ans
 Once the pilot has continued as new, the new run does not know that Update id; its validator then refuses the
 completion as already completed (or the decision as already registered), which for a retried request means the
 first attempt got through.
+
+They see the pilot as the API shows it, from its record (`pilots.PilotRecords`), never by asking the workflow: a
+Temporal query answered by a worker that has just taken over can show a completed task as still open (README:
+Known limitations), and they would answer it again. While PostgreSQL is down they retry the read as well. Should
+the record ever be a moment behind their own completions, the task they already completed is refused as already
+completed by them, which they take as done, as they take a retry's refusal.
 """
 
 from __future__ import annotations
@@ -25,13 +31,27 @@ from temporalio.service import RPCError
 from devstack import sample_payloads
 from domain.phases import Phase
 from domain.state import TaskStatus
-from pilots import PilotError, PilotRecords, complete_task, pilot_status, register_inspection, start_pilot
+from pilots import PilotError, PilotRecords, complete_task, register_inspection, start_pilot
 from workflows.messages import PilotStatus, TaskView
 
 T = TypeVar("T")
 
 TRANSIENT_CODES = {"temporal_error"}
 """Refusals that mean "nobody answered", not "no": Temporal unreachable or refusing for now."""
+
+UNANSWERED = (
+    TimeoutError,
+    RPCTimeoutOrCancelledError,
+    RPCError,
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    # A pooled connection that PostgreSQL cut while it stood idle can fail its next query this way ("cannot switch
+    # to state …; another operation is in progress"); the pool then drops it and the next attempt opens another.
+    asyncpg.InternalClientError,
+)
+"""Errors of a request that nobody answered: Temporal or PostgreSQL down, restarting, or cutting the connection."""
 
 PILOTS = [("1861", None), ("1864", None), ("1083+1272", "Direktionen"), ("1861", None)]
 """Kommunkod and deciding organ (when the directory of municipalities has none); 1861 twice, in two programmes."""
@@ -59,9 +79,8 @@ class PersistentParticipants:
 
     client: Client
     workflow_id: str
-    records: PilotRecords | None = None
-    """Where they see the pilot's status, as the API shows it; None: asked of the workflow (a Temporal query), for
-    a test that restarts PostgreSQL under them."""
+    records: PilotRecords
+    """Where they see the pilot's status, as the API shows it: folded from its events in PostgreSQL."""
     plan_years: int | None = None
     """Shorten (or keep, None) the plan's implementation years, as a plan_draft answer can."""
     attempt_timeout: float = 10.0
@@ -74,17 +93,19 @@ class PersistentParticipants:
     """Diarienummer of the inspection decisions it registered."""
     retries: int = 0
     refused_as_done: int = 0
-    """Retries refused because their first attempt had got through (in a run since continued as new)."""
+    """Retries refused because their first attempt had got through (in a run since continued as new), and
+    completions refused because this simulation had made them already (the record a moment behind)."""
     _answers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def play(self) -> PilotStatus:
-        """Take the pilot through every phase; returns its status once it has completed."""
+        """Take the pilot through every phase; returns its status, as recorded, once it has ended (completed, or
+        withdrawn, which these participants never ask for: the caller's audit finds it)."""
         decision: dict[str, Any] | None = None
         registrar: str | None = None
         followed_up = False
         while True:
             status = await self.status()
-            if status.completed_at is not None:
+            if status.completed_at is not None or status.withdrawn is not None:
                 return status
             today = datetime.now(UTC).date()
             for task in status.tasks:
@@ -103,14 +124,15 @@ class PersistentParticipants:
             await asyncio.sleep(0.2)
 
     async def status(self) -> PilotStatus:
-        async def read() -> PilotStatus:
-            if self.records is not None:
-                return await self.records.status(self.workflow_id)
-            return await pilot_status(self.client, self.workflow_id)
-
-        return await self._patiently(f"status of {self.workflow_id}", read)
+        """The pilot's status from its record, read again while PostgreSQL does not answer."""
+        status = await self._patiently(f"status of {self.workflow_id}", lambda: self.records.status(self.workflow_id))
+        assert status is not None  # only a refused retry of a completion or registration gives None
+        return status
 
     async def complete(self, task: TaskView, payload: dict[str, Any]) -> None:
+        # Completed by this simulation already: the record it read was a moment behind what it did.
+        made_already = task.key in self.completed
+
         def done_before(error: PilotError) -> bool:
             return error.code == "already_completed" and f"completed by {task.assignee_id} " in str(error)
 
@@ -118,8 +140,10 @@ class PersistentParticipants:
             f"completing {task.key} of {self.workflow_id}",
             lambda: complete_task(self.client, self.workflow_id, task.key, task.assignee_id, payload),
             done_before=done_before,
+            done_already=made_already,
         )
-        self.completed.append(task.key)
+        if not made_already:
+            self.completed.append(task.key)
 
     async def register(self, registrar: str, decision: dict[str, Any]) -> None:
         def done_before(error: PilotError) -> bool:
@@ -160,8 +184,10 @@ class PersistentParticipants:
         call: Callable[[], Awaitable[T]],
         *,
         done_before: Callable[[PilotError], bool] = lambda _: False,
+        done_already: bool = False,
     ) -> T | None:
-        """`call` until it answers; None when a retry is refused because an earlier attempt got through."""
+        """`call` until it answers; None when it is refused because it was done before (`done_before`): by an
+        earlier attempt that got through, or, `done_already`, by an earlier call of this simulation."""
         attempts = 0
         give_up_at = time.monotonic() + self.give_up_after
         while True:
@@ -170,12 +196,12 @@ class PersistentParticipants:
                 return await asyncio.wait_for(call(), self.attempt_timeout)
             except PilotError as error:
                 if error.code not in TRANSIENT_CODES:
-                    if attempts > 1 and done_before(error):
+                    if (attempts > 1 or done_already) and done_before(error):
                         self.refused_as_done += 1
                         return None
                     raise
                 last: BaseException = error
-            except (TimeoutError, RPCTimeoutOrCancelledError, RPCError) as error:
+            except UNANSWERED as error:
                 last = error
             if time.monotonic() > give_up_at:
                 raise AssertionError(f"{what}: no answer for {self.give_up_after:.0f} s; last: {last!r}")

@@ -4,6 +4,10 @@ Each test runs three pilots on the demo template (with a plan of two years, so o
 `leda worker` process, with servers of its own that it stops and starts again, twice, at random moments: the
 same data directory or SQLite file and the same port, as an operator's restart would. The worker process is
 never restarted: it has to ride out the restarts itself.
+
+The participants read the pilots' statuses from the record, as the API does (`pilots.PilotRecords`), retrying
+while PostgreSQL is down; nothing here queries a workflow (README: Known limitations). Once the record shows a
+pilot ended, its workflow's result, what it returned when it closed, is what the record is audited against.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from fault_stack import WorkerProcess, prepare_database, worker_env
-from persistent_participants import PersistentParticipants, start_demo_pilots
+from persistent_participants import UNANSWERED, PersistentParticipants, start_demo_pilots
 from record_audit import audit_pilot, audit_store
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -32,7 +36,9 @@ from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import search_attribute_types
 from devstack.temporal import TemporalDevServer
+from pilots import PilotRecords
 from projections import InboxProjection
+from workflows.messages import PilotStatus
 
 pytestmark = pytest.mark.devserver
 
@@ -80,32 +86,40 @@ async def play_through_restarts(
     rng: random.Random,
 ) -> None:
     """Run the pilots while `restart` is called RESTARTS times at random moments; then check the record."""
+    # The participants' pool: its connections are cut when PostgreSQL stops, and asyncpg opens new ones.
     pool = await create_pool(database_url)
     try:
         workflow_ids = await start_demo_pilots(client, pool, task_queue=task_queue, count=PILOTS, name=name)
+        records = PilotRecords(pool)
+        participants = [PersistentParticipants(client, w, records, plan_years=PLAN_YEARS) for w in workflow_ids]
+        started = time.monotonic()
+        playing = [asyncio.create_task(p.play()) for p in participants]
+
+        restarted_at: list[float] = []
+
+        async def restarts() -> None:
+            for _ in range(RESTARTS):
+                await asyncio.sleep(rng.uniform(2.0, 8.0))
+                restarted_at.append(round(time.monotonic() - started, 1))
+                await restart()
+
+        restarting = asyncio.create_task(restarts())
+        try:
+            recorded = await asyncio.wait_for(asyncio.gather(*playing), timeout=600)
+            await restarting
+        except BaseException:
+            restarting.cancel()
+            for player in playing:  # each holds a pool connection while it reads: the pool closes once they stop
+                player.cancel()
+            await asyncio.gather(*playing, return_exceptions=True)
+            print(f"worker log:\n{worker.log_tail()}")
+            raise
+        elapsed = time.monotonic() - started
     finally:
-        await pool.close()  # the audit opens a new pool: these connections may not outlive a restart
-    participants = [PersistentParticipants(client, w, plan_years=PLAN_YEARS) for w in workflow_ids]
-    started = time.monotonic()
-    playing = [asyncio.create_task(p.play()) for p in participants]
-
-    restarted_at: list[float] = []
-
-    async def restarts() -> None:
-        for _ in range(RESTARTS):
-            await asyncio.sleep(rng.uniform(2.0, 8.0))
-            restarted_at.append(round(time.monotonic() - started, 1))
-            await restart()
-
-    restarting = asyncio.create_task(restarts())
-    try:
-        finals = await asyncio.wait_for(asyncio.gather(*playing), timeout=600)
-        await restarting
-    except BaseException:
-        restarting.cancel()
-        print(f"worker log:\n{worker.log_tail()}")
-        raise
-    elapsed = time.monotonic() - started
+        await pool.close()  # the audit opens a new pool, on a server that no longer restarts
+    for status in recorded:
+        assert status.completed_at is not None, f"{status.workflow_id} ended without completing: {status.withdrawn}"
+    finals = [await workflow_result(client, w) for w in workflow_ids]
     assert (worker.starts, worker.running) == (1, True), (
         f"the worker did not ride out the restarts:\n{worker.log_tail()}"
     )
@@ -127,8 +141,23 @@ async def play_through_restarts(
         await pool.close()
     print(
         f"{PILOTS} pilots completed in {elapsed:.0f} s through {name} restarts at {restarted_at} s; "
-        f"{events} events, {holes} global positions unused; {sum(p.retries for p in participants)} retried requests"
+        f"{events} events, {holes} global positions unused; {sum(p.retries for p in participants)} retried requests, "
+        f"{sum(p.refused_as_done for p in participants)} refused as already done"
     )
+
+
+async def workflow_result(client: Client, workflow_id: str) -> PilotStatus:
+    """The status the pilot's workflow returned when it closed (its last run's result, not a query); asked again
+    while the Temporal server does not answer."""
+    handle = client.get_workflow_handle(workflow_id, result_type=PilotStatus)
+    give_up_at = time.monotonic() + 120
+    while True:
+        try:
+            return await asyncio.wait_for(handle.result(), 30)
+        except UNANSWERED:
+            if time.monotonic() > give_up_at:
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def test_pilots_complete_and_lose_nothing_when_postgresql_restarts_mid_run(

@@ -6,7 +6,9 @@ mutated: a field dropped, emptied, replaced by another JSON value, or an unexpec
 object at all), inspection decisions, steering and control requests, the same Updates with raw JSON arguments
 that bypass the client's models, and HTTP requests to every API route with those bodies. A refusal must
 name what is wrong and write no event (the pilot's stream keeps its version); an acceptance must write events.
-Afterwards the pilot still answers queries and completes a task with a normal answer.
+Afterwards no workflow task of the pilot has failed and it completes a task with a normal answer. The storm reads
+the pilot's status from its record, as the API does (`pilots.PilotRecords`), never by a query (README: Known
+limitations).
 
 The pilot runs the real SKL template, whose days are real days, on the dev server, so nothing happens in it but
 what the storm does. Hypothesis runs in a thread and hands each request to the test's event loop, which runs the
@@ -46,7 +48,15 @@ from domain.payloads import PAYLOAD_MODELS
 from domain.state import TaskStatus
 from domain.steering import SteerTask
 from eventstore import EventStore
-from pilots import PilotError, complete_task, control_pilot, pilot_status, register_inspection, start_pilot, steer_task
+from pilots import (
+    PilotError,
+    PilotRecords,
+    complete_task,
+    control_pilot,
+    register_inspection,
+    start_pilot,
+    steer_task,
+)
 from settings import Settings
 from worker import running_worker
 from workflows.messages import PilotStatus, TaskView
@@ -380,6 +390,11 @@ class Storm:
     tokens: dict[str, str] = field(default_factory=dict)
     started: list[str] = field(default_factory=list)
     """Pilots that generated start requests started; terminated with the module's pilot."""
+    records: PilotRecords = field(init=False)
+    """Where the storm reads statuses: the pilot's record, as the API does."""
+
+    def __post_init__(self) -> None:
+        self.records = PilotRecords(self.pool)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """From Hypothesis's thread: run on the test's loop, where the worker runs; a stuck pilot fails here.
@@ -389,8 +404,9 @@ class Storm:
         with nothing recorded."""
         return asyncio.run_coroutine_threadsafe(asyncio.wait_for(coroutine, 120), self.loop).result()
 
-    async def status(self) -> PilotStatus:
-        return await pilot_status(self.client, self.workflow_id)
+    async def status(self, workflow_id: str | None = None) -> PilotStatus:
+        """The status of the storm's pilot (or of `workflow_id`), from its record."""
+        return await self.records.status(workflow_id or self.workflow_id)
 
     async def version(self) -> int:
         return await EventStore(self.pool).stream_version(self.workflow_id)
@@ -586,7 +602,7 @@ async def storm(dev_client: Client, db_pool: asyncpg.Pool, base_settings: Settin
         for caller in ("forvaltningschef", "rektor", "analytiker"):
             the_storm.tokens[caller] = the_storm.tokens[f"p-1861-{caller}"]
         the_storm.tokens["operations"] = await issue_token(db_pool, f"ops-{uuid.uuid4().hex[:6]}", "operations")
-        await until_quiet(dev_client, workflow_id)  # the system's own steps first, so only the storm moves it
+        await until_quiet(the_storm, workflow_id)  # the system's own steps first, so only the storm moves it
         yield the_storm
         for pilot in (workflow_id, *the_storm.started):
             handle = dev_client.get_workflow_handle(pilot)
@@ -650,12 +666,12 @@ async def test_a_storm_of_generated_api_requests_gets_no_server_error_and_clear_
     await still_working(storm)
 
 
-async def until_quiet(client: Client, workflow_id: str) -> None:
+async def until_quiet(storm: Storm, workflow_id: str) -> None:
     """Until a new pilot has taken its own first steps (recorded its start, gathered its KPI data pack, sent its
     mails) and waits for people or time: nothing records on its stream until somebody acts."""
-    handle = client.get_workflow_handle(workflow_id)
+    handle = storm.client.get_workflow_handle(workflow_id)
     for _ in range(400):
-        kpi = (await pilot_status(client, workflow_id)).task("kpi_data_pack")
+        kpi = (await storm.status(workflow_id)).task("kpi_data_pack")
         raw = (await handle.describe()).raw_description
         busy = raw.pending_activities or raw.HasField("pending_workflow_task")
         if kpi is not None and kpi.status is TaskStatus.COMPLETED and not busy:
@@ -670,8 +686,8 @@ def answerable(task: TaskView) -> bool:
 
 
 async def still_working(storm: Storm) -> None:
-    """The pilot answers queries, takes operations' resume, and completes an open task with a normal answer;
-    no workflow task of it ever failed (which is how a pilot gets stuck)."""
+    """The pilot takes operations' resume and completes an open task with a normal answer; no workflow task of it
+    ever failed (which is how a pilot gets stuck)."""
     handle = storm.client.get_workflow_handle(storm.workflow_id)
     history = await handle.fetch_history()
     failures = [e for e in history.events if e.HasField("workflow_task_failed_event_attributes")]
@@ -757,8 +773,8 @@ async def a_pilot_with_text_to_answer(storm: Storm) -> tuple[str, TaskView, dict
                 task_queue=storm.task_queue,
             )
             storm.started.append(workflow_id)
-            await until_quiet(storm.client, workflow_id)
-        status = await pilot_status(storm.client, workflow_id)
+            await until_quiet(storm, workflow_id)
+        status = await storm.status(workflow_id)
         for task in sorted(status.tasks, key=lambda t: t.key):
             answer = storm.own_answer(task, status)() if answerable(task) else None
             keys = first_text(answer) if answer is not None else None

@@ -1,4 +1,4 @@
-"""The kommunallag timeline of a nämnd decision and the calendar it runs on (domain.md §4.1)."""
+"""The kommunallag timeline of a nämnd decision (kommunallagen 2017:725) and the calendar it runs on."""
 
 from __future__ import annotations
 
