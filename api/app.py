@@ -226,7 +226,9 @@ def create_app(
         if not access.may_complete(identity, task):
             raise forbidden()
         # Always as the caller: the token, not the request, says who answers.
-        return await complete_task(client, workflow_id, task_key, identity.participant_id, payload)
+        return await complete_task(
+            client, workflow_id, task_key, identity.participant_id, payload, reopened=task.reopened
+        )
 
     @router.post(
         "/pilots/{workflow_id}/tasks/{task_key:path}/steer",

@@ -312,8 +312,11 @@ async def cmd_inbox(ctx: Context) -> None:
 async def cmd_complete(ctx: Context) -> None:
     payload = _read_payload(ctx.args.payload, ctx.args.payload_file)
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
-    ctx.allowed((await ctx.access()).may_complete(identity, await ctx.task(workflow_id)))
-    result = await complete_task(await ctx.client(), workflow_id, ctx.args.task, identity.participant_id, payload)
+    task = await ctx.task(workflow_id)
+    ctx.allowed((await ctx.access()).may_complete(identity, task))
+    result = await complete_task(
+        await ctx.client(), workflow_id, ctx.args.task, identity.participant_id, payload, reopened=task.reopened
+    )
     nxt = f"; nästa / next: {', '.join(result.opened_next)}" if result.opened_next else ""
     print(f"Klar / completed: {result.task_key} (händelse / event #{result.stream_version}){nxt}")
 

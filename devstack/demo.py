@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -25,7 +25,15 @@ from domain.phases import PHASE_TITLES, Phase
 from domain.state import TaskStatus
 from eventstore import EventStore
 from eventstore.verify import verify_chains
-from pilots import PilotRecords, complete_task, register_inspection, start_pilot, timeline
+from pilots import (
+    PilotRecords,
+    appeal_step,
+    complete_task,
+    record_appeal,
+    register_inspection,
+    start_pilot,
+    timeline,
+)
 from reports import load_pilot_state, render_pilot_report, write_report
 from settings import Settings
 from worker import connect_temporal, running_worker
@@ -34,8 +42,11 @@ from workflows.messages import PilotStatus
 KOMMUNKOD = "1861"
 PARTICIPANTS_CSV = Path(__file__).parent / "sample_data" / "synthetic_participants_1861.csv"
 LATE_TASK = "self_assessment@F"
-ANALYST = "p-1861-analytiker"
 """The simulated förvaltningschef answers this one late, so a reminder and an escalation go out."""
+ANALYST = "p-1861-analytiker"
+LEAD = "p-1861-programledare"
+APPEALED = "plan_adoption"
+"""The demo's nämnd decision that someone appeals; the court lets it stand."""
 
 
 def say(sv: str, en: str = "") -> None:
@@ -63,7 +74,11 @@ async def run_demo(settings: Settings) -> None:
                     task_queue=cfg.task_queue,
                 )
                 say(f"\nPilot startad: Hallsberg ({KOMMUNKOD}), workflow {workflow_id}", "pilot started")
-                final = await simulate_participants(client, PilotRecords(pool), workflow_id)
+                # The nämnd's decisions are dated the day they are taken: the demo's clock shortens their legal
+                # periods (justering, anslag, the three weeks to appeal) as it shortens every other.
+                final = await simulate_participants(
+                    client, PilotRecords(pool), workflow_id, decided_days_ago=0, appeal=APPEALED
+                )
                 say(f"\nAlla faser klara på {time.monotonic() - started:.0f} s.", "every phase completed")
                 await _print_timeline(EventStore(pool), workflow_id)
                 _print_mail(stack.mail_dir, workflow_id)
@@ -112,6 +127,8 @@ async def simulate_participants(
     answer_for: Callable[..., dict[str, Any]] = sample_payloads.answer_for,
     decided_days_ago: int = 40,
     inspection: bool = True,
+    appeal: str | None = None,
+    lead: str = LEAD,
 ) -> PilotStatus:
     """Answer every task of the pilot as its participants would, until the pilot completes; return its status.
 
@@ -119,13 +136,15 @@ async def simulate_participants(
     The förvaltningschef answers LATE_TASK only once it has been escalated. The nämnd's decisions are dated
     `decided_days_ago` days back (0: today, so every legal period runs its full length on the template's clock).
     With `inspection`, Skolinspektionen decides during the plan and follows up in year 1; without, the programme
-    ends with no inspection decision. The benchmark of a whole fleet (`bench/fleet.py`) runs many of these at once,
-    quietly (`say`) and on its own pacing (`poll_interval`); the one of a ten-year plan (`bench/history.py`) gives
-    its own `answer_for`.
+    ends with no inspection decision. The decision named by `appeal` is appealed once its minutes are posted, and
+    the court (as the `lead` records) lets it stand. The benchmark of a whole fleet (`bench/fleet.py`) runs many
+    of these at once, quietly (`say`) and on its own pacing (`poll_interval`); the one of a ten-year plan
+    (`bench/history.py`) gives its own `answer_for`.
     """
     seen_phase: tuple[Phase, int] | None = None
     decision: dict[str, Any] | None = None
     followed_up = False
+    appealed = False
     reported: set[str] = set()
     while True:
         status = await records.status(workflow_id)
@@ -158,7 +177,7 @@ async def simulate_participants(
                 organ=status.deciding_organ,
                 decided_days_ago=decided_days_ago,
             )
-            await complete_task(client, workflow_id, task.key, task.assignee_id, answer)
+            await complete_task(client, workflow_id, task.key, task.assignee_id, answer, reopened=task.reopened)
             extra = f" (påminnelser: {task.reminders_sent}, eskalerad)" if task.escalated else ""
             say(f"  ✓ {task.title_sv} — {task.assignee_id}{extra}", task.title_en)
         today = datetime.now(UTC).date()
@@ -178,7 +197,25 @@ async def simulate_participants(
                 f"  ! Uppföljningsbeslut {follow_up['diarienummer']}: bristen avhjälpt, återstående steg stängs",
                 "follow-up decision: deficiency cleared",
             )
+        posted = next((d for d in status.decisions if d.key == appeal and d.anslag_date is not None), None)
+        if posted is not None and not appealed:
+            appealed = True
+            await _appeal_and_uphold(client, workflow_id, posted.key, lead, today, say)
         await asyncio.sleep(poll_interval)
+
+
+async def _appeal_and_uphold(
+    client: Client, workflow_id: str, decision_key: str, lead: str, today: date, say: Callable[..., None]
+) -> None:
+    """Someone appeals the decision (laglighetsprövning); the court rejects the appeal and the decision stands."""
+    case = {"decision_key": decision_key, "actor_id": lead, "case_number": "0001-SYNTETISKT"}
+    court = "Förvaltningsrätten i Karlstad (syntetiskt mål)"
+    await record_appeal(client, workflow_id, appeal_step(action="lodged", court=court, lodged_on=today, **case))
+    say(f"  ! {decision_key} överklagat till {court}: beslutet vinner inte laga kraft", "decision appealed")
+    await record_appeal(
+        client, workflow_id, appeal_step(action="decided", outcome="avslaget", decided_on=today, **case)
+    )
+    say("  ! Domstolen avslog överklagandet: beslutet står fast", "the court rejected the appeal")
 
 
 async def _print_timeline(store: EventStore, workflow_id: str) -> None:
@@ -219,7 +256,9 @@ def _print_comparison(status: PilotStatus) -> None:
         for item in items:
             print(f"  {item.factor}: {names[item.classification]}")
     for decision in status.decisions:
+        ends = decision.appeal_period_ends or decision.appeal_period_ends_latest
+        appealed = " (överklagat; domstolen lät beslutet stå / appealed, upheld)" if decision.appeals else ""
         print(
             f"  Beslut {decision.organ} § {decision.paragraph} ({decision.diarienummer}): justeras senast "
-            f"{decision.justering_due}, överklagandetiden löper ut senast {decision.appeal_period_ends_latest}"
+            f"{decision.justering_due}, överklagandetiden löper ut {ends}{appealed}"
         )

@@ -235,15 +235,25 @@ async def pilot_status(client: Client, workflow_id: str) -> PilotStatus:
 
 
 async def complete_task(
-    client: Client, workflow_id: str, task_key: str, participant_id: str, payload: dict[str, Any]
+    client: Client,
+    workflow_id: str,
+    task_key: str,
+    participant_id: str,
+    payload: dict[str, Any],
+    *,
+    reopened: int = 0,
 ) -> TaskCompletion:
-    """Send the completion as an Update; the same request sent again gets the first answer, not a second completion."""
+    """Send the completion as an Update; the same request sent again gets the first answer, not a second completion.
+
+    `reopened` is how many times the task was reopened (its decision annulled on appeal, `TaskView.reopened`): the
+    same answer to a reopened task is a new completion, not a retry of the one before."""
     _recordable({"task_key": task_key, "participant_id": participant_id})
     _recordable(payload)
     request = CompleteTask(task_key=task_key, participant_id=participant_id, payload=payload)
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
+    attempt = f"-r{reopened}" if reopened else ""
     return await _update(
-        client, workflow_id, MunicipalityWorkflow.complete_task, request, f"complete-{task_key}-{fingerprint}"
+        client, workflow_id, MunicipalityWorkflow.complete_task, request, f"complete-{task_key}{attempt}-{fingerprint}"
     )
 
 

@@ -374,7 +374,12 @@ def web_router(
             return await show_task(page, status, task, form, http_status=422)
         try:
             await complete_task(
-                client, workflow_id, task_key, page.identity.participant_id, answer.model_dump(mode="json")
+                client,
+                workflow_id,
+                task_key,
+                page.identity.participant_id,
+                answer.model_dump(mode="json"),
+                reopened=task.reopened,
             )
         except PilotError as error:
             if error.code in _SHOWN_AS_PAGES:

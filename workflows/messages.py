@@ -108,6 +108,7 @@ class TaskView(BaseModel):
     reminders_sent: int
     escalated: bool
     automated: bool
+    reopened: int = Field(default=0, description="times the task was reopened (its decision annulled on appeal)")
 
 
 class PilotStatus(BaseModel):
@@ -188,6 +189,7 @@ class PilotStatus(BaseModel):
                     reminders_sent=t.reminders_sent,
                     escalated=t.escalated,
                     automated=template.task(t.template_key).automation is not None,
+                    reopened=t.reopened,
                 )
                 for t in state.tasks.values()
             ],

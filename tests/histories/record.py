@@ -64,10 +64,12 @@ from domain.steering import SteerTask
 from eventstore import EventStore, StoredEvent
 from observability import configure_logging
 from pilots import (
+    appeal_step,
     change_roster,
     complete_task,
     control_pilot,
     pilot_status,
+    record_appeal,
     register_inspection,
     start_pilot,
     steer_task,
@@ -81,8 +83,10 @@ from workflows.messages import PilotStatus, StartPilot, TaskView, pilot_workflow
 from workflows.municipality import (
     APPENDS_BEFORE_NEW_RUN,
     DECISION_DUE_MAIL,
+    FAILED_STEPS_ON_RECORD,
     ONE_APPEND_PER_ANSWER,
     RICHER_SEARCH_ATTRIBUTES,
+    RULES_2026_12,
     MunicipalityWorkflow,
 )
 
@@ -158,7 +162,7 @@ class Pilot:
             payload = sample_payloads.answer_for(
                 task.template_key, await self.today(), level=task.level, year=task.year, organ=status.deciding_organ
             )
-        await complete_task(self.client, self.workflow_id, task.key, task.assignee_id, payload)
+        await complete_task(self.client, self.workflow_id, task.key, task.assignee_id, payload, reopened=task.reopened)
 
     async def steer(self, key: str, actor: str, action: str, reason: str, **change: Any) -> None:
         await self.open_task(key)
@@ -173,6 +177,16 @@ class Pilot:
 
     async def let_days_pass(self, days: int) -> None:
         await self.env.sleep(timedelta(days=days))
+
+    async def let_days_pass_until(self, done: Callable[[PilotStatus], bool], what: str, *, at_least: int = 1) -> None:
+        """Let days pass, `at_least` first and then one at a time, until `done`: a deadline that falls on a weekend
+        or holiday moves, and its reminders and escalation with it, so how many days depends on the calendar."""
+        await self.let_days_pass(at_least)
+        for _ in range(60):
+            if done(await self.until(lambda _: True, what)):
+                return
+            await self.let_days_pass(1)
+        raise RuntimeError(f"{self.workflow_id}: never {what}")
 
     async def drive(
         self,
@@ -328,15 +342,24 @@ async def lfr_skola_every_phase(
     for key in ("document_collection", "self_assessment@P", "self_assessment@R"):
         await pilot.answer(key)
     # self_assessment@F is late: two reminders (days 14 and 20) and the escalation (day 24) fire.
-    await pilot.let_days_pass(25)
+    await pilot.let_days_pass_until(
+        lambda s: s.task("self_assessment@F").escalated,  # type: ignore[union-attr]
+        "escalated the förvaltning's self-assessment",
+        at_least=25,
+    )
     await pilot.answer("self_assessment@F")
     # self_assessment@S, extended to day 35, gets its first reminder at day 28.
     await pilot.let_days_pass(5)
     await pilot.answer("self_assessment@S")
+    await pilot.answer("self_assessment@S/p-1861-ekonomi")  # both support functions assess
     await pilot.answer("strengths_weaknesses")
     # The nämnd meets weeks later: the analysis waits past its reminder, which goes out as a decision_due mail.
     await pilot.open_task("analysis_reported")
-    await pilot.let_days_pass(40)
+    await pilot.let_days_pass_until(
+        lambda s: s.task("analysis_reported").reminders_sent > 0,  # type: ignore[union-attr]
+        "reminded of the analysis's decision",
+        at_least=40,
+    )
 
     # The analysis is reported at today's meeting: its appeal period runs out on a durable timer.
     today = await pilot.today()
@@ -578,7 +601,13 @@ async def paused_resumed_withdrawn(
         "gathered the Kolada data pack",
     )
     # Only the förvaltning's self-assessment is left open (a short history): the rest are answered.
-    for key in ("document_collection", "self_assessment@P", "self_assessment@R", "self_assessment@S"):
+    for key in (
+        "document_collection",
+        "self_assessment@P",
+        "self_assessment@R",
+        "self_assessment@S",
+        "self_assessment@S/p-1861-ekonomi",
+    ):
         await pilot.answer(key)
     await pilot.open_task("self_assessment@F")
 
@@ -718,10 +747,13 @@ async def failed_mail_retried(
                 "a participant missing from the directory: their assignment mails fail for good (UnknownRecipient)",
                 "the failed steps wait (state 'failing') while the rest of the pilot goes on",
                 "the control Update: retry, after the participant was added; the mails go through",
+                f"each step that failed for good recorded as StepFailed (patch {FAILED_STEPS_ON_RECORD})",
                 "waiting in the deep analysis: open tasks, reminders sent and pending (a running workflow)",
             ]
         ],
     )
+    if not any(FAILED_STEPS_ON_RECORD in patches_in(run.history) for run in runs):
+        raise RuntimeError(f"{workflow_id}: the failed steps were not recorded (patch {FAILED_STEPS_ON_RECORD})")
     to_ghost = [(key, sent) for kind, key, recipient, sent in mails_in([r.history for r in runs]) if recipient == ghost]
     assignments = [(key, sent) for key, sent in to_ghost if key in ghost_tasks]
     if not {(key, False) for key in ghost_tasks} | {(key, True) for key in ghost_tasks} <= set(assignments):
@@ -747,6 +779,92 @@ async def daily_digest(client: Client, env: WorkflowEnvironment, pool: asyncpg.P
     ]
 
 
+async def appealed_without_inspection(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str
+) -> list[Recorded]:
+    """Hallsberg (1861) on lfr-skola with a one-year plan and no Skolinspektionen decision during it: the analysis
+    is appealed and the court lets it stand; the plan's adoption is appealed and annulled, so the nämnd adopts it
+    again; the inspection track closes without a decision and the pilot completes."""
+    workflow_id = await start_pilot(
+        client,
+        pool,
+        programme=f"{PROGRAMME}-appeal",
+        kommunkod="1861",
+        template_key="lfr-skola",
+        task_queue=queue,
+        kpi_years=[datetime.now(UTC).year - 2],  # one year's data pack: a smaller history
+    )
+    pilot = Pilot(client, env, workflow_id)
+    lead = "p-1861-programledare"
+    court = "Förvaltningsrätten i Karlstad (syntetiskt mål)"
+
+    async def appeal(key: str, case: str, outcome: str) -> None:
+        decision = next(d for d in (await pilot.status()).decisions if d.key == key)
+        lodged = decision.meeting_date + timedelta(days=10)  # in time: the appeal period runs from the anslag
+        await record_appeal(
+            client,
+            workflow_id,
+            appeal_step(
+                action="lodged", decision_key=key, actor_id=lead, case_number=case, court=court, lodged_on=lodged
+            ),
+        )
+        step = appeal_step(
+            action="decided",
+            decision_key=key,
+            actor_id=lead,
+            case_number=case,
+            outcome=outcome,
+            decided_on=await pilot.today(),
+        )
+        await record_appeal(client, workflow_id, step)
+
+    def has_decision(key: str) -> Callable[[PilotStatus], bool]:
+        return lambda s: any(d.key == key for d in s.decisions)
+
+    await pilot.drive(until=has_decision("analysis_reported"))
+    await appeal("analysis_reported", "1111-26", "avslaget")
+    await pilot.drive(until=lambda s: s.task("plan_draft") is not None)
+    await pilot.answer("plan_draft", sample_payloads.plan_draft() | {"period_years": 1})
+    await pilot.drive(until=has_decision("plan_adoption"))
+    await appeal("plan_adoption", "2222-26", "upphavt")
+    await pilot.open_task("plan_adoption")  # reopened: the nämnd adopts the plan again
+    await pilot.drive(until=lambda s: s.completed_at is not None)
+
+    await shows(
+        pool,
+        workflow_id,
+        {
+            "two appeals, one upheld and one annulled": lambda e: (
+                len(of(e, "DecisionAppealed")) == 2
+                and {d.data["outcome"] for d in of(e, "AppealDecided")} == {"avslaget", "upphavt"}
+            ),
+            "the annulled decision's task reopened and decided again": lambda e: (
+                bool(of(e, "TaskReopened", task_key="plan_adoption"))
+                and bool(of(e, "DecisionRecorded", decision_key="plan_adoption/2"))
+            ),
+            "no inspection: the track closed saying so": lambda e: bool(of(e, "InspectionTrackClosedWithoutDecision")),
+            "completed": lambda e: bool(of(e, "PilotCompleted")),
+        },
+    )
+    runs = await recorded_runs(
+        pilot,
+        "appealed-without-inspection",
+        [
+            [
+                "the record_appeal Update: an appeal lodged and decided (avslaget), a decision held from laga kraft",
+                "an annulled decision (upphavt) reopens its task (TaskReopened, a follower and its mail) and the "
+                "nämnd decides again (decision key plan_adoption/2)",
+                "the rules of 2026-12 (patch rules-2026-12): no inspection decision, so the inspection track closes "
+                "(InspectionTrackClosedWithoutDecision) and the pilot completes",
+            ],
+            ["the one implementation year's tasks, the decisions final, the pilot completes without an inspection"],
+        ],
+    )
+    if not all(RULES_2026_12 in patches_in(run.history) for run in runs):
+        raise RuntimeError(f"{workflow_id}: a run did not take the rules of {RULES_2026_12}")
+    return runs
+
+
 Scenario = Callable[[Client, WorkflowEnvironment, asyncpg.Pool, str], Awaitable[list[Recorded]]]
 SCENARIOS: list[Scenario] = [
     lfr_skola_every_phase,
@@ -754,6 +872,7 @@ SCENARIOS: list[Scenario] = [
     kommunalforbund_deep_analysis_waiting,
     paused_resumed_withdrawn,
     failed_mail_retried,
+    appealed_without_inspection,
     daily_digest,
 ]
 

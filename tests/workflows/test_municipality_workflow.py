@@ -792,8 +792,10 @@ async def test_an_appealed_decision_waits_for_the_court_and_an_annulment_has_the
             break
         await asyncio.sleep(0.05)
     assert len(await mail_capture.wait_for(assigned)) == 2
-    decided_again = sample_payloads.namnd_decision(today + timedelta(days=30), 77, "anmäls på nytt")
-    await complete_task(client, workflow_id, again.key, again.assignee_id, decided_again)
+    # The same answer as before is a new completion of the reopened task, not a retry of the first one.
+    first_answer = sample_payloads.namnd_decision(today, 41, "anmäls")
+    assert again.reopened == 1
+    await complete_task(client, workflow_id, again.key, again.assignee_id, first_answer, reopened=again.reopened)
     await open_task(client, workflow_id, "decision_posted@analysis_reported/2")
     recorded = [e for e in await store.read_stream(workflow_id) if e.event_type == "DecisionRecorded"]
     assert [e.data.get("decision_key") for e in recorded] == [None, "analysis_reported/2"]
