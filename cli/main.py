@@ -376,33 +376,24 @@ async def cmd_register_inspection(ctx: Context) -> None:
 async def cmd_appeal(ctx: Context) -> None:
     a = ctx.args
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
-    if a.command == "appeal":
-        step = appeal_step(
-            action="lodged",
-            decision_key=a.decision,
-            actor_id=identity.participant_id,
-            case_number=a.case,
-            court=a.court,
-            lodged_on=_date_arg("--lodged", a.lodged),
-        )
-    else:
-        step = appeal_step(
-            action="decided",
-            decision_key=a.decision,
-            actor_id=identity.participant_id,
-            case_number=a.case,
-            outcome=a.outcome,
-            decided_on=_date_arg("--decided", a.decided),
-        )
+    lodged = a.command == "appeal"
+    fields = (
+        {"court": a.court, "lodged_on": _date_arg("--lodged", a.lodged)}
+        if lodged
+        else {"outcome": a.outcome, "decided_on": _date_arg("--decided", a.decided)}
+    )
+    step = appeal_step(
+        action="lodged" if lodged else "decided",
+        decision_key=a.decision,
+        actor_id=identity.participant_id,
+        case_number=a.case,
+        **fields,
+    )
     ctx.allowed(await (await ctx.access()).may_record_appeal(identity, workflow_id))
     await PilotRecords(await ctx.pool()).running(workflow_id)
     result = await record_appeal(await ctx.client(), workflow_id, step)
     reopened = f"; öppnad igen / reopened: {', '.join(result.reopened_tasks)}" if result.reopened_tasks else ""
-    done = (
-        "överklagande registrerat / appeal recorded"
-        if a.command == "appeal"
-        else "utfall registrerat / outcome recorded"
-    )
+    done = "överklagande registrerat / appeal recorded" if lodged else "utfall registrerat / outcome recorded"
     print(f"{done}: {a.decision}, mål {a.case} (händelse / event #{result.stream_version}){reopened}")
 
 

@@ -71,27 +71,16 @@ def waiting_for(template: ProgrammeTemplate, state: MunicipalityState) -> list[W
 
 
 def _ended(state: MunicipalityState) -> Waiting | None:
-    if state.completed_at is not None:
-        day = f"{state.completed_at:%Y-%m-%d}"
-        return Waiting(
-            kind="ended",
-            text_sv=f"ingenting: piloten är klar sedan {day}",
-            text_en=f"nothing: the pilot completed on {day}",
-        )
-    if state.withdrawn is not None:
-        day = f"{state.withdrawn.occurred_at:%Y-%m-%d}"
-        return Waiting(
-            kind="ended",
-            text_sv=f"ingenting: kommunen lämnade programmet {day}",
-            text_en=f"nothing: the municipality withdrew on {day}",
-        )
-    if state.terminated is not None:
-        day = f"{state.terminated.occurred_at:%Y-%m-%d}"
-        return Waiting(
-            kind="ended",
-            text_sv=f"ingenting: arbetsflödet avbröts {day}",
-            text_en=f"nothing: the workflow was terminated on {day}",
-        )
+    withdrawn, terminated = state.withdrawn, state.terminated
+    ends = (
+        (state.completed_at, "piloten är klar sedan", "the pilot completed on"),
+        (withdrawn.occurred_at if withdrawn else None, "kommunen lämnade programmet", "the municipality withdrew on"),
+        (terminated.occurred_at if terminated else None, "arbetsflödet avbröts", "the workflow was terminated on"),
+    )
+    for moment, sv, en in ends:
+        if moment is not None:
+            day = f"{moment:%Y-%m-%d}"
+            return Waiting(kind="ended", text_sv=f"ingenting: {sv} {day}", text_en=f"nothing: {en} {day}")
     return None
 
 

@@ -9,7 +9,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +31,7 @@ from domain.events import PilotStarted, TaskOpened, event_record
 from domain.phases import Phase
 from domain.roles import Role
 from eventstore import EventStore, NewEvent
+from pilots import PilotRecords, complete_task
 from settings import Settings
 from web.pages import LOCAL_TIME, SESSION_COOKIE
 from worker import mailer_for, running_worker
@@ -412,3 +413,85 @@ async def test_a_lead_sees_the_roster_and_changes_it_with_a_reason(web: Site, db
     assert "Rollistan är ändrad." in after.text
     assert "Regional skolstödsgrupp" not in after.text.split('id="roster-h"')[1].split("</table>")[0]
     assert "p-1861-regional är inte längre regional_skolstodsgrupp" in after.text.split('id="timeline"')[1]
+
+
+async def test_the_municipality_page_says_what_the_pilot_waits_for_in_the_pages_language(
+    web: Site, db_pool: asyncpg.Pool
+) -> None:
+    workflow_id = await start_pilot(web, db_pool)
+    lead = await signed_in(web, db_pool, LEAD, f"/pilots/{workflow_id}")
+
+    swedish = (await lead.get(f"/pilots/{workflow_id}")).text.split('id="waiting-for"')[1].split("</ul>")[0]
+    assert "Självskattning mot de åtta framgångsfaktorerna (förvaltning): p-1861-forvaltningschef, senast" in swedish
+    await lead.get("/language", params={"to": "en", "next": f"/pilots/{workflow_id}"})
+    english = (await lead.get(f"/pilots/{workflow_id}")).text.split('id="waiting-for"')[1].split("</ul>")[0]
+    assert "(administration): p-1861-forvaltningschef, due" in english
+
+
+async def test_a_lead_records_an_appeal_and_its_outcome_on_the_municipality_page(
+    web: Site, db_pool: asyncpg.Pool, dev_client: Client
+) -> None:
+    workflow_id = await start_pilot(web, db_pool)
+    today = datetime.now(UTC).date()
+    for key in (
+        "document_collection",
+        "self_assessment@P",
+        "self_assessment@F",
+        "self_assessment@R",
+        "self_assessment@S",
+        "self_assessment@S/p-1861-ekonomi",
+        "strengths_weaknesses",
+    ):
+        await answered(dev_client, db_pool, workflow_id, key, today)
+    await answered(dev_client, db_pool, workflow_id, "analysis_reported", today)
+    lead = await signed_in(web, db_pool, LEAD, f"/pilots/{workflow_id}")
+    page = await lead.get(f"/pilots/{workflow_id}")
+    decisions = page.text.split('id="decisions"')[1].split("</table>")[0]
+    assert "BN/" in decisions and "beslutad, protokollet ännu inte anslaget" in decisions
+    appeal = {
+        "_form": form_token(page.text),
+        "action": "lodged",
+        "decision_key": "analysis_reported",
+        "court": "Förvaltningsrätten i Karlstad",
+        "case_number": "7777-26",
+        "lodged_on": (today - timedelta(days=30)).isoformat(),
+    }
+
+    head = await signed_in(web, db_pool, HEAD, "/inbox")
+    assert (await head.post(f"/pilots/{workflow_id}/appeals", data=appeal)).status_code == 403
+    refused = await lead.post(f"/pilots/{workflow_id}/appeals", data={**appeal, "case_number": "x"})
+    assert refused.status_code == 422 and "case_number" in refused.text
+    lodged = await lead.post(f"/pilots/{workflow_id}/appeals", data={**appeal, "lodged_on": today.isoformat()})
+    assert lodged.status_code == 303, lodged.text
+    after = await lead.get(lodged.headers["location"])
+    assert "Överklagandet är registrerat." in after.text
+    decisions = after.text.split('id="decisions"')[1].split("</table>")[0]
+    assert "överklagad, i väntan på domstolen" in decisions and "7777-26" in decisions
+
+    outcome = {
+        "_form": form_token(after.text),
+        "action": "decided",
+        "decision_key": "analysis_reported",
+        "case_number": "7777-26",
+        "outcome": "upphavt",
+        "decided_on": today.isoformat(),
+    }
+    decided = await lead.post(f"/pilots/{workflow_id}/appeals", data=outcome)
+    assert decided.status_code == 303, decided.text
+    final = (await lead.get(decided.headers["location"])).text
+    assert "upphävd av domstolen" in final.split('id="decisions"')[1].split("</table>")[0]
+    assert "Analysen anmäld till nämnden" in final.split('id="pilot-tasks"')[1]  # reopened for a new decision
+
+
+async def answered(client: Client, db_pool: asyncpg.Pool, workflow_id: str, key: str, today: date) -> None:
+    """Complete `key` as its holder, with a decision dated `today` where it is one."""
+    records = PilotRecords(db_pool)
+    for _ in range(200):
+        task = (await records.status(workflow_id)).task(key)
+        if task is not None and task.status == "open":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"{key} never opened")
+    payload = sample_payloads.answer_for(task.template_key, today, level=task.level, decided_days_ago=0)
+    await complete_task(client, workflow_id, key, task.assignee_id, payload)
