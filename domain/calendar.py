@@ -96,6 +96,10 @@ class SchoolCalendar(BaseModel):
         return min((m for m in self.meeting_dates if m >= day), default=None)
 
 
+# ---- the first edition (domain.rulebook): runs that began before December 2026 keep these ---------------------
+# Only a pilot with a calendar moved its deadlines, off weekends, public holidays and lov alike for every role.
+
+
 def due_on_a_working_day(due: datetime, calendar: SchoolCalendar | None) -> datetime:
     """A deadline that falls on a day off moves to the end of the next working day."""
     if calendar is None or not calendar.is_day_off(due.date()):
