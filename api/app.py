@@ -327,11 +327,7 @@ def create_app(
         "period or after it, for an appeal lodged in time.",
     )
     async def appeal_lodged(workflow_id: str, request: AppealLodgedRequest, identity: Caller) -> AppealRecorded:
-        if not await access.may_record_appeal(identity, workflow_id):
-            raise forbidden()
-        await records.running(workflow_id)
-        step = appeal_step(action="lodged", actor_id=identity.participant_id, **request.model_dump())
-        return await record_appeal(client, workflow_id, step)
+        return await appeal(workflow_id, identity, "lodged", request)
 
     @router.post(
         "/pilots/{workflow_id}/appeals/outcome",
@@ -339,10 +335,14 @@ def create_app(
         description="An annulled decision (upphavt) reopens the task whose decision it was, with a new deadline.",
     )
     async def appeal_decided(workflow_id: str, request: AppealOutcomeRequest, identity: Caller) -> AppealRecorded:
+        return await appeal(workflow_id, identity, "decided", request)
+
+    async def appeal(workflow_id: str, identity: Identity, action: str, request: BaseModel) -> AppealRecorded:
+        """Either step of an appeal, by the pilot's lead, on a pilot that has not ended."""
         if not await access.may_record_appeal(identity, workflow_id):
             raise forbidden()
         await records.running(workflow_id)
-        step = appeal_step(action="decided", actor_id=identity.participant_id, **request.model_dump())
+        step = appeal_step(action=action, actor_id=identity.participant_id, **request.model_dump())
         return await record_appeal(client, workflow_id, step)
 
     app.include_router(router)
