@@ -12,7 +12,7 @@ OVERDUE_COUNT = SearchAttributeKey.for_int("LedaOverdueCount")
 NEXT_DUE_AT = SearchAttributeKey.for_datetime("LedaNextDueAt")
 """The earliest deadline among open tasks; unset when none has one."""
 STATE = SearchAttributeKey.for_keyword("LedaState")
-"""running, paused or withdrawn: what operations did to the pilot."""
+"""running, paused, failing (a step waits for a retry), withdrawn or completed: where the pilot stands."""
 
 ALL = (PROGRAMME, MUNICIPALITY, PHASE, OVERDUE_COUNT, NEXT_DUE_AT, STATE)
 """Registered by the embedded stack, the tests and compose before any workflow runs."""
