@@ -1,15 +1,18 @@
-"""Which edition of the programme's rules a pilot's workflow run follows.
+"""Which rules of the programme a pilot's workflow run follows.
 
 The rules run inside the workflow, and a workflow replays its history with the code it has now: a rule that now
 decides differently (a track that closes, a deadline that falls on another day, a task more or less) would make
-the replay issue other commands than the history holds. So a run keeps the edition it began with. The workflow
-asks `workflow.patched` once, when a run begins: runs that began before an edition replay with the rules they
-had, and take the new edition at their next run (a new implementation year); new pilots take it at once.
+the replay issue other commands than the history holds. So a run keeps the rules it began with. Each rule that
+changed has a patch id (`RULE_PATCHES`; rules that changed together share one), and the workflow asks
+`workflow.patched` for each once, when a run begins (`rules_of_run`): runs that began before a change replay with
+the rules they had, and take the newer rule at their next run (a new implementation year); new pilots at once.
 
 Each field is one rule that changed, named for what the newer rule does; `False` is the older behaviour.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -39,14 +42,26 @@ class Rulebook(BaseModel):
     """Every holder of a level's roles assesses: each rektor, and both support functions (HR and ekonomi)."""
 
 
+RULE_PATCHES: dict[str, str] = {
+    "optional_inspection": "rules-2026-12",
+    "lawful_decision_dates": "rules-2026-12",
+    "compressed_legal_periods": "rules-2026-12",
+    "deadlines_by_role": "rules-2026-12",
+    "every_assessor": "rules-2026-12",
+}
+"""The workflow patch id of each rule: a run follows the newer rule if it took the patch."""
+
+assert set(RULE_PATCHES) == set(Rulebook.model_fields), "every rule has a patch id"
+
+
+def rules_of_run(patched: Callable[[str], bool]) -> Rulebook:
+    """The rules of a run, each the newer one if the run took its patch (`workflow.patched`, asked in a fixed order;
+    the SDK answers an id the same every time it is asked in a run)."""
+    return Rulebook(**{rule: patched(patch) for rule, patch in RULE_PATCHES.items()})
+
+
 CURRENT_RULES = Rulebook()
 """The rules a new run follows."""
 
-FIRST_EDITION = Rulebook(
-    optional_inspection=False,
-    lawful_decision_dates=False,
-    compressed_legal_periods=False,
-    deadlines_by_role=False,
-    every_assessor=False,
-)
-"""The rules of runs that began before the current edition (workflow patch `rules-2026-12`)."""
+FIRST_EDITION = rules_of_run(lambda _patch: False)
+"""The rules of runs that began before any rule changed (December 2026)."""

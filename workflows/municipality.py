@@ -90,7 +90,7 @@ DECISION_DUE_MAIL = "decision-due-mail"  # reminders of a nämnd decision are se
 RICHER_SEARCH_ATTRIBUTES = "richer-search-attributes"  # overdue count, next deadline and state, after every change
 ONE_APPEND_PER_ANSWER = "one-append-per-answer"  # an Update records its events and what they open in one append
 APPENDS_BEFORE_NEW_RUN = "appends-before-new-run"  # a new run waits until no append is in flight
-RULES_2026_12 = "rules-2026-12"  # the programme's rules of December 2026 (domain.rulebook), asked once per run
+# The programme's rules have patch ids of their own (domain.rulebook.RULE_PATCHES), asked once as a run begins.
 FAILED_STEPS_ON_RECORD = "failed-steps-on-record"  # a step that fails for good is recorded (StepFailed)
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
 # retry), the record_appeal Update, and what only a paused, withdrawn, failed or appealed pilot does.
@@ -106,7 +106,7 @@ class MunicipalityWorkflow:
         self._template = start.template
         self._state = start.carried or MunicipalityState()
         # The rules a run follows are those of when it began: a replay of an older run recomputes what it recorded.
-        self._rules = rulebook.CURRENT_RULES if workflow.patched(RULES_2026_12) else rulebook.FIRST_EDITION
+        self._rules = rulebook.rules_of_run(workflow.patched)
         self._record_lock = asyncio.Lock()
         self._notifying = 0
         # Completions bump `_changes`; the main loop advances and then marks them settled, so an Update can

@@ -59,6 +59,7 @@ from domain.municipalities import DECIDING_ORGANS, pilot_name
 from domain.phases import Phase
 from domain.roles import Role
 from domain.roster import ChangeRoster
+from domain.rulebook import RULE_PATCHES
 from domain.state import TaskStatus
 from domain.steering import SteerTask
 from eventstore import EventStore, StoredEvent
@@ -86,7 +87,6 @@ from workflows.municipality import (
     FAILED_STEPS_ON_RECORD,
     ONE_APPEND_PER_ANSWER,
     RICHER_SEARCH_ATTRIBUTES,
-    RULES_2026_12,
     MunicipalityWorkflow,
 )
 
@@ -860,8 +860,9 @@ async def appealed_without_inspection(
             ["the one implementation year's tasks, the decisions final, the pilot completes without an inspection"],
         ],
     )
-    if not all(RULES_2026_12 in patches_in(run.history) for run in runs):
-        raise RuntimeError(f"{workflow_id}: a run did not take the rules of {RULES_2026_12}")
+    rules = set(RULE_PATCHES.values())
+    if not all(rules <= patches_in(run.history) for run in runs):
+        raise RuntimeError(f"{workflow_id}: a run did not take every rule's patch {sorted(rules)}")
     return runs
 
 
