@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import Any
 
 import structlog
 from temporalio import activity, workflow
 
-from domain.municipalities import PILOT_CODE_PATTERN
+from domain.pilot_ids import pilot_of
 
 
 def _lift_temporal_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -22,9 +21,9 @@ def _lift_temporal_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, 
         event.setdefault("workflow_id", workflow_id)
         event.setdefault("run_id", info.get("run_id") or act.get("workflow_run_id"))
         # A pilot's id ends in its kommunkod, or a kommunalförbund's member codes (leda-{programme}-1083+1272).
-        kommunkod = workflow_id.rsplit("-", 1)[-1]
-        if re.fullmatch(PILOT_CODE_PATTERN, kommunkod):
-            event.setdefault("kommunkod", kommunkod)
+        pilot = pilot_of(workflow_id)
+        if pilot is not None:
+            event.setdefault("kommunkod", pilot[1])
     if act.get("activity_type"):
         event.setdefault("activity", act["activity_type"])
         event.setdefault("attempt", act.get("attempt"))

@@ -1,8 +1,13 @@
 """Who may see and do what, decided at the edge (HTTP API and CLI alike) before any Update is sent.
 
 From the programme's rules: a participant sees and completes only their own tasks and those delegated to
-them; programme leads steer the pilots of their municipality; operations staff read everything and change
-no one's tasks, but control the workflows themselves (pause, resume, withdraw, retry, terminate).
+them; a programme lead steers the pilots they lead; operations staff read everything and change no one's tasks,
+but control the workflows themselves (pause, resume, withdraw, retry, terminate).
+
+Who leads a pilot is the pilot's own roster, as its record folds it (the lead it started with, and every
+`RosterChanged` since): the same definition the workflow's validators use. The directory decides only who may start
+a pilot: a municipality's own lead for its pilots, a programme's lead (at SKR or the region) for any municipality's
+pilot in that programme.
 
 The checks that need the directory or the inbox happen here; the workflow's validators check the assignee
 and the task's state again, so a check here is about never showing or sending anything on behalf of someone
@@ -11,11 +16,13 @@ who may not.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import asyncpg
 
 from access.tokens import Identity
-from directory import get_participant, list_participants
-from domain.municipalities import check_pilot_code
+from directory import get_participant
+from domain.pilot_ids import pilot_of
 from domain.roles import Role
 from domain.rules import INSPECTION_REGISTRARS
 from domain.steering import SteeringAction
@@ -32,30 +39,32 @@ HOLDER_ACTIONS: frozenset[SteeringAction] = frozenset({"delegate", "stand_in", "
 
 def pilot_kommunkod(workflow_id: str) -> str | None:
     """The municipality a pilot's workflow id names (see `pilot_workflow_id`), or None for a foreign id."""
-    try:
-        return check_pilot_code(workflow_id.rsplit("-", 1)[-1])
-    except ValueError:  # not a pilot code, or one naming a member twice, which the directory refuses to look up
-        return None
+    pilot = pilot_of(workflow_id)
+    return pilot[1] if pilot else None
+
+
+class Rosters(Protocol):
+    """Where a pilot's roster is read: its record, folded (pilots.PilotRecords)."""
+
+    async def roster(self, workflow_id: str) -> dict[Role, list[str]] | None:
+        """Who holds each role of the pilot now, or None if no pilot of that id is on record."""
+        ...
 
 
 class AccessPolicy:
-    """The rules of who may do what, over the directory (`pool`) and the task inbox."""
+    """The rules of who may do what, over the directory (`pool`), the pilots' rosters and the task inbox."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, rosters: Rosters) -> None:
         self._pool = pool
+        self._rosters = rosters
         self._inbox = InboxProjection(pool)
 
-    async def leads(self, identity: Identity, kommunkod: str) -> bool:
-        """Is the caller a programme lead, by token, of this municipality, by the directory?"""
-        if identity.scope != "programme_lead":
-            return False
-        participants = await list_participants(self._pool, kommunkod)
-        return any(p.participant_id == identity.participant_id and p.role == Role.PROGRAMLEDARE for p in participants)
-
     async def leads_pilot(self, identity: Identity, workflow_id: str) -> bool:
-        # From the workflow id rather than the status, which is empty until the workflow's first task has run.
-        kommunkod = pilot_kommunkod(workflow_id)
-        return kommunkod is not None and await self.leads(identity, kommunkod)
+        """Is the caller, by token a programme lead, one of the pilot's leads by its roster?"""
+        if identity.scope != "programme_lead" or pilot_of(workflow_id) is None:
+            return False
+        roster = await self._rosters.roster(workflow_id)
+        return roster is not None and identity.participant_id in roster.get(Role.PROGRAMLEDARE, [])
 
     async def delegated_by(self, identity: Identity, workflow_id: str, task_key: str) -> bool:
         """Did the caller hand this task to its current holder? (The status does not say; the inbox does.)"""
@@ -64,9 +73,12 @@ class AccessPolicy:
         return row is not None and row.delegated_from == identity.participant_id
 
     async def may_read_task(self, identity: Identity, workflow_id: str, task: TaskView) -> bool:
+        """Its holder, whoever handed it on, the pilot's lead, operations, and whom it was escalated to: a line
+        manager an overdue task reached may open it from the mail, to read it."""
         return (
             identity.scope == "operations"
             or task.assignee_id == identity.participant_id
+            or identity.participant_id in task.escalated_to
             or await self.leads_pilot(identity, workflow_id)
             or await self.delegated_by(identity, workflow_id, task.key)
         )
@@ -93,20 +105,26 @@ class AccessPolicy:
         """An appeal of the nämnd's decision, or the court's outcome, is recorded by the pilot's lead."""
         return await self.leads_pilot(identity, workflow_id)
 
-    async def may_start(self, identity: Identity, kommunkod: str) -> bool:
-        return await self.leads(identity, kommunkod)
+    async def may_start(self, identity: Identity, kommunkod: str, programme: str) -> bool:
+        """A programme lead of the directory: a municipality's own for its pilots, a programme's for any municipality's
+        pilot in that programme (and no other)."""
+        if identity.scope != "programme_lead":
+            return False
+        me = await get_participant(self._pool, identity.participant_id)
+        if me is None or me.role != Role.PROGRAMLEDARE:
+            return False
+        return me.programme == programme if me.programme is not None else me.kommunkod == kommunkod
 
     async def may_register_inspection(self, identity: Identity, workflow_id: str) -> bool:
-        """The pilot's lead, or one of its municipality's analysts or heads of administration."""
+        """The pilot's lead, or whoever holds one of the registrar roles in its roster (its analysts, its head of
+        administration, the region's support group)."""
         if identity.scope == "operations":
             return False
-        if await self.leads_pilot(identity, workflow_id):
-            return True
-        participant = await get_participant(self._pool, identity.participant_id)
-        return (
-            participant is not None
-            and participant.kommunkod == pilot_kommunkod(workflow_id)
-            and participant.role in {role.value for role in INSPECTION_REGISTRARS}
+        roster = await self._rosters.roster(workflow_id) if pilot_of(workflow_id) is not None else None
+        if roster is None:
+            return False
+        return await self.leads_pilot(identity, workflow_id) or any(
+            identity.participant_id in roster.get(role, []) for role in INSPECTION_REGISTRARS
         )
 
     async def may_control(self, identity: Identity, workflow_id: str, action: str) -> bool:

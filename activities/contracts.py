@@ -44,6 +44,10 @@ NotificationKind = Literal["assignment", "reminder", "escalation", "decision_due
 municipality left the programme and the task is closed."""
 
 
+EscalatedAs = Literal["lead", "manager"]
+"""Why an escalation goes to someone: they lead the pilot, or they are the task holder's line manager."""
+
+
 class NotificationRequest(BaseModel):
     """One mail to one participant about one task; `notification_id` makes a retried send a no-op."""
 
@@ -60,6 +64,9 @@ class NotificationRequest(BaseModel):
     assignee_id: str | None = None
     reminder_number: int | None = None
     note: str | None = Field(default=None, max_length=1000, description="why, for a withdrawal")
+    escalated_as: EscalatedAs | None = Field(
+        default=None, description="for an escalation: whether the recipient leads the pilot or manages the holder"
+    )
 
 
 class NotificationResult(BaseModel):

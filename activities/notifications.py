@@ -80,6 +80,21 @@ RETURNING true
 """
 
 
+_ESCALATION_ADVICE = {
+    "lead": (
+        "\nSom programledare kan du förlänga uppgiften eller flytta den till någon annan, på kommunens sida i Leda.",
+        "\nAs the programme lead you can extend the task or move it to someone else, on the municipality's page.",
+    ),
+    "manager": (
+        "\nDu får det här som chef för den som har uppgiften. Öppna uppgiften och se läget; be den som har den att "
+        "slutföra den, eller be programledaren att flytta den till någon annan.",
+        "\nYou get this as the line manager of the task's holder. Open the task to see where it stands; ask its "
+        "holder to finish it, or ask the programme lead to move it to someone else.",
+    ),
+}
+"""What the one an overdue task is escalated to can do about it, by why it reached them."""
+
+
 class Notifications:
     def __init__(self, pool: asyncpg.Pool, mailer: SmtpMailer, sender: str, web_base_url: str) -> None:
         self._pool = pool
@@ -196,6 +211,8 @@ class Notifications:
                 f"The task {request.task_title_en} in {place} has been overdue since {due_en}.\n"
                 f"Assigned participant: {request.assignee_id}."
             )
+            what_sv, what_en = _ESCALATION_ADVICE.get(request.escalated_as, ("", ""))
+            sv, en = sv + what_sv, en + what_en
         message = EmailMessage()
         message["From"] = self._sender
         message["To"] = formataddr((recipient.display_name, recipient.email))

@@ -20,11 +20,14 @@ from access import AccessPolicy, Identity, identify
 from activities.notifications import SmtpMailer
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
 from domain.appeals import CASE_NUMBER_PATTERN
+from domain.control import ControlPilot
 from domain.events import AppealOutcome
 from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
 from domain.phases import Phase
+from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
 from domain.steering import SteeringAction, SteerTask
+from eventstore import EventStore
 from pilots import (
     ListedPhase,
     ListedState,
@@ -34,6 +37,7 @@ from pilots import (
     change_roster,
     check_reason,
     complete_task,
+    control_pilot,
     list_pilots,
     pilot_query,
     record_appeal,
@@ -42,12 +46,13 @@ from pilots import (
     start_pilot,
     steer_task,
 )
+from pilots.history import HistoryEntry, pilot_history
 from programmes import template as load_template
 from projections.inbox import InboxProjection
 from web.pages import web_router
 from workflows.messages import (
-    PROGRAMME_PATTERN,
     AppealRecorded,
+    PilotControlled,
     PilotStatus,
     RosterChangeRecorded,
     TaskCompletion,
@@ -119,6 +124,20 @@ class AppealOutcomeRequest(BaseModel):
     decided_on: date = Field(description="the day of the court's judgment")
 
 
+class ControlRequest(BaseModel):
+    """A step on a whole pilot: pause, resume, withdraw (the municipality leaves), or retry what failed for good."""
+
+    action: Literal["pause", "resume", "withdraw", "retry"]
+    reason: str = Field(min_length=1, max_length=1000, description="why; kept in the pilot's record")
+
+
+class PilotHistory(BaseModel):
+    """A pilot's history: its domain record, and Temporal's record of every run unless only the domain was asked."""
+
+    entries: list[HistoryEntry]
+    note: str | None = Field(default=None, description="why Temporal's part is missing, when it is")
+
+
 class StartPilotRequest(BaseModel):
     programme: str = Field(pattern=PROGRAMME_PATTERN)
     kommunkod: str = Field(pattern=PILOT_CODE_PATTERN)
@@ -162,9 +181,9 @@ def create_app(
     )
     install_problem_handlers(app)
     inbox = InboxProjection(pool)
-    access = AccessPolicy(pool)
     # Statuses come from the record, not from the workflows: a read wakes no worker (pilots/records.py).
     records = PilotRecords(pool)
+    access = AccessPolicy(pool, records)
     bearer = HTTPBearer(auto_error=False, description="a personal API token")
 
     async def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Identity:
@@ -284,7 +303,7 @@ def create_app(
 
     @router.post("/pilots", status_code=201, summary="Start a municipality's pilot (programme leads of it only)")
     async def start(request: StartPilotRequest, identity: Caller) -> PilotStarted:
-        if not await access.may_start(identity, request.kommunkod):
+        if not await access.may_start(identity, request.kommunkod, request.programme):
             raise forbidden()
         workflow_id = await start_pilot(
             client,
@@ -319,6 +338,40 @@ def create_app(
             raise forbidden()
         await records.running(workflow_id)  # a pilot that has ended says so, and when
         return await register_inspection(client, workflow_id, identity.participant_id, decision)
+
+    @router.post(
+        "/pilots/{workflow_id}/control",
+        summary="Pause, resume, withdraw or retry a pilot, with a reason (its lead, or operations)",
+        description="Terminating a workflow is operations' last resort, on the command line only.",
+    )
+    async def control(workflow_id: str, request: ControlRequest, identity: Caller) -> PilotControlled:
+        if not await access.may_control(identity, workflow_id, request.action):
+            raise forbidden()
+        await check_reason(pool, workflow_id, request.reason)
+        step = ControlPilot(action=request.action, actor_id=identity.participant_id, reason=request.reason)
+        return await control_pilot(client, workflow_id, step)
+
+    @router.get(
+        "/pilots/{workflow_id}/history",
+        summary="A pilot's history: who did what, when and why, beside Temporal's record of every run",
+        description="The pilot's lead and operations only. `source=domain` leaves Temporal's part out.",
+    )
+    async def history(
+        workflow_id: str,
+        identity: Caller,
+        since: datetime | None = None,
+        source: Literal["all", "domain"] = "all",
+    ) -> PilotHistory:
+        if not await access.may_read_history(identity, workflow_id):
+            raise forbidden()
+        if since is not None and since.tzinfo is None:
+            raise Problem(422, "invalid_input", "since: give a time zone, e.g. 2026-09-01T00:00:00Z", field="since")
+        entries, note = await pilot_history(
+            EventStore(pool), client if source == "all" else None, workflow_id, since=since
+        )
+        if not entries:
+            raise Problem(404, "not_found", f"no pilot {workflow_id} is on record")
+        return PilotHistory(entries=entries, note=note if source == "all" else None)
 
     @router.post(
         "/pilots/{workflow_id}/appeals",

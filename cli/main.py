@@ -78,6 +78,19 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 
+_USAGE_CODES = frozenset(
+    {"invalid_input", "unknown_municipality", "unknown_template", "name_required", "organ_required"}
+)
+"""Refusals of what was typed, exit code 2, as a refusal of the typed arguments is."""
+
+_HINTS = {
+    "name_required": "give it with --name",
+    "organ_required": "give it with --organ",
+    "missing_participants": "import them with 'leda participants import FILE.csv'",
+    "programme_required": "with --programme",
+}
+"""What to type, after a refusal whose remedy is an option of the command line (the API's answers name fields)."""
+
 
 class CliError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_REFUSED) -> None:
@@ -93,6 +106,7 @@ class Context:
     _client: Client | None = None
     _postgres: EmbeddedPostgres | None = None
     _identity: Identity | None = None
+    _records: PilotRecords | None = None
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -152,7 +166,13 @@ class Context:
         return self._identity
 
     async def access(self) -> AccessPolicy:
-        return AccessPolicy(await self.pool())
+        return AccessPolicy(await self.pool(), await self.records())
+
+    async def records(self) -> PilotRecords:
+        """The pilots' records, folded once per command."""
+        if self._records is None:
+            self._records = PilotRecords(await self.pool())
+        return self._records
 
     def allowed(self, permitted: bool) -> None:
         if not permitted:
@@ -160,7 +180,7 @@ class Context:
 
     async def task(self, workflow_id: str) -> TaskView:
         """The task the command names, as the pilot's status has it."""
-        task = (await PilotRecords(await self.pool()).status(workflow_id)).task(self.args.task)
+        task = (await (await self.records()).status(workflow_id)).task(self.args.task)
         if task is None:
             raise PilotError(f"no task {self.args.task!r} has opened in pilot {workflow_id}", "not_found")
         return task
@@ -178,7 +198,7 @@ def _redact(url: str) -> str:
 
 async def cmd_start(ctx: Context) -> None:
     a = ctx.args
-    ctx.allowed(await (await ctx.access()).may_start(await ctx.identity(), a.kommunkod))
+    ctx.allowed(await (await ctx.access()).may_start(await ctx.identity(), a.kommunkod, a.programme or a.template))
     workflow_id = await start_pilot(
         await ctx.client(),
         await ctx.pool(),
@@ -199,13 +219,16 @@ async def cmd_cohort_start(ctx: Context) -> None:
     except ValueError as error:
         raise CliError(str(error), EXIT_USAGE) from None
     identity, access = await ctx.identity(), await ctx.access()
-    not_led = [p.kommunkod for p in cohort.pilots if not await access.may_start(identity, p.kommunkod)]
+    not_led = [
+        p.kommunkod for p in cohort.pilots if not await access.may_start(identity, p.kommunkod, cohort.programme)
+    ]
     if not_led:  # all or nothing: a cohort half started by one lead is not what anyone planned
         raise CliError(f"{REFUSAL} (a cohort is started by the lead of every pilot in it; not: {', '.join(not_led)})")
     outcomes = await start_cohort(await ctx.client(), await ctx.pool(), cohort, task_queue=ctx.settings.task_queue)
     for outcome in outcomes:
         if outcome.refused:
-            print(f"  ✗ {outcome.kommunkod}: {outcome.refused}")
+            hint = _HINTS.get(outcome.refused_code or "")
+            print(f"  ✗ {outcome.kommunkod}: {outcome.refused}" + (f" ({hint}, or in the cohort file)" if hint else ""))
         else:
             print(f"  ✓ {outcome.kommunkod}: {outcome.workflow_id}, startar om / starts after {outcome.starts_after}")
     if any(o.refused for o in outcomes):
@@ -223,7 +246,7 @@ def _calendar(name: str | None) -> SchoolCalendar | None:
 
 async def _visible_status(ctx: Context) -> PilotStatus:
     status = await (await ctx.access()).status_for(
-        await ctx.identity(), await PilotRecords(await ctx.pool()).status(await ctx.workflow_id())
+        await ctx.identity(), await (await ctx.records()).status(await ctx.workflow_id())
     )
     if status is None:
         raise CliError(REFUSAL)
@@ -368,7 +391,7 @@ async def cmd_register_inspection(ctx: Context) -> None:
     payload = _read_payload(None, ctx.args.file)
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
     ctx.allowed(await (await ctx.access()).may_register_inspection(identity, workflow_id))
-    await PilotRecords(await ctx.pool()).running(workflow_id)  # a pilot that has ended says so, and when
+    await (await ctx.records()).running(workflow_id)  # a pilot that has ended says so, and when
     result = await register_inspection(await ctx.client(), workflow_id, identity.participant_id, payload)
     print(f"Skolinspektionens beslut registrerat / inspection decision registered (event #{result.stream_version})")
 
@@ -390,7 +413,7 @@ async def cmd_appeal(ctx: Context) -> None:
         **fields,
     )
     ctx.allowed(await (await ctx.access()).may_record_appeal(identity, workflow_id))
-    await PilotRecords(await ctx.pool()).running(workflow_id)
+    await (await ctx.records()).running(workflow_id)
     result = await record_appeal(await ctx.client(), workflow_id, step)
     reopened = f"; öppnad igen / reopened: {', '.join(result.reopened_tasks)}" if result.reopened_tasks else ""
     done = "överklagande registrerat / appeal recorded" if lodged else "utfall registrerat / outcome recorded"
@@ -942,8 +965,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"leda: {error}", file=sys.stderr)
         code = error.exit_code
     except PilotError as error:
-        print(f"leda: {error}", file=sys.stderr)
-        code = EXIT_USAGE if error.code == "invalid_input" else EXIT_REFUSED
+        hint = _HINTS.get(error.code)
+        print(f"leda: {error}" + (f" ({hint})" if hint else ""), file=sys.stderr)
+        code = EXIT_USAGE if error.code in _USAGE_CODES else EXIT_REFUSED
     except KeyboardInterrupt:
         code = 130
     except asyncio.CancelledError:

@@ -18,10 +18,12 @@ from directory.participants import (
     ErasedParticipantsError,
     Participant,
     ParticipantCsvError,
+    UnknownManager,
     get_participant,
     list_participants,
     names_a_participant,
     participants_with_email,
+    programme_participants,
     read_participants_csv,
     upsert_participants,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "ParticipantCsvError",
     "ParticipantHoldsOpenTasks",
     "RosterPlace",
+    "UnknownManager",
     "UnknownParticipant",
     "erase_participant",
     "erased_at",
@@ -46,6 +49,7 @@ __all__ = [
     "list_participants",
     "names_a_participant",
     "participants_with_email",
+    "programme_participants",
     "read_participants_csv",
     "upsert_participants",
 ]

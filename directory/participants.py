@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.language import Language
 from domain.municipalities import check_pilot_code
+from domain.roles import PROGRAMME_ROLES, Role
 
 __all__ = [
     "CSV_COLUMNS",
@@ -28,8 +29,10 @@ __all__ = [
     "ErasedParticipantsError",
     "Participant",
     "ParticipantCsvError",
+    "UnknownManager",
     "get_participant",
     "list_participants",
+    "programme_participants",
     "names_a_participant",
     "read_participants_csv",
     "upsert_participants",
@@ -38,24 +41,42 @@ __all__ = [
 # Deliberately loose: catches typos and swapped columns; only a delivered mail proves an address.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-CSV_COLUMNS = ("participant_id", "kommunkod", "role", "display_name", "email", "language", "mail_delivery")
-# language (default Swedish) and mail_delivery (default immediate) may be left out of the header or left empty.
-_OPTIONAL_CSV_COLUMNS = ("language", "mail_delivery")
+CSV_COLUMNS = (
+    "participant_id",
+    "kommunkod",
+    "programme",
+    "role",
+    "display_name",
+    "email",
+    "language",
+    "mail_delivery",
+    "manager",
+)
+"""Every column a participants CSV may have; README ("The participant directory") says what each holds."""
+# A row names its municipality (kommunkod) or, for a person of a whole programme, the programme; language (default
+# Swedish), mail_delivery (default immediate) and manager (default: by role) may be left out or left empty.
+_OPTIONAL_CSV_COLUMNS = ("kommunkod", "programme", "language", "mail_delivery", "manager")
 _REQUIRED_CSV_COLUMNS = tuple(column for column in CSV_COLUMNS if column not in _OPTIONAL_CSV_COLUMNS)
 
-_SELECT = "SELECT participant_id, kommunkod, role, display_name, email, language, mail_delivery FROM participants"
+_COLUMNS = "participant_id, kommunkod, programme, role, display_name, email, language, mail_delivery, manager_id"
+_SELECT = f"SELECT {_COLUMNS} FROM participants"
 
-_UPSERT = """
-INSERT INTO participants (participant_id, kommunkod, role, display_name, email, language, mail_delivery)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+_UPSERT = f"""
+INSERT INTO participants ({_COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (participant_id) DO UPDATE
    SET kommunkod = EXCLUDED.kommunkod,
+       programme = EXCLUDED.programme,
        role = EXCLUDED.role,
        display_name = EXCLUDED.display_name,
        email = EXCLUDED.email,
        language = EXCLUDED.language,
-       mail_delivery = EXCLUDED.mail_delivery
+       mail_delivery = EXCLUDED.mail_delivery,
+       manager_id = EXCLUDED.manager_id
 """
+
+PROGRAMME_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,40}$"
+"""A programme (round) id, as pilots are started in: 'lfr-skola-2015', 'orebro-2014'."""
 
 
 _ERASED = (
@@ -64,24 +85,52 @@ _ERASED = (
 
 
 class Participant(BaseModel):
-    """A person in the programme; ``kommunkod`` is SCB's four-digit code, or a kommunalförbund's joined codes."""
+    """A person in the programme: of one municipality (``kommunkod``: SCB's four-digit code, or a kommunalförbund's
+    joined codes), or of a whole programme (``programme``: the lead at SKR or the region, the region's support
+    group)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    participant_id: str = Field(min_length=1)
-    kommunkod: str
+    participant_id: str = Field(min_length=1, max_length=200)
+    kommunkod: str | None = None
+    programme: str | None = Field(default=None, pattern=PROGRAMME_ID_PATTERN)
     role: str = Field(min_length=1)
     display_name: str = Field(min_length=1)
     email: str = Field(max_length=254)
     language: Language = "sv"
     # daily_digest: one mail a day listing every notification, instead of one mail per notification.
     mail_delivery: Literal["immediate", "daily_digest"] = "immediate"
+    manager_id: str | None = Field(default=None, min_length=1, max_length=200, description="their line manager's id")
 
     @field_validator("kommunkod")
     @classmethod
-    def _kommunkod_is_a_pilot_code(cls, value: str) -> str:
+    def _kommunkod_is_a_pilot_code(cls, value: str | None) -> str | None:
         # A kommunalförbund's people belong to the förbund: its members' codes joined by '+', e.g. 1083+1272.
-        return check_pilot_code(value)
+        return None if value is None else check_pilot_code(value)
+
+    @field_validator("role")
+    @classmethod
+    def _a_known_role(cls, value: str) -> str:
+        known = [r.value for r in Role]
+        if value not in known:
+            raise ValueError(f"unknown role {value!r}; roles are {', '.join(known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _of_a_municipality_or_a_programme(self) -> Participant:
+        if (self.kommunkod is None) == (self.programme is None):
+            raise ValueError("give the participant's kommunkod, or for a person of a whole programme its programme")
+        if self.programme is not None and Role(self.role) not in PROGRAMME_ROLES:
+            roles = ", ".join(sorted(r.value for r in PROGRAMME_ROLES))
+            raise ValueError(f"a person of a whole programme holds one of the roles {roles}, not {self.role}")
+        if self.manager_id == self.participant_id:
+            raise ValueError("manager_id: a participant is not their own line manager")
+        return self
+
+    @property
+    def belongs_to(self) -> str:
+        """The municipality's code, or the programme's id, the participant belongs to."""
+        return f"kommun {self.kommunkod}" if self.kommunkod else f"programme {self.programme}"
 
     @field_validator("email")
     @classmethod
@@ -155,6 +204,8 @@ def _read_header(path: Path, header: list[str]) -> list[str]:
         problems.append(CsvProblem(1, column, f"unknown column; the header must be {','.join(CSV_COLUMNS)}"))
     for column in repeated:
         problems.append(CsvProblem(1, column, "column appears more than once in the header"))
+    if "kommunkod" not in columns and "programme" not in columns:
+        problems.append(CsvProblem(1, "kommunkod", "the header needs kommunkod, or programme, or both"))
     if problems:
         raise ParticipantCsvError(path, problems)
     return columns
@@ -202,12 +253,16 @@ def read_participants_csv(path: str | os.PathLike[str]) -> list[Participant]:
         for column in _OPTIONAL_CSV_COLUMNS:
             if not record.get(column, "").strip():
                 record.pop(column, None)
+        if "manager" in record:
+            record["manager_id"] = record.pop("manager")
         try:
             participant = Participant.model_validate(record)
         except ValidationError as error:
             for detail in error.errors():
                 field = str(detail["loc"][0]) if detail["loc"] else None
-                problems.append(CsvProblem(line, field, _clean_message(detail["msg"])))
+                problems.append(
+                    CsvProblem(line, "manager" if field == "manager_id" else field, _clean_message(detail["msg"]))
+                )
             continue
         if participant.participant_id in first_line_of:
             problems.append(
@@ -233,7 +288,7 @@ async def upsert_participants(pool: asyncpg.Pool, participants: Iterable[Partici
     (``directory.erasure``) are refused with ``ErasedParticipantsError``: an old CSV file imported again must
     not bring an erased person back.
     """
-    rows: list[tuple[str, str, str, str, str, str, str]] = []
+    rows: list[tuple[str, str | None, str | None, str, str, str, str, str, str | None]] = []
     seen: set[str] = set()
     for index, participant in enumerate(participants):
         if not isinstance(participant, Participant):
@@ -246,20 +301,46 @@ async def upsert_participants(pool: asyncpg.Pool, participants: Iterable[Partici
             (
                 participant.participant_id,
                 participant.kommunkod,
+                participant.programme,
                 participant.role,
                 participant.display_name,
                 participant.email,
                 participant.language,
                 participant.mail_delivery,
+                participant.manager_id,
             )
         )
     if rows:
         erased = await pool.fetch(_ERASED, [row[0] for row in rows])
         if erased:
             raise ErasedParticipantsError([row["participant_id"] for row in erased])
+        await _check_managers(pool, rows)
         # asyncpg runs executemany in one transaction, so a failing row leaves the directory unchanged.
         await pool.executemany(_UPSERT, rows)
     return len(rows)
+
+
+class UnknownManager(ValueError):
+    """An import names line managers who are neither in it nor in the directory."""
+
+
+async def _check_managers(
+    pool: asyncpg.Pool, rows: list[tuple[str, str | None, str | None, str, str, str, str, str, str | None]]
+) -> None:
+    """Every manager named is someone: in the same import, or in the directory already."""
+    named = {row[8] for row in rows if row[8] is not None} - {row[0] for row in rows}
+    if not named:
+        return
+    known = {
+        r["participant_id"]
+        for r in await pool.fetch(
+            "SELECT participant_id FROM participants WHERE participant_id = ANY($1::text[])", sorted(named)
+        )
+    }
+    unknown = sorted(named - known)
+    if unknown:
+        who = ", ".join(f"{row[0]} (manager {row[8]})" for row in rows if row[8] in unknown)
+        raise UnknownManager(f"manager: not in the directory nor in the import: {who}; import the managers too")
 
 
 async def get_participant(pool: asyncpg.Pool, participant_id: str) -> Participant | None:
@@ -281,14 +362,20 @@ async def list_participants(pool: asyncpg.Pool, kommunkod: str) -> list[Particip
     return [Participant.model_validate(dict(row)) for row in rows]
 
 
-async def names_a_participant(pool: asyncpg.Pool, kommunkod: str, text: str) -> bool:
-    """Whether `text` contains the full name or e-mail address of anyone in the municipality's directory.
+async def programme_participants(pool: asyncpg.Pool, programme: str) -> list[Participant]:
+    """Everyone of a whole programme (its lead, the region's support group), ordered by role and participant id."""
+    rows = await pool.fetch(f"{_SELECT} WHERE programme = $1 ORDER BY role, participant_id", programme)
+    return [Participant.model_validate(dict(row)) for row in rows]
+
+
+async def names_a_participant(pool: asyncpg.Pool, pilot: tuple[str, str], text: str) -> bool:
+    """Whether `text` contains the full name or e-mail address of anyone of the pilot (programme, kommunkod): its
+    municipality's people and its programme's.
 
     Reasons given for steering and control go into the permanent record, which refers to people by id only;
     this catches the obvious slip of naming someone there.
     """
+    programme, kommunkod = pilot
     folded = text.casefold()
-    return any(
-        p.display_name.casefold() in folded or p.email.casefold() in folded
-        for p in await list_participants(pool, kommunkod)
-    )
+    people = [*await list_participants(pool, kommunkod), *await programme_participants(pool, programme)]
+    return any(p.display_name.casefold() in folded or p.email.casefold() in folded for p in people)

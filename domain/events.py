@@ -35,6 +35,9 @@ class PilotStarted(DomainEvent):
     deciding_organ: str
     participants: dict[Role, list[str]]
     calendar: SchoolCalendar | None = None
+    managers: dict[str, str] = Field(
+        default_factory=dict, description="each participant's line manager, where the directory names one (ids)"
+    )
 
 
 class PhaseStarted(DomainEvent):
@@ -114,6 +117,7 @@ class RosterChanged(DomainEvent):
     leaving: str | None
     reason: str
     by: str
+    joining_manager: str | None = Field(default=None, description="the newcomer's line manager, from the directory")
 
 
 class TaskDeadlineExtended(DomainEvent):

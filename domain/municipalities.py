@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from domain.kommuner import kommun_name
+
 KOMMUNKOD_PATTERN = r"^[0-9]{4}$"
 """Four ASCII digits; `\\d` would also let other scripts' digits through."""
 
@@ -66,4 +68,10 @@ def members_of(pilot_code: str) -> list[str]:
 
 
 def pilot_name(pilot_code: str) -> str | None:
-    return PILOT_MUNICIPALITIES.get(pilot_code) or KOMMUNALFORBUND.get(pilot_code)
+    """The name of a municipality (SCB's register, domain.kommuner) or of a known kommunalförbund, else None."""
+    return kommun_name(pilot_code) or KOMMUNALFORBUND.get(pilot_code)
+
+
+def unknown_members(pilot_code: str) -> list[str]:
+    """The codes of a pilot that are not Swedish municipalities (not in SCB's register, domain.kommuner)."""
+    return [code for code in members_of(pilot_code) if kommun_name(code) is None]

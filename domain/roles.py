@@ -17,6 +17,7 @@ class Role(StrEnum):
     EKONOMI = "ekonomi"  # support function: finance
     ANALYTIKER = "analytiker"  # analyst or quality strategist at the förvaltning
     REGIONAL_SKOLSTODSGRUPP = "regional_skolstodsgrupp"  # the region's school support group (Örebro variant)
+    KOMMUNDIREKTOR = "kommundirektor"  # head of the municipality's whole administration; the förvaltningschef's manager
 
 
 LEVEL_ROLES: dict[str, Role] = {
@@ -43,6 +44,15 @@ MANAGER_ROLE: dict[Role, Role] = {
     Role.HR: Role.FORVALTNINGSCHEF,
     Role.EKONOMI: Role.FORVALTNINGSCHEF,
     Role.NAMNDSEKRETERARE: Role.FORVALTNINGSCHEF,
-    Role.FORVALTNINGSCHEF: Role.POLITIKER,  # the head of administration answers to the nämnd's chair
+    Role.FORVALTNINGSCHEF: Role.KOMMUNDIREKTOR,  # an official answers to an official, never to a politician
 }
-"""Whom an overdue task escalates to besides the programme lead: the holder's line manager."""
+"""Whose line manager an overdue task also escalates to, by the holder's role, where the directory names none."""
+
+MANAGER_ROLE_FIRST_EDITION: dict[Role, Role] = {
+    **MANAGER_ROLE,
+    Role.FORVALTNINGSCHEF: Role.POLITIKER,
+}
+"""The line managers of runs that began before escalations followed the directory (domain.rulebook)."""
+
+PROGRAMME_ROLES: frozenset[Role] = frozenset({Role.PROGRAMLEDARE, Role.REGIONAL_SKOLSTODSGRUPP})
+"""Roles a person of a whole programme (at SKR or the region, not in one municipality) may hold."""

@@ -32,6 +32,9 @@ class ChangeRoster(BaseModel):
     leaving: str | None = Field(default=None, min_length=1, max_length=200, description="participant id")
     reason: str = Field(min_length=1, max_length=1000)
     actor_id: str = Field(min_length=1)
+    joining_manager: str | None = Field(
+        default=None, min_length=1, max_length=200, description="the newcomer's line manager, from the directory"
+    )
 
     @model_validator(mode="after")
     def _someone_moves(self) -> ChangeRoster:
@@ -84,6 +87,7 @@ def roster_events(
             leaving=request.leaving,
             reason=request.reason,
             by=request.actor_id,
+            joining_manager=request.joining_manager,
         )
     ]
     if request.leaving is None or request.joining is None:

@@ -41,6 +41,10 @@ class Rulebook(BaseModel):
     every_assessor: bool = True
     """Every holder of a level's roles assesses: each rektor, and both support functions (HR and ekonomi)."""
 
+    escalation_by_line_manager: bool = True
+    """An overdue task escalates to the holder's line manager as the directory names them, else by role: the
+    förvaltningschef's is the kommundirektör, never a politician."""
+
 
 RULE_PATCHES: dict[str, str] = {
     "optional_inspection": "rules-2026-12",
@@ -48,6 +52,7 @@ RULE_PATCHES: dict[str, str] = {
     "compressed_legal_periods": "rules-2026-12",
     "deadlines_by_role": "rules-2026-12",
     "every_assessor": "rules-2026-12",
+    "escalation_by_line_manager": "escalation-by-line-manager",
 }
 """The workflow patch id of each rule: a run follows the newer rule if it took the patch."""
 

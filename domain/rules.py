@@ -140,8 +140,10 @@ def start_events(
     now: datetime,
     new_id: IdSource,
     calendar: SchoolCalendar | None = None,
+    managers: dict[str, str] | None = None,
 ) -> list[Event]:
-    """The events that start a pilot; `advance` then opens its first tasks."""
+    """The events that start a pilot; `advance` then opens its first tasks. `managers` names each participant's
+    line manager, where the directory names one."""
     missing = sorted(r.value for r in template.roles_needed() if not participants.get(r))
     if missing:
         raise ValueError(f"no participant for the roles {missing}; every role the template uses needs one")
@@ -156,6 +158,7 @@ def start_events(
             deciding_organ=deciding_organ,
             participants=participants,
             calendar=calendar,
+            managers=managers or {},
         )
     ]
 

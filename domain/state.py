@@ -49,7 +49,7 @@ from domain.events import (
 )
 from domain.payloads import PlanDraft, PlanRevision
 from domain.phases import MAIN_TRACK, Phase
-from domain.roles import MANAGER_ROLE, Role
+from domain.roles import MANAGER_ROLE, MANAGER_ROLE_FIRST_EDITION, Role
 
 
 class TaskStatus(StrEnum):
@@ -81,6 +81,7 @@ class TaskState(BaseModel):
     delegated_from: str | None = Field(default=None, description="whose task it is while a delegate holds it")
     reminders_sent: int = 0
     escalated: bool = False
+    escalated_to: list[str] = Field(default_factory=list, description="whom it was escalated to: lead, line manager")
     owner_role: Role | None = Field(
         default=None, description="the role whose task it is; None if opened before 2026-12"
     )
@@ -125,6 +126,7 @@ class MunicipalityState(BaseModel):
     template_key: str = ""
     deciding_organ: str = ""
     participants: dict[Role, list[str]] = Field(default_factory=dict)
+    managers: dict[str, str] = Field(default_factory=dict, description="participant id -> their line manager's")
     calendar: SchoolCalendar | None = None
     started_at: datetime | None = None
     active_phases: list[Phase] = Field(default_factory=list)
@@ -183,15 +185,24 @@ class MunicipalityState(BaseModel):
         holders = self.participants.get(role) or self.participants[Role.PROGRAMLEDARE]
         return holders[0]
 
-    def escalation_recipients(self, assignee_id: str) -> list[str]:
-        """The programme lead, and the line manager of the role the assignee holds (domain.roles.MANAGER_ROLE)."""
+    def escalation_recipients(self, assignee_id: str, *, by_line_manager: bool = True) -> list[str]:
+        """The programme lead, and the holder's line manager: the one the directory names, else the first holder of
+        the manager's role for the holder's role (domain.roles.MANAGER_ROLE). `by_line_manager=False` is how runs
+        that began before December 2026 escalate: by role alone, a förvaltningschef to the nämnd's chair."""
         recipients = [self.primary(Role.PROGRAMLEDARE)]
-        for role, holders in self.participants.items():
-            manager_role = MANAGER_ROLE.get(role)
-            if assignee_id in holders and manager_role is not None and self.participants.get(manager_role):
-                manager = self.participants[manager_role][0]
-                if manager not in (*recipients, assignee_id):
-                    recipients.append(manager)
+        managers = MANAGER_ROLE if by_line_manager else MANAGER_ROLE_FIRST_EDITION
+        named = self.managers.get(assignee_id) if by_line_manager else None
+        if named is not None:
+            candidates = [named]
+        else:
+            candidates = [
+                self.participants[managers[role]][0]
+                for role, holders in self.participants.items()
+                if assignee_id in holders and role in managers and self.participants.get(managers[role])
+            ]
+        for manager in candidates:
+            if manager not in (*recipients, assignee_id):
+                recipients.append(manager)
         return recipients
 
     def decision(self, key: str) -> DecisionRecorded | None:
@@ -253,6 +264,7 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
             s.municipality_name, s.template_key = event.municipality_name, event.template_key
             s.deciding_organ = event.deciding_organ
             s.participants = {role: list(ids) for role, ids in event.participants.items()}
+            s.managers = dict(event.managers)
             s.calendar = event.calendar
             s.started_at = event.occurred_at
         case PhaseStarted():
@@ -285,7 +297,8 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
         case TaskReminderSent():
             _own_task(s, event.task_key).reminders_sent += 1
         case TaskEscalated():
-            _own_task(s, event.task_key).escalated = True
+            task = _own_task(s, event.task_key)
+            task.escalated, task.escalated_to = True, [event.recipient_id, *event.also_to]
         case TaskReassigned():
             task = _own_task(s, event.task_key)
             task.assignee_id = event.to_participant
@@ -301,6 +314,8 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
                     holders.append(event.joining)
             if not holders:
                 del s.participants[event.role]
+            if event.joining is not None and event.joining_manager is not None:
+                s.managers[event.joining] = event.joining_manager
         case TaskDeadlineExtended():
             task = _own_task(s, event.task_key)
             # A new deadline starts a new round of reminders, and a new chance to escalate.

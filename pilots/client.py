@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeVar
 
 import asyncpg
 import structlog
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
@@ -22,12 +22,13 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from directory import get_participant, list_participants, names_a_participant
+from directory import get_participant, list_participants, names_a_participant, programme_participants
 from domain.appeals import AppealStep
 from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.events import PilotTerminated, event_record
-from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name
+from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name, unknown_members
+from domain.pilot_ids import pilot_of, pilot_workflow_id
 from domain.roles import Role
 from domain.roster import ChangeRoster
 from domain.rules import TaskRejected, check_recordable
@@ -46,7 +47,6 @@ from workflows.messages import (
     RosterChangeRecorded,
     StartPilot,
     TaskCompletion,
-    pilot_workflow_id,
 )
 from workflows.municipality import MunicipalityWorkflow
 
@@ -83,31 +83,47 @@ async def start_pilot(
     start_after: timedelta | None = None,
     calendar: SchoolCalendar | None = None,
 ) -> str:
-    """Start a pilot's workflow with the directory's participants; returns the workflow id."""
+    """Start a pilot's workflow with the directory's participants; returns the workflow id.
+
+    The roster is the municipality's people and the programme's (its lead at SKR or the region, the region's support
+    group: the directory's people of `programme`), the programme's lead first among the leads."""
     try:
         check_pilot_code(kommunkod)
+    except ValueError as error:
+        raise PilotError(f"kommunkod: {error}", "invalid_input") from None
+    unknown = unknown_members(kommunkod)
+    if unknown:
+        raise PilotError(
+            f"kommunkod: {', '.join(unknown)} is not a Swedish municipality's code (SCB's register of the 290)",
+            "unknown_municipality",
+        )
+    try:
         template = load_template(template_key)
     except ValueError as error:
-        raise PilotError(str(error), "invalid_input") from None
+        raise PilotError(f"template_key: {error}", "unknown_template") from None
     name = municipality_name or pilot_name(kommunkod)
     if name is None:
-        raise PilotError(f"kommunkod {kommunkod} is not a known pilot municipality; give its name with --name")
+        raise PilotError(f"name: {kommunkod} is a kommunalförbund Leda does not know; name it", "name_required")
     organ = deciding_organ or DECIDING_ORGANS.get(kommunkod)
     if organ is None:
         raise PilotError(
-            f"which organ decides school matters in {name}? give it with --organ (e.g. 'Barn- och utbildningsnämnden')"
+            f"organ: which organ decides school matters in {name}? name it, e.g. 'Barn- och utbildningsnämnden'",
+            "organ_required",
         )
+    people = await list_participants(pool, kommunkod)
+    programme_people = await programme_participants(pool, programme)
     participants: dict[Role, list[str]] = {}
-    for participant in await list_participants(pool, kommunkod):
+    for participant in sorted(programme_people, key=lambda p: p.role != Role.PROGRAMLEDARE) + people:
         participants.setdefault(Role(participant.role), []).append(participant.participant_id)
+    managers = {p.participant_id: p.manager_id for p in [*programme_people, *people] if p.manager_id is not None}
     for field, text in (("name", name), ("organ", organ)):
         if not text.isprintable():  # a line break in the name would break the subject of every mail of the pilot
             raise PilotError(f"{field}: {text!r} holds a line break or another control character", "invalid_input")
     missing = sorted(r.value for r in template.roles_needed() if r not in participants)
     if missing:
         raise PilotError(
-            f"{name} ({kommunkod}) has no participant in the directory for the roles {', '.join(missing)}; "
-            "add them with 'leda participants import FILE.csv'",
+            f"participants: {name} ({kommunkod}) has no participant in the directory for the roles "
+            f"{', '.join(missing)}; import them into the directory first",
             "missing_participants",
         )
     this_year = datetime.now(UTC).year
@@ -119,6 +135,7 @@ async def start_pilot(
             deciding_organ=organ,
             template=template,
             participants=participants,
+            managers=managers,
             calendar=calendar,
             kpi_years=kpi_years or [this_year - 4, this_year - 3, this_year - 2],
         )
@@ -181,6 +198,7 @@ class CohortStart(BaseModel):
     workflow_id: str | None
     starts_after: timedelta
     refused: str | None = None
+    refused_code: str | None = Field(default=None, description="the refusal's code, e.g. organ_required")
 
 
 async def start_cohort(client: Client, pool: asyncpg.Pool, cohort: Cohort, *, task_queue: str) -> list[CohortStart]:
@@ -205,7 +223,13 @@ async def start_cohort(client: Client, pool: asyncpg.Pool, cohort: Cohort, *, ta
             outcomes.append(CohortStart(kommunkod=pilot.kommunkod, workflow_id=workflow_id, starts_after=delay))
         except PilotError as error:
             outcomes.append(
-                CohortStart(kommunkod=pilot.kommunkod, workflow_id=None, starts_after=delay, refused=str(error))
+                CohortStart(
+                    kommunkod=pilot.kommunkod,
+                    workflow_id=None,
+                    starts_after=delay,
+                    refused=str(error),
+                    refused_code=error.code,
+                )
             )
     return outcomes
 
@@ -223,7 +247,9 @@ async def find_pilot(store: EventStore, kommunkod: str, programme: str | None = 
         raise PilotError(f"no pilot has been started for kommunkod {kommunkod}", "not_found")
     if len(streams) > 1:
         programmes = ", ".join(s.removeprefix("leda-").removesuffix(f"-{kommunkod}") for s in streams)
-        raise PilotError(f"{kommunkod} takes part in several programmes ({programmes}); choose one with --programme")
+        raise PilotError(
+            f"programme: {kommunkod} takes part in several programmes ({programmes}); choose one", "programme_required"
+        )
     return streams[0]
 
 
@@ -325,14 +351,15 @@ async def change_roster(
     await check_reason(pool, workflow_id, request.reason)
     if request.joining is not None:
         joining = await get_participant(pool, request.joining)
-        # A pilot's people are the directory's under its code, a kommunalförbund's under '1083+1272' (start_pilot).
-        pilot_code = workflow_id.rsplit("-", 1)[-1]
+        # A pilot's people are the directory's under its code (a kommunalförbund's under '1083+1272') and those of its
+        # programme (start_pilot).
+        pilot = pilot_of(workflow_id)
         if joining is None:
             raise PilotError(f"joining: {request.joining} is not in the directory; import them first", "invalid_input")
-        if joining.kommunkod != pilot_code:
+        if pilot is not None and pilot[1] != joining.kommunkod and pilot[0] != joining.programme:
             raise PilotError(
-                f"joining: {request.joining} belongs to kommun {joining.kommunkod} in the directory, not to this "
-                f"pilot's {pilot_code}",
+                f"joining: {request.joining} belongs to {joining.belongs_to} in the directory, not to this "
+                f"pilot's municipality {pilot[1]} or its programme {pilot[0]}",
                 "invalid_input",
             )
         if joining.role != request.role:
@@ -341,6 +368,7 @@ async def change_roster(
                 "correct the directory first",
                 "invalid_input",
             )
+        request = request.model_copy(update={"joining_manager": joining.manager_id})
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
     return await _update(
         client,
@@ -354,12 +382,10 @@ async def change_roster(
 
 async def check_reason(pool: asyncpg.Pool, workflow_id: str, reason: str) -> None:
     """Refuse a reason that names someone in the pilot's directory: it would keep personal data in the record."""
-    kommunkod = workflow_id.rsplit("-", 1)[-1]
-    try:
-        check_pilot_code(kommunkod)
-    except ValueError:
+    pilot = pilot_of(workflow_id)
+    if pilot is None:
         return  # not a pilot's id; the Update itself will say so
-    if await names_a_participant(pool, kommunkod, reason):
+    if await names_a_participant(pool, pilot, reason):
         raise PilotError(
             "reason: names a person (a participant's name or e-mail address), which would stay in the permanent "
             "record; refer to people by their participant id or role",
@@ -402,7 +428,9 @@ async def terminate_pilot(client: Client, store: EventStore, workflow_id: str, *
         except WrongExpectedVersion:
             continue
     else:
-        raise PilotError(f"pilot {workflow_id} kept changing; the termination was not recorded, try again")
+        raise PilotError(
+            f"pilot {workflow_id} kept changing; the termination was not recorded, try again", "temporal_error"
+        )
     await handle.terminate(reason=f"{reason.strip()} (by {by})")
 
 
@@ -508,7 +536,7 @@ async def _update(
         cause = error.cause
         if isinstance(cause, ApplicationError):
             raise PilotError(cause.message, cause.type or "rejected") from None
-        raise PilotError(f"the request to {workflow_id} failed: {cause}") from None
+        raise PilotError(f"the request to {workflow_id} failed: {cause}", "temporal_error") from None
     except RPCError as error:
         raise _rpc_error(error, workflow_id) from None
 

@@ -19,6 +19,7 @@ from collections import OrderedDict
 import asyncpg
 
 from domain.events import event_from_record
+from domain.roles import Role
 from domain.rules import TaskRejected, check_not_ended, unrecordable_text
 from domain.state import MunicipalityState, fold
 from eventstore import EventStore
@@ -60,6 +61,13 @@ class PilotRecords:
             self._states.popitem(last=False)
         return state
 
+    async def roster(self, workflow_id: str) -> dict[Role, list[str]] | None:
+        """Who holds each role of the pilot now (as started, and every roster change since); None if not on record."""
+        try:
+            return (await self.state(workflow_id)).participants
+        except PilotError:
+            return None
+
     async def running(self, workflow_id: str) -> MunicipalityState:
         """The pilot's state, if it has not ended; else PilotError `pilot_ended` saying when and how it ended.
 
@@ -83,5 +91,7 @@ class PilotRecords:
         try:
             template = load_template(state.template_key)
         except ValueError as error:
-            raise PilotError(f"pilot {workflow_id} uses template {state.template_key!r}: {error}") from None
+            raise PilotError(
+                f"pilot {workflow_id} uses template {state.template_key!r}: {error}", "unknown_template"
+            ) from None
         return PilotStatus.of(workflow_id, template, state)

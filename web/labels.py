@@ -346,6 +346,7 @@ CHOICE_LABELS: dict[str, Label] = {
     "ekonomi": Label("Ekonomi", "Finance"),
     "analytiker": Label("Analytiker eller kvalitetsstrateg", "Analyst or quality strategist"),
     "regional_skolstodsgrupp": Label("Regional skolstödsgrupp", "Regional school support group"),
+    "kommundirektor": Label("Kommundirektör", "Chief executive of the municipality (kommundirektör)"),
     # CollectedDocument.kind
     "kvalitetsrapport": Label("Kvalitetsrapport", "Quality report"),
     "maldokument": Label("Måldokument", "Goal document"),

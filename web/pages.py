@@ -441,13 +441,10 @@ def web_router(
         now = datetime.now(UTC)
         await inbox.catch_up()  # the board lists the pilots the inbox knows
         rows = await pool.fetch("SELECT stream_id, kommunkod FROM inbox_pilots ORDER BY kommunkod, stream_id")
-        led: dict[str, bool] = {}
         pilots = []
         unreadable: list[str] = []
         for row in rows:
-            if row["kommunkod"] not in led:
-                led[row["kommunkod"]] = await access.leads(page.identity, row["kommunkod"])
-            if not led[row["kommunkod"]]:
+            if not await access.leads_pilot(page.identity, row["stream_id"]):
                 continue
             try:
                 state = await records.state(row["stream_id"])

@@ -72,6 +72,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Uppgiften är tilldelad {who}. Du kan läsa den men inte svara på den.",
         "The task is assigned to {who}. You can read it but not answer it.",
     ),
+    "task_escalated_to_you": (
+        "Uppgiften är försenad och har eskalerats till dig som chef. Be {who} att slutföra den, eller be "
+        "programledaren att flytta den till någon annan.",
+        "The task is overdue and was escalated to you as a line manager. Ask {who} to finish it, or ask the "
+        "programme lead to move it to someone else.",
+    ),
     "task_automated": ("Den här uppgiften gör systemet självt.", "The system does this task itself."),
     "refused": ("Svaret togs inte emot: {why}", "The answer was not accepted: {why}"),
     "to_pilot": ("Till kommunens sida", "To the municipality's page"),
@@ -153,6 +159,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "role_ekonomi": ("Ekonomi", "Finance"),
     "role_analytiker": ("Analytiker", "Analyst"),
     "role_regional_skolstodsgrupp": ("Regional skolstödsgrupp", "Regional school support group"),
+    "role_kommundirektor": ("Kommundirektör", "Chief executive (kommundirektör)"),
     "waiting_for": ("Piloten väntar på", "The pilot is waiting for"),
     "waiting_until": ("till {until}", "until {until}"),
     "no_inspection": (

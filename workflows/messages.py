@@ -13,17 +13,11 @@ from domain.events import ComparisonItem, PilotPaused, PilotWithdrawn
 from domain.instances import instance_title
 from domain.municipalities import PILOT_CODE_PATTERN
 from domain.phases import PHASE_TITLES, Phase
+from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
 from domain.state import MunicipalityState, TaskStatus
 from domain.template import ProgrammeTemplate
 from domain.waiting import Waiting, waiting_for
-
-PROGRAMME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,40}$"
-
-
-def pilot_workflow_id(programme: str, kommunkod: str) -> str:
-    """One pilot per programme and municipality: the id makes a second start impossible."""
-    return f"leda-{programme}-{kommunkod}"
 
 
 class StartPilot(BaseModel):
@@ -35,6 +29,7 @@ class StartPilot(BaseModel):
     deciding_organ: str = Field(min_length=1, max_length=100, description="the nämnd (or KS) that decides")
     template: ProgrammeTemplate
     participants: dict[Role, list[str]]
+    managers: dict[str, str] = Field(default_factory=dict, description="each participant's line manager, by id")
     kpi_years: list[int] = Field(min_length=1, description="years of the Kolada data pack")
     calendar: SchoolCalendar | None = Field(default=None, description="school holidays and the nämnd's meetings")
     carried: MunicipalityState | None = None
@@ -107,6 +102,7 @@ class TaskView(BaseModel):
     completed_by: str | None
     reminders_sent: int
     escalated: bool
+    escalated_to: list[str] = Field(default_factory=list, description="whom it was escalated to: lead, line manager")
     automated: bool
     reopened: int = Field(default=0, description="times the task was reopened (its decision annulled on appeal)")
 
@@ -188,6 +184,7 @@ class PilotStatus(BaseModel):
                     completed_by=t.completed_by,
                     reminders_sent=t.reminders_sent,
                     escalated=t.escalated,
+                    escalated_to=list(t.escalated_to),
                     automated=template.task(t.template_key).automation is not None,
                     reopened=t.reopened,
                 )

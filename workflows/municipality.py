@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
         AppendEventsRequest,
         AppendEventsResult,
+        EscalatedAs,
         EventEnvelope,
         GatherKpisRequest,
         NotificationKind,
@@ -141,6 +142,7 @@ class MunicipalityWorkflow:
                     template=self._template,
                     participants=start.participants,
                     calendar=start.calendar,
+                    managers=start.managers,
                     now=workflow.now(),
                     new_id=workflow.uuid4,
                 ),
@@ -639,10 +641,13 @@ class MunicipalityWorkflow:
             return  # opened already overdue (a decision recorded late, say): the lead sees it in the status
         if not await self._still_open_at(task_key, generation, escalate_at, f"eskalering: {task_key}"):
             return
-        lead, *managers = self._state.escalation_recipients(task.assignee_id)
+        lead, *managers = self._state.escalation_recipients(
+            task.assignee_id, by_line_manager=self._rules.escalation_by_line_manager
+        )
         escalated_at = workflow.now()
-        for recipient in (lead, *managers):
-            await self._notify("escalation", task_key, recipient)
+        await self._notify("escalation", task_key, lead, escalated_as="lead")
+        for manager in managers:
+            await self._notify("escalation", task_key, manager, escalated_as="manager")
         await self._record_locked(
             TaskEscalated(
                 event_id=workflow.uuid4(),
@@ -687,13 +692,21 @@ class MunicipalityWorkflow:
         return not over()
 
     async def _notify(
-        self, kind: NotificationKind, task_key: str, recipient_id: str, *, reminder_number: int | None = None
+        self,
+        kind: NotificationKind,
+        task_key: str,
+        recipient_id: str,
+        *,
+        reminder_number: int | None = None,
+        escalated_as: EscalatedAs | None = None,
     ) -> None:
         task = self._state.tasks[task_key]
         task_template = self._template.task(task.template_key)
         self._notifying += 1
         try:
-            await self._send_notification(kind, task_key, recipient_id, task, task_template, reminder_number)
+            await self._send_notification(
+                kind, task_key, recipient_id, task, task_template, reminder_number, escalated_as
+            )
         finally:
             self._notifying -= 1
 
@@ -705,6 +718,7 @@ class MunicipalityWorkflow:
         task: TaskState,
         task_template: TaskTemplate,
         reminder_number: int | None,
+        escalated_as: EscalatedAs | None,
     ) -> None:
         request = NotificationRequest(
             notification_id=workflow.uuid4(),
@@ -724,6 +738,7 @@ class MunicipalityWorkflow:
             assignee_id=task.assignee_id,
             reminder_number=reminder_number,
             note=self._state.withdrawn.reason if kind == "withdrawn" and self._state.withdrawn else None,
+            escalated_as=escalated_as,
         )
         await self._until_done(
             f"{kind} mail: {task_key} → {recipient_id}",

@@ -57,6 +57,7 @@ from directory import Participant, list_participants, read_participants_csv, ups
 from domain.control import ControlAction, ControlPilot
 from domain.municipalities import DECIDING_ORGANS, pilot_name
 from domain.phases import Phase
+from domain.pilot_ids import pilot_workflow_id
 from domain.roles import Role
 from domain.roster import ChangeRoster
 from domain.rulebook import RULE_PATCHES
@@ -80,7 +81,7 @@ from programmes.calendars import load_calendar
 from settings import Settings
 from worker import running_worker
 from workflows.daily_digest import DailyDigestWorkflow
-from workflows.messages import PilotStatus, StartPilot, TaskView, pilot_workflow_id
+from workflows.messages import PilotStatus, StartPilot, TaskView
 from workflows.municipality import (
     APPENDS_BEFORE_NEW_RUN,
     DECISION_DUE_MAIL,

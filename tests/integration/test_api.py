@@ -134,6 +134,8 @@ async def test_the_openapi_schema_lists_the_routes_with_summaries(api_without_te
         ("/api/v1/pilots/{workflow_id}/status", "get"),
         ("/api/v1/pilots/{workflow_id}/inspection-decisions", "post"),
         ("/api/v1/pilots/{workflow_id}/roster", "post"),
+        ("/api/v1/pilots/{workflow_id}/control", "post"),
+        ("/api/v1/pilots/{workflow_id}/history", "get"),
         ("/api/v1/pilots/{workflow_id}/appeals", "post"),
         ("/api/v1/pilots/{workflow_id}/appeals/outcome", "post"),
     }

@@ -61,7 +61,8 @@ async def test_a_pilot_without_a_known_organ_is_refused_and_the_others_still_sta
         pilots=[CohortPilot(kommunkod="1083+1272"), CohortPilot(kommunkod="1861")],
     )
     outcomes = await start_cohort(dev_client, db_pool, cohort, task_queue="nobody-polls")
-    assert "--organ" in (outcomes[0].refused or "")
+    assert outcomes[0].refused_code == "organ_required"
+    assert (outcomes[0].refused or "").startswith("organ: which organ decides school matters in Sölvesborg-Bromölla")
     assert outcomes[1].workflow_id is not None
 
 

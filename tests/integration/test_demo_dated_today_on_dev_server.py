@@ -26,7 +26,7 @@ from worker import running_worker
 
 pytestmark = pytest.mark.devserver
 
-KOMMUNKOD = "9965"  # synthetic: no municipality's, and no other test's
+KOMMUNKOD = "2514"  # Kalix, with synthetic people: no other test uses it
 COMPLETES_WITHIN = 120  # seconds; about 30 on two cores
 
 

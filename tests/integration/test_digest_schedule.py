@@ -57,7 +57,7 @@ async def test_a_worker_creates_the_schedule_and_triggering_it_mails_the_digest(
     reader = Participant(
         participant_id=f"digesttest-{uuid.uuid4().hex[:10]}",
         kommunkod="9990",
-        role="digest_test",
+        role="analytiker",
         display_name="Exempel Digest (syntetisk)",
         email=f"digest-{uuid.uuid4().hex[:10]}@example.invalid",
         mail_delivery="daily_digest",

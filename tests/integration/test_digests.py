@@ -55,7 +55,7 @@ async def new_participant(
         {
             "participant_id": participant_id,
             "kommunkod": "9990",
-            "role": "digest_test",
+            "role": "analytiker",
             "display_name": "Exempel Digest (syntetisk)",
             "email": f"{participant_id}@example.invalid",
             "language": language,

@@ -17,8 +17,10 @@ import pytest
 from directory import (
     Participant,
     ParticipantCsvError,
+    UnknownManager,
     get_participant,
     list_participants,
+    programme_participants,
     read_participants_csv,
     upsert_participants,
 )
@@ -76,8 +78,8 @@ def test_csv_rows_become_participants(tmp_path: Path) -> None:
         tmp_path,
         HEADER + "p1,1861,rektor,Anna Andersson,anna@example.se,sv\n"
         "\n"
-        'p2,1861,forvaltning,"Berg, Björn",bjorn@example.se,\n'
-        "p3,0114,huvudman,Carl Carlsson,carl@example.se,en\n",
+        'p2,1861,forvaltningschef,"Berg, Björn",bjorn@example.se,\n'
+        "p3,0114,politiker,Carl Carlsson,carl@example.se,en\n",
     )
 
     participants = read_participants_csv(path)
@@ -198,7 +200,7 @@ def test_csv_with_an_unknown_mail_delivery_names_the_line_and_field(tmp_path: Pa
 async def test_upserted_participants_can_be_got_and_listed_by_kommunkod(db_pool: asyncpg.Pool) -> None:
     kommunkod = random_kommunkod()
     rektor = participant(kommunkod, role="rektor", language="en")
-    huvudman = participant(kommunkod, role="huvudman")
+    huvudman = participant(kommunkod, role="forvaltningschef")
     elsewhere = participant("9999" if kommunkod != "9999" else "0001")
 
     written = await upsert_participants(db_pool, [rektor, huvudman, elsewhere])
@@ -247,14 +249,14 @@ async def test_csv_import_round_trips_through_the_directory(db_pool: asyncpg.Poo
     path = write_csv(
         tmp_path,
         HEADER + f"{ids[0]},{kommunkod},rektor,Anna Andersson,anna@example.se,sv\n"
-        f"{ids[1]},{kommunkod},forvaltning,Bo Berg,bo@example.se,en\n",
+        f"{ids[1]},{kommunkod},forvaltningschef,Bo Berg,bo@example.se,en\n",
     )
 
     await upsert_participants(db_pool, read_participants_csv(path))
 
     listed = [p for p in await list_participants(db_pool, kommunkod) if p.participant_id in ids]
     assert [(p.participant_id, p.role, p.language) for p in listed] == [
-        (ids[1], "forvaltning", "en"),
+        (ids[1], "forvaltningschef", "en"),
         (ids[0], "rektor", "sv"),
     ]
 
@@ -268,3 +270,78 @@ async def test_mail_delivery_round_trips_and_can_be_changed_back(db_pool: asyncp
 
     stored = await get_participant(db_pool, reader.participant_id)
     assert stored is not None and stored.mail_delivery == "immediate"
+
+
+# --- people of a whole programme, and line managers ------------------------------------------------------
+
+
+def test_a_person_of_a_whole_programme_has_a_programme_and_no_kommunkod(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        "participant_id,kommunkod,programme,role,display_name,email\n"
+        "p-skr-lead,,lfr-skola-2015,programledare,Exempel SKR-ledare (syntetisk),ledare@example.se\n",
+    )
+
+    [lead] = read_participants_csv(path)
+
+    assert (lead.kommunkod, lead.programme, lead.role) == (None, "lfr-skola-2015", "programledare")
+    assert lead.belongs_to == "programme lfr-skola-2015"
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "says"),
+    [
+        ("p-a,,,programledare,A,a@example.se,", None, "give the participant's kommunkod, or"),
+        ("p-a,1861,lfr-skola,programledare,A,a@example.se,", None, "give the participant's kommunkod, or"),
+        ("p-a,,lfr-skola,rektor,A,a@example.se,", None, "a person of a whole programme holds one of the roles"),
+        ("p-a,1861,,skolchef,A,a@example.se,", "role", "unknown role 'skolchef'"),
+        ("p-a,1861,,rektor,A,a@example.se,p-a", None, "not their own line manager"),
+        ("p-a,,Program Ett,programledare,A,a@example.se,", "programme", "String should match pattern"),
+    ],
+)
+def test_a_row_that_is_neither_a_municipalitys_nor_a_programmes_is_refused_naming_why(
+    tmp_path: Path, row: str, field: str | None, says: str
+) -> None:
+    path = write_csv(tmp_path, "participant_id,kommunkod,programme,role,display_name,email,manager\n" + row + "\n")
+
+    with pytest.raises(ParticipantCsvError) as refused:
+        read_participants_csv(path)
+
+    [problem] = refused.value.problems
+    assert problem.line == 2 and problem.field == field and says in problem.message, problem
+
+
+def test_a_header_with_neither_kommunkod_nor_programme_is_refused(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "participant_id,role,display_name,email\np-a,rektor,A,a@example.se\n")
+
+    with pytest.raises(ParticipantCsvError, match="needs kommunkod, or programme"):
+        read_participants_csv(path)
+
+
+async def test_line_managers_round_trip_and_must_be_someone(db_pool: asyncpg.Pool) -> None:
+    kommunkod = random_kommunkod()
+    director = participant(kommunkod, "kommundirektor")
+    chef = participant(kommunkod, "forvaltningschef", manager_id=director.participant_id)
+
+    await upsert_participants(db_pool, [chef, director])  # the manager may come in the same import
+
+    assert (await get_participant(db_pool, chef.participant_id)).manager_id == director.participant_id  # type: ignore[union-attr]
+    stray = participant(kommunkod, "rektor", manager_id="p-nobody-at-all")
+    with pytest.raises(UnknownManager, match="p-nobody-at-all"):
+        await upsert_participants(db_pool, [stray])
+    assert await get_participant(db_pool, stray.participant_id) is None
+
+
+async def test_programme_people_are_listed_by_programme_and_not_by_any_municipality(db_pool: asyncpg.Pool) -> None:
+    programme = f"prog-{uuid.uuid4().hex[:8]}"
+    lead = Participant(
+        participant_id=f"p-{uuid.uuid4().hex[:8]}",
+        programme=programme,
+        role="programledare",
+        display_name="Exempel Ledare (syntetisk)",
+        email="ledare@example.se",
+    )
+
+    await upsert_participants(db_pool, [lead])
+
+    assert await programme_participants(db_pool, programme) == [lead]

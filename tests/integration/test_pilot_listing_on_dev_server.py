@@ -1,8 +1,9 @@
 """`leda list` and `GET /api/v1/pilots` on the real dev server, against pilots that have ended and one under way.
 
-Four pilots on the demo template, each of a kommunkod (synthetic, 9961-9964) and a programme of its own, started
-once for the module: one its participants take to the end (completed), one withdrawn, one left running (no one
-answers, so its first tasks fall overdue), and one terminated, which keeps the state and phase it had. The `leda`
+Four pilots on the demo template, each of a municipality no other test uses (2505, 2506, 2510, 2513, with synthetic
+people) and a programme of its own, started once for the module: one its participants take to the end (completed),
+one withdrawn, one left running (no one answers, so its first tasks fall overdue), and one terminated, which keeps the
+state and phase it had. The `leda`
 command runs as a user runs it, a subprocess with LEDA_TOKEN; the API runs in-process over the same dev server.
 """
 
@@ -44,8 +45,8 @@ LEDA = str(Path(sys.executable).parent / "leda")
 TEMPORAL = str(Path(sys.executable).parent / "temporal")
 PROBLEM = "application/problem+json"
 
-CODES = {"completed": "9961", "withdrawn": "9962", "running": "9963", "terminated": "9964"}
-"""Each pilot's kommunkod: no municipality's, and no other test's, so a filter by it finds that pilot alone."""
+CODES = {"completed": "2505", "withdrawn": "2506", "running": "2510", "terminated": "2513"}
+"""Each pilot's kommunkod: no other test's, so a filter by it finds that pilot alone."""
 NAMES = tuple(CODES)
 
 

@@ -266,13 +266,18 @@ async def test_reminders_and_escalation_fire_at_the_template_offsets(
     def escalation(m: object) -> bool:
         return f"escalation; {workflow_id}; self_assessment@F" in str(m["X-Leda-Notification"])  # type: ignore[index]
 
-    await mail_capture.wait_for(lambda m: escalation(m) and "ordforande" in str(m["To"]))
+    await mail_capture.wait_for(lambda m: escalation(m) and "kommundirektor" in str(m["To"]))
     escalations = [m for m in mail_capture.messages() if escalation(m)]
-    # To the programme lead, and to the förvaltningschef's line manager: the nämnd's chair.
+    # To the programme lead, and to the förvaltningschef's line manager: the kommundirektör, never a politician.
     assert {str(m["To"]).split("<")[-1].rstrip(">") for m in escalations} == {
         "programledare.1861@example.invalid",
-        "ordforande.1861@example.invalid",
+        "kommundirektor.1861@example.invalid",
     }
+    # Each is told what they can do about it: the lead steers, the manager asks.
+    [to_manager] = [m for m in escalations if "kommundirektor" in str(m["To"])]
+    assert "Du får det här som chef för den som har uppgiften" in to_manager.get_content()
+    [to_lead] = [m for m in escalations if "programledare" in str(m["To"])]
+    assert "Som programledare kan du förlänga uppgiften eller flytta den" in to_lead.get_content()
     reminders = [
         m
         for m in mail_capture.messages()

@@ -18,6 +18,7 @@ from devstack import sample_payloads
 from devstack.mail import MailCapture
 from directory import Participant, list_participants, upsert_participants
 from domain.control import ControlPilot
+from domain.pilot_ids import pilot_workflow_id
 from domain.roles import Role
 from domain.state import TaskStatus
 from eventstore import EventStore
@@ -25,7 +26,7 @@ from pilots import PilotError, PilotRecords, complete_task, control_pilot, pilot
 from programmes import template as load_template
 from settings import Settings
 from worker import running_worker
-from workflows.messages import PilotStatus, StartPilot, pilot_workflow_id
+from workflows.messages import PilotStatus, StartPilot
 from workflows.municipality import MunicipalityWorkflow
 
 OPERATOR = "p-1861-analytiker"
