@@ -26,6 +26,7 @@ from domain.pilot_ids import pilot_of
 from domain.roles import Role
 from domain.rules import INSPECTION_REGISTRARS
 from domain.steering import SteeringAction
+from programmes.cohorts import Cohort
 from projections.inbox import InboxProjection
 from workflows.messages import PilotStatus, TaskView
 
@@ -114,6 +115,11 @@ class AccessPolicy:
         if me is None or me.role != Role.PROGRAMLEDARE:
             return False
         return me.programme == programme if me.programme is not None else me.kommunkod == kommunkod
+
+    async def not_led_in(self, identity: Identity, cohort: Cohort) -> list[str]:
+        """The pilots of a cohort the caller may not start; a cohort is started all or nothing, by the lead of every
+        pilot in it (a cohort half started by one lead is not what anyone planned)."""
+        return [p.kommunkod for p in cohort.pilots if not await self.may_start(identity, p.kommunkod, cohort.programme)]
 
     async def may_register_inspection(self, identity: Identity, workflow_id: str) -> bool:
         """The pilot's lead, or whoever holds one of the registrar roles in its roster (its analysts, its head of

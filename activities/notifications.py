@@ -211,7 +211,7 @@ class Notifications:
                 f"The task {request.task_title_en} in {place} has been overdue since {due_en}.\n"
                 f"Assigned participant: {request.assignee_id}."
             )
-            what_sv, what_en = _ESCALATION_ADVICE.get(request.escalated_as, ("", ""))
+            what_sv, what_en = _ESCALATION_ADVICE.get(request.escalated_as or "", ("", ""))
             sv, en = sv + what_sv, en + what_en
         message = EmailMessage()
         message["From"] = self._sender

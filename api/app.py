@@ -7,11 +7,11 @@ never tells a caller whose task it is.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures, whose `Caller` is local.
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, Body, Depends, FastAPI, Query
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator
 from temporalio.client import Client
@@ -43,11 +43,16 @@ from pilots import (
     record_appeal,
     register_inspection,
     roster_change,
+    start_after_of,
+    start_cohort,
     start_pilot,
     steer_task,
 )
+from pilots.client import CohortStart
 from pilots.history import HistoryEntry, pilot_history
+from pilots.scheduled import scheduled_pilots
 from programmes import template as load_template
+from programmes.cohorts import CohortPilot, cohort_names, shipped_cohort
 from projections.inbox import InboxProjection
 from web.pages import web_router
 from workflows.messages import (
@@ -139,10 +144,26 @@ class PilotHistory(BaseModel):
 
 
 class StartPilotRequest(BaseModel):
-    programme: str = Field(pattern=PROGRAMME_PATTERN)
-    kommunkod: str = Field(pattern=PILOT_CODE_PATTERN)
-    template_key: str = Field(min_length=1)
-    organ: str | None = Field(default=None, min_length=1, max_length=100, description="the deciding nämnd")
+    programme: str = Field(pattern=PROGRAMME_PATTERN, description="the programme round (cohort), e.g. lfr-skola-2015")
+    kommunkod: str = Field(
+        pattern=PILOT_CODE_PATTERN,
+        description="any of the 290 municipalities (SCB's kommunkod), or a kommunalförbund's members' codes "
+        "joined by '+'",
+    )
+    template_key: str = Field(min_length=1, description="lfr-skola, orebro-skolkommun or demo")
+    organ: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="the nämnd (or kommunstyrelse, or a förbund's direktion) that decides school matters; needed "
+        "unless Leda knows it (Hallsberg, Ljusnarsberg)",
+    )
+    name: str | None = Field(
+        default=None, min_length=1, max_length=100, description="needed only for a kommunalförbund Leda does not know"
+    )
+    starts_on: date | None = Field(
+        default=None, description="the day it starts, at 08:00 Swedish time; today or none for now, at most a year on"
+    )
 
     @field_validator("kommunkod")
     @classmethod
@@ -152,6 +173,26 @@ class StartPilotRequest(BaseModel):
 
 class PilotStarted(BaseModel):
     workflow_id: str
+    starts_at: datetime | None = Field(default=None, description="when a pilot started for a later day starts")
+
+
+class CohortSummary(BaseModel):
+    """A cohort Leda ships: its programme round, template, and pilots with their staggered starts."""
+
+    name: str
+    programme: str
+    template: str
+    pilots: list[CohortPilot]
+
+
+class CohortStarted(BaseModel):
+    """Each pilot of the cohort: started (its workflow id and delay) or refused (why, and the refusal's code).
+
+    One pilot's refusal does not stop the others; calling again starts those not yet started (the others answer
+    already_started)."""
+
+    programme: str
+    pilots: list[CohortStart]
 
 
 class PilotList(BaseModel):
@@ -298,13 +339,27 @@ def create_app(
             kommunkod=kommunkod,
             include_closed=include_closed,
         )
-        listed = [p for p in await list_pilots(client, query) if await access.may_list(identity, p.workflow_id)]
+        scheduled: set[str] = set()
+        if identity.scope == "programme_lead" and phase in (None, "start"):
+            # Pilots whose start is scheduled have no record yet: the roster they start with says who leads them.
+            scheduled = {
+                s.workflow_id
+                for s in await scheduled_pilots(client, EventStore(pool), programme=programme)
+                if identity.participant_id in s.leads
+            }
+        listed = [
+            p
+            for p in await list_pilots(client, query)
+            if p.workflow_id in scheduled or await access.may_list(identity, p.workflow_id)
+        ]
         return PilotList(pilots=listed, query=query)
 
     @router.post("/pilots", status_code=201, summary="Start a municipality's pilot (programme leads of it only)")
     async def start(request: StartPilotRequest, identity: Caller) -> PilotStarted:
         if not await access.may_start(identity, request.kommunkod, request.programme):
             raise forbidden()
+        now = datetime.now(UTC)
+        delay = start_after_of(request.starts_on, now)
         workflow_id = await start_pilot(
             client,
             pool,
@@ -312,9 +367,39 @@ def create_app(
             kommunkod=request.kommunkod,
             template_key=request.template_key,
             task_queue=task_queue,
+            municipality_name=request.name,
             deciding_organ=request.organ,
+            start_after=delay,
         )
-        return PilotStarted(workflow_id=workflow_id)
+        return PilotStarted(workflow_id=workflow_id, starts_at=now + delay if delay else None)
+
+    @router.get("/cohorts", summary="The cohorts (programme rounds) Leda ships, with their pilots and staggered starts")
+    async def cohorts(identity: Caller) -> list[CohortSummary]:
+        return [
+            CohortSummary(name=name, programme=c.programme, template=c.template, pilots=c.pilots)
+            for name in cohort_names()
+            for c in [shipped_cohort(name)]
+        ]
+
+    @router.post(
+        "/cohorts/{cohort}/start",
+        status_code=201,
+        summary="Start every pilot of a shipped cohort, staggered as it says (the lead of all its pilots only)",
+        description="All or nothing as to who may: a caller who may not start one of its pilots starts none (403). "
+        "A pilot refused for another reason (already started, a missing participant) does not stop the others: each "
+        "outcome is in the answer, 201 if this call started at least one pilot, 200 if it started none.",
+    )
+    async def cohort_start(cohort: str, identity: Caller, response: Response) -> CohortStarted:
+        try:
+            chosen = shipped_cohort(cohort)
+        except ValueError as error:
+            raise Problem(404, "not_found", str(error), field="cohort") from None
+        if await access.not_led_in(identity, chosen):
+            raise forbidden()
+        outcomes = await start_cohort(client, pool, chosen, task_queue=task_queue)
+        if all(o.workflow_id is None for o in outcomes):
+            response.status_code = 200
+        return CohortStarted(programme=chosen.programme, pilots=outcomes)
 
     @router.get(
         "/pilots/{workflow_id}/status",
@@ -403,6 +488,7 @@ def create_app(
         web_router(
             pool=pool,
             client=client,
+            task_queue=task_queue,
             records=records,
             access=access,
             inbox=inbox,

@@ -60,6 +60,7 @@ from pilots import (
     record_appeal,
     register_inspection,
     roster_change,
+    start_after_of,
     start_cohort,
     start_pilot,
     steer_task,
@@ -209,8 +210,10 @@ async def cmd_start(ctx: Context) -> None:
         municipality_name=a.name,
         deciding_organ=a.organ,
         calendar=_calendar(a.calendar),
+        start_after=start_after_of(a.starts_on, datetime.now(UTC)),
     )
-    print(f"Pilot startad / pilot started: {workflow_id}")
+    starts = f", startar / starts {a.starts_on}" if a.starts_on else ""
+    print(f"Pilot startad / pilot started: {workflow_id}{starts}")
 
 
 async def cmd_cohort_start(ctx: Context) -> None:
@@ -218,11 +221,8 @@ async def cmd_cohort_start(ctx: Context) -> None:
         cohort = load_cohort(ctx.args.cohort)
     except ValueError as error:
         raise CliError(str(error), EXIT_USAGE) from None
-    identity, access = await ctx.identity(), await ctx.access()
-    not_led = [
-        p.kommunkod for p in cohort.pilots if not await access.may_start(identity, p.kommunkod, cohort.programme)
-    ]
-    if not_led:  # all or nothing: a cohort half started by one lead is not what anyone planned
+    not_led = await (await ctx.access()).not_led_in(await ctx.identity(), cohort)
+    if not_led:
         raise CliError(f"{REFUSAL} (a cohort is started by the lead of every pilot in it; not: {', '.join(not_led)})")
     outcomes = await start_cohort(await ctx.client(), await ctx.pool(), cohort, task_queue=ctx.settings.task_queue)
     for outcome in outcomes:
@@ -764,6 +764,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--organ", help="the organ that decides school matters, e.g. 'Barn- och utbildningsnämnden'")
     p.add_argument(
         "--calendar", help="school-year calendar (lov, nämnd meetings): a name in programmes/calendars or a file"
+    )
+    p.add_argument(
+        "--starts-on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="start on this day, at 08:00 Swedish time"
     )
 
     cohort = sub.add_parser("cohort", help="programme rounds of several pilots")

@@ -6,8 +6,10 @@ import asyncio
 import hashlib
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
@@ -170,6 +172,29 @@ async def start_pilot(
     if start_after is None:
         await _until_recorded(pool, workflow_id, task_queue)
     return workflow_id
+
+
+SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
+STARTS_AT = clock(8, 0)
+"""A pilot started for a later day starts at eight in the morning, Swedish time: its first mails arrive at work."""
+FURTHEST_START = timedelta(days=366)
+
+
+def start_after_of(starts_on: date | None, now: datetime) -> timedelta | None:
+    """How long until a pilot that is to start on `starts_on` starts; None for now (no day, or today).
+
+    A day that has passed, or one more than a year ahead, is refused naming the field."""
+    if starts_on is None:
+        return None
+    today = now.astimezone(SWEDISH_TIME).date()
+    if starts_on < today:
+        raise PilotError(f"starts_on: {starts_on} has passed; give today ({today}) or a later day", "invalid_input")
+    if starts_on == today:
+        return None
+    delay = datetime.combine(starts_on, STARTS_AT, tzinfo=SWEDISH_TIME) - now
+    if delay > FURTHEST_START:
+        raise PilotError(f"starts_on: {starts_on} is more than a year ahead; start it nearer the day", "invalid_input")
+    return delay
 
 
 RECORDED_WITHIN = 30.0

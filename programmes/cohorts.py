@@ -7,7 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from domain.municipalities import check_pilot_code
-from programmes import load_named_file
+from domain.pilot_ids import PROGRAMME_PATTERN
+from programmes import TemplateError, load_named_file
 
 COHORT_DIR = Path(__file__).parent / "cohorts"
 
@@ -26,7 +27,7 @@ class CohortPilot(BaseModel):
 
 
 class Cohort(BaseModel):
-    programme: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    programme: str = Field(pattern=PROGRAMME_PATTERN)
     template: str
     pilots: list[CohortPilot] = Field(min_length=1)
 
@@ -43,3 +44,15 @@ class Cohort(BaseModel):
 def load_cohort(name_or_path: str) -> Cohort:
     """A shipped cohort by name (programmes/cohorts/NAME.toml) or any cohort file by path."""
     return load_named_file(name_or_path, COHORT_DIR, Cohort, "cohort")
+
+
+def cohort_names() -> list[str]:
+    """The cohorts Leda ships, by name."""
+    return sorted(p.stem for p in COHORT_DIR.glob("*.toml"))
+
+
+def shipped_cohort(name: str) -> Cohort:
+    """A cohort Leda ships, by name only: what an edge open to the network may load (never a path)."""
+    if name not in cohort_names():
+        raise TemplateError(f"cohort: no shipped cohort {name!r}; shipped: {cohort_names()}")
+    return load_cohort(name)

@@ -13,9 +13,10 @@ sets its cookie and sends the browser on to the same page without the token, so 
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
@@ -42,11 +43,19 @@ from access import (
 )
 from access.sign_in import SESSION_LIFETIME, end_session, task_page
 from activities.notifications import SmtpMailer
-from directory import Participant, get_participant, list_participants, participants_with_email
+from directory import (
+    Participant,
+    get_participant,
+    list_participants,
+    participants_with_email,
+    programme_participants,
+)
 from domain.appeals import DECISION_STATUS_TITLES, DecisionStatusName
 from domain.control import ControlPilot
-from domain.municipalities import pilot_name
+from domain.kommuner import KOMMUNER, LAN
+from domain.municipalities import KOMMUNALFORBUND, pilot_name
 from domain.phases import PHASE_TITLES
+from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
 from domain.steering import SteerTask
 from eventstore import EventStore
@@ -60,16 +69,22 @@ from pilots import (
     control_pilot,
     record_appeal,
     roster_change,
+    start_after_of,
+    start_cohort,
+    start_pilot,
     steer_task,
 )
+from pilots.scheduled import scheduled_pilots
 from pilots.timeline import timeline
+from programmes import TEMPLATES
 from programmes import template as load_template
+from programmes.cohorts import cohort_names, shipped_cohort
 from projections.inbox import InboxProjection, InboxTask
 from reports.cohort_report import summarise
 from reports.pilot_report import render_pilot_charts, render_pilot_report
 from web.forms import TaskContext, TaskForm, apply_action, build_form, validate
 from web.labels import Label
-from web.texts import LANGUAGES, Language, text
+from web.texts import LANGUAGES, TEXTS, Language, text
 from workflows.messages import PilotStatus, TaskView
 
 SESSION_COOKIE = "leda_session"
@@ -160,6 +175,7 @@ def web_router(
     *,
     pool: asyncpg.Pool,
     client: Client,
+    task_queue: str,
     records: PilotRecords,
     access: AccessPolicy,
     inbox: InboxProjection,
@@ -439,6 +455,14 @@ def web_router(
         if page.identity.scope != "programme_lead":
             return forbidden(page)
         now = datetime.now(UTC)
+        # Scheduled pilots first: one that begins meanwhile is on record by the time the inbox is read, and shown
+        # once, as begun, rather than in neither list.
+        try:
+            scheduled = [s for s in await scheduled_pilots(client, store) if page.identity.participant_id in s.leads]
+            scheduled_unknown = False
+        except PilotError as error:  # Temporal unreachable: the pilots on record are still worth showing
+            log.warning("scheduled pilots left off the board", error=str(error))
+            scheduled, scheduled_unknown = [], True
         await inbox.catch_up()  # the board lists the pilots the inbox knows
         rows = await pool.fetch("SELECT stream_id, kommunkod FROM inbox_pilots ORDER BY kommunkod, stream_id")
         pilots = []
@@ -461,9 +485,182 @@ def web_router(
             )
             pilots.append((status, summarise(state, now=now), upcoming[:3]))
         pilots.sort(key=lambda p: (p[0].municipality_name, p[0].programme))
-        return render(page, "board.html", pilots=pilots, unreadable=unreadable, now=now)
+        begun = {status.workflow_id for status, _, _ in pilots} | set(unreadable)
+        scheduled = [s for s in scheduled if s.workflow_id not in begun]
+        notice = ""
+        if request.query_params.get("done") == "scheduled":
+            notice = page.t("done_scheduled", day=request.query_params.get("day", "")[:10])
+        return render(
+            page,
+            "board.html",
+            pilots=pilots,
+            scheduled=scheduled,
+            scheduled_unknown=scheduled_unknown,
+            unreadable=unreadable,
+            notice=notice,
+            now=now,
+        )
 
     router.add_api_route("/board", signed_in(board_page), methods=["GET"])
+
+    async def start_form(
+        page: Page,
+        *,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        error: str = "",
+        cohort_result: dict[str, Any] | None = None,
+        http_status: int = 200,
+    ) -> Response:
+        """The "Starta pilot" page: one municipality's pilot, or a shipped cohort the lead leads all of."""
+        assert page.identity is not None
+        me = await get_participant(pool, page.identity.participant_id)
+        own_code = me.kommunkod if me is not None and me.programme is None else None
+        defaults = {
+            "programme": me.programme if me is not None and me.programme else "",
+            "template_key": "lfr-skola",
+            "kommunkod": own_code or "",
+            "organ": "",
+            "name": "",
+            "starts_on": "",
+        }
+        cohorts = []
+        for name in cohort_names():
+            cohort = shipped_cohort(name)
+            cohorts.append(
+                {
+                    "name": name,
+                    "programme": cohort.programme,
+                    "template": cohort.template,
+                    "pilots": [
+                        {
+                            "name": p.name or pilot_name(p.kommunkod) or p.kommunkod,
+                            "kommunkod": p.kommunkod,
+                            "start_after_days": p.start_after_days,
+                        }
+                        for p in cohort.pilots
+                    ],
+                    "startable": not await access.not_led_in(page.identity, cohort),
+                }
+            )
+        return render(
+            page,
+            "start.html",
+            status=http_status,
+            values={**defaults, **(values or {})},
+            errors=errors or {},
+            error=error,
+            programme_fixed=me is not None and me.programme is not None,
+            templates=[
+                (key, TEMPLATES[key].title_sv if page.language == "sv" else TEMPLATES[key].title_en)
+                for key in sorted(TEMPLATES)
+            ],
+            municipalities=_municipality_choices(page, own_code),
+            cohorts=cohorts,
+            cohort_result=cohort_result,
+        )
+
+    async def start_page(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        if page.identity.scope != "programme_lead":
+            return forbidden(page)
+        return await start_form(page)
+
+    async def start_submit(request: Request, page: Page) -> Response:
+        assert page.identity is not None
+        if page.identity.scope != "programme_lead":
+            return forbidden(page)
+        form = await request.form()
+        if str(form.get("action", "")) == "cohort":
+            return await start_whole_cohort(page, str(form.get("cohort", "")))
+        values = {name: str(form.get(name, "")).strip() for name in _START_FIELDS}
+        errors: dict[str, str] = {}
+        starts_on = None
+        if values["starts_on"]:
+            try:
+                starts_on = date.fromisoformat(values["starts_on"])
+            except ValueError:
+                errors["starts_on"] = page.t("starts_on") + ": " + page.t("date_format")
+        if re.fullmatch(PROGRAMME_PATTERN, values["programme"]) is None:
+            errors["programme"] = page.t("programme") + ": " + page.t("programme_hint")
+        if not values["kommunkod"]:
+            errors["kommunkod"] = page.t("municipality") + ": " + page.t("required")
+        if errors:
+            return await start_form(page, values=values, errors=errors, http_status=422)
+        if not await access.may_start(page.identity, values["kommunkod"], values["programme"]):
+            return forbidden(page)
+        now = datetime.now(UTC)
+        try:
+            delay = start_after_of(starts_on, now)
+            workflow_id = await start_pilot(
+                client,
+                pool,
+                programme=values["programme"],
+                kommunkod=values["kommunkod"],
+                template_key=values["template_key"],
+                task_queue=task_queue,
+                municipality_name=values["name"] or None,
+                deciding_organ=values["organ"] or None,
+                start_after=delay,
+            )
+        except PilotError as refusal:
+            if refusal.code in _SHOWN_AS_PAGES:
+                raise
+            field = str(refusal).split(":", 1)[0]
+            explained = f"refused_{refusal.code}"
+            message = f"{page.t(explained)} ({refusal})" if explained in TEXTS else str(refusal)
+            if field in _START_FIELDS:
+                errors[field] = message
+            return await start_form(
+                page,
+                values=values,
+                errors=errors,
+                error="" if errors else message,
+                http_status=409 if refusal.code in ("already_started", "missing_participants") else 422,
+            )
+        log.info(
+            "pilot started on the web",
+            workflow_id=workflow_id,
+            municipality=values["kommunkod"],
+            participant_id=page.identity.participant_id,
+        )
+        if delay is None:
+            return redirect(f"/pilots/{workflow_id}")
+        return redirect("/board?" + urlencode({"done": "scheduled", "day": str(starts_on)}))
+
+    async def start_whole_cohort(page: Page, name: str) -> Response:
+        assert page.identity is not None
+        try:
+            cohort = shipped_cohort(name)
+        except ValueError:
+            return not_found(page)
+        if await access.not_led_in(page.identity, cohort):
+            return forbidden(page)
+        now = datetime.now(UTC)
+        outcomes = await start_cohort(client, pool, cohort, task_queue=task_queue)
+        names = {p.kommunkod: p.name or pilot_name(p.kommunkod) or p.kommunkod for p in cohort.pilots}
+        log.info(
+            "cohort started on the web",
+            programme=cohort.programme,
+            started=sum(1 for o in outcomes if o.workflow_id),
+            participant_id=page.identity.participant_id,
+        )
+        result = {
+            "name": name,
+            "outcomes": [
+                {
+                    "name": names[o.kommunkod],
+                    "kommunkod": o.kommunkod,
+                    "refused": o.refused,
+                    "starts_at": now + o.starts_after,
+                }
+                for o in outcomes
+            ],
+        }
+        return await start_form(page, cohort_result=result)
+
+    router.add_api_route("/start", signed_in(start_page), methods=["GET"])
+    router.add_api_route("/start", signed_in(start_submit), methods=["POST"])
 
     async def pilot_page(
         request: Request,
@@ -480,7 +677,11 @@ def web_router(
         state = await records.state(workflow_id)
         status = records.status_of(workflow_id, state)
         may_steer = page.identity.scope == "programme_lead"
-        people = {p.participant_id: p for p in await list_participants(pool, status.kommunkod)}
+        directory = [
+            *await programme_participants(pool, status.programme),
+            *await list_participants(pool, status.kommunkod),
+        ]
+        people = {p.participant_id: p for p in directory}
         entries = list(reversed(await timeline(store, workflow_id, page.language)))
         return render(
             page,
@@ -647,6 +848,21 @@ def web_router(
     router.add_api_route("/pilots/{workflow_id}/appeals", signed_in(appeal_page), methods=["POST"])
 
     return router
+
+
+_START_FIELDS = ("programme", "template_key", "kommunkod", "organ", "name", "starts_on")
+"""The fields of the "Starta pilot" form, named as the HTTP API's start request and the refusals name them."""
+
+
+def _municipality_choices(page: Page, own_code: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The register's municipalities by county, and the kommunalförbund Leda knows; only its own for a
+    municipality's lead (who starts its pilots only)."""
+    if own_code is not None:
+        return [("", [(own_code, pilot_name(own_code) or own_code)])]
+    counties: dict[str, list[tuple[str, str]]] = {}
+    for code, name in KOMMUNER.items():
+        counties.setdefault(LAN[code[:2]], []).append((code, name))
+    return [*counties.items(), (page.t("kommunalforbund"), sorted(KOMMUNALFORBUND.items()))]
 
 
 def _notice(page: Page, done: str) -> str:

@@ -13,6 +13,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav": ("Huvudmeny", "Main menu"),
     "nav_inbox": ("Mina uppgifter", "My tasks"),
     "nav_board": ("Kohortöversikt", "Cohort board"),
+    "nav_start": ("Starta pilot", "Start a pilot"),
     "sign_out": ("Logga ut", "Sign out"),
     "other_language": ("In English", "På svenska"),
     # sign-in
@@ -106,6 +107,80 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pilot_done": ("Klar", "Completed"),
     "paused": ("pausad", "paused"),
     "withdrawn": ("utträdd", "withdrawn"),
+    "scheduled_title": ("Schemalagda starter", "Scheduled starts"),
+    "scheduled_intro": (
+        "Piloter som är startade men börjar senare, som kohortens förskjutna starter.",
+        "Pilots that are started but begin later, like a cohort's staggered starts.",
+    ),
+    "col_starts": ("Börjar", "Begins"),
+    "col_template": ("Mall", "Template"),
+    "done_scheduled": ("Piloten är startad och börjar {day}.", "The pilot is started and begins on {day}."),
+    # starting pilots
+    "start_title": ("Starta pilot", "Start a pilot"),
+    "start_intro": (
+        "Starta en kommuns pilot, eller en hel kohort på en gång. Deltagarna hämtas ur deltagarregistret: "
+        "kommunens egna och programmets.",
+        "Start a municipality's pilot, or a whole cohort at once. The participants come from the directory: the "
+        "municipality's own and the programme's.",
+    ),
+    "start_errors_title": ("Piloten kunde inte startas", "The pilot could not be started"),
+    "date_format": ("skriv dagen som ÅÅÅÅ-MM-DD", "write the day as YYYY-MM-DD"),
+    "refused_organ_required": (
+        "Ange vilken nämnd som beslutar i skolfrågor.",
+        "Name the nämnd that decides school matters.",
+    ),
+    "refused_missing_participants": (
+        "Deltagarregistret saknar kommunens deltagare för roller som mallen behöver; importera dem först.",
+        "The directory lacks the municipality's participants for roles the template needs; import them first.",
+    ),
+    "refused_unknown_municipality": (
+        "Koden finns inte i SCB:s register över Sveriges kommuner.",
+        "The code is not in SCB's register of Sweden's municipalities.",
+    ),
+    "refused_name_required": ("Ange kommunalförbundets namn.", "Name the kommunalförbund."),
+    "refused_unknown_template": ("Det finns ingen sådan programmall.", "There is no such programme template."),
+    "start_one": ("En kommun", "One municipality"),
+    "programme": ("Program (omgång)", "Programme (round)"),
+    "programme_hint": (
+        "Små bokstäver, siffror och bindestreck, t.ex. lfr-skola-2015.",
+        "Lower-case letters, digits and hyphens, e.g. lfr-skola-2015.",
+    ),
+    "template": ("Programmall", "Programme template"),
+    "municipality": ("Kommun eller kommunalförbund", "Municipality or kommunalförbund"),
+    "kommunalforbund": ("Kommunalförbund", "Kommunalförbund"),
+    "organ": ("Nämnd som beslutar", "Deciding nämnd"),
+    "organ_hint": (
+        "Den nämnd (eller kommunstyrelse, eller förbundsdirektion) som beslutar i skolfrågor, t.ex. "
+        "Barn- och utbildningsnämnden. Behövs inte för Hallsberg och Ljusnarsberg.",
+        "The nämnd (or kommunstyrelse, or förbund's board) that decides school matters, e.g. "
+        "Barn- och utbildningsnämnden. Not needed for Hallsberg and Ljusnarsberg.",
+    ),
+    "pilot_name": ("Namn", "Name"),
+    "pilot_name_hint": (
+        "Bara för ett kommunalförbund som Leda inte känner till.",
+        "Only for a kommunalförbund Leda does not know.",
+    ),
+    "starts_on": ("Startdag", "Start day"),
+    "starts_on_hint": (
+        "Tom eller i dag: piloten börjar nu. En senare dag: den börjar kl. 08.00 den dagen.",
+        "Empty or today: the pilot begins now. A later day: it begins at 08:00 that day.",
+    ),
+    "do_start": ("Starta piloten", "Start the pilot"),
+    "start_cohort": ("En hel kohort", "A whole cohort"),
+    "start_cohort_intro": (
+        "Kohorter som följer med Leda. Varje pilot börjar så många dagar efter starten som kohorten anger.",
+        "Cohorts shipped with Leda. Each pilot begins as many days after the start as the cohort says.",
+    ),
+    "cohort_pilots": ("{n} piloter i {programme}, mall {template}", "{n} pilots in {programme}, template {template}"),
+    "cohort_after": ("dag {days}", "day {days}"),
+    "do_start_cohort": ("Starta kohorten {name}", "Start the cohort {name}"),
+    "cohort_not_yours": (
+        "Du leder inte alla dess piloter och kan inte starta den.",
+        "You do not lead all its pilots and cannot start it.",
+    ),
+    "cohort_result": ("Kohorten {name}", "The cohort {name}"),
+    "cohort_started_one": ("startad, börjar {day}", "started, begins on {day}"),
+    "cohort_refused_one": ("inte startad: {why}", "not started: {why}"),
     # pilot page
     "pilot_open_tasks": ("Öppna uppgifter", "Open tasks"),
     "pilot_no_open": ("Inga öppna uppgifter.", "No open tasks."),

@@ -21,10 +21,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
+from access import issue_token
 from devstack import sample_payloads
 from devstack.mail import MailCapture
 from devstack.ports import free_port
@@ -256,4 +258,88 @@ async def test_a_lead_signs_in_by_mail_reads_the_board_and_extends_a_deadline_wi
     assert f"ny tidsfrist: {TASK}" in timeline and "nämndens sammanträde flyttat" in timeline
     assert new_due.strftime("%Y-%m-%d 16:00") in await page.locator("#pilot-tasks").inner_text()
     await screenshot(page, "municipality-page")
+    await context.close()
+
+
+SKL_LEAD = "p-skr-programledare"
+SKL_LEAD_MAIL = "programledare.skr@example.invalid"
+SKL_NAMES = (
+    "Habo",
+    "Håbo",
+    "Skellefteå",
+    "Staffanstorp",
+    "Trollhättan",
+    "Tyresö",
+    "Täby",
+    "Vårgårda",
+    "Ängelholm",
+    "Sölvesborg-Bromölla kommunalförbund",
+)
+
+
+async def board_rows(page: object) -> list[str]:
+    """The row headers of the board's two tables: pilots under way, and pilots whose start is scheduled."""
+    return [
+        text.strip()
+        for text in await page.locator("#board tbody th, #scheduled tbody th").all_inner_texts()  # type: ignore[attr-defined]
+    ]
+
+
+async def test_one_lead_starts_the_skl_round_with_one_call_sees_all_ten_on_the_board_and_starts_a_pilot_on_the_form(
+    browser: object,
+    site: tuple[str, Settings],
+    db_pool: asyncpg.Pool,
+    mail_capture: MailCapture,
+) -> None:
+    base_url, _ = site
+    token = await issue_token(db_pool, SKL_LEAD, "programme_lead")
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        started = await http.post(
+            "/api/v1/cohorts/lfr-skola-2015/start", headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+    assert started.status_code == 201, started.text
+    assert [o["refused"] for o in started.json()["pilots"]] == [None] * 10
+
+    context = await browser.new_context(locale="sv-SE", viewport={"width": 1200, "height": 1000})  # type: ignore[attr-defined]
+    page = await context.new_page()
+    await page.goto(f"{base_url}/board")
+    await page.get_by_label("E-postadress").fill(SKL_LEAD_MAIL)
+    await page.get_by_role("button", name="Skicka inloggningslänk").click()
+    await page.get_by_role("status").wait_for()
+    await page.goto(await mailed_link(mail_capture, SKL_LEAD_MAIL, re.escape(f"{base_url}/board?token=") + r"[\w-]+"))
+
+    await page.get_by_role("heading", name="Kohortöversikt").wait_for()
+    rows = await board_rows(page)
+    for _ in range(50):  # a pilot that begins between two reads is shown in the other table at the next
+        if len(rows) == 10:
+            break
+        await asyncio.sleep(0.2)
+        await page.reload()
+        rows = await board_rows(page)
+    assert sorted(re.sub(r" \(.*\)$", "", row) for row in rows) == sorted(SKL_NAMES)
+    assert await page.locator("#scheduled tbody tr").count() >= 7  # the later waves begin 7, 14 and 21 days on
+    await screenshot(page, "cohort-board-skl")
+
+    await page.get_by_role("link", name="Starta pilot").first.click()
+    await page.get_by_role("heading", name="Starta pilot").wait_for()
+    form = page.locator("#start-pilot")
+    assert await form.get_by_label("Program (omgång)").input_value() == "lfr-skola-2015"
+    await form.get_by_label("Kommun eller kommunalförbund").select_option("1862")  # Degerfors: not in the old list
+    await form.get_by_role("button", name="Starta piloten").click()
+    summary = page.get_by_role("alert")
+    await summary.wait_for()
+    assert "organ" in await summary.inner_text()  # Leda does not know Degerfors' nämnd: the field is named
+    assert await page.locator("#start-organ").get_attribute("aria-invalid") == "true"
+
+    await page.locator("#start-organ").fill("Barn- och utbildningsnämnden")
+    await page.locator("#start-pilot").get_by_role("button", name="Starta piloten").click()
+    await page.get_by_role("alert").wait_for()
+    assert "participants" in await page.get_by_role("alert").inner_text()  # nobody of Degerfors in the directory
+    await screenshot(page, "start-form-refused")
+
+    await page.locator("#start-kommunkod").select_option("1861")
+    await page.locator("#start-organ").fill("")
+    await page.locator("#start-pilot").get_by_role("button", name="Starta piloten").click()
+    await page.get_by_role("heading", name="Hallsberg (1861)").wait_for()
+    assert page.url.endswith("/pilots/leda-lfr-skola-2015-1861")
     await context.close()

@@ -5,6 +5,10 @@ programme leads steer their cohort only; operations staff read everything and ch
 
 Cells that are refused share one started pilot (per module) and check that it did not move and that the
 refusal names nobody; cells that change a pilot get a pilot of their own, so they cannot disturb the others.
+
+Who leads a pilot is its roster: the municipality's own lead (`lead`) and the lead of its whole programme at SKR or
+the region (`programme_lead`, in the directory under the programme, not a municipality) are both on it; the lead of
+another programme (`other_programme_lead`) is not, and may not even start a pilot in this one.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import httpx
 import pytest
 import pytest_asyncio
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from access import Scope, issue_token
@@ -31,7 +37,7 @@ from api.problems import FORBIDDEN_DETAIL
 from devstack import sample_payloads
 from devstack.stack import search_attribute_types
 from devstack.temporal import SEARCH_ATTRIBUTE_TYPES, test_server_path
-from directory import list_participants
+from directory import Participant, list_participants, upsert_participants
 from eventstore import EventStore
 from settings import Settings
 from worker import running_worker
@@ -40,6 +46,7 @@ TASK = "self_assessment@F"
 ASSIGNEE = "p-1861-forvaltningschef"
 PROBLEM = "application/problem+json"
 PROGRAMME_PREFIX = "authz-"  # the programme of every pilot this module starts
+SHARED_PROGRAMME = f"{PROGRAMME_PREFIX}shared-{uuid.uuid4().hex[:6]}"  # the shared pilot's, which programme_lead leads
 
 # role -> (participant id, token scope)
 ROLES: dict[str, tuple[str, Scope]] = {
@@ -48,6 +55,8 @@ ROLES: dict[str, tuple[str, Scope]] = {
     "outsider": ("p-1864-forvaltningschef", "participant"),  # another municipality
     "lead": ("p-1861-programledare", "programme_lead"),
     "other_lead": ("p-1864-programledare", "programme_lead"),
+    "programme_lead": (f"p-skr-authz-{uuid.uuid4().hex[:6]}", "programme_lead"),  # of SHARED_PROGRAMME
+    "other_programme_lead": ("p-skr-programledare", "programme_lead"),  # of lfr-skola-2015
     "operations": ("p-1861-analytiker", "operations"),
 }
 
@@ -61,6 +70,9 @@ ACTIONS = (
     "register_inspection",
     "roster",
     "appeal",
+    "control",
+    "history",
+    "start_cohort",
 )
 
 # The expected status of every cell. The inbox is always the caller's own (200 for everyone; whether the task
@@ -77,6 +89,9 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("assignee", "register_inspection"): 200,
     ("assignee", "roster"): 403,
     ("assignee", "appeal"): 403,
+    ("assignee", "control"): 403,
+    ("assignee", "history"): 403,
+    ("assignee", "start_cohort"): 403,
     ("colleague", "inbox"): 200,
     ("colleague", "task_detail"): 403,
     ("colleague", "complete"): 403,
@@ -86,6 +101,9 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("colleague", "register_inspection"): 403,
     ("colleague", "roster"): 403,
     ("colleague", "appeal"): 403,
+    ("colleague", "control"): 403,
+    ("colleague", "history"): 403,
+    ("colleague", "start_cohort"): 403,
     ("outsider", "inbox"): 200,
     ("outsider", "task_detail"): 403,
     ("outsider", "complete"): 403,
@@ -95,6 +113,9 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("outsider", "register_inspection"): 403,
     ("outsider", "roster"): 403,
     ("outsider", "appeal"): 403,
+    ("outsider", "control"): 403,
+    ("outsider", "history"): 403,
+    ("outsider", "start_cohort"): 403,
     ("lead", "inbox"): 200,
     ("lead", "task_detail"): 200,
     ("lead", "complete"): 403,  # leads steer, they do not answer for others
@@ -105,6 +126,9 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("lead", "roster"): 200,
     # Past the authorization, the workflow itself answers: the shared pilot has no nämnd decision to appeal yet.
     ("lead", "appeal"): 404,
+    ("lead", "control"): 200,
+    ("lead", "history"): 200,
+    ("lead", "start_cohort"): 403,  # the Örebro round holds Ljusnarsberg too, which Hallsberg's lead does not lead
     ("other_lead", "inbox"): 200,
     ("other_lead", "task_detail"): 403,
     ("other_lead", "complete"): 403,
@@ -114,6 +138,33 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("other_lead", "register_inspection"): 403,
     ("other_lead", "roster"): 403,
     ("other_lead", "appeal"): 403,
+    ("other_lead", "control"): 403,
+    ("other_lead", "history"): 403,
+    ("other_lead", "start_cohort"): 403,
+    ("programme_lead", "inbox"): 200,
+    ("programme_lead", "task_detail"): 200,
+    ("programme_lead", "complete"): 403,
+    ("programme_lead", "steer"): 200,
+    ("programme_lead", "status"): 200,
+    ("programme_lead", "start_pilot"): 201,  # in their own programme
+    ("programme_lead", "register_inspection"): 200,
+    ("programme_lead", "roster"): 200,
+    ("programme_lead", "appeal"): 404,
+    ("programme_lead", "control"): 200,
+    ("programme_lead", "history"): 200,
+    ("programme_lead", "start_cohort"): 403,  # the Örebro round is another programme's
+    ("other_programme_lead", "inbox"): 200,
+    ("other_programme_lead", "task_detail"): 403,
+    ("other_programme_lead", "complete"): 403,
+    ("other_programme_lead", "steer"): 403,
+    ("other_programme_lead", "status"): 403,
+    ("other_programme_lead", "start_pilot"): 403,  # in a programme not theirs
+    ("other_programme_lead", "register_inspection"): 403,
+    ("other_programme_lead", "roster"): 403,
+    ("other_programme_lead", "appeal"): 403,
+    ("other_programme_lead", "control"): 403,
+    ("other_programme_lead", "history"): 403,
+    ("other_programme_lead", "start_cohort"): 403,
     ("operations", "inbox"): 200,
     ("operations", "task_detail"): 200,
     ("operations", "complete"): 403,
@@ -123,11 +174,14 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("operations", "register_inspection"): 403,
     ("operations", "roster"): 403,  # the roster is the lead's; operations change no one's tasks
     ("operations", "appeal"): 403,  # recording an appeal is a lead's step
+    ("operations", "control"): 200,  # keeping the workflows running is theirs (pause, resume, withdraw, retry)
+    ("operations", "history"): 200,
+    ("operations", "start_cohort"): 403,
 }
 assert set(EXPECTED) == {(r, a) for r in ROLES for a in ACTIONS}
 
 # Cells that, when allowed, change a pilot: they get a pilot of their own.
-MUTATING = {"complete", "steer", "start_pilot", "register_inspection", "roster"}
+MUTATING = {"complete", "steer", "start_pilot", "register_inspection", "roster", "control"}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -137,6 +191,7 @@ def bearer(token: str) -> dict[str, str]:
 @dataclass
 class World:
     http: httpx.AsyncClient
+    client: Client
     headers: dict[str, dict[str, str]]
     workflow_id: str  # the shared pilot, in which TASK is open and assigned to ASSIGNEE
     directory: dict[str, list[str]]  # participant id -> its id, e-mail and display name
@@ -157,8 +212,12 @@ async def module_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-async def start(http: httpx.AsyncClient, headers: dict[str, str]) -> str:
-    body = {"programme": f"{PROGRAMME_PREFIX}{uuid.uuid4().hex[:8]}", "kommunkod": "1861", "template_key": "lfr-skola"}
+async def start(http: httpx.AsyncClient, headers: dict[str, str], programme: str | None = None) -> str:
+    body = {
+        "programme": programme or f"{PROGRAMME_PREFIX}{uuid.uuid4().hex[:8]}",
+        "kommunkod": "1861",
+        "template_key": "lfr-skola",
+    }
     response = await http.post("/api/v1/pilots", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()["workflow_id"]
@@ -180,6 +239,7 @@ async def world(
 ) -> AsyncIterator[World]:
     settings = base_settings.model_copy(update={"task_queue": f"authz-{uuid.uuid4().hex[:10]}"})
     app = create_app(pool=db_pool, client=module_env.client, task_queue=settings.task_queue)
+    await upsert_participants(db_pool, [programme_person(ROLES["programme_lead"][0], SHARED_PROGRAMME)])
     headers = {role: bearer(await issue_token(db_pool, pid, scope)) for role, (pid, scope) in ROLES.items()}
     directory = {
         p.participant_id: [p.participant_id, p.email, p.display_name]
@@ -190,16 +250,42 @@ async def world(
         running_worker(module_env.client, settings, db_pool),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http,
     ):
-        workflow_id = await start(http, headers["lead"])
+        workflow_id = await start(http, headers["programme_lead"], SHARED_PROGRAMME)
         await wait_for(http, headers["lead"], workflow_id, TASK, "open")
         await wait_for(http, headers["lead"], workflow_id, "self_assessment@R", "open")
         # The system's own task done, the shared pilot's stream holds still.
         await wait_for(http, headers["lead"], workflow_id, "kpi_data_pack", "completed")
-        yield World(http=http, headers=headers, workflow_id=workflow_id, directory=directory)
+        yield World(http=http, client=module_env.client, headers=headers, workflow_id=workflow_id, directory=directory)
 
 
-async def act(world: World, role: str, action: str, workflow_id: str) -> httpx.Response:
-    http, headers = world.http, world.headers[role]
+def programme_person(participant_id: str, programme: str) -> Participant:
+    """A lead of a whole programme, at SKR or the region: in the directory under the programme, not a municipality."""
+    return Participant(
+        participant_id=participant_id,
+        programme=programme,
+        role="programledare",
+        display_name="Exempel Programledare (syntetisk)",
+        email=f"{participant_id}@example.invalid",
+    )
+
+
+async def a_programme_of_its_own(world: World, db_pool: asyncpg.Pool) -> tuple[dict[str, str], str]:
+    """For a programme lead's cell that changes a pilot: a programme of its own, led by a lead of its own."""
+    programme = f"{PROGRAMME_PREFIX}{uuid.uuid4().hex[:8]}"
+    lead = programme_person(f"p-skr-authz-{uuid.uuid4().hex[:6]}", programme)
+    await upsert_participants(db_pool, [lead])
+    return bearer(await issue_token(db_pool, lead.participant_id, "programme_lead")), programme
+
+
+async def act(
+    world: World,
+    role: str,
+    action: str,
+    workflow_id: str,
+    headers: dict[str, str] | None = None,
+    programme: str | None = None,
+) -> httpx.Response:
+    http, headers = world.http, headers or world.headers[role]
     task_url = f"/api/v1/pilots/{workflow_id}/tasks/{TASK}"
     if action == "inbox":
         return await http.get("/api/v1/me/inbox", params={"status": "any"}, headers=headers)
@@ -218,7 +304,7 @@ async def act(world: World, role: str, action: str, workflow_id: str) -> httpx.R
         return await http.get(f"/api/v1/pilots/{workflow_id}/status", headers=headers)
     if action == "start_pilot":
         body = {
-            "programme": f"{PROGRAMME_PREFIX}{uuid.uuid4().hex[:8]}",
+            "programme": programme or f"{PROGRAMME_PREFIX}{uuid.uuid4().hex[:8]}",
             "kommunkod": "1861",
             "template_key": "lfr-skola",
         }
@@ -238,6 +324,13 @@ async def act(world: World, role: str, action: str, workflow_id: str) -> httpx.R
             "lodged_on": date.today().isoformat(),
         }
         return await http.post(f"/api/v1/pilots/{workflow_id}/appeals", json=request, headers=headers)
+    if action == "control":
+        request = {"action": "pause", "reason": "sommaruppehåll"}
+        return await http.post(f"/api/v1/pilots/{workflow_id}/control", json=request, headers=headers)
+    if action == "history":
+        return await http.get(f"/api/v1/pilots/{workflow_id}/history", params={"source": "domain"}, headers=headers)
+    if action == "start_cohort":
+        return await http.post("/api/v1/cohorts/orebro-skolkommun-2014/start", headers=headers)
     raise AssertionError(action)
 
 
@@ -267,15 +360,18 @@ async def test_authorization_matrix(world: World, db_pool: asyncpg.Pool, role: s
     expected = EXPECTED[(role, action)]
     allowed = expected < 400
     caller_id = ROLES[role][0]
+    headers, programme = world.headers[role], None
+    workflow_id = world.workflow_id
     if allowed and action in MUTATING:
-        workflow_id = await start(world.http, world.headers["lead"])
-        await wait_for(world.http, world.headers["lead"], workflow_id, TASK, "open")
-    else:
-        workflow_id = world.workflow_id
+        if role == "programme_lead":  # a pilot of its own needs a programme of its own, so a lead of its own
+            headers, programme = await a_programme_of_its_own(world, db_pool)
+        if action != "start_pilot":
+            workflow_id = await start(world.http, headers if programme else world.headers["lead"], programme)
+            await wait_for(world.http, world.headers["operations"], workflow_id, TASK, "open")
     store = EventStore(db_pool)
     version_before = await store.stream_version(world.workflow_id)
 
-    response = await act(world, role, action, workflow_id)
+    response = await act(world, role, action, workflow_id, headers, programme)
 
     assert response.status_code == expected, response.text
     if allowed:
@@ -294,6 +390,10 @@ async def test_authorization_matrix(world: World, db_pool: asyncpg.Pool, role: s
     assert others_named_in(world, caller_id, response.text) == []
     await asyncio.sleep(0.2)  # anything a refused call set going would have landed by now
     assert await store.stream_version(world.workflow_id) == version_before
+    if action == "start_cohort":  # all or nothing: not one pilot of the round was started
+        for code in ("1861", "1864"):
+            with pytest.raises(RPCError):
+                await world.client.get_workflow_handle(f"leda-orebro-2014-{code}").describe()
     status = await world.http.get(f"/api/v1/pilots/{world.workflow_id}/status", headers=world.headers["operations"])
     [task] = [t for t in status.json()["tasks"] if t["key"] == TASK]
     assert task["status"] == "open" and task["assignee_id"] == ASSIGNEE

@@ -99,6 +99,8 @@ async def test_a_new_head_of_administration_takes_over_the_open_tasks_and_is_tol
         ({"joining": "p-1861-ingen-sadan"}, "joining", "not in the directory"),
         ({"joining": "p-1861-rektor"}, "joining", "is rektor in the directory"),
         ({"joining": "p-1864-forvaltningschef"}, "joining", "belongs to kommun 1864"),
+        # a person of another programme: SKR's lead of the SKL round, on a pilot of another round
+        ({"role": "programledare", "joining": "p-skr-programledare"}, "joining", "programme lfr-skola-2015"),
         ({"leaving": CHEF}, "leaving", "holds open tasks"),  # and no one takes them
         ({"joining": CHEF, "leaving": CHEF}, "joining", "is the one leaving"),
         ({}, None, "name who joins the role, who leaves it, or both"),

@@ -495,3 +495,44 @@ async def answered(client: Client, db_pool: asyncpg.Pool, workflow_id: str, key:
         raise AssertionError(f"{key} never opened")
     payload = sample_payloads.answer_for(task.template_key, today, level=task.level, decided_days_ago=0)
     await complete_task(client, workflow_id, key, task.assignee_id, payload)
+
+
+async def test_the_start_form_is_a_leads_and_refuses_naming_the_field_a_code_not_in_the_register(
+    web: Site, db_pool: asyncpg.Pool, dev_client: Client
+) -> None:
+    head = await signed_in(web, db_pool, HEAD, "/start")
+    assert (await head.get("/start")).status_code == 403  # a participant starts nothing
+
+    other = await signed_in(web, db_pool, "p-1864-programledare", "/start")
+    page = await other.get("/start")
+    assert page.status_code == 200
+    assert 'value="1861"' not in page.text  # a municipality's lead is offered their own municipality only
+    programme = f"web-{uuid.uuid4().hex[:8]}"
+    body = {"action": "pilot", "programme": programme, "kommunkod": "1861", "template_key": "lfr-skola"}
+    refused = await other.post("/start", data={**body, "_form": form_token(page.text)})
+    assert refused.status_code == 403  # Ljusnarsberg's lead does not start Hallsberg's pilot
+
+    # The programme's lead at the region: one of all 290 municipalities (in the register) is theirs to start.
+    region = Participant(
+        participant_id=f"p-region-{uuid.uuid4().hex[:8]}",
+        programme=programme,
+        role="programledare",
+        display_name="Exempel Regional programledare (syntetisk)",
+        email=f"region-{uuid.uuid4().hex[:8]}@example.invalid",
+    )
+    await upsert_participants(db_pool, [region])
+    lead = await signed_in(web, db_pool, region.participant_id, "/start")
+    page = await lead.get("/start")
+    assert f'value="{programme}"' in page.text and "readonly" in page.text  # their programme, fixed
+    assert page.text.count("<option value=") > 290
+    unknown = await lead.post("/start", data={**body, "kommunkod": "9999", "_form": form_token(page.text)})
+    assert unknown.status_code == 422
+    assert 'id="start-kommunkod-error"' in unknown.text and "SCB" in unknown.text
+    past = await lead.post("/start", data={**body, "starts_on": "2020-01-01", "_form": form_token(page.text)})
+    assert past.status_code == 422 and 'id="start-starts_on-error"' in past.text
+    for code in ("1861", "9999"):
+        assert await EventStore(db_pool).stream_version(f"leda-{programme}-{code}") == 0
+
+    started = await lead.post("/start", data={**body, "_form": form_token(page.text)})
+    assert started.status_code == 303 and started.headers["location"] == f"/pilots/leda-{programme}-1861"
+    assert await EventStore(db_pool).stream_version(f"leda-{programme}-1861") > 0
