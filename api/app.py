@@ -7,30 +7,35 @@ never tells a caller whose task it is.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures, whose `Caller` is local.
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Response
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator
 from temporalio.client import Client
 
 from access import AccessPolicy, Identity, identify
 from activities.notifications import SmtpMailer
-from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers
+from api.problems import PROBLEM_RESPONSES, Problem, field_of, forbidden, install_problem_handlers
 from domain.appeals import CASE_NUMBER_PATTERN
 from domain.control import ControlPilot
 from domain.events import AppealOutcome
 from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
+from domain.network import MEETING_ID_PATTERN, RecordAttendance, ScheduleMeeting, meeting_id_for
 from domain.phases import Phase
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
+from domain.rules import no_reflection_asked
 from domain.steering import SteeringAction, SteerTask
 from eventstore import EventStore
 from pilots import (
     ListedPhase,
     ListedState,
+    MeetingOutcome,
     PilotListing,
     PilotRecords,
     appeal_step,
@@ -41,8 +46,10 @@ from pilots import (
     list_pilots,
     pilot_query,
     record_appeal,
+    record_attendance,
     register_inspection,
     roster_change,
+    schedule_meeting,
     start_after_of,
     start_cohort,
     start_pilot,
@@ -54,9 +61,11 @@ from pilots.scheduled import scheduled_pilots
 from programmes import template as load_template
 from programmes.cohorts import CohortPilot, cohort_names, shipped_cohort
 from projections.inbox import InboxProjection
+from reports import render_cohort_overview
 from web.pages import web_router
 from workflows.messages import (
     AppealRecorded,
+    MeetingRecorded,
     PilotControlled,
     PilotStatus,
     RosterChangeRecorded,
@@ -65,6 +74,8 @@ from workflows.messages import (
 )
 
 API_PREFIX = "/api/v1"
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+"""A report is one self-contained page: its styles and charts are inline, and it runs no script."""
 
 
 class InboxItem(BaseModel):
@@ -143,6 +154,34 @@ class PilotHistory(BaseModel):
     note: str | None = Field(default=None, description="why Temporal's part is missing, when it is")
 
 
+class MeetingRequest(BaseModel):
+    """A network meeting of a programme's pilots, for every pilot of it the caller leads."""
+
+    title: str = Field(min_length=3, max_length=200, description="e.g. 'Nätverksträff 2: styrkor och svagheter'")
+    held_at: AwareDatetime = Field(description="when the meeting begins, with a time zone; in the future")
+    place: str | None = Field(default=None, min_length=1, max_length=200)
+    meeting_id: str | None = Field(
+        default=None,
+        pattern=MEETING_ID_PATTERN,
+        description="the meeting's id in every pilot; by default one derived from the programme, time and title, so "
+        "the same request sent again schedules the meeting once",
+    )
+
+
+class MeetingScheduled(BaseModel):
+    """Each pilot's answer: the tasks it opened (its contribution), or why it refused."""
+
+    meeting_id: str
+    pilots: list[MeetingOutcome]
+
+
+class AttendanceRequest(BaseModel):
+    attended: bool
+    attendee_ids: list[str] = Field(
+        default_factory=list, max_length=50, description="participant ids of the pilot's people who took part"
+    )
+
+
 class StartPilotRequest(BaseModel):
     programme: str = Field(pattern=PROGRAMME_PATTERN, description="the programme round (cohort), e.g. lfr-skola-2015")
     kommunkod: str = Field(
@@ -200,6 +239,17 @@ class PilotList(BaseModel):
 
     pilots: list[PilotListing]
     query: str = Field(description="the visibility query used, as `temporal workflow list --query` takes it")
+
+
+def _refusal_of(error: ValidationError) -> str:
+    """A domain request's refusal as one line that starts with the field: a check of the whole request already
+    names its field in its message ('attendee_ids: ...'), which pydantic prefixes with 'Value error, '."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}"
+        if item["loc"]
+        else str(item["msg"]).removeprefix("Value error, ")
+        for item in error.errors(include_url=False)
+    )
 
 
 def create_app(
@@ -282,7 +332,13 @@ def create_app(
     async def complete(
         workflow_id: str, task_key: str, identity: Caller, payload: Annotated[dict[str, Any], Body()]
     ) -> TaskCompletion:
-        task = task_of(await records.status(workflow_id), task_key)
+        status = await records.status(workflow_id)
+        if status.task(task_key) is None and await access.status_for(identity, status) is not None:
+            # Someone of the pilot answering a reflection it was never asked for: say why, naming the field.
+            refusal = no_reflection_asked({m.meeting_id: m for m in status.meetings}, task_key)
+            if refusal is not None:
+                raise Problem(422, refusal.code, refusal.message, field="task_key")
+        task = task_of(status, task_key)
         if not access.may_complete(identity, task):
             raise forbidden()
         # Always as the caller: the token, not the request, says who answers.
@@ -380,6 +436,82 @@ def create_app(
             for name in cohort_names()
             for c in [shipped_cohort(name)]
         ]
+
+    @router.post(
+        "/programmes/{programme}/meetings",
+        status_code=201,
+        summary="Schedule a network meeting for the pilots of a programme the caller leads",
+        description="Each pilot records the meeting and gives its contact (the förvaltningschef) a task to prepare the "
+        "pilot's contribution, due three days before. A meeting in the past, or a title that names a person, is "
+        "refused before any pilot gets it.",
+    )
+    async def meeting(programme: str, request: MeetingRequest, identity: Caller) -> MeetingScheduled:
+        led = await led_pilots(identity, programme)
+        if not led:
+            raise forbidden()  # a lead acting outside their cohorts, or no one's lead at all
+        meeting_id = request.meeting_id or meeting_id_for(programme, request.held_at, request.title)
+        try:
+            schedule = ScheduleMeeting(
+                meeting_id=meeting_id,
+                title=request.title,
+                held_at=request.held_at,
+                place=request.place,
+                actor_id=identity.participant_id,
+            )
+        except ValidationError as error:
+            message = _refusal_of(error)
+            raise Problem(422, "invalid_input", message, field=field_of(message)) from None
+        outcomes = await schedule_meeting(client, pool, led, schedule)
+        return MeetingScheduled(meeting_id=meeting_id, pilots=outcomes)
+
+    async def led_pilots(identity: Identity, programme: str, *, running: bool = True) -> list[str]:
+        """The pilots of `programme` on record that the caller leads (with `running`, those that have not ended)."""
+        if re.fullmatch(PROGRAMME_PATTERN, programme) is None:
+            raise Problem(422, "invalid_input", f"programme: {programme!r} is not a programme id", field="programme")
+        return [
+            w for w in await records.of_programme(programme, running=running) if await access.leads_pilot(identity, w)
+        ]
+
+    @router.get(
+        "/programmes/{programme}/report",
+        summary="The cohort's pilots side by side, as one HTML page: the 8 success factors, phases, overdue work",
+        description="Of the pilots of the programme the caller leads (operations: all of them). With anonymous=true "
+        "the municipalities are shown as Kommun A, B, … in an order that does not give them away.",
+        response_class=HTMLResponse,
+    )
+    async def cohort_report(programme: str, identity: Caller, anonymous: bool = False) -> HTMLResponse:
+        if identity.scope == "operations":
+            shown = await records.of_programme(programme)
+        else:
+            shown = await led_pilots(identity, programme, running=False)
+        if not shown:
+            raise forbidden()
+        states = [await records.state(w) for w in shown]
+        html = render_cohort_overview(states, generated_at=datetime.now(UTC), anonymous=anonymous)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": REPORT_CSP})
+
+    @router.post(
+        "/pilots/{workflow_id}/meetings/{meeting_id}/attendance",
+        summary="Record whether the pilot attended a network meeting, and who of it did (the pilot's lead only)",
+        description="Once the meeting has been held. A pilot that attended is asked for its reflection; one that did "
+        "not is asked for none.",
+    )
+    async def attendance(
+        workflow_id: str, meeting_id: str, request: AttendanceRequest, identity: Caller
+    ) -> MeetingRecorded:
+        if not await access.leads_pilot(identity, workflow_id):
+            raise forbidden()
+        try:
+            step = RecordAttendance(
+                meeting_id=meeting_id,
+                attended=request.attended,
+                attendee_ids=request.attendee_ids,
+                actor_id=identity.participant_id,
+            )
+        except ValidationError as error:
+            message = _refusal_of(error)
+            raise Problem(422, "invalid_input", message, field=field_of(message)) from None
+        return await record_attendance(client, workflow_id, step)
 
     @router.post(
         "/cohorts/{cohort}/start",

@@ -38,6 +38,11 @@ _STATUS_OF_CODE = {
     "not_delegated": 409,
     "pilot_ended": 409,
     "pilot_paused": 409,
+    "not_attended": 422,
+    "unknown_meeting": 404,
+    "meeting_not_held": 409,
+    "already_recorded": 409,
+    "already_scheduled": 409,
     # Temporal not answering is not the caller's fault, and worth retrying.
     "temporal_error": 503,
 }

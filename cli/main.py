@@ -40,6 +40,7 @@ from domain.appeals import DECISION_STATUS_TITLES, OUTCOME_TITLES
 from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.municipalities import check_pilot_code
+from domain.network import RecordAttendance, ScheduleMeeting, meeting_id_for
 from domain.roles import Role
 from domain.rules import describe
 from domain.state import TaskStatus
@@ -66,6 +67,7 @@ from pilots import (
     steer_task,
     terminate_pilot,
 )
+from pilots.client import SWEDISH_TIME, record_attendance, schedule_meeting
 from pilots.history import HistoryEntry, history_csv, pilot_history
 from programmes import TEMPLATES
 from programmes.calendars import load_calendar
@@ -420,6 +422,53 @@ async def cmd_appeal(ctx: Context) -> None:
     print(f"{done}: {a.decision}, mål {a.case} (händelse / event #{result.stream_version}){reopened}")
 
 
+async def cmd_meeting_schedule(ctx: Context) -> None:
+    a = ctx.args
+    identity, access, records = await ctx.identity(), await ctx.access(), await ctx.records()
+    try:
+        held_at = datetime.fromisoformat(a.at)
+    except ValueError:
+        raise CliError(f"--at: {a.at!r} is not a time like 2027-03-15T13:00+01:00", EXIT_USAGE) from None
+    if held_at.tzinfo is None:
+        held_at = held_at.replace(tzinfo=SWEDISH_TIME)  # typed in Swedish time, as the pages take it
+    led = [w for w in await records.of_programme(a.programme, running=True) if await access.leads_pilot(identity, w)]
+    ctx.allowed(bool(led))  # a lead acting outside their programmes is refused like any other step
+    try:
+        meeting = ScheduleMeeting(
+            meeting_id=a.id or meeting_id_for(a.programme, held_at, a.title),
+            title=a.title,
+            held_at=held_at,
+            place=a.place,
+            actor_id=identity.participant_id,
+        )
+    except ValidationError as error:
+        raise CliError(describe(error), EXIT_USAGE) from None
+    outcomes = await schedule_meeting(await ctx.client(), await ctx.pool(), led, meeting)
+    print(f"Nätverksträff / network meeting {meeting.meeting_id}, {held_at:%Y-%m-%d %H:%M}:")
+    for outcome in outcomes:
+        said = outcome.refused or ", ".join(outcome.opened_tasks) or "redan planerad / already scheduled"
+        print(f"  {'✗' if outcome.refused else '✓'} {outcome.kommunkod}: {said}")
+    if any(o.refused for o in outcomes):
+        raise CliError(f"{sum(1 for o in outcomes if o.refused)} of {len(outcomes)} pilots refused the meeting")
+
+
+async def cmd_meeting_attendance(ctx: Context) -> None:
+    a = ctx.args
+    identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
+    ctx.allowed(await (await ctx.access()).leads_pilot(identity, workflow_id))
+    try:
+        step = RecordAttendance(
+            meeting_id=a.meeting, attended=not a.absent, attendee_ids=a.attendee or [], actor_id=identity.participant_id
+        )
+    except ValidationError as error:
+        raise CliError(describe(error).removeprefix("(payload): Value error, "), EXIT_USAGE) from None
+    result = await record_attendance(await ctx.client(), workflow_id, step)
+    opened = f"; öppnad / opened: {', '.join(result.opened_tasks)}" if result.opened_tasks else ""
+    print(
+        f"deltagande registrerat / attendance recorded: {a.meeting} (händelse / event #{result.stream_version}){opened}"
+    )
+
+
 def _date_arg(flag: str, value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -549,8 +598,9 @@ async def cmd_report(ctx: Context) -> None:
         for stream in streams:
             ctx.allowed(await access.may_read_history(identity, stream))
         states = [await load_pilot_state(store, stream) for stream in streams]
-        html = render_cohort_overview(states, generated_at=now)
-        default = reports_dir / f"cohort-{_file_safe(a.cohort)}.html"
+        html = render_cohort_overview(states, generated_at=now, anonymous=a.anonymous)
+        hidden = "-anonym" if a.anonymous else ""
+        default = reports_dir / f"cohort-{_file_safe(a.cohort)}{hidden}.html"
     else:
         workflow_id = await ctx.workflow_id()
         ctx.allowed(await (await ctx.access()).may_read_history(await ctx.identity(), workflow_id))
@@ -884,11 +934,35 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--reason", required=True, help="why: recorded with the operator's id")
         p.set_defaults(action=action)
 
+    meeting = sub.add_parser("meeting", help="network meetings of a programme's pilots (programme lead)")
+    msub = meeting.add_subparsers(dest="meeting_command", required=True, metavar="ACTION")
+    p = msub.add_parser(
+        "schedule",
+        help="schedule a network meeting for every pilot of a programme you lead; each pilot's förvaltningschef "
+        "prepares its contribution",
+    )
+    p.add_argument("programme", help="the programme round, e.g. lfr-skola-2015")
+    p.add_argument("--title", required=True, help="e.g. 'Nätverksträff 2: styrkor och svagheter' (no names)")
+    p.add_argument("--at", required=True, help="when it begins, e.g. 2027-03-15T13:00 (Swedish time) or with +01:00")
+    p.add_argument("--place", help="where, e.g. 'SKR, Hornsgatan 20'")
+    p.add_argument("--id", help="the meeting's id (default: derived from programme, time and title)")
+    p.set_defaults(handler=cmd_meeting_schedule)
+    p = msub.add_parser("attendance", help="record whether a pilot attended a meeting, and who of it did")
+    pilot(p)
+    p.add_argument("meeting", help="the meeting's id, as 'leda meeting schedule' printed it")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--attendee", action="append", metavar="PARTICIPANT_ID", help="one who took part (repeat)")
+    who.add_argument("--absent", action="store_true", help="the pilot did not attend")
+    p.set_defaults(handler=cmd_meeting_attendance)
+
     p = command("report", cmd_report, "write a pilot's report, or a cohort's overview, as one HTML page")
     p.add_argument("kommunkod", nargs="?", help="the municipality's four-digit code, e.g. 1861 (Hallsberg)")
     p.add_argument("--programme", help="the programme round, when the municipality is in several")
     p.add_argument("--cohort", metavar="PROGRAMME_PREFIX", help="every pilot whose programme starts with this")
     p.add_argument("--out", metavar="FILE", help="where to write (default: <data_dir>/reports/…html)")
+    p.add_argument(
+        "--anonymous", action="store_true", help="a cohort's overview without the municipalities' names (Kommun A, …)"
+    )
 
     participants = sub.add_parser("participants", help="the participant directory")
     psub = participants.add_subparsers(dest="participants_command", required=True, metavar="ACTION")

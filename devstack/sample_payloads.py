@@ -126,6 +126,23 @@ def strengths_weaknesses() -> dict[str, Any]:
     }
 
 
+def network_contribution() -> dict[str, Any]:
+    return {
+        "strengths": [f"{SYNTHETIC_NOTE}: förtroendefulla relationer mellan nämnd och förvaltning"],
+        "weaknesses": [f"{SYNTHETIC_NOTE}: uppföljningen når inte nämnden"],
+        "plan_goals": [f"{SYNTHETIC_NOTE}: fler elever behöriga till gymnasiet"],
+        "question": f"{SYNTHETIC_NOTE}: hur får ni rektorernas analyser till nämnden?",
+    }
+
+
+def network_reflection() -> dict[str, Any]:
+    return {
+        "learned": f"{SYNTHETIC_NOTE}: en annan pilot låter rektorerna själva presentera för nämnden",
+        "will_try": f"{SYNTHETIC_NOTE}: rektorerna presenterar sina analyser på nämndens möte i mars",
+        "learned_from": [],
+    }
+
+
 def namnd_decision(meeting: date, paragraph: int, title: str, organ: str = "Bildningsnämnden") -> dict[str, Any]:
     return {
         "organ": organ,
@@ -255,5 +272,7 @@ def answer_for(
         "decision_posted": lambda: decision_posting(meeting, today),
         "inspection_decision": lambda: inspection_decision(today - timedelta(days=30)),
         "remediation": remediation_step,
+        "network_contribution": network_contribution,
+        "network_reflection": network_reflection,
     }
     return answers[task_key]()

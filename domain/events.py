@@ -322,6 +322,27 @@ class PilotTerminated(DomainEvent):
     by: str
 
 
+class NetworkMeetingScheduled(DomainEvent):
+    """A network meeting of the pilot's cohort, scheduled by its lead: the pilot is to bring its contribution."""
+
+    type: Literal["NetworkMeetingScheduled"] = "NetworkMeetingScheduled"
+    meeting_id: str
+    title: str
+    held_at: datetime
+    place: str | None = None
+    by: str
+
+
+class NetworkMeetingAttendance(DomainEvent):
+    """Whether the pilot took part in a network meeting, and who of its people did (participant ids)."""
+
+    type: Literal["NetworkMeetingAttendance"] = "NetworkMeetingAttendance"
+    meeting_id: str
+    attended: bool
+    attendee_ids: list[str]
+    by: str
+
+
 class ComparisonItem(BaseModel):
     """One success factor and whether the own analysis, the inspection, or both flag it."""
 
@@ -365,7 +386,9 @@ Event = Annotated[
     | PilotWithdrawn
     | StepFailed
     | FailedStepRetried
-    | PilotTerminated,
+    | PilotTerminated
+    | NetworkMeetingScheduled
+    | NetworkMeetingAttendance,
     Field(discriminator="type"),
 ]
 

@@ -316,6 +316,28 @@ class RemediationReport(TaskPayload):
     evidence: list[NonEmptyText] = Field(default_factory=list)
 
 
+class NetworkContribution(TaskPayload):
+    """A pilot's contribution to a network meeting of its cohort: where it stands so far, for the other pilots to
+    learn from (the programme's pilots learn from each other)."""
+
+    strengths: list[NonEmptyText] = Field(min_length=1, max_length=10)
+    weaknesses: list[NonEmptyText] = Field(min_length=1, max_length=10)
+    plan_goals: list[NonEmptyText] = Field(
+        default_factory=list, max_length=10, description="the plan's goals so far; none before the plan is drafted"
+    )
+    question: NonEmptyText | None = Field(default=None, description="what the pilot wants the others' advice on")
+
+
+class NetworkReflection(TaskPayload):
+    """After a network meeting the pilot attended: what it takes home."""
+
+    learned: NonEmptyText = Field(description="what the pilot learnt from the others")
+    will_try: NonEmptyText = Field(description="what it will try in its own work")
+    learned_from: list[Annotated[str, Field(pattern=r"^[0-9]{4}(\+[0-9]{4})*$")]] = Field(
+        default_factory=list, max_length=20, description="the pilots it learnt most from, by kommunkod"
+    )
+
+
 PAYLOAD_MODELS: dict[str, type[TaskPayload]] = {
     "kpi_data_pack": KpiDataPack,
     "self_assessment": SelfAssessment,
@@ -335,4 +357,6 @@ PAYLOAD_MODELS: dict[str, type[TaskPayload]] = {
     "funding_applications": FundingApplications,
     "inspection_decision": InspectionDecision,
     "remediation_step": RemediationReport,
+    "network_contribution": NetworkContribution,
+    "network_reflection": NetworkReflection,
 }

@@ -14,6 +14,8 @@ class Phase(StrEnum):
     IMPLEMENTATION = "genomforande"
     INSPECTION_COMPARISON = "inspektionsjamforelse"
     DECISION_FOLLOW_UP = "beslutsuppfoljning"
+    NETWORK = "natverk"
+    """The cohort's network meetings: beside every phase, and never what a phase or the programme waits for."""
 
 
 MAIN_TRACK: tuple[Phase, ...] = (Phase.DEEP_ANALYSIS, Phase.DEVELOPMENT_PLAN, Phase.IMPLEMENTATION)
@@ -25,4 +27,5 @@ PHASE_TITLES: dict[Phase, tuple[str, str]] = {
     Phase.IMPLEMENTATION: ("Genomförande", "Implementation"),
     Phase.INSPECTION_COMPARISON: ("Jämförelse med Skolinspektionen", "Inspection comparison"),
     Phase.DECISION_FOLLOW_UP: ("Besluten justeras, anslås och vinner laga kraft", "Decisions approved, posted, final"),
+    Phase.NETWORK: ("Nätverksträffar", "Network meetings"),
 }

@@ -62,8 +62,8 @@ from domain.phases import MAIN_TRACK, PARALLEL_TRACKS, Phase
 from domain.remediation import schedule_backwards, schedule_from_registration
 from domain.roles import Role
 from domain.rulebook import CURRENT_RULES, Rulebook
-from domain.state import MunicipalityState, TaskState, TaskStatus, fold
-from domain.template import NAMND_PAYLOADS, YEARLY, ProgrammeTemplate, Repeat, TaskTemplate
+from domain.state import MunicipalityState, NetworkMeeting, TaskState, TaskStatus, fold
+from domain.template import NAMND_PAYLOADS, NETWORK_REFLECTION, YEARLY, ProgrammeTemplate, Repeat, TaskTemplate
 
 IdSource = Callable[[], UUID]
 
@@ -256,7 +256,8 @@ def _next_step(
         ]
 
     if not state.active_phases:
-        return [PilotCompleted(event_id=new_id(), occurred_at=now)]
+        closed = open_network_tasks_closed(state, now=now, new_id=new_id)
+        return [*closed, PilotCompleted(event_id=new_id(), occurred_at=now)]
     return []
 
 
@@ -446,7 +447,7 @@ def check_completion(
         raise TaskRejected("automated", f"task {task_key!r} is done by the system, not by a participant")
     task = state.tasks.get(task_key)
     if task is None:
-        raise TaskRejected(
+        raise no_reflection_asked(state.meetings, task_key) or TaskRejected(
             "not_open",
             f"Uppgiften är inte öppnad än / task {task_key!r} is not open yet (it waits for others)",
         )
@@ -692,6 +693,39 @@ def check_registration(
     if problem is not None:
         raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {problem}")
     return decision
+
+
+def no_reflection_asked(meetings: dict[str, NetworkMeeting], task_key: str) -> TaskRejected | None:
+    """Why a pilot has no reflection task for a meeting, when that is what `task_key` asks for: it did not attend
+    the meeting, or its attendance is not recorded yet. None for any other task."""
+    template_key, _, meeting_id = task_key.partition("@")
+    meeting = meetings.get(meeting_id)
+    if template_key != NETWORK_REFLECTION or meeting is None:
+        return None
+    if meeting.attended is False:
+        return TaskRejected(
+            "not_attended",
+            f"task_key: the pilot did not attend the network meeting {meeting_id}; no reflection is asked of it",
+        )
+    if meeting.attended is None:
+        return TaskRejected(
+            "not_open", f"task_key: the attendance of {meeting_id} is not recorded yet; the reflection opens with it"
+        )
+    return None
+
+
+def open_network_tasks_closed(state: MunicipalityState, *, now: datetime, new_id: IdSource) -> list[Event]:
+    """When the programme is over, what is still open of its network meetings is no longer asked for."""
+    return [
+        TaskClosed(
+            event_id=new_id(),
+            occurred_at=now,
+            task_key=task.key,
+            reason="programmet är avslutat / the programme is over",
+        )
+        for task in state.open_tasks()
+        if task.phase is Phase.NETWORK
+    ]
 
 
 def check_not_ended(state: MunicipalityState) -> None:

@@ -25,6 +25,8 @@ from domain.events import (
     InspectionCompared,
     InspectionDecisionRegistered,
     InspectionTrackClosedWithoutDecision,
+    NetworkMeetingAttendance,
+    NetworkMeetingScheduled,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
@@ -106,6 +108,20 @@ class Appeal(BaseModel):
         return self.outcome is None
 
 
+class NetworkMeeting(BaseModel):
+    """A network meeting of the pilot's cohort, as far as this pilot is concerned."""
+
+    model_config = ConfigDict(frozen=True)
+
+    meeting_id: str
+    title: str
+    held_at: datetime
+    place: str | None = None
+    scheduled_at: datetime
+    attended: bool | None = Field(default=None, description="None until the lead records the attendance")
+    attendee_ids: list[str] = Field(default_factory=list)
+
+
 class PlanMeasure(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -156,6 +172,7 @@ class MunicipalityState(BaseModel):
     failed_steps: dict[str, StepFailed] = Field(
         default_factory=dict, description="steps that failed for good and wait for a retry, by step"
     )
+    meetings: dict[str, NetworkMeeting] = Field(default_factory=dict, description="the cohort's, by meeting id")
     version: int = 0
 
     @property
@@ -391,6 +408,18 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
         case FailedStepRetried():
             for step in event.steps:
                 s.failed_steps.pop(step, None)
+        case NetworkMeetingScheduled():
+            s.meetings[event.meeting_id] = NetworkMeeting(
+                meeting_id=event.meeting_id,
+                title=event.title,
+                held_at=event.held_at,
+                place=event.place,
+                scheduled_at=event.occurred_at,
+            )
+        case NetworkMeetingAttendance():
+            s.meetings[event.meeting_id] = s.meetings[event.meeting_id].model_copy(
+                update={"attended": event.attended, "attendee_ids": list(event.attendee_ids)}
+            )
 
 
 def _own_task(s: MunicipalityState, task_key: str) -> TaskState:

@@ -23,6 +23,7 @@ class Repeat(StrEnum):
     PER_CHANGE_PROJECT = "per_change_project"  # one per participant's förändringsprojekt, each year
     PER_FINDING = "per_finding"  # one per step remedying an inspection finding, due as scheduled backwards
     PER_DECISION = "per_decision"  # one per nämnd decision, due when its minutes must be posted
+    PER_MEETING = "per_meeting"  # one per network meeting of the cohort, opened when the lead schedules it
 
 
 YEARLY = frozenset({Repeat.PER_YEAR, Repeat.PER_MEASURE, Repeat.PER_CHANGE_PROJECT})
@@ -74,7 +75,7 @@ class TaskTemplate(BaseModel):
             raise ValueError(f"task {self.key}: unknown payload_kind {self.payload_kind!r}")
         if self.repeat in YEARLY and self.phase is not Phase.IMPLEMENTATION:
             raise ValueError(f"task {self.key}: only implementation tasks repeat every year ({self.repeat.value})")
-        scheduled = self.repeat in (Repeat.PER_FINDING, Repeat.PER_DECISION)
+        scheduled = self.repeat in (Repeat.PER_FINDING, Repeat.PER_DECISION, Repeat.PER_MEETING)
         if scheduled and self.due_after is not None:
             raise ValueError(f"task {self.key}: remediation steps are due as scheduled back from the deadline")
         if (
@@ -109,6 +110,9 @@ class ProgrammeTemplate(BaseModel):
         duplicates = sorted({k for k in keys if keys.count(k) > 1})
         if duplicates:
             raise ValueError(f"task keys must be unique; repeated: {duplicates}")
+        built_in = sorted(set(keys) & set(NETWORK_TASK_KEYS))
+        if built_in:
+            raise ValueError(f"task keys {built_in} are the network meetings' own, which every programme has")
         known = set(keys)
         for task in self.tasks:
             missing = [d for d in task.depends_on if d not in known]
@@ -141,13 +145,42 @@ class ProgrammeTemplate(BaseModel):
             visit(key, ())
 
     def task(self, key: str) -> TaskTemplate:
-        for task in self.tasks:
+        for task in (*self.tasks, *self.network_tasks):
             if task.key == key:
                 return task
         raise KeyError(key)
 
     def has_task(self, key: str) -> bool:
-        return any(t.key == key for t in self.tasks)
+        return key in NETWORK_TASK_KEYS or any(t.key == key for t in self.tasks)
+
+    @property
+    def network_tasks(self) -> tuple[TaskTemplate, ...]:
+        """The tasks of the cohort's network meetings, which every programme has (its pilots learn from each
+        other): opened when a lead schedules a meeting, and when the pilot attended it, never by the phases; their
+        reminders in this programme's days."""
+        day = self.day_length
+        return (
+            TaskTemplate(
+                key=NETWORK_CONTRIBUTION,
+                title_sv="Förbered kommunens bidrag till nätverksträffen",
+                title_en="Prepare the municipality's contribution to the network meeting",
+                phase=Phase.NETWORK,
+                owner_role=NETWORK_CONTACT_ROLE,
+                payload_kind="network_contribution",
+                repeat=Repeat.PER_MEETING,
+                reminders_before_due=(day * 2, day * 0),
+            ),
+            TaskTemplate(
+                key=NETWORK_REFLECTION,
+                title_sv="Reflektion efter nätverksträffen",
+                title_en="Reflection after the network meeting",
+                phase=Phase.NETWORK,
+                owner_role=NETWORK_CONTACT_ROLE,
+                payload_kind="network_reflection",
+                repeat=Repeat.PER_MEETING,
+                reminders_before_due=(day * 3, day * 0),
+            ),
+        )
 
     def tasks_in(self, phase: Phase) -> tuple[TaskTemplate, ...]:
         return tuple(t for t in self.tasks if t.phase is phase)
@@ -181,6 +214,13 @@ class ProgrammeTemplate(BaseModel):
 
 
 REAL_DAY = timedelta(days=1)
+
+NETWORK_CONTRIBUTION = "network_contribution"
+NETWORK_REFLECTION = "network_reflection"
+NETWORK_TASK_KEYS = (NETWORK_CONTRIBUTION, NETWORK_REFLECTION)
+NETWORK_CONTACT_ROLE = Role.FORVALTNINGSCHEF
+"""Who speaks for a pilot at the cohort's network meetings: its head of administration, who leads the förvaltning's
+part of the programme and answers for the governance chain it is about."""
 
 NAMND_PAYLOADS = frozenset({"namnd_decision", "plan_revision"})
 """Tasks that need the nämnd to meet: they fall due at a meeting."""

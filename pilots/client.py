@@ -30,6 +30,7 @@ from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.events import PilotTerminated, event_record
 from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name, unknown_members
+from domain.network import RecordAttendance, ScheduleMeeting
 from domain.pilot_ids import pilot_of, pilot_workflow_id
 from domain.roles import Role
 from domain.roster import ChangeRoster
@@ -43,6 +44,7 @@ from workflows import search_attributes as sa
 from workflows.messages import (
     AppealRecorded,
     CompleteTask,
+    MeetingRecorded,
     PilotControlled,
     PilotStatus,
     RegisterInspection,
@@ -405,17 +407,86 @@ async def change_roster(
     )
 
 
-async def check_reason(pool: asyncpg.Pool, workflow_id: str, reason: str) -> None:
-    """Refuse a reason that names someone in the pilot's directory: it would keep personal data in the record."""
+async def check_reason(pool: asyncpg.Pool, workflow_id: str, reason: str, *, field: str = "reason") -> None:
+    """Refuse a reason (or another text for the record, named by `field`) that names someone in the pilot's
+    directory: it would keep personal data in the record."""
     pilot = pilot_of(workflow_id)
     if pilot is None:
         return  # not a pilot's id; the Update itself will say so
     if await names_a_participant(pool, pilot, reason):
         raise PilotError(
-            "reason: names a person (a participant's name or e-mail address), which would stay in the permanent "
+            f"{field}: names a person (a participant's name or e-mail address), which would stay in the permanent "
             "record; refer to people by their participant id or role",
             "invalid_input",
         )
+
+
+class MeetingOutcome(BaseModel):
+    """One pilot's answer to a network meeting sent to its cohort: what it opened, or why it refused."""
+
+    workflow_id: str
+    kommunkod: str
+    opened_tasks: list[str] = Field(default_factory=list)
+    refused: str | None = None
+    refused_code: str | None = None
+
+
+async def schedule_meeting(
+    client: Client, pool: asyncpg.Pool, workflow_ids: list[str], request: ScheduleMeeting
+) -> list[MeetingOutcome]:
+    """Send one network meeting to each of the pilots (its lead's, of one programme), the same meeting id in every
+    one, so sending it again schedules it once. What no pilot could take is refused before any is sent: a meeting
+    in the past, text the record cannot keep or that names someone. A pilot that refuses it for a reason of its own
+    (it has ended, it is paused) does not stop the others."""
+    _recordable(request.model_dump(mode="json"))
+    if request.held_at.tzinfo is None:
+        raise PilotError("held_at: give a time zone, e.g. 2027-03-15T13:00:00+01:00", "invalid_input")
+    if request.held_at <= datetime.now(UTC):
+        raise PilotError(
+            f"held_at: {request.held_at:%Y-%m-%d %H:%M} has passed; schedule a meeting ahead", "invalid_input"
+        )
+    for workflow_id in workflow_ids:
+        await check_reason(pool, workflow_id, request.title, field="title")
+        if request.place is not None:
+            await check_reason(pool, workflow_id, request.place, field="place")
+    outcomes = []
+    for workflow_id in workflow_ids:
+        kommunkod = (pilot_of(workflow_id) or ("", ""))[1]
+        try:
+            recorded = await _update(
+                client,
+                workflow_id,
+                MunicipalityWorkflow.schedule_meeting,
+                request,
+                f"meeting-{request.meeting_id}",
+                result_type=MeetingRecorded,
+            )
+            outcomes.append(
+                MeetingOutcome(workflow_id=workflow_id, kommunkod=kommunkod, opened_tasks=recorded.opened_tasks)
+            )
+        except PilotError as error:
+            if error.code == "temporal_error":
+                raise
+            outcomes.append(
+                MeetingOutcome(
+                    workflow_id=workflow_id, kommunkod=kommunkod, refused=str(error), refused_code=error.code
+                )
+            )
+    return outcomes
+
+
+async def record_attendance(client: Client, workflow_id: str, request: RecordAttendance) -> MeetingRecorded:
+    """Whether the pilot attended a network meeting, and who of it did; sent again unchanged, recorded once."""
+    fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
+    result: MeetingRecorded = await _update(
+        client,
+        workflow_id,
+        MunicipalityWorkflow.record_attendance,
+        request,
+        f"attendance-{request.meeting_id}-{fingerprint}",
+        result_type=MeetingRecorded,
+    )
+    return result
 
 
 async def control_pilot(client: Client, workflow_id: str, request: ControlPilot) -> PilotControlled:

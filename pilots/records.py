@@ -19,6 +19,7 @@ from collections import OrderedDict
 import asyncpg
 
 from domain.events import event_from_record
+from domain.pilot_ids import pilot_of
 from domain.roles import Role
 from domain.rules import TaskRejected, check_not_ended, unrecordable_text
 from domain.state import MunicipalityState, fold
@@ -79,6 +80,18 @@ class PilotRecords:
         except TaskRejected as rejection:
             raise PilotError(rejection.message, rejection.code) from None
         return state
+
+    async def of_programme(self, programme: str, *, running: bool = False) -> list[str]:
+        """The pilots of exactly `programme` on record ('lfr-skola' is not 'lfr-skola-2015'); with `running`, only
+        those that have not ended."""
+        pilots = []
+        for workflow_id in await self._store.list_streams(f"leda-{programme}-"):
+            pilot = pilot_of(workflow_id)
+            if pilot is None or pilot[0] != programme:
+                continue
+            if not running or not (await self.state(workflow_id)).ended:
+                pilots.append(workflow_id)
+        return pilots
 
     async def status(self, workflow_id: str) -> PilotStatus:
         """Where the pilot stands: phases, tasks, decisions, pause or withdrawal, steps that failed for good, and

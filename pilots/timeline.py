@@ -19,6 +19,8 @@ from domain.events import (
     InspectionCompared,
     InspectionDecisionRegistered,
     InspectionTrackClosedWithoutDecision,
+    NetworkMeetingAttendance,
+    NetworkMeetingScheduled,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
@@ -45,6 +47,7 @@ from domain.events import (
 from domain.language import Language
 from domain.phases import PHASE_TITLES
 from eventstore import EventStore
+from pilots.client import SWEDISH_TIME
 
 
 class TimelineEntry(BaseModel):
@@ -269,6 +272,24 @@ def _lines(event: Event) -> tuple[str, str]:
             return (
                 f"arbetsflödet avbrutet (terminate) av {event.by} ({event.reason})",
                 f"workflow terminated by {event.by} ({event.reason})",
+            )
+        case NetworkMeetingScheduled():
+            when = f"{event.held_at.astimezone(SWEDISH_TIME):%Y-%m-%d %H:%M}"
+            place = f", {event.place}" if event.place else ""
+            return (
+                f"nätverksträff planerad av {event.by}: {event.title} ({when}{place})",
+                f"network meeting scheduled by {event.by}: {event.title} ({when}{place})",
+            )
+        case NetworkMeetingAttendance():
+            if not event.attended:
+                return (
+                    f"deltog inte i nätverksträffen {event.meeting_id}",
+                    f"did not attend the network meeting {event.meeting_id}",
+                )
+            who = ", ".join(event.attendee_ids)
+            return (
+                f"deltog i nätverksträffen {event.meeting_id}: {who}",
+                f"attended the network meeting {event.meeting_id}: {who}",
             )
     raise AssertionError(f"no description for {type(event).__name__}")
 

@@ -1,14 +1,23 @@
-"""A cohort's overview: one row per pilot, for the programme lead who follows many municipalities at once."""
+"""A cohort's overview: one row per pilot, for the programme lead who follows many municipalities at once.
+
+The pilots stand side by side (phase, tasks, overdue work and their self-assessment per success factor) so that
+at a network meeting the municipalities can learn from each other. For such a meeting the page can hide who is
+who: every pilot is then "Kommun A", "Kommun B" …, lettered in an order nobody can work out from the cohort list.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.phases import PHASE_TITLES
 from domain.state import MunicipalityState, TaskStatus
-from reports.charts import ProgressRow, progress_chart
+from domain.success_factors import SUCCESS_FACTORS
+from reports.charts import ProgressRow, format_number, progress_chart
 from reports.page import bilingual, esc, html_page, require_aware, table
 
 
@@ -62,17 +71,65 @@ def summarise(state: MunicipalityState, *, now: datetime) -> PilotSummary:
     )
 
 
-def render_cohort_overview(states: list[MunicipalityState], *, generated_at: datetime) -> str:
-    """Every pilot of a cohort on one page: a table and a bar chart of progress."""
+@dataclass(frozen=True)
+class _CohortRow:
+    """One pilot as the page shows it: the key its row and bar carry, the label it goes by, and its figures."""
+
+    key: str
+    label: str
+    summary: PilotSummary
+    factor_medians: dict[str, float] | None = None
+    """Each success factor's median, by factor id; None while the self-assessments are not consolidated."""
+
+
+def _factor_medians(state: MunicipalityState) -> dict[str, float] | None:
+    """The pilot's standing per success factor: the median of every level's scores on the factor's indicators.
+
+    It is the one figure per factor the consolidation itself ranks the factors by and the pilot report shows as
+    the pilot's own median, so a municipality finds the same number here as in its own report. None before the
+    consolidation: no figure is better than a figure from half the answers.
+    """
+    if state.consolidation is None:
+        return None
+    return {factor: c.median for factor, c in state.consolidation.factors.items()}
+
+
+def render_cohort_overview(
+    states: list[MunicipalityState],
+    *,
+    generated_at: datetime,
+    anonymous: bool = False,
+    anonymity_key: bytes | None = None,
+) -> str:
+    """Every pilot of a cohort on one page: phases, tasks and success factors side by side, and a chart of progress.
+
+    With `anonymous` the page names no municipality, for a network meeting where the pilots compare themselves
+    without pointing at each other. The letters are ordered by a keyed hash (`anonymity_key`, a fresh random one
+    when None): a hash of the programme and kommunkod alone could be recomputed by anyone who knows who is in the
+    cohort. Pass the same key to give every municipality the same letter on several pages.
+    """
     require_aware(generated_at)
-    summaries = sorted(
-        (summarise(s, now=generated_at) for s in states), key=lambda s: (s.municipality, s.kommunkod, s.programme)
-    )
+    rows = _cohort_rows(states, now=generated_at, anonymous=anonymous, anonymity_key=anonymity_key)
+    summaries = [r.summary for r in rows]
     programmes = sorted({s.programme for s in summaries})
-    title = f"Kohortöversikt: {', '.join(programmes) or 'inga piloter'}"
+    title = f"Kohortöversikt: {', '.join(programmes) or 'inga piloter'}" + (" (namn dolda)" if anonymous else "")
     heading = f"<header><h1>{bilingual('Kohortöversikt', 'cohort overview')}</h1>"
+    hidden = (
+        '<p class="missing" role="note">'
+        + bilingual(
+            "Kommunernas namn är dolda: varje pilot visas som Kommun A, Kommun B och så vidare, med bokstäver i en "
+            "ordning som varken följer namn eller kommunkod.",
+            "Municipalities' names are hidden; the letters follow neither name nor municipality code.",
+        )
+        + "</p>"
+        if anonymous
+        else ""
+    )
     if not summaries:
-        body = heading + f'<p class="missing">{bilingual("Inga piloter hittades.", "No pilots found.")}</p></header>'
+        body = (
+            heading
+            + f'<p class="missing">{bilingual("Inga piloter hittades.", "No pilots found.")}</p>{hidden}</header>'
+        )
         return html_page(title=title, body=body, generated_at=generated_at, source_note="")
     total_open = sum(s.open_tasks for s in summaries)
     total_overdue = sum(s.overdue_tasks for s in summaries)
@@ -89,17 +146,13 @@ def render_cohort_overview(states: list[MunicipalityState], *, generated_at: dat
             "Liggande staplar, en per pilot: klara uppgifter av alla hittills öppnade uppgifter "
             "(uppgifter som stängts som onödiga räknas inte). Samma siffror finns i tabellen."
         ),
-        rows=[
-            ProgressRow(
-                f"{s.programme}-{s.kommunkod}", f"{s.municipality} ({s.kommunkod})", s.completed_tasks, s.counted_tasks
-            )
-            for s in summaries
-        ],
+        rows=[ProgressRow(r.key, r.label, r.summary.completed_tasks, r.summary.counted_tasks) for r in rows],
     )
+    side_by_side = bilingual("Piloterna sida vid sida", "Pilots side by side")
     body = (
-        f'{heading}<p class="lead">{lead}</p></header>'
-        f'<section aria-labelledby="piloter-h"><h2 id="piloter-h">{bilingual("Piloterna", "Pilots")}</h2>'
-        f"{_pilot_table(summaries)}</section>"
+        f'{heading}<p class="lead">{lead}</p>{hidden}</header>'
+        f'<section aria-labelledby="piloter-h"><h2 id="piloter-h">{side_by_side}</h2>'
+        f"{_pilot_table(rows, show_programme=not anonymous)}{_factor_table(rows)}</section>"
         f'<section aria-labelledby="framsteg-h"><h2 id="framsteg-h">{bilingual("Framsteg", "Progress")}</h2>'
         f"<figure>{chart}<figcaption>"
         + bilingual(
@@ -116,8 +169,51 @@ def render_cohort_overview(states: list[MunicipalityState], *, generated_at: dat
     )
 
 
-def _pilot_table(summaries: Sequence[PilotSummary]) -> str:
-    several_programmes = len({s.programme for s in summaries}) > 1
+def _cohort_rows(
+    states: Sequence[MunicipalityState], *, now: datetime, anonymous: bool = False, anonymity_key: bytes | None = None
+) -> list[_CohortRow]:
+    """The page's rows in the order it shows them: by name, or anonymously by letter.
+
+    An anonymous row's key and label are its letter alone; its place and letter come from a keyed hash of the
+    programme and kommunkod, so neither the alphabet of the names nor the order of the codes shows through.
+    """
+    pilots = [(summarise(s, now=now), _factor_medians(s)) for s in states]
+    if not anonymous:
+        pilots.sort(key=lambda p: (p[0].municipality, p[0].kommunkod, p[0].programme))
+        return [
+            _CohortRow(f"{s.programme}-{s.kommunkod}", f"{s.municipality} ({s.kommunkod})", s, m) for s, m in pilots
+        ]
+    key = secrets.token_bytes(32) if anonymity_key is None else anonymity_key
+    pilots.sort(key=lambda p: _keyed_digest(key, p[0]))
+    return [
+        _CohortRow(f"kommun-{letter.lower()}", f"Kommun {letter}", s, m)
+        for letter, (s, m) in zip(map(_letters, range(len(pilots))), pilots, strict=True)
+    ]
+
+
+def _keyed_digest(key: bytes, summary: PilotSummary) -> bytes:
+    """HMAC-SHA256 of the pilot's programme and kommunkod: the same pilot always gets the same place under one
+    key, and without the key the places cannot be recomputed from the (public) list of the cohort's pilots."""
+    return hmac.new(key, f"{summary.programme}\x1f{summary.kommunkod}".encode(), hashlib.sha256).digest()
+
+
+def _letters(index: int) -> str:
+    """A, B, …, Z, then AA, AB, …: a programme may take many more than 26 municipalities."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _pilot_table(rows: Sequence[_CohortRow], *, show_programme: bool) -> str:
+    """Phase, implementation year, tasks (open, overdue, completed), decisions and inspections per pilot.
+
+    The programme gets a column only when the page has several, and never on an anonymous page: a programme with
+    one pilot on the page would name it.
+    """
+    several_programmes = show_programme and len({r.summary.programme for r in rows}) > 1
     columns = [
         ("Kommun", "municipality", ""),
         *([("Program", "programme", "")] if several_programmes else []),
@@ -130,19 +226,63 @@ def _pilot_table(summaries: Sequence[PilotSummary]) -> str:
         ("Klara", "tasks completed", ' class="num"'),
     ]
     head = "".join(f'<th scope="col"{cls}>{bilingual(sv, en)}</th>' for sv, en, cls in columns)
-    rows = []
-    for s in summaries:
+    body = []
+    for r in rows:
+        s = r.summary
         year = f"{s.implementation_year} av {s.plan_years}" if s.plan_years else "–"
         overdue = f"<strong>{s.overdue_tasks}</strong>" if s.overdue_tasks else "0"
         programme = f"<td>{esc(s.programme)}</td>" if several_programmes else ""
-        rows.append(
-            f'<tr data-pilot="{esc(s.programme)}-{esc(s.kommunkod)}">'
-            f'<th scope="row">{esc(s.municipality)} ({esc(s.kommunkod)})</th>'
-            f"{programme}<td>{bilingual(s.phase_sv, s.phase_en)}</td>"
+        body.append(
+            f'<tr data-pilot="{esc(r.key)}"><th scope="row">{esc(r.label)}</th>'
+            f'{programme}<td data-col="phase">{bilingual(s.phase_sv, s.phase_en)}</td>'
             f'<td class="num">{esc(year)}</td><td class="num" data-col="open">{s.open_tasks}</td>'
             f'<td class="num" data-col="overdue">{overdue}</td>'
             f'<td class="num" data-col="decisions">{s.final_decisions} / {s.decisions}</td>'
             f'<td class="num" data-col="inspections">{s.inspection_decisions}</td>'
             f'<td class="num" data-col="completed">{s.completed_tasks} / {s.counted_tasks}</td></tr>'
         )
-    return table(head, rows)
+    return table(head, body, caption=bilingual("Faser, uppgifter och beslut", "phases, tasks and decisions"))
+
+
+def _factor_table(rows: Sequence[_CohortRow]) -> str:
+    """Each pilot's median per success factor, the pilots in the same order as in the table above them.
+
+    The full title heads each column because the factors are what the pilots compare; `abbr` gives screen
+    readers the short id to repeat in every cell instead of the whole title.
+    """
+    head = f'<th scope="col">{bilingual("Kommun", "municipality")}</th>' + "".join(
+        f'<th scope="col" class="num" abbr="{esc(f.id)}">{esc(f.id)} {bilingual(f.title_sv, f.title_en)}</th>'
+        for f in SUCCESS_FACTORS
+    )
+    body = []
+    for r in rows:
+        medians = r.factor_medians or {}
+        cells = "".join(
+            f'<td class="num" data-col="{esc(f.id)}">{_score(medians[f.id]) if f.id in medians else "–"}</td>'
+            for f in SUCCESS_FACTORS
+        )
+        body.append(f'<tr data-pilot="{esc(r.key)}"><th scope="row">{esc(r.label)}</th>{cells}</tr>')
+    consolidated = sum(1 for r in rows if r.factor_medians is not None)
+    note = bilingual(
+        "Talet är faktorns median av alla nivåers skattningar, från 1 (svagt) till 4 (starkt): samma median som i "
+        "pilotens egen rapport. – betyder att självskattningarna ännu inte är sammanställda, eller att ingen nivå "
+        f"har skattat faktorn. {consolidated} av {len(rows)} piloter har sammanställt sin självskattning.",
+        f"The factor's median of all levels' scores, 1 (weak) to 4 (strong); – : not consolidated yet, or not "
+        f"scored. {consolidated} of {len(rows)} pilots have consolidated their self-assessment.",
+    )
+    return (
+        table(
+            head,
+            body,
+            caption=bilingual(
+                "Självskattning: median per framgångsfaktor", "self-assessment: median by success factor"
+            ),
+        )
+        + f"<p>{note}</p>"
+    )
+
+
+def _score(value: float) -> str:
+    """A median on the 1–4 scale as the pilot report writes it: one decimal, or two where a median of half
+    scores needs them, so that 2,75 is not rounded to 2,8 here while the pilot's own report says 2,75."""
+    return format_number(value, 1 if round(value, 1) == value else 2)

@@ -29,6 +29,7 @@ import structlog
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 from temporalio.client import Client
 
 from access import (
@@ -54,9 +55,11 @@ from domain.appeals import DECISION_STATUS_TITLES, DecisionStatusName
 from domain.control import ControlPilot
 from domain.kommuner import KOMMUNER, LAN
 from domain.municipalities import KOMMUNALFORBUND, pilot_name
+from domain.network import RecordAttendance, ScheduleMeeting, held_by, meeting_id_for
 from domain.phases import PHASE_TITLES
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
+from domain.rules import describe
 from domain.steering import SteerTask
 from eventstore import EventStore
 from pilots import (
@@ -74,13 +77,14 @@ from pilots import (
     start_pilot,
     steer_task,
 )
+from pilots.client import record_attendance, schedule_meeting
 from pilots.scheduled import scheduled_pilots
 from pilots.timeline import timeline
 from programmes import TEMPLATES
 from programmes import template as load_template
 from programmes.cohorts import cohort_names, shipped_cohort
 from projections.inbox import InboxProjection, InboxTask
-from reports.cohort_report import summarise
+from reports.cohort_report import render_cohort_overview, summarise
 from reports.pilot_report import render_pilot_charts, render_pilot_report
 from web.forms import TaskContext, TaskForm, apply_action, build_form, validate
 from web.labels import Label
@@ -166,6 +170,7 @@ def _environment() -> Environment:
     )
     environment.filters["local"] = local
     environment.filters["municipality"] = lambda code: f"{pilot_name(code) or code} ({code})"
+    environment.filters["person"] = lambda pid, people: people[pid].display_name if pid in people else pid
     environment.globals["task_page"] = task_page
     environment.filters["url"] = lambda value: quote(str(value), safe="/@:+")
     return environment
@@ -450,7 +455,9 @@ def web_router(
 
     # ---- programme leads ------------------------------------------------------------------------------------------
 
-    async def board_page(request: Request, page: Page) -> Response:
+    async def board_page(
+        request: Request, page: Page, *, notice: str = "", error: str = "", http_status: int = 200
+    ) -> Response:
         assert page.identity is not None
         if page.identity.scope != "programme_lead":
             return forbidden(page)
@@ -460,8 +467,8 @@ def web_router(
         try:
             scheduled = [s for s in await scheduled_pilots(client, store) if page.identity.participant_id in s.leads]
             scheduled_unknown = False
-        except PilotError as error:  # Temporal unreachable: the pilots on record are still worth showing
-            log.warning("scheduled pilots left off the board", error=str(error))
+        except PilotError as unreachable:  # Temporal unreachable: the pilots on record are still worth showing
+            log.warning("scheduled pilots left off the board", error=str(unreachable))
             scheduled, scheduled_unknown = [], True
         await inbox.catch_up()  # the board lists the pilots the inbox knows
         rows = await pool.fetch("SELECT stream_id, kommunkod FROM inbox_pilots ORDER BY kommunkod, stream_id")
@@ -473,10 +480,10 @@ def web_router(
             try:
                 state = await records.state(row["stream_id"])
                 status = records.status_of(row["stream_id"], state)
-            except (PilotError, KeyError, ValueError) as error:
+            except (PilotError, KeyError, ValueError) as unfolded:
                 # One pilot whose record does not fold (a task its template no longer has, say) must not hide the
                 # others; the board names it, and operations find out why in the log.
-                log.warning("pilot left off the board", workflow_id=row["stream_id"], error=repr(error))
+                log.warning("pilot left off the board", workflow_id=row["stream_id"], error=repr(unfolded))
                 unreadable.append(row["stream_id"])
                 continue
             upcoming = sorted(
@@ -487,21 +494,83 @@ def web_router(
         pilots.sort(key=lambda p: (p[0].municipality_name, p[0].programme))
         begun = {status.workflow_id for status, _, _ in pilots} | set(unreadable)
         scheduled = [s for s in scheduled if s.workflow_id not in begun]
-        notice = ""
-        if request.query_params.get("done") == "scheduled":
+        if not notice and request.query_params.get("done") == "scheduled":
             notice = page.t("done_scheduled", day=request.query_params.get("day", "")[:10])
         return render(
             page,
             "board.html",
+            status=http_status,
             pilots=pilots,
+            programmes=sorted({status.programme for status, _, _ in pilots}),
             scheduled=scheduled,
             scheduled_unknown=scheduled_unknown,
             unreadable=unreadable,
             notice=notice,
+            error=error,
             now=now,
         )
 
     router.add_api_route("/board", signed_in(board_page), methods=["GET"])
+
+    async def meeting_page(request: Request, page: Page) -> Response:
+        """A network meeting for the pilots of one programme the lead leads, from the board."""
+        assert page.identity is not None
+        programme = request.path_params["programme"]
+        led = [
+            w for w in await records.of_programme(programme, running=True) if await access.leads_pilot(page.identity, w)
+        ]
+        if not led:
+            return forbidden(page)
+        form = await request.form()
+        title = str(form.get("title", "")).strip()
+        place = str(form.get("place", "")).strip() or None
+        try:
+            held_at = _local_moment(str(form.get("held_at", "")), field="held_at")
+            meeting = ScheduleMeeting(
+                meeting_id=meeting_id_for(programme, held_at, title),
+                title=title,
+                held_at=held_at,
+                place=place,
+                actor_id=page.identity.participant_id,
+            )
+            outcomes = await schedule_meeting(client, pool, led, meeting)
+        except ValidationError as invalid:
+            return await board_page(request, page, error=describe(invalid), http_status=422)
+        except PilotError as refusal:
+            if refusal.code in _SHOWN_AS_PAGES:
+                raise
+            return await board_page(request, page, error=str(refusal), http_status=422)
+        log.info(
+            "network meeting scheduled on the web",
+            programme=programme,
+            meeting_id=meeting.meeting_id,
+            participant_id=page.identity.participant_id,
+        )
+        refused = [f"{o.kommunkod}: {o.refused}" for o in outcomes if o.refused]
+        notice = page.t("done_meeting", title=title, n=len(outcomes) - len(refused))
+        return await board_page(request, page, notice=notice, error="; ".join(refused))
+
+    router.add_api_route("/programmes/{programme}/meetings", signed_in(meeting_page), methods=["POST"])
+
+    async def cohort_report_page(request: Request, page: Page) -> Response:
+        """The programme's pilots side by side (those the lead leads), names hidden on request."""
+        assert page.identity is not None
+        programme = request.path_params["programme"]
+        if re.fullmatch(PROGRAMME_PATTERN, programme) is None:
+            return not_found(page)
+        shown = [
+            w
+            for w in await records.of_programme(programme)
+            if page.identity.scope == "operations" or await access.leads_pilot(page.identity, w)
+        ]
+        if not shown:
+            return forbidden(page)
+        states = [await records.state(w) for w in shown]
+        anonymous = request.query_params.get("anonymous") in ("1", "true")
+        html = render_cohort_overview(states, generated_at=datetime.now(UTC), anonymous=anonymous)
+        return HTMLResponse(html, headers=_SECURITY_HEADERS)
+
+    router.add_api_route("/programmes/{programme}/report", signed_in(cohort_report_page), methods=["GET"])
 
     async def start_form(
         page: Page,
@@ -671,6 +740,7 @@ def web_router(
         http_status: int = 200,
     ) -> Response:
         assert page.identity is not None
+        now = datetime.now(UTC)
         workflow_id = request.path_params["workflow_id"]
         if not await access.may_list(page.identity, workflow_id):
             return forbidden(page)
@@ -699,9 +769,11 @@ def web_router(
             roles=list(Role),
             timeline=entries,
             charts=render_pilot_charts(state),
+            # Held on the pilot's clock: a demo's is shortened, as its deadlines are.
+            held=[m.meeting_id for m in status.meetings if held_by(load_template(status.template_key), m) <= now],
             notice=notice or _notice(page, request.query_params.get("done", "")),
             error=error,
-            now=datetime.now(UTC),
+            now=now,
         )
 
     router.add_api_route("/pilots/{workflow_id}", signed_in(pilot_page), methods=["GET"])
@@ -847,6 +919,35 @@ def web_router(
 
     router.add_api_route("/pilots/{workflow_id}/appeals", signed_in(appeal_page), methods=["POST"])
 
+    async def attendance_page(request: Request, page: Page) -> Response:
+        """Who of the pilot attended a network meeting, from the meetings on the pilot's page."""
+        assert page.identity is not None
+        workflow_id = request.path_params["workflow_id"]
+        if not await access.leads_pilot(page.identity, workflow_id):
+            return forbidden(page)
+        form = await request.form()
+        attended = str(form.get("attended", "")) == "yes"
+        attendees = [str(v) for v in form.getlist("attendee_ids")] if attended else []
+        actor_id = page.identity.participant_id
+
+        async def record() -> None:
+            try:
+                step = RecordAttendance(
+                    meeting_id=request.path_params["meeting_id"],
+                    attended=attended,
+                    attendee_ids=attendees,
+                    actor_id=actor_id,
+                )
+            except ValidationError as invalid:
+                raise PilotError(describe(invalid).removeprefix("(payload): Value error, "), "invalid_input") from None
+            await record_attendance(client, workflow_id, step)
+
+        return await lead_step(request, page, None, record, done="attendance")
+
+    router.add_api_route(
+        "/pilots/{workflow_id}/meetings/{meeting_id}/attendance", signed_in(attendance_page), methods=["POST"]
+    )
+
     return router
 
 
@@ -867,7 +968,7 @@ def _municipality_choices(page: Page, own_code: str | None) -> list[tuple[str, l
 
 def _notice(page: Page, done: str) -> str:
     """What the lead's last step did, after the redirect that follows it."""
-    steps = ("extend", "reassign", "pause", "resume", "roster", "appeal", "outcome")
+    steps = ("extend", "reassign", "pause", "resume", "roster", "appeal", "outcome", "attendance")
     return page.t(f"done_{done}") if done in steps else ""
 
 
@@ -880,13 +981,13 @@ def _local_path(path: str) -> str:
     return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
 
 
-def _local_moment(value: str) -> datetime:
-    """A deadline typed in Swedish time (a datetime-local field: 2026-12-01T16:00), as an aware moment."""
+def _local_moment(value: str, *, field: str = "due_at") -> datetime:
+    """A moment typed in Swedish time (a datetime-local field: 2026-12-01T16:00), as an aware moment."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise PilotError(
-            "due_at: skriv ny sista dag som ÅÅÅÅ-MM-DD TT:MM / write the new due date as YYYY-MM-DD HH:MM",
+            f"{field}: skriv dag och tid som ÅÅÅÅ-MM-DD TT:MM / write the day and time as YYYY-MM-DD HH:MM",
             "invalid_input",
         ) from None
     return moment.replace(tzinfo=LOCAL_TIME) if moment.tzinfo is None else moment

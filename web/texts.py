@@ -115,6 +115,41 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_starts": ("Börjar", "Begins"),
     "col_template": ("Mall", "Template"),
     "done_scheduled": ("Piloten är startad och börjar {day}.", "The pilot is started and begins on {day}."),
+    "programmes_title": ("Dina program", "Your programmes"),
+    "programmes_intro": (
+        "Lägesrapport med piloterna sida vid sida, och nätverksträffar där piloterna lär av varandra.",
+        "A report with the pilots side by side, and network meetings where the pilots learn from each other.",
+    ),
+    "cohort_report": ("Piloterna sida vid sida", "The pilots side by side"),
+    "cohort_report_anonymous": ("utan kommunernas namn", "without the municipalities' names"),
+    "schedule_meeting": ("Planera en nätverksträff för {programme}", "Schedule a network meeting for {programme}"),
+    "meeting_hint": (
+        "Varje pilot du leder i programmet får träffen, och dess förvaltningschef en uppgift att förbereda "
+        "kommunens bidrag, senast tre dagar före. Skriv inte namn på personer i rubrik eller plats.",
+        "Every pilot of the programme you lead gets the meeting, and its head of administration a task to prepare "
+        "the municipality's contribution, due three days before. Do not name people in the title or place.",
+    ),
+    "meeting_title": ("Rubrik", "Title"),
+    "meeting_held_at": ("Dag och tid", "Day and time"),
+    "meeting_place": ("Plats", "Place"),
+    "do_schedule_meeting": ("Planera träffen", "Schedule the meeting"),
+    "done_meeting": (
+        "Nätverksträffen ”{title}” är planerad för {n} piloter.",
+        "The network meeting “{title}” is scheduled for {n} pilots.",
+    ),
+    "board_errors_title": ("Det gick inte", "That did not work"),
+    "meetings": ("Nätverksträffar", "Network meetings"),
+    "meetings_none": ("Ingen nätverksträff är planerad.", "No network meeting is scheduled."),
+    "col_meeting": ("Träff", "Meeting"),
+    "col_when": ("När", "When"),
+    "col_attended": ("Deltog", "Attended"),
+    "attended_yes": ("ja: {who}", "yes: {who}"),
+    "attended_no": ("nej", "no"),
+    "attended_unknown": ("inte registrerat", "not recorded"),
+    "record_attendance": ("Registrera deltagandet", "Record the attendance"),
+    "attended_question": ("Deltog kommunen?", "Did the municipality attend?"),
+    "attendees": ("Vilka deltog", "Who took part"),
+    "done_attendance": ("Deltagandet är registrerat.", "The attendance has been recorded."),
     # starting pilots
     "start_title": ("Starta pilot", "Start a pilot"),
     "start_intro": (

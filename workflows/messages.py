@@ -15,7 +15,7 @@ from domain.municipalities import PILOT_CODE_PATTERN
 from domain.phases import PHASE_TITLES, Phase
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
-from domain.state import MunicipalityState, TaskStatus
+from domain.state import MunicipalityState, NetworkMeeting, TaskStatus
 from domain.template import ProgrammeTemplate
 from domain.waiting import Waiting, waiting_for
 
@@ -78,6 +78,16 @@ class AppealRecorded(BaseModel):
     reopened_tasks: list[str]
 
 
+class MeetingRecorded(BaseModel):
+    """The answer to a network meeting's scheduling or attendance: what it opened and closed, and where the pilot's
+    record now stands (unchanged, when the same step had been recorded before)."""
+
+    meeting_id: str
+    stream_version: int
+    opened_tasks: list[str]
+    closed_tasks: list[str]
+
+
 class TaskCompletion(BaseModel):
     task_key: str
     completed_at: datetime
@@ -136,6 +146,9 @@ class PilotStatus(BaseModel):
     withdrawn: PilotWithdrawn | None = None
     failed_steps: list[FailedStep] = Field(
         default_factory=list, description="steps that failed for good and wait for operations to retry them"
+    )
+    meetings: list[NetworkMeeting] = Field(
+        default_factory=list, description="the cohort's network meetings, and whether the pilot attended each"
     )
 
     def task(self, key: str) -> TaskView | None:
@@ -202,4 +215,5 @@ class PilotStatus(BaseModel):
                 FailedStep(step=f.step, error=f.error, failed_at=f.occurred_at) for f in state.failed_steps.values()
             ],
             waiting_for=waiting_for(template, state),
+            meetings=sorted(state.meetings.values(), key=lambda m: m.held_at),
         )

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionRecorded,
         Event,
         StepFailed,
+        TaskClosed,
         TaskEscalated,
         TaskOpened,
         TaskReminderSent,
@@ -43,6 +44,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.instances import instance_title
     from domain.kpis import DATA_PACK_KPIS
+    from domain.network import (
+        RecordAttendance,
+        ScheduleMeeting,
+        attendance_events,
+        check_attendance,
+        check_schedule,
+        schedule_events,
+    )
     from domain.payloads import InspectionDecision, KpiDataPack, TaskPayload
     from domain.roles import Role
     from domain.roster import ChangeRoster, check_roster_change, moved_tasks, roster_events
@@ -68,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
         AppealRecorded,
         CompleteTask,
         FailedStep,
+        MeetingRecorded,
         PilotControlled,
         PilotStatus,
         RegisterInspection,
@@ -94,7 +104,8 @@ APPENDS_BEFORE_NEW_RUN = "appends-before-new-run"  # a new run waits until no ap
 # The programme's rules have patch ids of their own (domain.rulebook.RULE_PATCHES), asked once as a run begins.
 FAILED_STEPS_ON_RECORD = "failed-steps-on-record"  # a step that fails for good is recorded (StepFailed)
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
-# retry), the record_appeal Update, and what only a paused, withdrawn, failed or appealed pilot does.
+# retry), the record_appeal Update, the network meetings' Updates (schedule_meeting, record_attendance), and what
+# only a paused, withdrawn, failed or appealed pilot, or one with network meetings, does.
 
 KOLADA_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=["KoladaRequestInvalid"])
 
@@ -399,6 +410,60 @@ class MunicipalityWorkflow:
         _well_formed(request, AppealStep)
         if self._state.version:
             self._rejecting(lambda: check_appeal(self._state, request, today=workflow.now().date()))
+
+    @workflow.update
+    async def schedule_meeting(self, request: ScheduleMeeting) -> MeetingRecorded:
+        """A network meeting of the cohort: on the pilot's record, with its contact's task to prepare for it."""
+        await self._started()
+        async with self._record_lock:
+            known = self._rejecting(lambda: check_schedule(self._state, request, now=workflow.now()))
+            events = (
+                []
+                if known is not None
+                else schedule_events(self._template, self._state, request, now=workflow.now(), new_id=workflow.uuid4)
+            )
+            if events:
+                await self._record(events, actor=request.actor_id)
+        self._follow_opened(events)
+        return self._meeting_recorded(request.meeting_id, events)
+
+    @schedule_meeting.validator
+    def _validate_schedule_meeting(self, request: ScheduleMeeting) -> None:
+        _well_formed(request, ScheduleMeeting)
+        if self._state.version:
+            self._rejecting(lambda: check_schedule(self._state, request, now=workflow.now()))
+
+    @workflow.update
+    async def record_attendance(self, request: RecordAttendance) -> MeetingRecorded:
+        """Whether the pilot attended a network meeting, and who of it; one that attended is asked to reflect."""
+        await self._started()
+        async with self._record_lock:
+            recorded = self._rejecting(
+                lambda: check_attendance(self._template, self._state, request, now=workflow.now())
+            )
+            events = (
+                []
+                if recorded
+                else attendance_events(self._template, self._state, request, now=workflow.now(), new_id=workflow.uuid4)
+            )
+            if events:
+                await self._record(events, actor=request.actor_id)
+        self._follow_opened(events)
+        return self._meeting_recorded(request.meeting_id, events)
+
+    @record_attendance.validator
+    def _validate_record_attendance(self, request: RecordAttendance) -> None:
+        _well_formed(request, RecordAttendance)
+        if self._state.version:
+            self._rejecting(lambda: check_attendance(self._template, self._state, request, now=workflow.now()))
+
+    def _meeting_recorded(self, meeting_id: str, events: list[Event]) -> MeetingRecorded:
+        return MeetingRecorded(
+            meeting_id=meeting_id,
+            stream_version=self._state.version,
+            opened_tasks=[e.task_key for e in events if isinstance(e, TaskOpened)],
+            closed_tasks=[e.task_key for e in events if isinstance(e, TaskClosed)],
+        )
 
     @workflow.update
     async def steer_task(self, request: SteerTask) -> TaskCompletion:

@@ -11,7 +11,7 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -377,3 +377,30 @@ async def test_a_lead_changes_a_running_pilots_roster_and_a_participant_may_not(
     assert code == 0 and "roster changed: regional_skolstodsgrupp" in out, err
     code, out, err = await leda(lead, "history", "1861", "--programme", programme, "--source", "domain")
     assert code == 0 and "p-1861-regional är inte längre regional_skolstodsgrupp" in out, err
+
+
+async def test_a_lead_schedules_a_network_meeting_and_records_the_attendance_with_the_cli(
+    cli_env: dict[str, str], worker_process: None
+) -> None:
+    programme, lead, rektor = await a_demo_pilot(cli_env)
+    await wait_for_open(cli_env, programme, "self_assessment@F")
+    held_at = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M+00:00")
+    meeting = ["meeting", "schedule", programme, "--title", "Nätverksträff 1", "--at", held_at, "--place", "Örebro"]
+
+    code, _, err = await leda(rektor, *meeting)
+    assert code == 1 and "you may not do this" in err
+    past = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M+00:00")
+    code, _, err = await leda(lead, *meeting[:5], "--at", past)
+    assert code == 2 and "held_at:" in err, err
+    code, out, err = await leda(lead, *meeting)
+    assert code == 0 and "✓ 1861: network_contribution@" in out, err
+    meeting_id = out.split("network meeting ", 1)[1].split(",", 1)[0]
+
+    await asyncio.sleep(0.5)  # the demo's clock: the meeting two days ahead is held a fifth of a second on
+    attendance = ["meeting", "attendance", "1861", "--programme", programme, meeting_id]
+    code, _, err = await leda(lead, *attendance, "--attendee", "p-1861-ingen")
+    assert code == 2 and "attendee_ids: p-1861-ingen not on this pilot's roster" in err, err
+    code, out, err = await leda(lead, *attendance, "--absent")
+    assert code == 0 and "attendance recorded" in out, err
+    code, out, err = await leda(lead, "history", "1861", "--programme", programme, "--source", "domain")
+    assert code == 0 and f"deltog inte i nätverksträffen {meeting_id}" in out, err

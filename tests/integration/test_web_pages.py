@@ -536,3 +536,53 @@ async def test_the_start_form_is_a_leads_and_refuses_naming_the_field_a_code_not
     started = await lead.post("/start", data={**body, "_form": form_token(page.text)})
     assert started.status_code == 303 and started.headers["location"] == f"/pilots/leda-{programme}-1861"
     assert await EventStore(db_pool).stream_version(f"leda-{programme}-1861") > 0
+
+
+async def test_a_lead_schedules_a_network_meeting_from_the_board_and_records_the_attendance_on_the_pilots_page(
+    web: Site, db_pool: asyncpg.Pool
+) -> None:
+    # The demo's clock: a meeting two days ahead on the calendar is held a fifth of a second on in the pilot.
+    programme = f"web-{uuid.uuid4().hex[:8]}"
+    token = await issue_token(db_pool, LEAD, "programme_lead")
+    body = {"programme": programme, "kommunkod": "1861", "template_key": "demo"}
+    response = await web.visitor().post("/api/v1/pilots", json=body, headers={"Authorization": f"Bearer {token}"})
+    workflow_id = response.json()["workflow_id"]
+    lead = await signed_in(web, db_pool, LEAD, "/board")
+    board = await lead.get("/board")
+    assert f'action="/programmes/{programme}/meetings"' in board.text
+    url = f"/programmes/{programme}/meetings"
+
+    held_at = (datetime.now(LOCAL_TIME) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    yesterday = (datetime.now(LOCAL_TIME) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    past = await lead.post(url, data={"title": "Träff 1", "held_at": yesterday, "_form": form_token(board.text)})
+    assert past.status_code == 422 and "held_at" in past.text
+    named = await lead.post(
+        url, data={"title": "Träff med Exempel Rektor (syntetisk)", "held_at": held_at, "_form": form_token(board.text)}
+    )
+    assert named.status_code == 422 and "title: names a person" in named.text
+    assert "NetworkMeetingScheduled" not in [e.event_type for e in await EventStore(db_pool).read_stream(workflow_id)]
+
+    done = await lead.post(
+        url, data={"title": "Träff 1: styrkor", "held_at": held_at, "place": "Örebro", "_form": form_token(board.text)}
+    )
+    assert done.status_code == 200 and "är planerad för 1 piloter" in done.text, done.text
+    page = await lead.get(f"/pilots/{workflow_id}")
+    assert "Träff 1: styrkor" in page.text and "Registrera deltagandet" not in page.text  # not held yet
+
+    await asyncio.sleep(0.5)
+    page = await lead.get(f"/pilots/{workflow_id}")
+    [action] = re.findall(rf'action="(/pilots/{workflow_id}/meetings/[^"]+/attendance)"', page.text)
+    recorded = await lead.post(
+        action, data={"attended": "yes", "attendee_ids": [HEAD, RECTOR], "_form": form_token(page.text)}
+    )
+    assert recorded.status_code == 303, recorded.text
+    status = await PilotRecords(db_pool).status(workflow_id)
+    [meeting] = status.meetings
+    assert meeting.attended and meeting.attendee_ids == [HEAD, RECTOR]
+    assert any(t.template_key == "network_reflection" and t.status == "open" for t in status.tasks)
+
+    report = await lead.get(f"/programmes/{programme}/report", params={"anonymous": "1"})
+    assert report.status_code == 200 and "Kommun A" in report.text
+    assert "Hallsberg" not in report.text and "1861" not in report.text
+    other = await signed_in(web, db_pool, "p-1864-programledare", "/board")
+    assert (await other.get(f"/programmes/{programme}/report")).status_code == 403

@@ -215,8 +215,9 @@ class PilotDriver:
         """Answer every open instance until none is open (instances opened meanwhile included)."""
         self.settle()
 
-    def walk(self, *, step: timedelta = timedelta(days=1), max_steps: int = 1000) -> None:
-        """Answer every open instance, oldest first, a `step` apart, as time-driven events fall due.
+    def walk(self, *, step: timedelta = timedelta(days=1), max_steps: int = 1000, leave: tuple[str, ...] = ()) -> None:
+        """Answer every open instance, oldest first, a `step` apart, as time-driven events fall due; instances of
+        the template tasks in `leave` are left unanswered.
 
         The next implementation year starts once the current one's instances are all done, as the workflow does
         at the year boundary; decisions become final when their appeal period is over.
@@ -225,7 +226,7 @@ class PilotDriver:
             self.decisions_become_final()
             if self.state.completed_at is not None:
                 return
-            if open_tasks := self.state.open_tasks():
+            if open_tasks := [t for t in self.state.open_tasks() if t.template_key not in leave]:
                 self.tick(step)
                 self.complete(open_tasks[0].key)
                 continue

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from devstack import sample_payloads
 from domain.calendar import reminder_on_a_working_day
 from domain.events import Event, TaskCompleted, event_from_record, event_record
+from domain.network import RecordAttendance, ScheduleMeeting, attendance_events, schedule_events
 from domain.payloads import PAYLOAD_MODELS
 from domain.rules import (
     TaskRejected,
@@ -40,6 +41,9 @@ from domain.rules import (
 from domain.state import MunicipalityState, fold
 from domain.template import ProgrammeTemplate
 from programmes import LFR_SKOLA, OREBRO
+from tests.unit.conftest import PilotDriver
+
+LEAD, CHEF = "p-programledare", "p-forvaltningschef"
 
 EXAMPLES = 1000
 
@@ -99,6 +103,8 @@ KIND_SAMPLES: dict[str, Callable[[date], dict[str, Any]]] = {
     "funding_applications": lambda _: sample_payloads.funding_applications(),
     "inspection_decision": lambda today: sample_payloads.inspection_decision(today - timedelta(days=30)),
     "remediation_step": lambda _: sample_payloads.remediation_step(),
+    "network_contribution": lambda _: sample_payloads.network_contribution(),
+    "network_reflection": lambda _: sample_payloads.network_reflection(),
 }
 
 # --- generated answers: a sample of some kind with mutations, or any JSON object --------------------------
@@ -187,6 +193,22 @@ def open_moments(walked_pilot: Callable[..., Any]) -> list[OpenMoment]:
                 (template.key, task.template_key),
                 OpenMoment(template, state, completion.task_key, completion.occurred_at, completion.completed_by),
             )
+    # The network meetings' tasks open when a lead schedules a meeting and records who attended: in a pilot of its own.
+    meeting = PilotDriver(LFR_SKOLA)
+    meeting.start()
+    meeting.advance()
+    held_at = meeting.now + timedelta(days=20)
+    schedule = ScheduleMeeting(meeting_id="natverk-1", title="Nätverksträff 1", held_at=held_at, actor_id=LEAD)
+    meeting.record(schedule_events(LFR_SKOLA, meeting.state, schedule, now=meeting.now, new_id=meeting.new_id))
+    moments[LFR_SKOLA.key, "network_contribution"] = OpenMoment(
+        LFR_SKOLA, meeting.state, "network_contribution@natverk-1", meeting.now, CHEF
+    )
+    meeting.now = held_at + timedelta(hours=3)
+    attendance = RecordAttendance(meeting_id="natverk-1", attended=True, attendee_ids=[CHEF], actor_id=LEAD)
+    meeting.record(attendance_events(LFR_SKOLA, meeting.state, attendance, now=meeting.now, new_id=meeting.new_id))
+    moments[LFR_SKOLA.key, "network_reflection"] = OpenMoment(
+        LFR_SKOLA, meeting.state, "network_reflection@natverk-1", meeting.now, CHEF
+    )
     return list(moments.values())
 
 

@@ -25,6 +25,8 @@ from domain.events import (
     InspectionCompared,
     InspectionDecisionRegistered,
     InspectionTrackClosedWithoutDecision,
+    NetworkMeetingAttendance,
+    NetworkMeetingScheduled,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
@@ -225,6 +227,23 @@ ONE_OF_EACH: list[DomainEvent] = [
         event_id=ID, occurred_at=AT, steps=["assignment mail: x → p"], reason="adressen rättad", by="p-ops"
     ),
     PilotTerminated(event_id=ID, occurred_at=AT, reason="fel programmall", by="p-ops"),
+    NetworkMeetingScheduled(
+        event_id=ID,
+        occurred_at=AT,
+        meeting_id="2026-03-15-a1b2c3",
+        title="Nätverksträff 1",
+        held_at=AT,
+        place="SKR",
+        by="p-skr-programledare",
+    ),
+    NetworkMeetingAttendance(
+        event_id=ID,
+        occurred_at=AT,
+        meeting_id="2026-03-15-a1b2c3",
+        attended=True,
+        attendee_ids=["p-1861-forvaltningschef"],
+        by="p-skr-programledare",
+    ),
 ]
 
 

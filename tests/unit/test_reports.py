@@ -492,6 +492,116 @@ def test_an_empty_cohort_says_so():
     assert "Inga piloter hittades." in html
 
 
+def factor_cells(html: str) -> dict[str, dict[str, str]]:
+    """The success-factor table's cells: pilot row -> factor id -> text."""
+    parser = Cells()
+    parser.feed(html)
+    found: dict[str, dict[str, str]] = {}
+    for (row, col), text in parser.cells.items():
+        if col.startswith("SF"):
+            found.setdefault(row, {})[col] = text
+    return found
+
+
+def rows_of(html: str) -> list[list[str]]:
+    """The data-pilot of each table's rows, table by table, in the order the page shows them."""
+    return [re.findall(r'<tr data-pilot="([^"]+)"', t) for t in re.findall(r"<table>.*?</table>", html, flags=re.S)]
+
+
+def test_the_cohort_factor_table_shows_each_pilots_median_and_a_dash_before_the_consolidation():
+    # P 4 and F 3 on most indicators: a median of 3,5; SF4 agreed on 2; SF7 split 4 against 1.
+    scores = {P: level_scores(P, 4, SF4=2), F: level_scores(F, 3, SF4=2, SF7=1)}
+    consolidated = (
+        Events()
+        .started("1861", "Hallsberg")
+        .add(SelfAssessmentsConsolidated, consolidation=consolidate(scores))
+        .state()
+    )
+    not_yet = pilot("1864", "Ljusnarsberg", [])
+
+    html = render_cohort_overview([consolidated, not_yet], generated_at=GENERATED)
+
+    cells = factor_cells(html)
+    assert cells["lfr-2024-1861"] == {f"SF{n}": "3,5" for n in range(1, 9)} | {"SF4": "2,0", "SF7": "2,5"}
+    assert cells["lfr-2024-1864"] == {f"SF{n}": "–" for n in range(1, 9)}
+    assert (
+        '<th scope="col" class="num" abbr="SF1">SF1 Har bra ledare <span class="en" lang="en">Good leaders</span>'
+        in html
+    )
+    assert '<th scope="row">Hallsberg (1861)</th><td class="num" data-col="SF1">' in html
+
+
+def anonymous_cohort() -> list[MunicipalityState]:
+    """Four pilots, one of them a kommunalförbund and one with a consolidated self-assessment."""
+    return [
+        consolidated_state(),  # Hallsberg 1861
+        pilot("1864", "Ljusnarsberg", [task("a", TaskStatus.OPEN, GENERATED - timedelta(days=1))]),
+        pilot("0643", "Habo", []),
+        pilot("1083+1272", "Sölvesborg-Bromölla kommunalförbund", []),
+    ]
+
+
+def test_an_anonymous_cohort_overview_names_no_municipality_anywhere():
+    states = anonymous_cohort()
+
+    html = render_cohort_overview(states, generated_at=GENERATED, anonymous=True)
+
+    identifying = {s.municipality_name for s in states} | {s.kommunkod for s in states}
+    identifying |= {"Sölvesborg", "Bromölla", "1083", "1272", "leda-lfr-2024"}
+    assert [word for word in identifying if word in html] == []
+    for letter in "ABCD":
+        assert f"Kommun {letter}" in html
+    assert "Kommun E" not in html
+    assert "Kommunernas namn är dolda" in html and "names are hidden" in html
+    # the pilot's figures are still there, under its letter
+    assert sum(row.get("SF4") == "2,0" for row in factor_cells(html).values()) == 1
+
+
+def test_anonymous_letters_follow_neither_the_names_nor_the_kommunkod():
+    codes = ["0114", "0115", "0117", "0120", "0123"]
+    names = ["Alingsås", "Bjuv", "Dals-Ed", "Eda", "Falun"]  # alphabetical in the order of the codes
+
+    def cohort(names: list[str]) -> list[MunicipalityState]:
+        # each pilot is told apart on the page by its number of open tasks: 1 for 0114, ..., 5 for 0123
+        return [
+            pilot(code, name, [task(f"t{i}", TaskStatus.OPEN, None) for i in range(n)])
+            for n, (code, name) in enumerate(zip(codes, names, strict=True), start=1)
+        ]
+
+    def codes_by_letter(states: list[MunicipalityState], key: bytes) -> list[str]:
+        parser = Cells()
+        parser.feed(render_cohort_overview(states, generated_at=GENERATED, anonymous=True, anonymity_key=key))
+        return [codes[int(parser.cells[(f"kommun-{letter}", "open")]) - 1] for letter in "abcde"]
+
+    order = codes_by_letter(cohort(names), b"natverkstraff-2026")
+    assert sorted(order) == codes
+    assert order != codes  # neither kommunkod order nor, here the same, the names' alphabetical order
+    # The names play no part: renamed pilots keep their letters under the same key.
+    assert codes_by_letter(cohort(names[::-1]), b"natverkstraff-2026") == order
+    # The key does: another key, other letters (so the order is not a fixed function of the pilots).
+    assert len({tuple(codes_by_letter(cohort(names), bytes([k]))) for k in range(8)}) > 1
+
+
+def test_the_anonymous_side_by_side_view_keeps_each_pilots_phase_and_overdue_work():
+    states = anonymous_cohort()
+    states[2] = states[2].model_copy(update={"active_phases": [Phase.IMPLEMENTATION]})  # Habo
+
+    html = render_cohort_overview(states, generated_at=GENERATED, anonymous=True, anonymity_key=b"k")
+
+    parser = Cells()
+    parser.feed(html)
+    letters = [f"kommun-{letter}" for letter in "abcd"]
+    assert rows_of(html) == [letters, letters]  # both tables, the same pilots in the same order
+    overdue = {row: parser.cells[(row, "overdue")] for row in letters}
+    phase = {row: parser.cells[(row, "phase")] for row in letters}
+    assert sorted(overdue.values()) == ["0", "0", "0", "1"]
+    late = next(row for row, count in overdue.items() if count == "1")  # Ljusnarsberg's one overdue task
+    assert phase[late] == "Djupanalys Deep analysis"
+    assert sorted(phase.values()).count("Genomförande Implementation") == 1
+    consolidated = next(row for row, cells in factor_cells(html).items() if cells["SF1"] != "–")  # Hallsberg
+    assert consolidated != late and phase[consolidated] == "Djupanalys Deep analysis"
+
+
 # ---- decisions --------------------------------------------------------------------------------------------
 
 

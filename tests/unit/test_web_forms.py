@@ -42,6 +42,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "inspection_decision": sample_payloads.inspection_decision(TODAY),
     "decision_posting": sample_payloads.decision_posting(TODAY),
     "remediation_step": sample_payloads.remediation_step(),
+    "network_contribution": sample_payloads.network_contribution(),
+    "network_reflection": sample_payloads.network_reflection() | {"learned_from": ["1864", "1083+1272"]},
 }
 PARTICIPANT_KINDS = sorted(set(PAYLOAD_MODELS) - {"kpi_data_pack"})  # the data pack is gathered by the system
 
