@@ -56,6 +56,7 @@ from devstack.temporal import start_time_skipping_server
 from directory import Participant, list_participants, read_participants_csv, upsert_participants
 from domain.control import ControlAction, ControlPilot
 from domain.municipalities import DECIDING_ORGANS, pilot_name
+from domain.network import RecordAttendance, ScheduleMeeting, meeting_id_for
 from domain.phases import Phase
 from domain.pilot_ids import pilot_workflow_id
 from domain.roles import Role
@@ -72,7 +73,9 @@ from pilots import (
     control_pilot,
     pilot_status,
     record_appeal,
+    record_attendance,
     register_inspection,
+    schedule_meeting,
     start_pilot,
     steer_task,
 )
@@ -867,6 +870,80 @@ async def appealed_without_inspection(
     return runs
 
 
+async def programme_lead_network_meeting(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str
+) -> list[Recorded]:
+    """Habo (0643) in SKL's round (lfr-skola-2015), led by SKR's programme lead, a person of the whole programme:
+    the förvaltningschef's self-assessment falls overdue and escalates to the lead and to the kommundirektör the
+    directory names as the förvaltningschef's line manager; the lead schedules a network meeting of the round,
+    Habo prepares its contribution, attends, and reflects. Left running in the deep analysis."""
+    programme, lead, chef = "lfr-skola-2015", "p-skr-programledare", "p-0643-forvaltningschef"
+    workflow_id = await start_pilot(
+        client,
+        pool,
+        programme=programme,
+        kommunkod="0643",
+        template_key="lfr-skola",
+        task_queue=queue,
+        deciding_organ="Barn- och utbildningsnämnden",
+        kpi_years=[datetime.now(UTC).year - 2],
+    )
+    pilot = Pilot(client, env, workflow_id)
+    await pilot.open_task("self_assessment@F")
+
+    def escalated(status: PilotStatus) -> bool:
+        task = status.task("self_assessment@F")
+        return task is not None and task.escalated
+
+    await pilot.let_days_pass_until(escalated, "escalated the head's self-assessment", at_least=24)
+    held_at = (await env.get_current_time()).astimezone(UTC) + timedelta(days=20)
+    title = "Nätverksträff 1: styrkor och svagheter (syntetisk)"
+    meeting = ScheduleMeeting(
+        meeting_id=meeting_id_for(programme, held_at, title), title=title, held_at=held_at, actor_id=lead
+    )
+    [scheduled] = await schedule_meeting(client, pool, [workflow_id], meeting)
+    if scheduled.refused:
+        raise RuntimeError(f"{workflow_id}: the meeting was refused: {scheduled.refused}")
+    await pilot.answer(f"network_contribution@{meeting.meeting_id}")
+    await pilot.let_days_pass(21)
+    attendance = RecordAttendance(meeting_id=meeting.meeting_id, attended=True, attendee_ids=[chef], actor_id=lead)
+    await record_attendance(client, workflow_id, attendance)
+    await pilot.answer(f"network_reflection@{meeting.meeting_id}")
+
+    await shows(
+        pool,
+        workflow_id,
+        {
+            "the programme's lead first on the roster": lambda e: (
+                of(e, "PilotStarted")[0].data["participants"]["programledare"][0] == lead
+            ),
+            "escalated to the lead and the kommundirektör": lambda e: any(
+                d.data["recipient_id"] == lead and d.data["also_to"] == ["p-0643-kommundirektor"]
+                for d in of(e, "TaskEscalated", task_key="self_assessment@F")
+            ),
+            "a network meeting scheduled and attended": lambda e: (
+                bool(of(e, "NetworkMeetingScheduled")) and bool(of(e, "NetworkMeetingAttendance", attended=True))
+            ),
+            "its contribution and reflection answered": lambda e: (
+                len([c for c in of(e, "TaskCompleted") if c.data["task_key"].startswith("network_")]) == 2
+            ),
+        },
+    )
+    return await recorded_runs(
+        pilot,
+        "programme-lead-network-meeting",
+        [
+            [
+                "a pilot led by a person of the whole programme (p-skr-programledare), first on its roster",
+                "an escalation by line manager (patch escalation-by-line-manager): to the lead and the kommundirektör "
+                "the directory names, never the nämnd's chair",
+                "the schedule_meeting Update (NetworkMeetingScheduled, the contribution task and its follower)",
+                "the record_attendance Update (NetworkMeetingAttendance, the reflection task), both answered",
+            ]
+        ],
+    )
+
+
 Scenario = Callable[[Client, WorkflowEnvironment, asyncpg.Pool, str], Awaitable[list[Recorded]]]
 SCENARIOS: list[Scenario] = [
     lfr_skola_every_phase,
@@ -875,6 +952,7 @@ SCENARIOS: list[Scenario] = [
     paused_resumed_withdrawn,
     failed_mail_retried,
     appealed_without_inspection,
+    programme_lead_network_meeting,
     daily_digest,
 ]
 
