@@ -719,10 +719,12 @@ async def cmd_stack_run(ctx: Context) -> None:
 
 
 async def _print_sign_in_links(pool: asyncpg.Pool, web_base_url: str) -> None:
-    """Links for the demo's synthetic lead and förvaltningschef, when the directory holds them (after `make demo`)."""
+    """Links for the demo's synthetic people, when the directory holds them (after `make demo`): Hallsberg's lead and
+    förvaltningschef, and SKR's lead of the SKL round, who can start all ten of its pilots from "Starta pilot"."""
     for participant_id, page, role in (
         ("p-1861-programledare", "/board", "programledare / programme lead"),
         ("p-1861-forvaltningschef", "/inbox", "förvaltningschef / head of administration"),
+        ("p-skr-programledare", "/start", "SKR:s programledare för SKL-omgången / SKR's lead of the SKL round"),
     ):
         try:
             token = await issue_sign_in_link(pool, participant_id)

@@ -61,7 +61,10 @@ async def run_demo(settings: Settings) -> None:
         assert cfg.database_url is not None
         pool = await create_pool(cfg.database_url)
         try:
-            await upsert_participants(pool, read_participants_csv(PARTICIPANTS_CSV))
+            # Every synthetic directory: Hallsberg's for the demo, and the others (SKL's round of ten and its lead at
+            # SKR, Ljusnarsberg, the kommunalförbund) for trying more with `make run` afterwards.
+            for csv in sorted(PARTICIPANTS_CSV.parent.glob("synthetic_participants_*.csv")):
+                await upsert_participants(pool, read_participants_csv(csv))
             client = await connect_temporal(cfg)
             async with running_worker(client, cfg, pool):
                 programme = f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"

@@ -115,6 +115,8 @@ KIND_SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "funding_applications": sample_payloads.funding_applications,
     "inspection_decision": lambda: sample_payloads.inspection_decision(TODAY - timedelta(days=30)),
     "remediation_step": sample_payloads.remediation_step,
+    "network_contribution": sample_payloads.network_contribution,
+    "network_reflection": sample_payloads.network_reflection,
 }
 
 # --- what Hypothesis draws ---------------------------------------------------------------------------------

@@ -138,6 +138,11 @@ async def test_the_openapi_schema_lists_the_routes_with_summaries(api_without_te
         ("/api/v1/pilots/{workflow_id}/history", "get"),
         ("/api/v1/pilots/{workflow_id}/appeals", "post"),
         ("/api/v1/pilots/{workflow_id}/appeals/outcome", "post"),
+        ("/api/v1/pilots/{workflow_id}/meetings/{meeting_id}/attendance", "post"),
+        ("/api/v1/programmes/{programme}/meetings", "post"),
+        ("/api/v1/programmes/{programme}/report", "get"),
+        ("/api/v1/cohorts", "get"),
+        ("/api/v1/cohorts/{cohort}/start", "post"),
     }
     assert all(op.get("summary") for item in schema["paths"].values() for op in item.values())
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
