@@ -101,7 +101,12 @@ def _lines(event: Event) -> tuple[str, str]:
             return f"påminnelse {event.reminder_number}: {task}", f"reminder {event.reminder_number}: {task}"
         case TaskEscalated():
             task = f"{event.task_key} → {event.recipient_id}"
-            return f"eskalerad till programledaren: {task}", f"escalated to the programme lead: {task}"
+            managers = ", ".join(event.also_to)
+            return (
+                f"eskalerad till programledaren: {task}" + (f", och till chefen {managers}" if managers else ""),
+                f"escalated to the programme lead: {task}"
+                + (f", and to the line manager {managers}" if managers else ""),
+            )
         case TaskReassigned():
             sv_verb, en_verb = _REASSIGNED[event.kind]
             moved = f"{event.task_key} {event.from_participant} → {event.to_participant}"
