@@ -51,6 +51,10 @@ class Rosters(Protocol):
         """Who holds each role of the pilot now, or None if no pilot of that id is on record."""
         ...
 
+    async def of_programme(self, programme: str, *, running: bool = False) -> list[str]:
+        """The pilots of exactly `programme` on record; with `running`, those that have not ended."""
+        ...
+
 
 class AccessPolicy:
     """The rules of who may do what, over the directory (`pool`), the pilots' rosters and the task inbox."""
@@ -66,6 +70,17 @@ class AccessPolicy:
             return False
         roster = await self._rosters.roster(workflow_id)
         return roster is not None and identity.participant_id in roster.get(Role.PROGRAMLEDARE, [])
+
+    async def pilots_led_in(self, identity: Identity, programme: str, *, running: bool = False) -> list[str]:
+        """The pilots of `programme` on record the caller leads (with `running`, those that have not ended): what a
+        network meeting of the programme is sent to. None at all is a lead acting outside their programmes."""
+        pilots = await self._rosters.of_programme(programme, running=running)
+        return [w for w in pilots if await self.leads_pilot(identity, w)]
+
+    async def pilots_reported_in(self, identity: Identity, programme: str) -> list[str]:
+        """The pilots of `programme` whose records a cohort report shows the caller: every one for operations, their
+        own for a lead (as for a pilot's history)."""
+        return [w for w in await self._rosters.of_programme(programme) if await self.may_read_history(identity, w)]
 
     async def delegated_by(self, identity: Identity, workflow_id: str, task_key: str) -> bool:
         """Did the caller hand this task to its current holder? (The status does not say; the inbox does.)"""

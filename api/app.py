@@ -7,12 +7,11 @@ never tells a caller whose task it is.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures, whose `Caller` is local.
-import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, Body, Depends, FastAPI, Query, Response
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator
@@ -29,7 +28,7 @@ from domain.network import MEETING_ID_PATTERN, RecordAttendance, ScheduleMeeting
 from domain.phases import Phase
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
-from domain.rules import no_reflection_asked
+from domain.rules import no_reflection_asked, refusal_of
 from domain.steering import SteeringAction, SteerTask
 from eventstore import EventStore
 from pilots import (
@@ -241,17 +240,6 @@ class PilotList(BaseModel):
     query: str = Field(description="the visibility query used, as `temporal workflow list --query` takes it")
 
 
-def _refusal_of(error: ValidationError) -> str:
-    """A domain request's refusal as one line that starts with the field: a check of the whole request already
-    names its field in its message ('attendee_ids: ...'), which pydantic prefixes with 'Value error, '."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}"
-        if item["loc"]
-        else str(item["msg"]).removeprefix("Value error, ")
-        for item in error.errors(include_url=False)
-    )
-
-
 def create_app(
     *,
     pool: asyncpg.Pool,
@@ -398,11 +386,8 @@ def create_app(
         scheduled: set[str] = set()
         if identity.scope == "programme_lead" and phase in (None, "start"):
             # Pilots whose start is scheduled have no record yet: the roster they start with says who leads them.
-            scheduled = {
-                s.workflow_id
-                for s in await scheduled_pilots(client, EventStore(pool), programme=programme)
-                if identity.participant_id in s.leads
-            }
+            led = await scheduled_pilots(client, EventStore(pool), programme=programme, led_by=identity.participant_id)
+            scheduled = {s.workflow_id for s in led}
         listed = [
             p
             for p in await list_pilots(client, query)
@@ -445,8 +430,10 @@ def create_app(
         "pilot's contribution, due three days before. A meeting in the past, or a title that names a person, is "
         "refused before any pilot gets it.",
     )
-    async def meeting(programme: str, request: MeetingRequest, identity: Caller) -> MeetingScheduled:
-        led = await led_pilots(identity, programme)
+    async def meeting(
+        programme: Annotated[str, Path(pattern=PROGRAMME_PATTERN)], request: MeetingRequest, identity: Caller
+    ) -> MeetingScheduled:
+        led = await access.pilots_led_in(identity, programme, running=True)
         if not led:
             raise forbidden()  # a lead acting outside their cohorts, or no one's lead at all
         meeting_id = request.meeting_id or meeting_id_for(programme, request.held_at, request.title)
@@ -459,18 +446,10 @@ def create_app(
                 actor_id=identity.participant_id,
             )
         except ValidationError as error:
-            message = _refusal_of(error)
+            message = refusal_of(error)
             raise Problem(422, "invalid_input", message, field=field_of(message)) from None
         outcomes = await schedule_meeting(client, pool, led, schedule)
         return MeetingScheduled(meeting_id=meeting_id, pilots=outcomes)
-
-    async def led_pilots(identity: Identity, programme: str, *, running: bool = True) -> list[str]:
-        """The pilots of `programme` on record that the caller leads (with `running`, those that have not ended)."""
-        if re.fullmatch(PROGRAMME_PATTERN, programme) is None:
-            raise Problem(422, "invalid_input", f"programme: {programme!r} is not a programme id", field="programme")
-        return [
-            w for w in await records.of_programme(programme, running=running) if await access.leads_pilot(identity, w)
-        ]
 
     @router.get(
         "/programmes/{programme}/report",
@@ -480,10 +459,7 @@ def create_app(
         response_class=HTMLResponse,
     )
     async def cohort_report(programme: str, identity: Caller, anonymous: bool = False) -> HTMLResponse:
-        if identity.scope == "operations":
-            shown = await records.of_programme(programme)
-        else:
-            shown = await led_pilots(identity, programme, running=False)
+        shown = await access.pilots_reported_in(identity, programme)
         if not shown:
             raise forbidden()
         states = [await records.state(w) for w in shown]
@@ -509,7 +485,7 @@ def create_app(
                 actor_id=identity.participant_id,
             )
         except ValidationError as error:
-            message = _refusal_of(error)
+            message = refusal_of(error)
             raise Problem(422, "invalid_input", message, field=field_of(message)) from None
         return await record_attendance(client, workflow_id, step)
 

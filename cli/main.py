@@ -42,7 +42,7 @@ from domain.control import ControlPilot
 from domain.municipalities import check_pilot_code
 from domain.network import RecordAttendance, ScheduleMeeting, meeting_id_for
 from domain.roles import Role
-from domain.rules import describe
+from domain.rules import describe, refusal_of
 from domain.state import TaskStatus
 from domain.steering import SteerTask
 from eventstore import EventStore, verify_chains
@@ -424,14 +424,14 @@ async def cmd_appeal(ctx: Context) -> None:
 
 async def cmd_meeting_schedule(ctx: Context) -> None:
     a = ctx.args
-    identity, access, records = await ctx.identity(), await ctx.access(), await ctx.records()
+    identity, access = await ctx.identity(), await ctx.access()
     try:
         held_at = datetime.fromisoformat(a.at)
     except ValueError:
         raise CliError(f"--at: {a.at!r} is not a time like 2027-03-15T13:00+01:00", EXIT_USAGE) from None
     if held_at.tzinfo is None:
         held_at = held_at.replace(tzinfo=SWEDISH_TIME)  # typed in Swedish time, as the pages take it
-    led = [w for w in await records.of_programme(a.programme, running=True) if await access.leads_pilot(identity, w)]
+    led = await access.pilots_led_in(identity, a.programme, running=True)
     ctx.allowed(bool(led))  # a lead acting outside their programmes is refused like any other step
     try:
         meeting = ScheduleMeeting(
@@ -442,7 +442,7 @@ async def cmd_meeting_schedule(ctx: Context) -> None:
             actor_id=identity.participant_id,
         )
     except ValidationError as error:
-        raise CliError(describe(error), EXIT_USAGE) from None
+        raise CliError(refusal_of(error), EXIT_USAGE) from None
     outcomes = await schedule_meeting(await ctx.client(), await ctx.pool(), led, meeting)
     print(f"Nätverksträff / network meeting {meeting.meeting_id}, {held_at:%Y-%m-%d %H:%M}:")
     for outcome in outcomes:
@@ -461,7 +461,7 @@ async def cmd_meeting_attendance(ctx: Context) -> None:
             meeting_id=a.meeting, attended=not a.absent, attendee_ids=a.attendee or [], actor_id=identity.participant_id
         )
     except ValidationError as error:
-        raise CliError(describe(error).removeprefix("(payload): Value error, "), EXIT_USAGE) from None
+        raise CliError(refusal_of(error), EXIT_USAGE) from None
     result = await record_attendance(await ctx.client(), workflow_id, step)
     opened = f"; öppnad / opened: {', '.join(result.opened_tasks)}" if result.opened_tasks else ""
     print(

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from domain.events import Event, NetworkMeetingAttendance, NetworkMeetingScheduled, TaskClosed, TaskOpened
 from domain.phases import Phase
@@ -42,7 +42,7 @@ IdSource = Callable[[], UUID]
 class ScheduleMeeting(BaseModel):
     meeting_id: str = Field(pattern=MEETING_ID_PATTERN, description="the same in every pilot of the meeting")
     title: str = Field(min_length=3, max_length=200, description="e.g. 'Nätverksträff 2: styrkor och svagheter'")
-    held_at: datetime = Field(description="when the meeting begins, with a time zone")
+    held_at: AwareDatetime = Field(description="when the meeting begins, with a time zone")
     place: str | None = Field(default=None, min_length=1, max_length=200)
     actor_id: str = Field(min_length=1)
 
@@ -71,35 +71,38 @@ def meeting_id_for(programme: str, held_at: datetime, title: str) -> str:
     return f"{held_at:%Y-%m-%d}-{digest}"
 
 
-def check_schedule(state: MunicipalityState, request: ScheduleMeeting, *, now: datetime) -> NetworkMeeting | None:
-    """Nothing to do (the same meeting is already scheduled: its record) or None (schedule it); else TaskRejected
-    naming the field."""
+def check_held_at(held_at: datetime, *, now: datetime) -> None:
+    """A meeting is scheduled ahead, and not years ahead; else TaskRejected naming `held_at`."""
+    if held_at <= now:
+        passed = f"{held_at:%Y-%m-%d %H:%M}"
+        raise TaskRejected("invalid_input", f"held_at: {passed} has passed; a network meeting is scheduled ahead")
+    if held_at - now > FURTHEST_AHEAD:
+        raise TaskRejected("invalid_input", "held_at: more than two years ahead; schedule it nearer the day")
+
+
+def check_schedule(state: MunicipalityState, request: ScheduleMeeting, *, now: datetime) -> bool:
+    """True if this very meeting is scheduled already (nothing to do), False if it is to be scheduled; else
+    TaskRejected naming the field."""
     check_not_ended(state)
     check_not_held(state)
     _check_lead(state, request.actor_id)
     check_recordable({"title": request.title, "place": request.place})
-    if request.held_at.tzinfo is None:
-        raise TaskRejected("invalid_input", "held_at: give a time zone, e.g. 2027-03-15T13:00:00+01:00")
     known = state.meetings.get(request.meeting_id)
     if known is not None:
         if (known.title, known.held_at, known.place) == (request.title, request.held_at, request.place):
-            return known
+            return True
         raise TaskRejected(
             "already_scheduled",
             f"meeting_id: {request.meeting_id} is scheduled already, as {known.title!r} on "
             f"{known.held_at:%Y-%m-%d %H:%M}; a changed meeting is a new one",
         )
-    if request.held_at <= now:
-        passed = f"{request.held_at:%Y-%m-%d %H:%M}"
-        raise TaskRejected("invalid_input", f"held_at: {passed} has passed; a network meeting is scheduled ahead")
-    if request.held_at - now > FURTHEST_AHEAD:
-        raise TaskRejected("invalid_input", "held_at: more than two years ahead; schedule it nearer the day")
+    check_held_at(request.held_at, now=now)
     if not state.participants.get(NETWORK_CONTACT_ROLE):
         raise TaskRejected(
             "missing_participants",
             f"participants: the pilot has no {NETWORK_CONTACT_ROLE.value} to prepare its contribution",
         )
-    return None
+    return False
 
 
 def schedule_events(

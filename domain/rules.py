@@ -525,6 +525,18 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def refusal_of(error: ValidationError) -> str:
+    """A request's refusal as one line that starts with the field: like `describe`, except that a check of the whole
+    request, which names its field in its own message ('attendee_ids: ...'), is given as that message alone rather
+    than as '(payload): Value error, attendee_ids: ...'."""
+    return "; ".join(
+        f"{'.'.join(_one_line(str(p)) for p in item['loc'])}: {_one_line(item['msg'])}"
+        if item["loc"]
+        else _one_line(str(item["msg"]).removeprefix("Value error, "))
+        for item in error.errors(include_url=False)
+    )
+
+
 def _one_line(text: str) -> str:
     """`text` with what is not printable (a line break, an escape) written as its escape: field names are keys of
     the submitted answer, and anything can be a key."""

@@ -30,7 +30,7 @@ from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.events import PilotTerminated, event_record
 from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name, unknown_members
-from domain.network import RecordAttendance, ScheduleMeeting
+from domain.network import RecordAttendance, ScheduleMeeting, check_held_at
 from domain.pilot_ids import pilot_of, pilot_workflow_id
 from domain.roles import Role
 from domain.roster import ChangeRoster
@@ -439,12 +439,10 @@ async def schedule_meeting(
     in the past, text the record cannot keep or that names someone. A pilot that refuses it for a reason of its own
     (it has ended, it is paused) does not stop the others."""
     _recordable(request.model_dump(mode="json"))
-    if request.held_at.tzinfo is None:
-        raise PilotError("held_at: give a time zone, e.g. 2027-03-15T13:00:00+01:00", "invalid_input")
-    if request.held_at <= datetime.now(UTC):
-        raise PilotError(
-            f"held_at: {request.held_at:%Y-%m-%d %H:%M} has passed; schedule a meeting ahead", "invalid_input"
-        )
+    try:
+        check_held_at(request.held_at, now=datetime.now(UTC))
+    except TaskRejected as rejection:
+        raise PilotError(rejection.message, rejection.code) from None
     for workflow_id in workflow_ids:
         await check_reason(pool, workflow_id, request.title, field="title")
         if request.place is not None:

@@ -31,8 +31,11 @@ class ScheduledPilot(BaseModel):
     leads: list[str] = Field(description="participant ids of its programme leads, by the roster it starts with")
 
 
-async def scheduled_pilots(client: Client, store: EventStore, *, programme: str | None = None) -> list[ScheduledPilot]:
-    """Every pilot whose workflow waits for its start: running in Temporal, still in phase 'start', nothing recorded."""
+async def scheduled_pilots(
+    client: Client, store: EventStore, *, programme: str | None = None, led_by: str | None = None
+) -> list[ScheduledPilot]:
+    """Every pilot whose workflow waits for its start: running in Temporal, still in phase 'start', nothing recorded;
+    with `led_by`, those the roster they start with gives that participant to lead."""
     scheduled = []
     try:
         async for execution in client.list_workflows(pilot_query(phase="start", programme=programme)):
@@ -46,6 +49,9 @@ async def scheduled_pilots(client: Client, store: EventStore, *, programme: str 
                 break
             else:
                 continue
+            leads = start.participants.get(Role.PROGRAMLEDARE, [])
+            if led_by is not None and led_by not in leads:
+                continue
             scheduled.append(
                 ScheduledPilot(
                     workflow_id=execution.id,
@@ -54,7 +60,7 @@ async def scheduled_pilots(client: Client, store: EventStore, *, programme: str 
                     municipality_name=start.municipality_name,
                     template_key=start.template.key,
                     starts_at=description.execution_time or description.start_time,
-                    leads=start.participants.get(Role.PROGRAMLEDARE, []),
+                    leads=leads,
                 )
             )
     except RPCError as error:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
-from domain.municipalities import check_pilot_code
+from domain.municipalities import check_pilot_code, pilot_name
 from domain.pilot_ids import PROGRAMME_PATTERN
 from programmes import TemplateError, load_named_file
 
@@ -24,6 +24,11 @@ class CohortPilot(BaseModel):
     @classmethod
     def _pilot_code(cls, value: str) -> str:
         return check_pilot_code(value)
+
+    @property
+    def shown_name(self) -> str:
+        """Its name as the cohort gives it, else the register's, else its code."""
+        return self.name or pilot_name(self.kommunkod) or self.kommunkod
 
 
 class Cohort(BaseModel):

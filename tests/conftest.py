@@ -11,6 +11,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -149,14 +150,30 @@ async def dev_client(dev_server: TemporalDevServer) -> Client:
     return await Client.connect(dev_server.address, data_converter=pydantic_data_converter)
 
 
+@asynccontextmanager
+async def api_over(client: Client, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API in-process over `client`'s Temporal, with a worker on the settings' task queue."""
+    app = create_app(pool=pool, client=client, task_queue=settings.task_queue)
+    async with (
+        running_worker(client, settings, pool),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http,
+    ):
+        yield http
+
+
 @pytest_asyncio.fixture
 async def dev_api(dev_client: Client, settings: Settings, db_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
     """The HTTP API in-process over the dev server, with a worker on this test's task queue."""
-    app = create_app(pool=db_pool, client=dev_client, task_queue=settings.task_queue)
-    async with (
-        running_worker(dev_client, settings, db_pool),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http,
-    ):
+    async with api_over(dev_client, settings, db_pool) as http:
+        yield http
+
+
+@pytest_asyncio.fixture
+async def skipping_api(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, db_pool: asyncpg.Pool
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API in-process over this test's time-skipping server, with a worker on this test's task queue."""
+    async with api_over(time_skipping_env.client, settings, db_pool) as http:
         yield http
 
 

@@ -59,7 +59,7 @@ from domain.network import RecordAttendance, ScheduleMeeting, held_by, meeting_i
 from domain.phases import PHASE_TITLES
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
-from domain.rules import describe
+from domain.rules import refusal_of
 from domain.steering import SteerTask
 from eventstore import EventStore
 from pilots import (
@@ -465,7 +465,7 @@ def web_router(
         # Scheduled pilots first: one that begins meanwhile is on record by the time the inbox is read, and shown
         # once, as begun, rather than in neither list.
         try:
-            scheduled = [s for s in await scheduled_pilots(client, store) if page.identity.participant_id in s.leads]
+            scheduled = await scheduled_pilots(client, store, led_by=page.identity.participant_id)
             scheduled_unknown = False
         except PilotError as unreachable:  # Temporal unreachable: the pilots on record are still worth showing
             log.warning("scheduled pilots left off the board", error=str(unreachable))
@@ -516,9 +516,7 @@ def web_router(
         """A network meeting for the pilots of one programme the lead leads, from the board."""
         assert page.identity is not None
         programme = request.path_params["programme"]
-        led = [
-            w for w in await records.of_programme(programme, running=True) if await access.leads_pilot(page.identity, w)
-        ]
+        led = await access.pilots_led_in(page.identity, programme, running=True)
         if not led:
             return forbidden(page)
         form = await request.form()
@@ -535,7 +533,7 @@ def web_router(
             )
             outcomes = await schedule_meeting(client, pool, led, meeting)
         except ValidationError as invalid:
-            return await board_page(request, page, error=describe(invalid), http_status=422)
+            return await board_page(request, page, error=refusal_of(invalid), http_status=422)
         except PilotError as refusal:
             if refusal.code in _SHOWN_AS_PAGES:
                 raise
@@ -558,11 +556,7 @@ def web_router(
         programme = request.path_params["programme"]
         if re.fullmatch(PROGRAMME_PATTERN, programme) is None:
             return not_found(page)
-        shown = [
-            w
-            for w in await records.of_programme(programme)
-            if page.identity.scope == "operations" or await access.leads_pilot(page.identity, w)
-        ]
+        shown = await access.pilots_reported_in(page.identity, programme)
         if not shown:
             return forbidden(page)
         states = [await records.state(w) for w in shown]
@@ -593,25 +587,11 @@ def web_router(
             "name": "",
             "starts_on": "",
         }
+        # Each shipped cohort, and whether the caller leads every pilot of it (so may start it).
         cohorts = []
         for name in cohort_names():
             cohort = shipped_cohort(name)
-            cohorts.append(
-                {
-                    "name": name,
-                    "programme": cohort.programme,
-                    "template": cohort.template,
-                    "pilots": [
-                        {
-                            "name": p.name or pilot_name(p.kommunkod) or p.kommunkod,
-                            "kommunkod": p.kommunkod,
-                            "start_after_days": p.start_after_days,
-                        }
-                        for p in cohort.pilots
-                    ],
-                    "startable": not await access.not_led_in(page.identity, cohort),
-                }
-            )
+            cohorts.append((name, cohort, not await access.not_led_in(page.identity, cohort)))
         return render(
             page,
             "start.html",
@@ -707,7 +687,7 @@ def web_router(
             return forbidden(page)
         now = datetime.now(UTC)
         outcomes = await start_cohort(client, pool, cohort, task_queue=task_queue)
-        names = {p.kommunkod: p.name or pilot_name(p.kommunkod) or p.kommunkod for p in cohort.pilots}
+        names = {p.kommunkod: p.shown_name for p in cohort.pilots}
         log.info(
             "cohort started on the web",
             programme=cohort.programme,
@@ -939,7 +919,7 @@ def web_router(
                     actor_id=actor_id,
                 )
             except ValidationError as invalid:
-                raise PilotError(describe(invalid).removeprefix("(payload): Value error, "), "invalid_input") from None
+                raise PilotError(refusal_of(invalid), "invalid_input") from None
             await record_attendance(client, workflow_id, step)
 
         return await lead_step(request, page, None, record, done="attendance")

@@ -414,18 +414,12 @@ class MunicipalityWorkflow:
     @workflow.update
     async def schedule_meeting(self, request: ScheduleMeeting) -> MeetingRecorded:
         """A network meeting of the cohort: on the pilot's record, with its contact's task to prepare for it."""
-        await self._started()
-        async with self._record_lock:
-            known = self._rejecting(lambda: check_schedule(self._state, request, now=workflow.now()))
-            events = (
-                []
-                if known is not None
-                else schedule_events(self._template, self._state, request, now=workflow.now(), new_id=workflow.uuid4)
-            )
-            if events:
-                await self._record(events, actor=request.actor_id)
-        self._follow_opened(events)
-        return self._meeting_recorded(request.meeting_id, events)
+        return await self._meeting_step(
+            request.meeting_id,
+            request.actor_id,
+            lambda: check_schedule(self._state, request, now=workflow.now()),
+            lambda: schedule_events(self._template, self._state, request, now=workflow.now(), new_id=workflow.uuid4),
+        )
 
     @schedule_meeting.validator
     def _validate_schedule_meeting(self, request: ScheduleMeeting) -> None:
@@ -436,20 +430,12 @@ class MunicipalityWorkflow:
     @workflow.update
     async def record_attendance(self, request: RecordAttendance) -> MeetingRecorded:
         """Whether the pilot attended a network meeting, and who of it; one that attended is asked to reflect."""
-        await self._started()
-        async with self._record_lock:
-            recorded = self._rejecting(
-                lambda: check_attendance(self._template, self._state, request, now=workflow.now())
-            )
-            events = (
-                []
-                if recorded
-                else attendance_events(self._template, self._state, request, now=workflow.now(), new_id=workflow.uuid4)
-            )
-            if events:
-                await self._record(events, actor=request.actor_id)
-        self._follow_opened(events)
-        return self._meeting_recorded(request.meeting_id, events)
+        return await self._meeting_step(
+            request.meeting_id,
+            request.actor_id,
+            lambda: check_attendance(self._template, self._state, request, now=workflow.now()),
+            lambda: attendance_events(self._template, self._state, request, now=workflow.now(), new_id=workflow.uuid4),
+        )
 
     @record_attendance.validator
     def _validate_record_attendance(self, request: RecordAttendance) -> None:
@@ -457,7 +443,17 @@ class MunicipalityWorkflow:
         if self._state.version:
             self._rejecting(lambda: check_attendance(self._template, self._state, request, now=workflow.now()))
 
-    def _meeting_recorded(self, meeting_id: str, events: list[Event]) -> MeetingRecorded:
+    async def _meeting_step(
+        self, meeting_id: str, actor: str, on_record: Callable[[], bool], decide: Callable[[], list[Event]]
+    ) -> MeetingRecorded:
+        """A network meeting's step, checked and recorded under one hold of the lock; nothing new when the same step
+        is on record already (`on_record`), so sending it again records it once."""
+        await self._started()
+        async with self._record_lock:
+            events = [] if self._rejecting(on_record) else decide()
+            if events:
+                await self._record(events, actor=actor)
+        self._follow_opened(events)
         return MeetingRecorded(
             meeting_id=meeting_id,
             stream_version=self._state.version,

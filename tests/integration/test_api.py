@@ -10,17 +10,15 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from access import identify, issue_token
 from api.app import create_app
 from api.problems import FORBIDDEN_DETAIL
 from devstack import sample_payloads
 from eventstore import EventStore
-from settings import Settings
-from worker import running_worker
 
 FORVALTNINGSCHEF = "p-1861-forvaltningschef"
 REKTOR = "p-1861-rektor"
@@ -43,17 +41,9 @@ async def tokens(db_pool: asyncpg.Pool) -> dict[str, dict[str, str]]:
     }
 
 
-@pytest_asyncio.fixture
-async def api(
-    time_skipping_env: WorkflowEnvironment, settings: Settings, db_pool: asyncpg.Pool
-) -> AsyncIterator[httpx.AsyncClient]:
-    client = time_skipping_env.client
-    app = create_app(pool=db_pool, client=client, task_queue=settings.task_queue)
-    async with (
-        running_worker(client, settings, db_pool),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http,
-    ):
-        yield http
+@pytest.fixture
+def api(skipping_api: httpx.AsyncClient) -> httpx.AsyncClient:
+    return skipping_api
 
 
 @pytest_asyncio.fixture

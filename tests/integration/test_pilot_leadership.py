@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
+import pytest
 
 from access import issue_token
-from api.app import create_app
 from directory import Participant, upsert_participants
 from eventstore import EventStore
-from settings import Settings
-from worker import running_worker
 
 OLD_LEAD = "p-1861-programledare"
 TASK = "self_assessment@F"
@@ -31,17 +26,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest_asyncio.fixture
-async def api(
-    time_skipping_env: WorkflowEnvironment, settings: Settings, db_pool: asyncpg.Pool
-) -> AsyncIterator[httpx.AsyncClient]:
-    client = time_skipping_env.client
-    app = create_app(pool=db_pool, client=client, task_queue=settings.task_queue)
-    async with (
-        running_worker(client, settings, db_pool),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http,
-    ):
-        yield http
+@pytest.fixture
+def api(skipping_api: httpx.AsyncClient) -> httpx.AsyncClient:
+    return skipping_api
 
 
 async def programme_lead(pool: asyncpg.Pool, programme: str) -> tuple[str, dict[str, str]]:

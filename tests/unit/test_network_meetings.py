@@ -41,7 +41,7 @@ def schedule(pilot: PilotDriver, *, days_ahead: float = 30, meeting_id: str = ME
         }
         | fields
     )
-    if check_schedule(pilot.state, request, now=pilot.now) is not None:
+    if check_schedule(pilot.state, request, now=pilot.now):
         return []
     return pilot.record(schedule_events(pilot.template, pilot.state, request, now=pilot.now, new_id=pilot.new_id))
 
