@@ -1,9 +1,18 @@
-"""Structured logs (structlog) for every process, with workflow id, run id and municipality wherever known."""
+"""Structured logs (structlog) for every process, with workflow id, run id and municipality wherever known.
+
+No secret reaches a log line. Tracebacks are plain, without local variables (a local holding a request, a session
+cookie or a sign-in link would otherwise be printed), and every line, whatever library wrote it (uvicorn's access
+log included), passes through `scrub` just before it is rendered: it blanks Leda's prefixed secrets wherever they
+stand, the value of any `token=` (and the like) in a URL, the password of a URL, and the value of any key whose
+name says it holds a secret.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -43,6 +52,53 @@ def _running_activity() -> dict[str, Any]:
     }
 
 
+REDACTED = "[redacted]"
+
+_PREFIXED_SECRET = re.compile(r"leda_(?:api|link|session)_[A-Za-z0-9_-]{8,}")
+"""Every secret Leda issues starts with one of these prefixes (access.tokens.SECRET_PREFIXES)."""
+
+_SECRET_PARAMETER = re.compile(
+    r"(?i)\b((?:token|session|password|passwd|api_key|apikey|secret|nonce|_form)(?:=|%3D))[^&\s\"'<>]+"
+)
+"""A secret in a URL's query or a form body (also URL-encoded, as in a `next=` that carries a whole address)."""
+
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+@")
+"""postgresql://user:password@host: the password goes, the user and host stay."""
+
+_SECRET_KEY = re.compile(r"(?i)(?:^|_)(?:password|passwd|secret|token|cookie|cookies|authorization|api_key|session)$")
+"""Keys of a log line whose value is a secret, such as `password=` or `set_cookie=`; not ids like `token_id`."""
+
+
+def scrub_text(text: str) -> str:
+    """`text` with every secret Leda can recognise in it blanked."""
+    text = _PREFIXED_SECRET.sub(REDACTED, text)
+    text = _SECRET_PARAMETER.sub(lambda m: m[1] + REDACTED, text)
+    return _URL_PASSWORD.sub(lambda m: m[1] + REDACTED + "@", text)
+
+
+def _scrub_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, Mapping):
+        return {key: _scrub_item(str(key), item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub_value(item) for item in value]
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return scrub_text(str(value))  # anything else is rendered as text: scrub the text it would be
+
+
+def _scrub_item(key: str, value: Any) -> Any:
+    if value is not None and _SECRET_KEY.search(key):
+        return REDACTED
+    return _scrub_value(value)
+
+
+def scrub(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The last processor before rendering: no secret in any value, the exception's text included."""
+    return {key: _scrub_item(key, value) if not key.startswith("_") else value for key, value in event.items()}
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     """Route stdlib logging (the Temporal SDK's replay-aware loggers included) through structlog."""
     shared: list[Any] = [
@@ -54,7 +110,9 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Any = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -66,7 +124,12 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,  # plain text, no local variables
+                scrub,
+                renderer,
+            ],
         )
     )
     root = logging.getLogger()

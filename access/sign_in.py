@@ -1,8 +1,11 @@
-"""Signing in to the web pages: a mailed link opens a browser session (0014_web_sign_in).
+"""Signing in to the web pages: a mailed link opens a browser session (0014_web_sign_in, 0017).
 
-A link's token does one thing, open a session for its participant, and only until it expires; it is no API token.
-It may be followed more than once (mail scanners fetch links before people do). Following it opens a session held
-by a cookie, which ends when it expires or the participant signs out. Both are stored as their SHA-256 only.
+A link's token does one thing, open a session for its participant, once, and only until it expires; it is no API
+token. Following a link shows a page with one button; pressing it (a POST) uses the link up and opens a session
+held by a cookie. A mail scanner that fetches every link in a mail therefore uses none of them up, and a link sent
+to someone else cannot replace their session: the button's form carries a value the sign-in page set in the
+visitor's own browser (see web.pages). A session ends when it expires, when its participant signs out, or when
+they sign out everywhere. Links and sessions are stored as their SHA-256 only.
 
 Who a session's participant is, and what they may do, is read from the directory at every request: a programme
 lead by the directory is one on the web pages too, and an erased participant's session leads nowhere.
@@ -11,17 +14,19 @@ lead by the directory is one on the web pages too, and an erased participant's s
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import timedelta
 from urllib.parse import quote
 
 import asyncpg
 
-from access.tokens import Identity, token_hash
+from access.tokens import Identity, new_secret, token_hash
 from domain.roles import Role
 
 SIGN_IN_LINK_LIFETIME = timedelta(days=14)
-"""Long enough for a reminder cycle (a task's reminders come a week and a day before it is due)."""
+"""A link in a task's mail: long enough for a reminder cycle (reminders come a week and a day before it is due)."""
+
+ASKED_FOR_LINK_LIFETIME = timedelta(hours=1)
+"""A link asked for on the sign-in page: the person is at their computer, waiting for it."""
 
 SESSION_LIFETIME = timedelta(hours=12)
 """A working day; following the mail's link again opens a new one."""
@@ -42,9 +47,17 @@ _RECENTLY_ASKED = """
 SELECT count(*) FROM sign_in_links WHERE participant_id = $1 AND asked_for AND created_at > now() - $2::interval
 """
 
-_REDEEM_LINK = """
-SELECT l.participant_id, p.role FROM sign_in_links l JOIN participants p USING (participant_id)
- WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND l.expires_at > now()
+_LIVE_LINK = """
+SELECT l.participant_id FROM sign_in_links l JOIN participants p USING (participant_id)
+ WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > now()
+"""
+
+# Uses the link up: of two presses at the same moment, one signs in and the other finds it used.
+_USE_LINK = """
+UPDATE sign_in_links l SET used_at = now() FROM participants p
+ WHERE l.token_hash = $1 AND p.participant_id = l.participant_id
+   AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > now()
+RETURNING l.participant_id, p.role
 """
 
 _OPEN_SESSION = (
@@ -57,6 +70,12 @@ SELECT s.participant_id, p.role FROM web_sessions s JOIN participants p USING (p
 """
 
 _END_SESSION = "UPDATE web_sessions SET ended_at = now() WHERE session_hash = $1 AND ended_at IS NULL"
+
+_END_ALL_SESSIONS = "UPDATE web_sessions SET ended_at = now() WHERE participant_id = $1 AND ended_at IS NULL"
+
+_REVOKE_UNUSED_LINKS = """
+UPDATE sign_in_links SET revoked_at = now() WHERE participant_id = $1 AND used_at IS NULL AND revoked_at IS NULL
+"""
 
 
 class NotInDirectory(ValueError):
@@ -75,7 +94,7 @@ async def issue_sign_in_link(
     `asked_for` marks a link asked for on the sign-in page; use `issue_asked_for_sign_in_link`, which limits them."""
     if lifetime <= timedelta(0):
         raise ValueError(f"lifetime must be positive, got {lifetime}")
-    token = secrets.token_urlsafe(32)
+    token = new_secret("leda_link_")
     issued = await pool.fetchval(_ISSUE_LINK, token_hash(token), lifetime, participant_id, asked_for)
     if issued is None:
         raise NotInDirectory(f"participant {participant_id!r} is not in the directory")
@@ -91,7 +110,7 @@ async def issue_asked_for_sign_in_link(pool: asyncpg.Pool, participant_id: str) 
             return None
         if await connection.fetchval(_RECENTLY_ASKED, participant_id, within) >= most:
             return None
-        return await issue_sign_in_link(connection, participant_id, asked_for=True)
+        return await issue_sign_in_link(connection, participant_id, lifetime=ASKED_FOR_LINK_LIFETIME, asked_for=True)
 
 
 def task_page(workflow_id: str, task_key: str) -> str:
@@ -106,17 +125,26 @@ def sign_in_url(base_url: str, token: str, path: str) -> str:
     return f"{base_url.rstrip('/')}{quote(path, safe='/@:+')}?token={token}"
 
 
+async def link_holder(pool: asyncpg.Pool, link_token: str) -> str | None:
+    """Whose link this is, while it can still sign in; looking does not use it up. None for a dead link."""
+    if not link_token:
+        return None
+    participant_id: str | None = await pool.fetchval(_LIVE_LINK, token_hash(link_token))
+    return participant_id
+
+
 async def open_session(
     pool: asyncpg.Pool, link_token: str, *, lifetime: timedelta = SESSION_LIFETIME
 ) -> tuple[str, Identity] | None:
-    """A new session (its cookie value, and who it is for) from a live link token; None for a dead one."""
+    """Use a live link up and open a session: its cookie value, and who it is for. None for a dead or used link."""
     if not link_token:
         return None
-    row = await pool.fetchrow(_REDEEM_LINK, token_hash(link_token))
-    if row is None:
-        return None
-    session = secrets.token_urlsafe(32)
-    await pool.execute(_OPEN_SESSION, token_hash(session), row["participant_id"], lifetime)
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(_USE_LINK, token_hash(link_token))
+        if row is None:
+            return None
+        session = new_secret("leda_session_")
+        await connection.execute(_OPEN_SESSION, token_hash(session), row["participant_id"], lifetime)
     return session, _identity(row)
 
 
@@ -138,6 +166,17 @@ async def end_session(pool: asyncpg.Pool, session: str) -> None:
     """Sign out: the session's cookie leads nowhere from now on."""
     if session:
         await pool.execute(_END_SESSION, token_hash(session))
+
+
+async def end_all_sessions(pool: asyncpg.Pool, participant_id: str) -> int:
+    """Sign out everywhere: end every session of the participant and revoke their unused links.
+
+    For someone who signed in on a shared computer or fears a link of theirs was read by someone else. Returns how
+    many sessions ended. A link they need later, they ask for on the sign-in page."""
+    async with pool.acquire() as connection, connection.transaction():
+        ended: str = await connection.execute(_END_ALL_SESSIONS, participant_id)
+        await connection.execute(_REVOKE_UNUSED_LINKS, participant_id)
+    return int(ended.rsplit(" ", 1)[1])
 
 
 def form_token(session: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import asyncpg
+from pydantic import SecretStr
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -28,7 +29,7 @@ class SmtpSettings:
     sender: str
     security: Literal["none", "starttls", "tls"] = "none"
     username: str | None = None
-    password: str | None = None
+    password: SecretStr | None = None  # a SecretStr, so no repr of these settings (a traceback, a log) shows it
     ca_file: Path | None = None
 
 
@@ -61,7 +62,7 @@ class SmtpMailer:
             if s.security == "starttls":
                 smtp.starttls(context=self._context())
             if s.username:
-                smtp.login(s.username, s.password or "")
+                smtp.login(s.username, s.password.get_secret_value() if s.password else "")
             smtp.send_message(message)
 
 

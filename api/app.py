@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from access import AccessPolicy, Identity, identify
 from activities.notifications import SmtpMailer
+from api.edge import MAX_BODY_BYTES, BodyLimit, StrictTransport
 from api.problems import PROBLEM_RESPONSES, Problem, field_of, forbidden, install_problem_handlers
 from domain.appeals import CASE_NUMBER_PATTERN
 from domain.control import ControlPilot
@@ -35,6 +36,7 @@ from pilots import (
     ListedPhase,
     ListedState,
     MeetingOutcome,
+    PilotError,
     PilotListing,
     PilotRecords,
     appeal_step,
@@ -248,17 +250,22 @@ def create_app(
     web_base_url: str = "http://127.0.0.1:8000",
     mailer: SmtpMailer | None = None,
     mail_sender: str = "Leda <leda@example.invalid>",
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The API on `pool` (directory, tokens, inbox) and `client` (pilots on `task_queue`), and the web pages.
 
-    `web_base_url` is where the pages are reached (the links in mails start with it); `mailer` sends the sign-in
-    links people ask for on the sign-in page (without one, that page says it cannot)."""
+    `web_base_url` is where the pages are reached (the links in mails start with it; https also turns on HSTS and
+    Secure cookies); `mailer` sends the sign-in links people ask for on the sign-in page (without one, that page says
+    it cannot). A request body over `max_body_bytes` is refused with 413 before anything reads it."""
     app = FastAPI(
         title="Leda API",
         version="1",
         description="Tasks, steering and status of Leda för resultat pilots. Errors are application/problem+json.",
     )
     install_problem_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    if web_base_url.startswith("https://"):
+        app.add_middleware(StrictTransport)
     inbox = InboxProjection(pool)
     # Statuses come from the record, not from the workflows: a read wakes no worker (pilots/records.py).
     records = PilotRecords(pool)
@@ -278,11 +285,25 @@ def create_app(
 
     Caller = Annotated[Identity, Depends(caller)]
 
-    def task_of(status: PilotStatus, task_key: str) -> TaskView:
-        for task in status.tasks:
-            if task.key == task_key:
-                return task
-        raise Problem(404, "not_found", f"no task {task_key!r} has opened in pilot {status.workflow_id}")
+    # What the caller may not see is answered exactly as what does not exist, so no answer tells an outsider which
+    # pilots and tasks there are. (Steps on a pilot or task the caller does see, but may not take, are a 403.)
+    def unseen(workflow_id: str, task_key: str | None = None) -> Problem:
+        what = f"pilot {workflow_id!r}" if task_key is None else f"task {task_key!r} in pilot {workflow_id!r}"
+        return Problem(404, "not_found", f"no {what} that you may see")
+
+    async def recorded(workflow_id: str, task_key: str | None = None) -> PilotStatus:
+        try:
+            return await records.status(workflow_id)
+        except PilotError as error:
+            if error.code == "not_found":
+                raise unseen(workflow_id, task_key) from None
+            raise
+
+    async def seen_task(identity: Identity, status: PilotStatus, task_key: str) -> TaskView:
+        task = status.task(task_key)
+        if task is None or not await access.may_read_task(identity, status.workflow_id, task):
+            raise unseen(status.workflow_id, task_key)
+        return task
 
     router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
 
@@ -306,10 +327,8 @@ def create_app(
 
     @router.get("/pilots/{workflow_id}/tasks/{task_key:path}", summary="A task and the JSON schema of its answer")
     async def task_detail(workflow_id: str, task_key: str, identity: Caller) -> TaskDetail:
-        status = await records.status(workflow_id)
-        task = task_of(status, task_key)
-        if not await access.may_read_task(identity, workflow_id, task):
-            raise forbidden()
+        status = await recorded(workflow_id, task_key)
+        task = await seen_task(identity, status, task_key)
         payload_model = load_template(status.template_key).task(task.template_key).payload_model
         return TaskDetail(**task.model_dump(), workflow_id=workflow_id, form_schema=payload_model.model_json_schema())
 
@@ -320,13 +339,13 @@ def create_app(
     async def complete(
         workflow_id: str, task_key: str, identity: Caller, payload: Annotated[dict[str, Any], Body()]
     ) -> TaskCompletion:
-        status = await records.status(workflow_id)
+        status = await recorded(workflow_id, task_key)
         if status.task(task_key) is None and await access.status_for(identity, status) is not None:
             # Someone of the pilot answering a reflection it was never asked for: say why, naming the field.
             refusal = no_reflection_asked({m.meeting_id: m for m in status.meetings}, task_key)
             if refusal is not None:
                 raise Problem(422, refusal.code, refusal.message, field="task_key")
-        task = task_of(status, task_key)
+        task = await seen_task(identity, status, task_key)
         if not access.may_complete(identity, task):
             raise forbidden()
         # Always as the caller: the token, not the request, says who answers.
@@ -339,7 +358,7 @@ def create_app(
         summary="Reassign, delegate, stand in, return or extend a task, with a reason",
     )
     async def steer(workflow_id: str, task_key: str, request: SteerRequest, identity: Caller) -> TaskCompletion:
-        task = task_of(await records.status(workflow_id), task_key)
+        task = await seen_task(identity, await recorded(workflow_id, task_key), task_key)
         if not await access.may_steer(identity, workflow_id, task, request.action):
             raise forbidden()
         await check_reason(pool, workflow_id, request.reason)
@@ -515,9 +534,9 @@ def create_app(
         description="Operations and the pilot's programme lead see every task; a participant sees their own.",
     )
     async def status(workflow_id: str, identity: Caller) -> PilotStatus:
-        visible = await access.status_for(identity, await records.status(workflow_id))
+        visible = await access.status_for(identity, await recorded(workflow_id))
         if visible is None:
-            raise forbidden()
+            raise unseen(workflow_id)
         return visible
 
     @router.post(

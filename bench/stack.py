@@ -76,7 +76,8 @@ async def bench_stack() -> AsyncIterator[BenchStack]:
         postgres = EmbeddedPostgres(workdir / "postgres", free_port(), database="postgres")
         await asyncio.to_thread(postgres.start)
         stack.callback(postgres.stop)
-        server_url = postgres.dsn
+        # The benchmarks create tables and databases of their own, so they work as the superuser throughout.
+        server_url = postgres.admin_dsn
         database_url = urlunsplit(urlsplit(server_url)._replace(path="/leda_bench"))
         admin = await asyncpg.connect(server_url)
         try:

@@ -20,6 +20,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from database.urls import reveal
 from settings import Settings
 
 _READY_WITHIN = 60.0
@@ -45,7 +46,7 @@ class WorkerProcess:
         """`leda worker` with the stack's addresses: Leda's own worker, as operations run it."""
         env = {
             **os.environ,
-            "LEDA_DATABASE_URL": str(settings.database_url),
+            "LEDA_DATABASE_URL": reveal(settings.database_url or ""),
             "LEDA_TEMPORAL_ADDRESS": settings.temporal_address,
             "LEDA_TASK_QUEUE": settings.task_queue,
             "LEDA_SMTP_HOST": settings.smtp_host,

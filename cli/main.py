@@ -13,17 +13,18 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from temporalio.client import Client
 
 from access import REFUSAL, AccessPolicy, Identity, identify, issue_sign_in_link, issue_token, sign_in_url
 from access.sign_in import NotInDirectory
-from database import create_pool, migrate
+from access.tokens import SCOPES, TOKEN_LIFETIME, UnknownToken, list_tokens, revoke_token_by_id
+from database import MigrationError, create_pool, migrate, redacted
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import StackAlreadyRunning
 from directory import (
@@ -113,25 +114,23 @@ class Context:
 
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
-            url = self.settings.database_url or await self._start_embedded_postgres()
+            url = self.settings.database_url or SecretStr(await self._start_embedded_postgres())
             try:
                 self._pool = await create_pool(url)
             except (OSError, asyncpg.PostgresError) as error:
-                raise CliError(f"cannot reach PostgreSQL at {_redact(url)}: {error}", EXIT_UNAVAILABLE) from None
+                raise CliError(f"cannot reach PostgreSQL at {redacted(url)}: {error}", EXIT_UNAVAILABLE) from None
         return self._pool
 
     async def client(self) -> Client:
         if self._client is None:
-            from worker import connect_temporal
+            from worker import TemporalConnectError, connect_temporal
 
             try:
                 self._client = await connect_temporal(self.settings)
-            except RuntimeError:
-                raise CliError(
-                    f"cannot reach Temporal at {self.settings.temporal_address}; "
-                    "start the embedded stack with 'make run'",
-                    EXIT_UNAVAILABLE,
-                ) from None
+            except TemporalConnectError as error:
+                local = error.unreachable and not self.settings.temporal_tls_enabled
+                hint = "; start the embedded stack with 'make run'" if local else ""
+                raise CliError(f"{error}{hint}", EXIT_UNAVAILABLE) from None
         return self._client
 
     async def _start_embedded_postgres(self) -> str:
@@ -143,7 +142,7 @@ class Context:
             )
         self._postgres = EmbeddedPostgres(data_dir, self.settings.postgres_port)
         await asyncio.to_thread(self._postgres.start)
-        return self._postgres.dsn
+        return self._postgres.runtime_dsn
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -160,12 +159,14 @@ class Context:
             if self.settings.token is None:
                 raise CliError(
                     "this command acts as you: set LEDA_TOKEN to your API token "
-                    "(an administrator issues one with 'leda token PARTICIPANT_ID')",
+                    "(an administrator issues one with 'leda token issue PARTICIPANT_ID')",
                     EXIT_USAGE,
                 )
             self._identity = await identify(await self.pool(), self.settings.token.get_secret_value())
             if self._identity is None:
-                raise CliError("LEDA_TOKEN is unknown or revoked; ask for a new one ('leda token')", EXIT_REFUSED)
+                raise CliError(
+                    "LEDA_TOKEN is unknown, expired or revoked; ask for a new one ('leda token issue')", EXIT_REFUSED
+                )
         return self._identity
 
     async def access(self) -> AccessPolicy:
@@ -187,13 +188,6 @@ class Context:
         if task is None:
             raise PilotError(f"no task {self.args.task!r} has opened in pilot {workflow_id}", "not_found")
         return task
-
-
-def _redact(url: str) -> str:
-    if "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    return f"{scheme}://…@{rest.split('@', 1)[1]}"
 
 
 # ---- commands ---------------------------------------------------------------------------------------------
@@ -682,23 +676,33 @@ async def cmd_verify(ctx: Context) -> None:
 
 
 async def cmd_migrate(ctx: Context) -> None:
-    if ctx.settings.database_url is None:
-        raise CliError("no database: set DATABASE_URL", EXIT_UNAVAILABLE)
-    applied = await migrate(ctx.settings.database_url)
+    # As the schema's owner; a single-role database (the owner is the application's role too) needs DATABASE_URL only.
+    url = ctx.settings.migration_database_url or ctx.settings.database_url
+    if url is None:
+        raise CliError("no database: set LEDA_MIGRATION_DATABASE_URL (the schema owner's)", EXIT_UNAVAILABLE)
+    try:
+        applied = await migrate(url)
+    except MigrationError as error:
+        raise CliError(str(error)) from None
+    except (OSError, asyncpg.PostgresError) as error:
+        raise CliError(f"cannot migrate at {redacted(url)}: {error}", EXIT_UNAVAILABLE) from None
     print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
 
 
 async def cmd_worker(ctx: Context) -> None:
-    from worker import serve
+    from worker import TemporalConnectError, serve
 
-    await serve(ctx.settings)
+    try:
+        await serve(ctx.settings)
+    except TemporalConnectError as error:
+        raise CliError(str(error), EXIT_UNAVAILABLE) from None
 
 
 async def cmd_stack_run(ctx: Context) -> None:
     from devstack.stack import embedded_stack
     from worker import connect_temporal, running_worker, serving_api
 
-    async with embedded_stack(ctx.settings) as stack:
+    async with embedded_stack(ctx.settings, api_port=ctx.settings.api_port) as stack:
         cfg = stack.settings
         assert cfg.database_url is not None
         pool = await create_pool(cfg.database_url)
@@ -709,7 +713,7 @@ async def cmd_stack_run(ctx: Context) -> None:
             print(f"  API:          {api_url}/docs  (OpenAPI: {api_url}/openapi.json)")
             print(f"  Temporal UI:  {stack.temporal_ui_url}")
             print(f"  Temporal:     {cfg.temporal_address}")
-            print(f"  PostgreSQL:   {stack.database_url}")
+            print(f"  PostgreSQL:   {redacted(stack.database_url)}")
             print(f"  Mail:         {stack.mail_dir}")
             await _print_sign_in_links(pool, cfg.web_base_url)
             try:
@@ -741,12 +745,41 @@ async def cmd_api(ctx: Context) -> None:
         await asyncio.Event().wait()
 
 
-async def cmd_token(ctx: Context) -> None:
+async def cmd_token_issue(ctx: Context) -> None:
     participant = await get_participant(await ctx.pool(), ctx.args.participant)
     if participant is None:
         raise CliError(f"no participant {ctx.args.participant!r} in the directory", EXIT_USAGE)
-    token = await issue_token(await ctx.pool(), participant.participant_id, ctx.args.scope)
+    try:
+        token = await issue_token(
+            await ctx.pool(), participant.participant_id, ctx.args.scope, lifetime=timedelta(days=ctx.args.days)
+        )
+    except ValueError as error:
+        raise CliError(f"--days: {error}", EXIT_USAGE) from None
     print(token)
+
+
+async def cmd_token_list(ctx: Context) -> None:
+    now = datetime.now(UTC)
+    tokens = await list_tokens(await ctx.pool(), ctx.args.participant)
+    if ctx.args.json:
+        print(json.dumps([t.model_dump(mode="json") | {"state": t.state(now)} for t in tokens], indent=2))
+        return
+    print(f"{'ID':<13}{'PARTICIPANT':<32}{'SCOPE':<16}{'STATE':<9}{'EXPIRES':<18}LAST USED")
+    for t in tokens:
+        used = _minute(t.last_used_at) if t.last_used_at else "never"
+        print(f"{t.token_id:<13}{t.participant_id:<32}{t.scope:<16}{t.state(now):<9}{_minute(t.expires_at):<18}{used}")
+
+
+async def cmd_token_revoke(ctx: Context) -> None:
+    try:
+        revoked = await revoke_token_by_id(await ctx.pool(), ctx.args.token_id)
+    except UnknownToken as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+    print(f"revoked {revoked.token_id} ({revoked.participant_id}, {revoked.scope}); it is refused from now on")
+
+
+def _minute(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}Z"
 
 
 async def cmd_sign_in_link(ctx: Context) -> None:
@@ -986,9 +1019,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("verify", cmd_verify, "check the event store's hash chains; name the first altered event")
     p.add_argument("--stream", metavar="STREAM_ID", help="only this stream's chain, e.g. leda-lfr-skola-1861")
     command("api", cmd_api, "serve the HTTP API (OpenAPI at /openapi.json)")
-    p = command("token", cmd_token, "issue an API token for a participant (printed once; only its hash is kept)")
+    tokens = sub.add_parser("token", help="API tokens: issue, list, revoke")
+    tsub = tokens.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    p = tsub.add_parser(
+        "issue",
+        help=f"issue an API token for a participant (printed once; only its hash is kept; "
+        f"valid {TOKEN_LIFETIME.days} days unless --days says less)",
+    )
     p.add_argument("participant")
-    p.add_argument("--scope", default="participant", choices=["participant", "programme_lead", "operations"])
+    p.add_argument("--scope", default="participant", choices=list(SCOPES))
+    p.add_argument(
+        "--days", type=int, default=TOKEN_LIFETIME.days, help=f"how long it works (default {TOKEN_LIFETIME.days})"
+    )
+    p.set_defaults(handler=cmd_token_issue)
+    p = tsub.add_parser("list", help="tokens issued, with their id, state, expiry and last use (never the token)")
+    p.add_argument("--participant", help="only this participant's")
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(handler=cmd_token_list)
+    p = tsub.add_parser("revoke", help="revoke a token by the id `leda token list` shows; refused at once")
+    p.add_argument("token_id", metavar="TOKEN_ID")
+    p.set_defaults(handler=cmd_token_revoke)
     p = command(
         "sign-in-link",
         cmd_sign_in_link,
@@ -1022,7 +1072,10 @@ async def _run(args: argparse.Namespace) -> None:
             settings = settings_with_running_stack(settings)
     except ValidationError as error:
         first = error.errors()[0]
-        raise CliError(f"invalid setting {first['loc'][0]}: {first['msg']}", EXIT_USAGE) from None
+        # Named as the operator sets it (LEDA_TEMPORAL_TLS_CA_FILE), without pydantic's "Value error, " prefix.
+        variable = f"LEDA_{first['loc'][0]}".upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise CliError(f"invalid setting {variable}: {message}", EXIT_USAGE) from None
     ctx = Context(settings=settings, args=args)
     try:
         await args.handler(ctx)
@@ -1030,7 +1083,13 @@ async def _run(args: argparse.Namespace) -> None:
         await ctx.close()
 
 
+_TOKEN_ACTIONS = {"issue", "list", "revoke", "-h", "--help"}
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["token"] and len(argv) > 1 and argv[1] not in _TOKEN_ACTIONS:
+        argv = ["token", "issue", *argv[1:]]  # `leda token PARTICIPANT` as before: scripts written for it still work
     args = build_parser().parse_args(argv)
     settings_level = os.environ.get("LEDA_LOG_LEVEL", "WARNING" if args.command not in ("worker",) else "INFO")
     configure_logging(settings_level, os.environ.get("LEDA_LOG_FORMAT", "console"))

@@ -2,5 +2,6 @@
 
 from database.migrate import MigrationError, migrate
 from database.pool import create_pool
+from database.urls import redacted
 
-__all__ = ["MigrationError", "create_pool", "migrate"]
+__all__ = ["MigrationError", "create_pool", "migrate", "redacted"]

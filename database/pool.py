@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import asyncpg
+from pydantic import SecretStr
+
+from database.urls import reveal
 
 __all__ = ["create_pool"]
 
@@ -25,11 +28,11 @@ async def _register_json_codecs(connection: asyncpg.Connection) -> None:
         )
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(dsn: str | SecretStr, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """Open a pool whose connections all encode and decode json/jsonb with the standard library.
 
     With these codecs a jsonb parameter takes a Python value, not a JSON string: passing a str would
-    store a JSON string literal.
+    store a JSON string literal. ``dsn`` may stay a ``SecretStr`` (as settings hold it) up to here.
     """
     if min_size < 0 or max_size < 1 or min_size > max_size:
         raise ValueError(
@@ -37,7 +40,7 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
             f"got min_size={min_size}, max_size={max_size}"
         )
     return await asyncpg.create_pool(
-        dsn,
+        reveal(dsn),
         min_size=min_size,
         max_size=max_size,
         init=_register_json_codecs,

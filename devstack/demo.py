@@ -17,7 +17,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from database import create_pool
+from database import create_pool, redacted
 from devstack import sample_payloads
 from devstack.stack import embedded_stack
 from directory import read_participants_csv, upsert_participants
@@ -106,7 +106,7 @@ async def run_demo(settings: Settings) -> None:
         )
         print(
             "  Historik / history (domän + Temporal):  "
-            f"LEDA_TOKEN=$(.venv/bin/leda token p-{KOMMUNKOD}-programledare --scope programme_lead) "
+            f"LEDA_TOKEN=$(.venv/bin/leda token issue p-{KOMMUNKOD}-programledare --scope programme_lead) "
             f".venv/bin/leda history {KOMMUNKOD} --programme {programme}"
         )
         print(
@@ -114,7 +114,7 @@ async def run_demo(settings: Settings) -> None:
             "                 'make run' skriver ut inloggningslänkar / prints sign-in links; or: "
             f".venv/bin/leda sign-in-link p-{KOMMUNKOD}-programledare --page /board"
         )
-        print(f"  PostgreSQL:    {stack.database_url}")
+        print(f"  PostgreSQL:    {redacted(stack.database_url)}")
         print(f"  E-post / mail: {stack.mail_dir}")
         say("\nStackens tillstånd ligger kvar i .leda/; 'make run' startar den igen.", "state stays in .leda/")
 

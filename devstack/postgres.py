@@ -8,11 +8,18 @@ explicit: :meth:`EmbeddedPostgres.start` and :meth:`EmbeddedPostgres.stop`, noth
 PostgreSQL refuses to run as root. When this process is root (containers, CI), the server binaries run as
 an unprivileged system user, :data:`SERVER_ACCOUNT`, created on first use; the data directory is owned by
 that user and the directories above it are made traversable for it.
+
+Every connection proves a password (SCRAM-SHA-256), also on the loopback address: the application connects as the
+runtime role (``database/roles.py``), and that role's limits mean nothing if any local process may log in as the
+superuser. The passwords are generated once per cluster and kept beside the data directory, readable by its owner
+alone (:attr:`EmbeddedPostgres.passwords_file`). A cluster made before this (trust, no passwords) is upgraded in
+place the next time it starts.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import pwd
@@ -25,7 +32,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote
 
+from database.roles import (
+    OWNER,
+    READONLY,
+    ROLES,
+    RUNTIME,
+    adopt_objects_sql,
+    create_roles_sql,
+    generate_password,
+    scram_verifier,
+)
 from devstack.ports import port_is_listening
 
 log = logging.getLogger(__name__)
@@ -53,7 +71,18 @@ SERVER_ACCOUNT = "leda-postgres"
 """System user that runs the server binaries when this process is root."""
 
 SUPERUSER = "postgres"
-"""Database superuser created by initdb; the dev cluster trusts every local connection."""
+"""Database superuser created by initdb; it creates Leda's roles and database, and nothing connects as it after."""
+
+MAINTENANCE_DATABASE = "postgres"
+"""initdb's own database: the server of the test session uses it alone, and its owner stays the superuser."""
+
+HBA = """\
+# Written by Leda's dev stack (devstack/postgres.py): every connection proves a password, the superuser's too.
+# TYPE  DATABASE  USER  ADDRESS        METHOD
+local   all       all                  scram-sha-256
+host    all       all   127.0.0.1/32   scram-sha-256
+host    all       all   ::1/128        scram-sha-256
+"""
 
 HOST = "127.0.0.1"
 
@@ -87,6 +116,8 @@ class EmbeddedPostgres:
     """
 
     def __init__(self, data_dir: Path, port: int, database: str = "leda") -> None:
+        """``database`` is the application's, owned by the owner role; ``"postgres"`` for a bare server, whose
+        databases the caller creates (the test session does)."""
         if not 0 < port < 65536:
             raise ValueError(f"port must be between 1 and 65535, got {port}")
         if not _DATABASE_NAME.match(database):
@@ -116,21 +147,50 @@ class EmbeddedPostgres:
         return self._data_dir / "postgres.log"
 
     @property
-    def dsn(self) -> str:
-        """Connection URL for the application database (trust authentication, no password)."""
-        return f"postgresql://{SUPERUSER}@{HOST}:{self._port}/{self._database}"
+    def passwords_file(self) -> Path:
+        """The roles' passwords, as JSON, mode 0600: beside the data directory, since initdb wants that empty."""
+        return self._data_dir.with_name(f"{self._data_dir.name}-passwords.json")
+
+    @property
+    def admin_dsn(self) -> str:
+        """The superuser's URL of the database: for creating databases and for tests that tamper with the record."""
+        return self.url_for(SUPERUSER)
+
+    @property
+    def owner_dsn(self) -> str:
+        """The schema owner's URL: what migrations run as."""
+        return self.url_for(OWNER)
+
+    @property
+    def runtime_dsn(self) -> str:
+        """The runtime role's URL: what the worker, the API and the CLI connect as."""
+        return self.url_for(RUNTIME)
+
+    @property
+    def readonly_dsn(self) -> str:
+        """The operators' read-only role's URL."""
+        return self.url_for(READONLY)
+
+    def url_for(self, role: str, database: str | None = None) -> str:
+        """Connection URL for ``role`` (with its password) to ``database``, by default this server's database."""
+        password = self._read_passwords().get(role)
+        if password is None:
+            raise EmbeddedPostgresError(f"no password for role {role!r} in {self.passwords_file}; start the server")
+        return f"postgresql://{role}:{quote(password, safe='')}@{HOST}:{self._port}/{database or self._database}"
 
     def start(self) -> None:
-        """Create the cluster if needed, start the server (or reuse a running one), create the database."""
+        """Create the cluster if needed, start the server (or reuse a running one), and make sure that Leda's roles,
+        the database and password authentication are in place (upgrading a cluster that still trusts everyone)."""
         account = _server_account()
         self._prepare_data_dir(account)
+        passwords = self._passwords()
         if not (self._data_dir / "PG_VERSION").exists():
-            self._initdb(account)
+            self._initdb(account, passwords[SUPERUSER])
         if self.is_running():
             self._adopt_running_server()
         else:
             self._start_server(account)
-        self._ensure_database()
+        self._provision(passwords)
 
     def stop(self) -> None:
         """Stop the server with a fast shutdown (open transactions roll back); no-op if it is not running."""
@@ -205,26 +265,67 @@ class EmbeddedPostgres:
                 "running it. Start it as the owner, or chown -R the directory"
             )
 
-    def _initdb(self, account: _Account | None) -> None:
+    def _passwords(self) -> dict[str, str]:
+        """The cluster's passwords, generated on first use: the superuser's and one per Leda role."""
+        passwords = self._read_passwords()
+        missing = [role for role in (SUPERUSER, *ROLES) if role not in passwords]
+        if not missing:
+            return passwords
+        passwords.update({role: generate_password() for role in missing})
+        # Written to a new file and linked into place, so two processes starting a new cluster at once agree on
+        # one set: the second finds the first's file and uses it.
+        temporary = self.passwords_file.with_name(f".{self.passwords_file.name}.{os.getpid()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(passwords, file, indent=2)
+        try:
+            if self.passwords_file.exists():
+                os.replace(temporary, self.passwords_file)  # an older file without some role: complete it
+            else:
+                os.link(temporary, self.passwords_file)
+        except FileExistsError:
+            return self._read_passwords()
+        finally:
+            temporary.unlink(missing_ok=True)
+        return passwords
+
+    def _read_passwords(self) -> dict[str, str]:
+        try:
+            passwords: dict[str, str] = json.loads(self.passwords_file.read_text())
+        except FileNotFoundError:
+            return {}
+        return passwords
+
+    def _initdb(self, account: _Account | None, superuser_password: str) -> None:
         # The locale is fixed rather than inherited from whatever shell runs this, so every developer and CI
         # gets the same cluster: UTF-8 text, the code-point "builtin" provider for case mapping, C for
         # sorting. Swedish ordering (å, ä, ö) belongs in explicit COLLATE clauses, not in the cluster default.
-        result = self._run_server_binary(
-            account,
-            "initdb",
-            [
-                "-D",
-                str(self._data_dir),
-                "-U",
-                SUPERUSER,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-                "--locale-provider=builtin",
-                "--builtin-locale=C.UTF-8",
-            ],
-            timeout=180,
-        )
+        # The superuser's password goes in by a file only the server account can read, never on a command line.
+        descriptor, pwfile = tempfile.mkstemp(prefix=".initdb-", dir=self._data_dir.parent)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(superuser_password + "\n")
+            if account is not None:
+                os.chown(pwfile, account.uid, account.gid)
+            result = self._run_server_binary(
+                account,
+                "initdb",
+                [
+                    "-D",
+                    str(self._data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "--locale-provider=builtin",
+                    "--builtin-locale=C.UTF-8",
+                ],
+                timeout=180,
+            )
+        finally:
+            os.unlink(pwfile)
         if result.returncode != 0:
             raise EmbeddedPostgresError(
                 f"initdb failed for {self._data_dir} (exit {result.returncode}):\n{result.output}"
@@ -297,21 +398,63 @@ class EmbeddedPostgres:
             )
         log.info("reusing the PostgreSQL server already running on %s:%s", HOST, self._port)
 
+    # Roles, database, authentication ------------------------------------------------------------------------
+
+    def _provision(self, passwords: dict[str, str]) -> None:
+        """Leda's roles with their passwords, the database owned by the owner role, and password authentication.
+
+        Idempotent, and cheap enough for every start. On a cluster made before passwords (trust for everyone) this
+        is the upgrade: the passwords are set while trust still lets the superuser in, the objects that the
+        superuser created are handed to the owner role, and only then does pg_hba.conf ask for passwords.
+        """
+        self._psql_script(
+            create_roles_sql({role: passwords[role] for role in ROLES})
+            + f"ALTER ROLE {SUPERUSER} PASSWORD '{scram_verifier(passwords[SUPERUSER])}';\n"
+        )
+        if self._database != MAINTENANCE_DATABASE:
+            self._ensure_database()
+            self._psql_script(adopt_objects_sql(OWNER), database=self._database)
+        self._require_passwords()
+
     def _ensure_database(self) -> None:
-        exists = self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{self._database}'").strip()
-        if exists == "1":
+        # The name was validated in __init__ to a plain lower-case identifier, so no quoting is needed.
+        owner = self._psql(f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{self._database}'")
+        if owner.strip() == OWNER:
+            return
+        if owner.strip():
+            # Made before the roles, by the superuser: the owner role takes it over (and with it, schema public).
+            self._psql(f"ALTER DATABASE {self._database} OWNER TO {OWNER}")
+            log.info("database %s now belongs to %s", self._database, OWNER)
             return
         try:
-            # The name was validated in __init__ to a plain lower-case identifier, so no quoting is needed.
-            self._psql(f"CREATE DATABASE {self._database}")
+            self._psql(f"CREATE DATABASE {self._database} OWNER {OWNER}")
         except EmbeddedPostgresError:
             # Another process may have created it between our check and our CREATE.
             if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{self._database}'").strip() != "1":
                 raise
         log.info("created database %s", self._database)
 
-    def _psql(self, sql: str) -> str:
-        # Client binaries are happy to run as root, and TCP with trust auth needs no file permissions.
+    def _require_passwords(self) -> None:
+        """Make pg_hba.conf ask every connection for a password, and have a running server re-read it."""
+        hba = self._data_dir / "pg_hba.conf"
+        if hba.read_text() == HBA:
+            return
+        # Written in place, so the file keeps its owner (the server account, when this process is root).
+        hba.write_text(HBA)
+        self._psql("SELECT pg_reload_conf()")
+        log.info("PostgreSQL in %s now asks every connection for a password", self._data_dir)
+
+    def _psql(self, sql: str, *, database: str = MAINTENANCE_DATABASE) -> str:
+        """Run one statement as the superuser; its text may appear in an error message, so it holds no secret."""
+        return self._run_psql(["-c", sql], database=database, shown=repr(sql))
+
+    def _psql_script(self, script: str, *, database: str = MAINTENANCE_DATABASE) -> str:
+        """Run a script as the superuser in one transaction; it goes in on stdin, never on a command line."""
+        return self._run_psql(["--single-transaction", "-f", "-"], database=database, stdin=script, shown="a script")
+
+    def _run_psql(self, args: list[str], *, database: str, shown: str, stdin: str | None = None) -> str:
+        # Client binaries are happy to run as root, and TCP needs no file permissions. The password travels in
+        # the environment, which other users cannot read, rather than in the arguments, which they can.
         command = [
             str(POSTGRES_BIN_PATH / "psql"),
             "-X",
@@ -320,18 +463,26 @@ class EmbeddedPostgres:
             "-v",
             "ON_ERROR_STOP=1",
             "-d",
-            f"postgresql://{SUPERUSER}@{HOST}:{self._port}/postgres?connect_timeout=10",
-            "-c",
-            sql,
+            f"postgresql://{SUPERUSER}@{HOST}:{self._port}/{database}?connect_timeout=10",
+            *args,
         ]
+        env = {**os.environ, "PGPASSWORD": self._read_passwords().get(SUPERUSER, "")}
         try:
-            completed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+            completed = subprocess.run(
+                command, input=stdin, capture_output=True, text=True, timeout=60, check=False, env=env
+            )
         except subprocess.TimeoutExpired as exc:
-            raise EmbeddedPostgresError(f"psql timed out on {HOST}:{self._port} running {sql!r}") from exc
+            raise EmbeddedPostgresError(f"psql timed out on {HOST}:{self._port} running {shown}") from exc
         if completed.returncode != 0:
+            hint = ""
+            if "password authentication failed" in completed.stderr:
+                hint = (
+                    f"\nThe passwords in {self.passwords_file} are not this cluster's: restore that file, or remove "
+                    f"{self._data_dir} and that file to start a new, empty cluster."
+                )
             raise EmbeddedPostgresError(
-                f"psql failed on {HOST}:{self._port} running {sql!r} (exit {completed.returncode}): "
-                f"{completed.stderr.strip()}\n{self._log_tail()}"
+                f"psql failed on {HOST}:{self._port} running {shown} (exit {completed.returncode}): "
+                f"{completed.stderr.strip()}{hint}\n{self._log_tail()}"
             )
         return completed.stdout
 

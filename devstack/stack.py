@@ -1,7 +1,8 @@
 """The embedded stack: Temporal dev server, PostgreSQL, an SMTP capture and a Kolada sample server.
 
 Everything runs on this machine from pip-installed binaries, with its state under `settings.data_dir`
-(`.leda/` by default), so workflows, events and mail survive a restart.
+(`.leda/` by default), so workflows, events and mail survive a restart. As in production, migrations run as the
+schema's owner and the application connects as the runtime role (database/roles.py), each with its password.
 """
 
 from __future__ import annotations
@@ -14,16 +15,21 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from database import migrate
+from database.urls import reveal
 from devstack.kolada import KoladaSampleServer
 from devstack.mail import MailCapture
+from devstack.ports import port_is_listening
 from devstack.postgres import EmbeddedPostgres
 from devstack.temporal import TemporalDevServer
 from settings import Settings
 from workflows import search_attributes as sa
 
 STACK_FILE = "stack.json"
-"""Written while the stack runs, so `leda` commands in another terminal find its database and servers."""
+"""Written while the stack runs, so `leda` commands in another terminal find its database and servers. It holds the
+runtime role's password, so only its owner may read it (0600)."""
 
 
 @dataclass(frozen=True)
@@ -32,15 +38,66 @@ class RunningStack:
     """The settings with the addresses the stack actually serves on; hand these to workers and clients."""
     temporal_ui_url: str
     mail_dir: Path
-    database_url: str
+    database_url: SecretStr
+    """The runtime role's URL, which the application uses; print it with database.redacted."""
+
+
+PLAIN_TEMPORAL = {
+    "temporal_tls": None,
+    "temporal_tls_ca_file": None,
+    "temporal_tls_server_name": None,
+    "temporal_tls_cert_file": None,
+    "temporal_tls_key_file": None,
+    "temporal_api_key": None,
+}
+"""Settings updates for the stack's own dev server, which speaks plain text: TLS settings in the environment are for
+a real cluster, and would make every client of the local server fail its handshake."""
 
 
 def search_attribute_types() -> dict[str, str]:
     return sa.type_names()
 
 
+def stack_ports(settings: Settings, *, api_port: int | None = None) -> list[tuple[str, str, int]]:
+    """What the stack will listen on, as (name, host, port): PostgreSQL only when it is the embedded one."""
+    temporal_host, _, temporal_port = settings.temporal_address.rpartition(":")
+    ports = [
+        ("Temporal dev server", temporal_host or "127.0.0.1", int(temporal_port)),
+        ("Temporal web UI", temporal_host or "127.0.0.1", settings.temporal_ui_port),
+        ("SMTP capture", settings.smtp_host, settings.smtp_port),
+        ("Kolada sample server", "127.0.0.1", settings.kolada_port),
+    ]
+    if settings.database_url is None:
+        ports.insert(0, ("PostgreSQL", "127.0.0.1", settings.postgres_port))
+    if api_port is not None:
+        ports.append(("Leda API and web pages", settings.api_host, api_port))
+    return ports
+
+
+def refuse_taken_ports(settings: Settings, *, api_port: int | None = None) -> None:
+    """Stop before starting anything when a server the stack did not start already listens on one of its ports.
+
+    After an unclean stop (a killed terminal, a crash) servers of the last run may still be listening; so may any
+    other program. Using them silently would mean running against a database or a Temporal of unknown state."""
+    taken = [
+        f"{name} on {host}:{port}"
+        for name, host, port in stack_ports(settings, api_port=api_port)
+        if port_is_listening(host, port)
+    ]
+    if taken:
+        raise PortsInUse(
+            "the embedded stack did not start these, yet something already listens on their ports: "
+            + "; ".join(taken)
+            + ". They may be left from a run that did not stop cleanly, or be other programs: stop them "
+            "(e.g. find them with `ss -ltnp`), or move the stack with LEDA_POSTGRES_PORT, LEDA_TEMPORAL_ADDRESS, "
+            "LEDA_TEMPORAL_UI_PORT, LEDA_SMTP_PORT, LEDA_KOLADA_PORT, LEDA_API_PORT."
+        )
+
+
 @asynccontextmanager
-async def embedded_stack(settings: Settings) -> AsyncIterator[RunningStack]:
+async def embedded_stack(settings: Settings, *, api_port: int | None = None) -> AsyncIterator[RunningStack]:
+    """The stack, started for the block and stopped after it; `api_port`, when the caller will serve the API there,
+    is checked to be free with the stack's own ports (PortsInUse names any taken) before anything starts."""
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     running = _running_stack(data_dir / STACK_FILE)
@@ -49,14 +106,17 @@ async def embedded_stack(settings: Settings) -> AsyncIterator[RunningStack]:
             f"the embedded stack in {data_dir} is already running (process {running['pid']}); stop it with "
             "Ctrl-C, or use it: leda commands in another terminal find it"
         )
+    await asyncio.to_thread(refuse_taken_ports, settings, api_port=api_port)
     async with AsyncExitStack() as stack:
         database_url = settings.database_url
-        if database_url is None:
+        migration_url = settings.migration_database_url or database_url
+        if database_url is None or migration_url is None:
             postgres = EmbeddedPostgres(data_dir / "postgres", settings.postgres_port)
             await asyncio.to_thread(postgres.start)
             stack.callback(postgres.stop)
-            database_url = postgres.dsn
-        await migrate(database_url)
+            database_url = SecretStr(postgres.runtime_dsn)
+            migration_url = SecretStr(postgres.owner_dsn)
+        await migrate(migration_url)
 
         mail = MailCapture(data_dir / "mail", settings.smtp_host, settings.smtp_port)
         mail.start()
@@ -83,14 +143,16 @@ async def embedded_stack(settings: Settings) -> AsyncIterator[RunningStack]:
                 "database_url": database_url,
                 "kolada_base_url": kolada.base_url,
                 "temporal_address": temporal.address,
+                **PLAIN_TEMPORAL,
             }
         )
         stack_file = data_dir / STACK_FILE
-        stack_file.write_text(
+        _write_private(
+            stack_file,
             json.dumps(
                 {
                     "pid": os.getpid(),
-                    "database_url": database_url,
+                    "database_url": reveal(database_url),
                     "temporal_address": temporal.address,
                     "temporal_ui_url": temporal.ui_url,
                     "kolada_base_url": kolada.base_url,
@@ -98,7 +160,7 @@ async def embedded_stack(settings: Settings) -> AsyncIterator[RunningStack]:
                     "mail_dir": str(mail.directory),
                 },
                 indent=2,
-            )
+            ),
         )
         stack.callback(stack_file.unlink, missing_ok=True)
         yield RunningStack(
@@ -115,12 +177,28 @@ def settings_with_running_stack(settings: Settings) -> Settings:
     if running is None:
         return settings
     return settings.model_copy(
-        update={"database_url": running["database_url"], "temporal_address": running["temporal_address"]}
+        update={
+            "database_url": SecretStr(str(running["database_url"])),
+            "temporal_address": running["temporal_address"],
+            **PLAIN_TEMPORAL,
+        }
     )
 
 
 class StackAlreadyRunning(RuntimeError):
     pass
+
+
+class PortsInUse(StackAlreadyRunning):
+    """Servers the stack did not start listen on its ports; the message names each, with its port."""
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner alone, also when an older, readable file is there."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(text)
 
 
 def _running_stack(stack_file: Path) -> dict[str, object] | None:

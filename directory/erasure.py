@@ -5,13 +5,14 @@ state, read models and mail logs carry only the participant id. So erasure delet
 else stays: the id left behind is a pseudonym that leads to no one, and the event log, whose hash chains
 must keep verifying, is never touched. One transaction:
 
-* deletes the participants row;
 * revokes the person's API tokens (rows kept, as 0007 promises: they say who could act when), their mailed
   sign-in links and their web sessions (0014);
 * settles their queued digest items as undeliverable (there is no one left to mail);
-* records the id in ``participant_erasures`` (0011), so mail still addressed to it is skipped, an import
-  cannot bring the data back under the same id, and a second erasure says so;
-* appends a ``ParticipantErased`` event (id, by, reason; no name) to the ``directory`` stream.
+* appends a ``ParticipantErased`` event (id, by, reason; no name) to the ``directory`` stream;
+* deletes the participants row and records the id in ``participant_erasures`` (0011), so mail still addressed to
+  it is skipped, an import cannot bring the data back under the same id, and a second erasure says so. Both go
+  through ``leda_erase_participant`` (0018): the application's database role may do neither directly, so nobody
+  holding its credentials can remove a person without the event that records it.
 
 Someone who still holds open tasks is not erased: their tasks would be orphaned, with reminders going
 nowhere. The refusal names the pilots and tasks, so the programme lead can reassign them first.
@@ -70,13 +71,10 @@ UPDATE digest_items SET outcome = 'undeliverable', settled_at = now()
  WHERE participant_id = $1 AND outcome IS NULL
 """
 
-_DELETE_PARTICIPANT = "DELETE FROM participants WHERE participant_id = $1"
-
 _DIRECTORY_VERSION = "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1"
 
-_REGISTER = """
-INSERT INTO participant_erasures (participant_id, erased_at, erasure_event_id) VALUES ($1, $2, $3)
-"""
+# Deletes the row and registers the erasure, given the event appended before it (0018).
+_ERASE = "SELECT leda_erase_participant($1, $2, $3)"
 
 # Pilots still running whose roster (PilotStarted.participants, role -> ids) names the person: tasks of that
 # role that open later still go to the id. Rare and small (one row per pilot), so a scan is fine.
@@ -232,7 +230,6 @@ async def _erase(
     await connection.execute(_REVOKE_SIGN_IN_LINKS, participant_id)
     await connection.execute(_END_WEB_SESSIONS, participant_id)
     items = await connection.execute(_SETTLE_DIGEST_ITEMS, participant_id)
-    await connection.execute(_DELETE_PARTICIPANT, participant_id)
     roster = [
         RosterPlace(row["stream_id"], row["role"])
         for row in await connection.fetch(_ROSTER_PLACES, participant_id, list(_PILOT_ENDED))
@@ -243,7 +240,8 @@ async def _erase(
         event_id=uuid.uuid4(), occurred_at=now, participant_id=participant_id, reason=reason, by=by
     )
     event_type, schema_version, data = event_record(event)
-    # Last, because appending takes the store-wide append lock until this transaction commits.
+    # Last but one, because appending takes the store-wide append lock until this transaction commits; the erasure
+    # itself needs the event in the log.
     version = await connection.fetchval(_DIRECTORY_VERSION, DIRECTORY_STREAM)
     appended = await store.append(
         DIRECTORY_STREAM,
@@ -259,7 +257,7 @@ async def _erase(
         ],
         connection=connection,
     )
-    await connection.execute(_REGISTER, participant_id, now, event.event_id)
+    await connection.execute(_ERASE, participant_id, event.event_id, now)
     return Erasure(
         participant_id=participant_id,
         event_id=event.event_id,

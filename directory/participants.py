@@ -41,6 +41,10 @@ __all__ = [
 # Deliberately loose: catches typos and swapped columns; only a delivered mail proves an address.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]")
+"""Characters no name, address or id holds: control characters (a newline in a name breaks the mail header it goes
+into, so that person silently gets no mail), line separators, and the invisible ones that reorder or hide text."""
+
 CSV_COLUMNS = (
     "participant_id",
     "kommunkod",
@@ -101,6 +105,13 @@ class Participant(BaseModel):
     # daily_digest: one mail a day listing every notification, instead of one mail per notification.
     mail_delivery: Literal["immediate", "daily_digest"] = "immediate"
     manager_id: str | None = Field(default=None, min_length=1, max_length=200, description="their line manager's id")
+
+    @field_validator("participant_id", "role", "display_name", "email", "manager_id", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        if isinstance(value, str) and (found := _CONTROL.search(value)):
+            raise ValueError(f"holds a control or invisible character (U+{ord(found[0]):04X}); remove it")
+        return value
 
     @field_validator("kommunkod")
     @classmethod

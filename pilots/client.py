@@ -380,13 +380,13 @@ async def change_roster(
         joining = await get_participant(pool, request.joining)
         # A pilot's people are the directory's under its code (a kommunalförbund's under '1083+1272') and those of its
         # programme (start_pilot).
+        # Someone of another municipality gets the answer someone unknown gets: a lead learns nothing of people
+        # outside their own pilots (not where they work, nor their role).
         pilot = pilot_of(workflow_id)
-        if joining is None:
-            raise PilotError(f"joining: {request.joining} is not in the directory; import them first", "invalid_input")
-        if pilot is not None and pilot[1] != joining.kommunkod and pilot[0] != joining.programme:
+        if joining is None or (pilot is not None and pilot[1] != joining.kommunkod and pilot[0] != joining.programme):
+            where = f"municipality {pilot[1]} or programme {pilot[0]}" if pilot else "pilot"
             raise PilotError(
-                f"joining: {request.joining} belongs to {joining.belongs_to} in the directory, not to this "
-                f"pilot's municipality {pilot[1]} or its programme {pilot[0]}",
+                f"joining: {request.joining} is not one of the {where}'s people in the directory; import them first",
                 "invalid_input",
             )
         if joining.role != request.role:

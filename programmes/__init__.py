@@ -30,10 +30,13 @@ def template_keys() -> list[str]:
 
 @cache
 def template(key: str) -> ProgrammeTemplate:
-    """The template named `key`, or a ValueError that lists the ones there are."""
-    path = TEMPLATE_DIR / f"{key}.toml"
-    if not path.exists():
+    """The template named `key`, or a ValueError that lists the ones there are.
+
+    `key` is looked up among the shipped keys, never joined into a path: a key such as `../../pyproject` names
+    no template, however many TOML files lie elsewhere on the disk."""
+    if key not in template_keys():
         raise TemplateError(f"unknown programme template {key!r}; known: {template_keys()}")
+    path = TEMPLATE_DIR / f"{key}.toml"
     return parse_template(_read(path), source=path.name)
 
 
@@ -49,6 +52,8 @@ def _read(path: Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     base = data.pop("based_on", None)
     if base is None:
         return data
+    if base not in template_keys():
+        raise TemplateError(f"{path.name}: based_on names {base!r}, which does not exist")
     # A derived template takes the base's tasks and overrides its header (key, titles, time scale).
     return {**_read(TEMPLATE_DIR / f"{base}.toml", (*seen, path.name)), **data}
 

@@ -5,6 +5,8 @@ Every test gets its own task queue and workflow ids, so tests never depend on ea
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
 import sys
@@ -13,7 +15,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -24,7 +25,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from database import create_pool, migrate
+from database import create_pool
+from database.roles import ROLES, create_roles_sql, generate_password
 from devstack.kolada import KoladaSampleServer
 from devstack.mail import MailCapture
 from devstack.ports import free_port
@@ -33,6 +35,7 @@ from devstack.stack import search_attribute_types
 from devstack.temporal import TemporalDevServer, start_time_skipping_server
 from directory import read_participants_csv, upsert_participants
 from settings import Settings
+from tests.databases import DatabaseUrls, database_of_its_own
 from worker import running_worker
 
 SAMPLE_DATA = Path(__file__).parent.parent / "devstack" / "sample_data"
@@ -40,11 +43,24 @@ PARTICIPANTS_CSV = SAMPLE_DATA / "synthetic_participants_1861.csv"
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """A server on which tests may create databases: DATABASE_URL when set, else the embedded wheel's."""
+def postgres_server() -> Iterator[tuple[str, dict[str, str]]]:
+    """A server on which tests may create databases, as (its superuser's URL, the passwords of Leda's roles on it):
+    DATABASE_URL when set (the roles are created there, with passwords of this session's), else the embedded
+    wheel's."""
     configured = os.environ.get("LEDA_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if configured:
-        yield configured
+        passwords = {role: generate_password() for role in ROLES}
+
+        async def create_roles() -> None:
+            admin = await asyncpg.connect(configured)
+            try:
+                async with admin.transaction():
+                    await admin.execute(create_roles_sql(passwords))
+            finally:
+                await admin.close()
+
+        asyncio.run(create_roles())
+        yield configured, passwords
         return
     # Not under pytest's tmp_path: pytest makes its base directory private again at every session start,
     # which would lock the server's unprivileged account out of its data directory.
@@ -52,29 +68,30 @@ def postgres_server_url() -> Iterator[str]:
     server = EmbeddedPostgres(parent / "data", free_port(), database="postgres")
     server.start()
     try:
-        yield server.dsn
+        yield server.admin_dsn, json.loads(server.passwords_file.read_text())
     finally:
         server.stop()
         shutil.rmtree(parent, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def postgres_server_url(postgres_server: tuple[str, dict[str, str]]) -> str:
+    """The test server's superuser URL: for tests that create databases of their own."""
+    return postgres_server[0]
+
+
 @pytest_asyncio.fixture(scope="session")
-async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
-    """A database of this session's own, migrated, dropped at the end."""
-    name = f"leda_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = urlunsplit(urlsplit(postgres_server_url)._replace(path=f"/{name}"))
-    await migrate(url)
-    yield url
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+async def database_urls(postgres_server: tuple[str, dict[str, str]]) -> AsyncIterator[DatabaseUrls]:
+    """A database of this session's own, owned by the owner role and migrated as it, dropped at the end."""
+    async with database_of_its_own(postgres_server, "leda_test") as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def database_url(database_urls: DatabaseUrls) -> str:
+    """The session's database as the application connects to it: the runtime role, so that every test that goes
+    through the application shows it works with no more privileges than database/privileges.sql grants."""
+    return database_urls.runtime
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -82,6 +99,15 @@ async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(database_url)
     for csv in sorted(SAMPLE_DATA.glob("synthetic_participants_*.csv")):
         await upsert_participants(pool, read_participants_csv(csv))
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def owner_pool(database_urls: DatabaseUrls) -> AsyncIterator[asyncpg.Pool]:
+    """The session's database as the schema's owner, for a test's own scaffolding that the application may not do
+    (back-dating a row, removing a person behind its back, creating a scratch table); never for what it does."""
+    pool = await create_pool(database_urls.owner)
     yield pool
     await pool.close()
 

@@ -314,9 +314,9 @@ class _Builder:
     ) -> Repeat:
         shown = self.value(f"{name}[{COUNT}]")
         default = max(min_items, 1 if required else 0)
-        count = int(shown[0]) if shown and shown[0].isdigit() else default
+        count = _count(shown[0] if shown else "", default)
         repeat = Repeat(name=name, loc=loc, label=label, required=required, min_items=min_items, pairs=pairs)
-        for index in range(min(count, 100)):
+        for index in range(count):
             item_name = f"{name}[{index}]"
             if pairs:
                 value_schema = items["pairs"].get("additionalProperties", {"type": "string"})
@@ -411,7 +411,7 @@ def _read_leaf(leaf: Leaf) -> Any:
     if not text:
         return _MISSING
     if leaf.widget == "integer" or (leaf.widget == "radio" and leaf.choices and leaf.choices[0].value in _SCORES):
-        return int(text) if re.fullmatch(r"[-+]?\d+", text) else text
+        return int(text) if re.fullmatch(r"[-+]?[0-9]{1,18}", text) else text  # else the model says what is wrong
     if leaf.widget == "number":
         decimal = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")  # Swedish decimal comma
         try:
@@ -501,14 +501,13 @@ def apply_action(data: dict[str, list[str]], action: str) -> dict[str, list[str]
     verb, _, target = action.partition(":")
     if verb == "add":
         count_name = f"{target}[{COUNT}]"
-        current = data.get(count_name, ["0"])[0]
-        return {**data, count_name: [str(int(current) + 1 if current.isdigit() else 1)]}
-    match = re.fullmatch(r"(?P<list>.+)\[(?P<index>\d+)\]", target)
+        return {**data, count_name: [str(min(_count(data.get(count_name, ["0"])[0], 0) + 1, MAX_ITEMS))]}
+    match = re.fullmatch(r"(?P<list>.+)\[(?P<index>[0-9]{1,3})\]", target)
     if verb != "remove" or match is None:
         raise ValueError(f"unknown form action {action!r}")
     prefix, index = match["list"], int(match["index"])
     moved: dict[str, list[str]] = {}
-    item = re.compile(re.escape(prefix) + r"\[(\d+)\](.*)")
+    item = re.compile(re.escape(prefix) + r"\[([0-9]{1,3})\](.*)")
     for name, values in data.items():
         found = item.fullmatch(name)
         if found is None:
@@ -519,6 +518,17 @@ def apply_action(data: dict[str, list[str]], action: str) -> dict[str, list[str]
             continue
         moved[f"{prefix}[{position - 1 if position > index else position}]{found[2]}"] = values
     count_name = f"{prefix}[{COUNT}]"
-    current = data.get(count_name, ["1"])[0]
-    moved[count_name] = [str(max(int(current) - 1, 0) if current.isdigit() else 0)]
+    moved[count_name] = [str(max(_count(data.get(count_name, ["1"])[0], 1) - 1, 0))]
     return moved
+
+
+MAX_ITEMS = 100
+"""The most items a repeated group shows, whatever count a form posts."""
+
+
+def _count(text: str, default: int) -> int:
+    """A posted item count: ASCII digits only (not '²', which `str.isdigit` accepts and `int` refuses), at most
+    MAX_ITEMS (a count of 5,000 digits is not read at all); anything else is `default`."""
+    if re.fullmatch(r"[0-9]{1,3}", text) is None:
+        return default
+    return min(int(text), MAX_ITEMS)

@@ -5,9 +5,11 @@ the keyboard and a screen reader, and every action is an ordinary POST that the 
 API's (`access.AccessPolicy`, then the workflow's own validators). Answers are validated against the task's
 payload model before anything is sent, and each error is shown beside its field.
 
-Signing in: a mailed link carries a `?token=` (see `access.sign_in`); any page followed with one opens a session,
-sets its cookie and sends the browser on to the same page without the token, so it stays out of history and
-`Referer` headers.
+Signing in: a mailed link carries a `?token=` (see `access.sign_in`). Any page followed with one shows a page with
+one button instead; pressing it posts the token to /sign-in/link, which uses the link up, opens a session, sets
+its cookie and sends the browser on to the page without the token. The button's form also carries a value that
+the link's page set as a cookie in the same browser, so a form on another site cannot sign anyone in (its post
+carries no such cookie): nobody can swap a victim's session for one of their own.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from access import (
     session_identity,
     sign_in_url,
 )
-from access.sign_in import SESSION_LIFETIME, end_session, task_page
+from access.sign_in import SESSION_LIFETIME, end_all_sessions, end_session, link_holder, task_page
+from access.tokens import new_secret
 from activities.notifications import SmtpMailer
 from directory import (
     Participant,
@@ -92,6 +95,8 @@ from web.texts import LANGUAGES, TEXTS, Language, text
 from workflows.messages import PilotStatus, TaskView
 
 SESSION_COOKIE = "leda_session"
+LINK_COOKIE = "leda_sign_in"
+"""Set by a sign-in link's page, and posted back by its button: the post comes from this browser and this site."""
 LANGUAGE_COOKIE = "leda_language"
 FORM_TOKEN_FIELD = "_form"
 ACTION_FIELD = "_action"
@@ -231,14 +236,7 @@ def web_router(
         async def page_handler(request: Request) -> Response:
             token = request.query_params.get("token")
             if token is not None:
-                opened = await open_session(pool, token)
-                if opened is None:
-                    return redirect("/sign-in?" + urlencode({"expired": "1", "next": request.url.path}))
-                session, identity = opened
-                response = redirect(request.url.path)
-                set_session(response, session, await get_participant(pool, identity.participant_id))
-                log.info("signed in by mailed link", participant_id=identity.participant_id)
-                return response
+                return await link_page(request, token)
             page = await page_for(request)
             if page.identity is None:
                 return redirect("/sign-in?" + urlencode({"next": request.url.path}))
@@ -265,6 +263,28 @@ def web_router(
                 raise
 
         return page_handler
+
+    async def link_page(request: Request, token: str) -> Response:
+        """A mailed link's page: one button that signs in. Fetching it uses nothing up (mail scanners fetch links)."""
+        path = request.url.path
+        holder = await link_holder(pool, token)
+        if holder is None:
+            return redirect("/sign-in?" + urlencode({"expired": "1", "next": path}))
+        page = await page_for(request)
+        if page.identity is not None and page.identity.participant_id == holder:
+            return redirect(path)  # already signed in as the link's participant: the link stays unused
+        nonce = new_secret("leda_session_").removeprefix("leda_session_")
+        response = render(page, "sign_in_link.html", token=token, next=path, nonce=nonce)
+        response.set_cookie(
+            LINK_COOKIE,
+            nonce,
+            max_age=3600,
+            path="/sign-in/link",
+            httponly=True,
+            secure=secure_cookies,
+            samesite="strict",
+        )
+        return response
 
     async def require_reason(page: Page, workflow_id: str, reason: str) -> None:
         """A lead's step needs a reason, and one that names no one (it stays in the pilot's record)."""
@@ -339,12 +359,40 @@ def web_router(
         background.add_task(mail_sign_in_links, email, next_path)
         return render(page, "sign_in.html", next=next_path, notice=page.t("link_sent"), email="", error="")
 
+    @router.post("/sign-in/link")
+    async def use_link(request: Request) -> Response:
+        """The button of a link's page: uses the link up and opens a session, if this browser showed that page."""
+        page = await page_for(request)
+        form = await request.form()
+        next_path = _local_path(str(form.get("next", "/")))
+        nonce = str(form.get("nonce", ""))
+        if not nonce or not hmac.compare_digest(nonce, request.cookies.get(LINK_COOKIE, "")):
+            return render(
+                page, "message.html", status=403, title=page.t("sign_in_title"), message=page.t("link_page_expired")
+            )
+        opened = await open_session(pool, str(form.get("token", "")))
+        if opened is None:
+            return redirect("/sign-in?" + urlencode({"expired": "1", "next": next_path}))
+        if page.identity is not None:
+            await end_session(pool, page.session)  # the session it replaces in this browser ends too
+        session, identity = opened
+        response = redirect(next_path)
+        set_session(response, session, await get_participant(pool, identity.participant_id))
+        response.delete_cookie(LINK_COOKIE, path="/sign-in/link")
+        log.info("signed in by mailed link", participant_id=identity.participant_id)
+        return response
+
     @router.post("/sign-out")
     async def sign_out(request: Request) -> Response:
+        """Sign out here; with `everywhere`, end every session of the participant and revoke their unused links."""
         page = await page_for(request)
         form = await request.form()
         if page.identity is not None and hmac.compare_digest(str(form.get(FORM_TOKEN_FIELD, "")), page.form_token):
-            await end_session(pool, page.session)
+            if form.get("everywhere"):
+                ended = await end_all_sessions(pool, page.identity.participant_id)
+                log.info("signed out everywhere", participant_id=page.identity.participant_id, sessions_ended=ended)
+            else:
+                await end_session(pool, page.session)
         response = redirect("/sign-in")
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -367,10 +415,9 @@ def web_router(
         workflow_id, task_key = _task_address(request)
         status = await records.status(workflow_id)
         task = status.task(task_key)
-        if task is None:
+        # A task the caller may not read is answered as one that does not exist: the answer tells no one what is there.
+        if task is None or not await access.may_read_task(page.identity, workflow_id, task):
             return not_found(page)
-        if not await access.may_read_task(page.identity, workflow_id, task):
-            return forbidden(page)
         model = load_template(status.template_key).task(task.template_key).payload_model
         context = TaskContext(level=task.level)
         if request.method == "GET":
@@ -801,6 +848,8 @@ def web_router(
         task = status.task(task_key)
         if task is None or action not in ("extend", "reassign"):
             return not_found(page)
+        if not await access.may_read_task(page.identity, workflow_id, task):
+            return not_found(page)
         if not await access.may_steer(page.identity, workflow_id, task, action):  # type: ignore[arg-type]
             return forbidden(page)
         actor_id = page.identity.participant_id
@@ -982,12 +1031,14 @@ def _sign_in_mail(sender: str, participant: Participant, link: str) -> EmailMess
     message["Date"] = format_datetime(datetime.now(UTC))
     body = (
         f"Hej {participant.display_name}!\n\nHär är din inloggningslänk till Leda för resultat. "
-        f"Den gäller i 14 dagar.\n{link}\n\nBad du inte om länken kan du bortse från det här mejlet.\n"
+        f"Den gäller i en timme och loggar in en gång.\n{link}\n\n"
+        "Bad du inte om länken kan du bortse från det här mejlet.\n"
     )
     if participant.language == "en":
         body += (
             f"\n-- In English --\nHello {participant.display_name},\n\nHere is your sign-in link to Lead for "
-            f"Results. It is valid for 14 days.\n{link}\n\nIf you did not ask for it, you can ignore this mail.\n"
+            f"Results. It is valid for an hour and signs in once.\n{link}\n\n"
+            "If you did not ask for it, you can ignore this mail.\n"
         )
     message.set_content(body)
     return message

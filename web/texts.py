@@ -19,9 +19,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     # sign-in
     "sign_in_title": ("Logga in", "Sign in"),
     "sign_in_intro": (
-        "Följ länken i ett mejl från Leda, eller be om en ny länk här. Den gäller i 14 dagar.",
-        "Follow the link in a mail from Leda, or ask for a new link here. It is valid for 14 days.",
+        "Följ länken i ett mejl från Leda, eller be om en ny länk här. En länk du ber om här gäller i en timme, "
+        "länken i ett mejl om en uppgift i 14 dagar. Varje länk loggar in en gång.",
+        "Follow the link in a mail from Leda, or ask for a new link here. A link you ask for here is valid for an "
+        "hour, the link in a mail about a task for 14 days. Each link signs in once.",
     ),
+    "link_page_intro": (
+        "Tryck på knappen för att logga in. Länken loggar in en gång; efter det är den förbrukad.",
+        "Press the button to sign in. The link signs in once; after that it is used up.",
+    ),
+    "link_page_button": ("Logga in", "Sign in"),
+    "link_page_expired": (
+        "Inloggningen kunde inte slutföras härifrån. Öppna länken i mejlet igen och tryck på knappen.",
+        "The sign-in could not be completed from here. Open the link in the mail again and press the button.",
+    ),
+    "sign_out_everywhere": ("Logga ut överallt", "Sign out everywhere"),
     "email": ("E-postadress", "E-mail address"),
     "send_link": ("Skicka inloggningslänk", "Send a sign-in link"),
     "link_sent": (

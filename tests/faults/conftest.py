@@ -10,31 +10,21 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from fault_stack import WorkerProcess, prepare_database
 
+from tests.databases import database_of_its_own
+
 
 @pytest_asyncio.fixture
-async def own_database_url(postgres_server_url: str) -> AsyncIterator[str]:
-    """A migrated database with the synthetic participants, for this test alone; dropped afterwards."""
-    name = f"leda_fault_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = urlunsplit(urlsplit(postgres_server_url)._replace(path=f"/{name}"))
-    await prepare_database(url)
-    yield url
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+async def own_database_url(postgres_server: tuple[str, dict[str, str]]) -> AsyncIterator[str]:
+    """A database with the synthetic participants, for this test alone, migrated as the owner role; the URL is the
+    runtime role's, as the workers connect with it. Dropped afterwards."""
+    async with database_of_its_own(postgres_server, "leda_fault", migrated=False) as urls:
+        await prepare_database(urls.runtime, migration_url=urls.owner)
+        yield urls.runtime
 
 
 WorkerFactory = Callable[[dict[str, str]], Awaitable[WorkerProcess]]

@@ -18,9 +18,10 @@ LEDA = str(Path(sys.executable).parent / "leda")
 SAMPLE_DATA = Path(__file__).parents[2] / "devstack" / "sample_data"
 
 
-async def prepare_database(url: str) -> None:
-    """Migrate the database at `url` and import every synthetic participant."""
-    await migrate(url)
+async def prepare_database(url: str, *, migration_url: str | None = None) -> None:
+    """Migrate the database (as `migration_url`, the owner, when given) and import every synthetic participant as
+    `url`, the application's role."""
+    await migrate(migration_url or url)
     pool = await create_pool(url, max_size=2)
     try:
         for csv in sorted(SAMPLE_DATA.glob("synthetic_participants_*.csv")):

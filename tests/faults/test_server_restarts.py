@@ -170,10 +170,10 @@ async def test_pilots_complete_and_lose_nothing_when_postgresql_restarts_mid_run
     fault_seed: int,
     tmp_path: Path,
 ) -> None:
-    await prepare_database(own_postgres.dsn)
+    await prepare_database(own_postgres.runtime_dsn, migration_url=own_postgres.owner_dsn)
     task_queue = f"faults-{uuid.uuid4().hex[:8]}"
     env = worker_env(
-        database_url=own_postgres.dsn,
+        database_url=own_postgres.runtime_dsn,
         temporal_address=dev_server.address,
         task_queue=task_queue,
         mail_capture=mail_capture,
@@ -189,7 +189,13 @@ async def test_pilots_complete_and_lose_nothing_when_postgresql_restarts_mid_run
         await asyncio.to_thread(own_postgres.start)
 
     await play_through_restarts(
-        dev_client, own_postgres.dsn, worker, name="postgres", task_queue=task_queue, restart=restart_postgres, rng=rng
+        dev_client,
+        own_postgres.runtime_dsn,
+        worker,
+        name="postgres",
+        task_queue=task_queue,
+        restart=restart_postgres,
+        rng=rng,
     )
 
 

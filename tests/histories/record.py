@@ -967,8 +967,8 @@ async def shared_servers(scratch: Path) -> AsyncIterator[tuple[Settings, asyncpg
         postgres = EmbeddedPostgres(scratch / "postgres", free_port(), database="leda")
         await asyncio.to_thread(postgres.start)
         stack.callback(postgres.stop)
-        await migrate(postgres.dsn)
-        pool = await create_pool(postgres.dsn)
+        await migrate(postgres.owner_dsn)
+        pool = await create_pool(postgres.runtime_dsn)
         stack.push_async_callback(pool.close)
         for csv in sorted(SAMPLE_DATA.glob("synthetic_participants_*.csv")):
             await upsert_participants(pool, read_participants_csv(csv))
@@ -979,7 +979,7 @@ async def shared_servers(scratch: Path) -> AsyncIterator[tuple[Settings, asyncpg
         kolada.start()
         stack.callback(kolada.stop)
         settings = Settings(
-            database_url=postgres.dsn,
+            database_url=postgres.runtime_dsn,
             smtp_host=mail.host,
             smtp_port=mail.port,
             kolada_base_url=kolada.base_url,

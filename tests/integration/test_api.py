@@ -14,11 +14,12 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
-from access import identify, issue_token
+from access import identify, issue_sign_in_link, issue_token
 from api.app import create_app
 from api.problems import FORBIDDEN_DETAIL
 from devstack import sample_payloads
 from eventstore import EventStore
+from tests.sign_in_links import link_page_form
 
 FORVALTNINGSCHEF = "p-1861-forvaltningschef"
 REKTOR = "p-1861-rektor"
@@ -186,7 +187,10 @@ async def test_a_task_is_shown_with_its_form_schema_to_its_assignee_and_to_no_ot
     assert shown.status_code == 200, shown.text
     assert shown.json()["assignee_id"] == FORVALTNINGSCHEF
     assert {"level", "scores", "evidence"} <= set(shown.json()["form_schema"]["properties"])
-    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
+    # Another participant's task is answered as one that does not exist: the answer tells nothing of it.
+    missing = await api.get(url.replace("self_assessment@F", "self_assessment@Q"), headers=tokens["rektor"])
+    assert refused.status_code == 404 and refused.headers["content-type"] == PROBLEM
+    assert refused.json() == missing.json() | {"detail": missing.json()["detail"].replace("@Q", "@F")}
     assert FORVALTNINGSCHEF not in refused.text
     assert (await api.get(url, headers=tokens["operations"])).status_code == 200
 
@@ -205,10 +209,17 @@ async def test_completing_another_participants_task_is_forbidden_and_records_not
         headers=tokens["rektor"],
     )
 
-    assert response.status_code == 403
-    assert response.json()["detail"] == FORBIDDEN_DETAIL
+    assert response.status_code == 404  # a task the caller may not see: as if there were none
+    assert response.json()["code"] == "not_found"
     assert FORVALTNINGSCHEF not in response.text
     assert await EventStore(db_pool).stream_version(workflow_id) == version_before
+    # The lead sees the task, and may not answer it for its holder: that is a refusal.
+    by_lead = await api.post(
+        complete_url(workflow_id, "self_assessment@F"),
+        json=sample_payloads.self_assessment("F"),
+        headers=tokens["lead"],
+    )
+    assert by_lead.status_code == 403 and by_lead.json()["detail"] == FORBIDDEN_DETAIL
 
 
 async def test_an_invalid_answer_is_refused_as_problem_json_naming_the_field(
@@ -410,3 +421,48 @@ async def test_an_appeal_that_does_not_fit_is_refused_naming_the_field(
         assert response.headers["content-type"] == PROBLEM
         assert response.json().get("field") == field, response.text
     assert await store.stream_version(workflow_id) == before
+
+
+async def test_a_body_over_the_limit_is_413_before_anything_reads_it(
+    db_pool: asyncpg.Pool, tokens: dict[str, dict[str, str]]
+) -> None:
+    """A 1 MB answer once crossed to Temporal before it was refused; now the edge refuses it, declared or streamed.
+
+    The app has no Temporal client at all (any call to one would fail with a 500), so a 413 is the edge's."""
+    app = create_app(pool=db_pool, client=Client.__new__(Client), task_queue="unused", max_body_bytes=64 * 1024)
+    url = "/api/v1/pilots/leda-lfr-skola-1861/tasks/self_assessment@F/complete"
+    answer = {"evidence": "x" * 1_000_000}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http:
+        declared = await http.post(url, json=answer, headers=tokens["rektor"])
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(100):
+                yield b"x" * 1024
+
+        streamed = await http.post(url, content=chunks(), headers=tokens["rektor"])
+        form = await http.post("/sign-in", data={"email": "a@example.se", "next": "/" + "x" * 70_000})
+        fits = await http.post(url, json={"evidence": "x" * 1000})
+    for response in (declared, streamed, form):
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "too_large" and "65536 bytes" in response.json()["detail"]
+    assert fits.status_code == 401  # under the limit: on to the routes, which ask who is calling
+
+
+async def test_over_https_the_answers_carry_hsts_and_over_http_they_do_not(db_pool: asyncpg.Pool) -> None:
+    for base, hsts in (("https://leda.kommun.example", True), ("http://127.0.0.1:8000", False)):
+        app = create_app(pool=db_pool, client=Client.__new__(Client), task_queue="unused", web_base_url=base)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base) as http:
+            for path in ("/sign-in", "/api/v1/me/inbox", "/openapi.json"):
+                response = await http.get(path)
+                assert ("strict-transport-security" in response.headers) == hsts, (base, path)
+            if hsts:
+                assert response.headers["strict-transport-security"].startswith("max-age=31536000")
+            # The cookies of signing in are Secure exactly when the site is https.
+            token = await issue_sign_in_link(db_pool, REKTOR)
+            shown = await http.get(f"/inbox?token={token}")
+            pressed = await http.post("/sign-in/link", data=link_page_form(shown.text))
+            assert pressed.status_code == 303
+            for cookie in (shown.headers["set-cookie"], pressed.headers.get_list("set-cookie")[0]):
+                assert ("; secure" in cookie.lower()) == hsts, cookie
+                assert "httponly" in cookie.lower()

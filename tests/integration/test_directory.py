@@ -125,6 +125,33 @@ def test_csv_errors_name_the_line_and_field(tmp_path: Path) -> None:
     assert "not-an-address" not in message  # personal data stays out of error messages and logs
 
 
+def test_csv_names_and_addresses_with_control_characters_are_refused_naming_the_row(tmp_path: Path) -> None:
+    """A newline in a name once went into the directory, and the person silently got no mail after that."""
+    path = write_csv(
+        tmp_path,
+        HEADER + "p1,1861,rektor,Anna Andersson,anna@example.se,sv\n"
+        'p2,1861,rektor,"Bo\nBerg",bo@example.se,sv\n'
+        "p3,1861,rektor,Cia\x00 Ek,cia@example.se,sv\n"
+        "p4,1861,rektor,Dan \u202eDal,dan@example.se,sv\n"
+        "p5,1861,rektor,Eva Ek,eva\x07@example.se,sv\n"
+        "p\x1b6,1861,rektor,Fia Fors,fia@example.se,sv\n",
+    )
+
+    with pytest.raises(ParticipantCsvError) as caught:
+        read_participants_csv(path)
+
+    located = {(problem.line, problem.field) for problem in caught.value.problems}
+    assert located == {
+        (3, "display_name"),
+        (5, "display_name"),
+        (6, "display_name"),
+        (7, "email"),
+        (8, "participant_id"),
+    }
+    assert "U+000A" in str(caught.value) and "U+202E" in str(caught.value)
+    assert "Bo" not in str(caught.value)
+
+
 def test_csv_with_a_missing_column_names_it(tmp_path: Path) -> None:
     path = write_csv(tmp_path, "participant_id,kommunkod,role,display_name\np1,1861,rektor,Anna\n")
 

@@ -22,6 +22,7 @@ from api.app import create_app
 from devstack.mail import MailCapture
 from pilots import start_pilot
 from settings import Settings
+from tests.sign_in_links import follow_sign_in_link
 from web.pages import SESSION_COOKIE
 from worker import mailer_for, running_worker
 
@@ -80,7 +81,7 @@ async def test_the_manager_an_overdue_task_is_escalated_to_opens_it_from_the_mai
     link = re.search(re.escape(f"{BASE}{task_path}?token=") + r"[\w-]+", body)
     assert link is not None, body
 
-    signed_in = await browser.get(link[0].removeprefix(BASE))
+    signed_in = await follow_sign_in_link(browser, link[0].removeprefix(BASE))
     assert signed_in.status_code == 303 and signed_in.headers["location"] == task_path
     assert browser.cookies.get(SESSION_COOKIE)
     page = await browser.get(task_path)

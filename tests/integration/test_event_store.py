@@ -261,45 +261,47 @@ async def test_reader_tailing_by_global_position_misses_no_concurrently_committe
 
 
 # --- the append-only guard ------------------------------------------------------------------------------
+# The application's role is refused these statements by privilege already (test_database_roles.py); the trigger
+# guards against the mistakes of the schema's owner, so these tests are made as the owner.
 
 
-async def test_update_of_events_is_refused_and_changes_nothing(store: EventStore, db_pool: asyncpg.Pool) -> None:
+async def test_update_of_events_is_refused_and_changes_nothing(store: EventStore, owner_pool: asyncpg.Pool) -> None:
     stream = unique_stream()
     await store.append(stream, 0, new_events(2))
     before = await store.read_stream(stream)
 
     with pytest.raises(asyncpg.PostgresError) as caught:
-        await db_pool.execute("UPDATE events SET event_type = 'Tampered' WHERE stream_id = $1", stream)
+        await owner_pool.execute("UPDATE events SET event_type = 'Tampered' WHERE stream_id = $1", stream)
 
     assert caught.value.sqlstate == SQLSTATE_APPEND_ONLY
     assert "events are append-only: UPDATE" in str(caught.value)
     assert await store.read_stream(stream) == before
 
 
-async def test_delete_of_events_is_refused_and_changes_nothing(store: EventStore, db_pool: asyncpg.Pool) -> None:
+async def test_delete_of_events_is_refused_and_changes_nothing(store: EventStore, owner_pool: asyncpg.Pool) -> None:
     stream = unique_stream()
     await store.append(stream, 0, new_events(2))
     before = await store.read_stream(stream)
 
     with pytest.raises(asyncpg.PostgresError) as caught:
-        await db_pool.execute("DELETE FROM events WHERE stream_id = $1", stream)
+        await owner_pool.execute("DELETE FROM events WHERE stream_id = $1", stream)
 
     assert caught.value.sqlstate == SQLSTATE_APPEND_ONLY
     assert "events are append-only: DELETE" in str(caught.value)
     assert await store.read_stream(stream) == before
 
 
-async def test_truncate_of_events_is_refused_and_changes_nothing(store: EventStore, db_pool: asyncpg.Pool) -> None:
+async def test_truncate_of_events_is_refused_and_changes_nothing(store: EventStore, owner_pool: asyncpg.Pool) -> None:
     await store.append(unique_stream(), 0, new_events(1))
-    count_before = await db_pool.fetchval("SELECT count(*) FROM events")
+    count_before = await owner_pool.fetchval("SELECT count(*) FROM events")
 
     with pytest.raises(asyncpg.PostgresError) as caught:
         # CASCADE: later migrations add tables referencing events, which plain TRUNCATE refuses first.
-        await db_pool.execute("TRUNCATE events CASCADE")
+        await owner_pool.execute("TRUNCATE events CASCADE")
 
     assert caught.value.sqlstate == SQLSTATE_APPEND_ONLY
     assert "events are append-only: TRUNCATE" in str(caught.value)
-    assert await db_pool.fetchval("SELECT count(*) FROM events") == count_before
+    assert await owner_pool.fetchval("SELECT count(*) FROM events") == count_before
 
 
 # --- reading --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from pydantic import SecretStr
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -176,7 +177,7 @@ async def test_mail_goes_over_tls_with_credentials(
                 sender="Leda <leda@example.invalid>",
                 security=security,  # type: ignore[arg-type]
                 username="leda",
-                password="hemligt",
+                password=SecretStr("hemligt"),
                 ca_file=cert,
             )
         )
@@ -190,7 +191,7 @@ async def test_mail_goes_over_tls_with_credentials(
                 sender="x@example.invalid",
                 security=security,  # type: ignore[arg-type]
                 username="leda",
-                password="fel",
+                password=SecretStr("fel"),
                 ca_file=cert,
             )
         )

@@ -88,11 +88,14 @@ async def test_a_projection_misses_no_event_of_eight_writers_whose_commits_are_d
     assert await projection.checkpoint() >= max(positions)
 
 
-async def test_control_a_naive_tail_over_unserialised_writers_misses_events(db_pool: asyncpg.Pool) -> None:
+async def test_control_a_naive_tail_over_unserialised_writers_misses_events(owner_pool: asyncpg.Pool) -> None:
     # The same harness without the append lock: plain identity inserts into a scratch table. If this ever
-    # stopped missing events, the test above would prove nothing.
+    # stopped missing events, the test above would prove nothing. As the schema's owner: the application's role
+    # creates no tables.
     table = f"gap_control_{uuid.uuid4().hex[:8]}"
-    await db_pool.execute(f"CREATE TABLE {table} (position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id uuid)")
+    await owner_pool.execute(
+        f"CREATE TABLE {table} (position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id uuid)"
+    )
     try:
         written: list[uuid.UUID] = []
         seen: list[uuid.UUID] = []
@@ -101,7 +104,7 @@ async def test_control_a_naive_tail_over_unserialised_writers_misses_events(db_p
         async def writer() -> None:
             for _ in range(APPENDS_PER_WRITER):
                 event_id = uuid.uuid4()
-                async with db_pool.acquire() as connection, connection.transaction():
+                async with owner_pool.acquire() as connection, connection.transaction():
                     await connection.execute(f"INSERT INTO {table} (id) VALUES ($1)", event_id)
                     await asyncio.sleep(random.uniform(0, MAX_COMMIT_DELAY))
                 written.append(event_id)
@@ -110,7 +113,7 @@ async def test_control_a_naive_tail_over_unserialised_writers_misses_events(db_p
             checkpoint = 0
             while True:
                 finished = writers_done.is_set()
-                rows = await db_pool.fetch(
+                rows = await owner_pool.fetch(
                     f"SELECT position, id FROM {table} WHERE position > $1 ORDER BY position LIMIT 25", checkpoint
                 )
                 for row in rows:
@@ -128,4 +131,4 @@ async def test_control_a_naive_tail_over_unserialised_writers_misses_events(db_p
 
         assert len(set(written) - set(seen)) > 0
     finally:
-        await db_pool.execute(f"DROP TABLE {table}")
+        await owner_pool.execute(f"DROP TABLE {table}")

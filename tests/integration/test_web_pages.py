@@ -1,6 +1,7 @@
 """The web pages over HTTP, against a real worker, PostgreSQL and SMTP server (the browser tests are in tests/e2e).
 
-Each test signs in the way a participant does, by the token of a mailed link, and then uses the session cookie.
+Each test signs in the way a participant does, by a mailed link and its page's button, and then uses the session
+cookie.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from domain.roles import Role
 from eventstore import EventStore, NewEvent
 from pilots import PilotRecords, complete_task
 from settings import Settings
-from web.pages import LOCAL_TIME, SESSION_COOKIE
+from tests.sign_in_links import follow_sign_in_link, link_page_form
+from web.pages import LINK_COOKIE, LOCAL_TIME, SESSION_COOKIE
 from worker import mailer_for, running_worker
 
 pytestmark = pytest.mark.devserver
@@ -98,7 +100,7 @@ async def signed_in(site: Site, db_pool: asyncpg.Pool, participant_id: str, path
     """A visitor who followed a mailed link to `path` as `participant_id`, and so holds a session."""
     visitor = site.visitor()
     token = await issue_sign_in_link(db_pool, participant_id)
-    response = await visitor.get(path, params={"token": token})
+    response = await follow_sign_in_link(visitor, f"{path}?token={token}")
     assert response.status_code == 303, response.text
     assert response.headers["location"] == path  # the token is gone from the address
     assert visitor.cookies.get(SESSION_COOKIE)
@@ -140,15 +142,87 @@ async def test_a_mailed_link_signs_in_and_a_dead_one_asks_for_a_new_one(web: Sit
     assert api.status_code == 401
 
 
-async def test_an_expired_link_signs_no_one_in(web: Site, db_pool: asyncpg.Pool) -> None:
+async def test_an_expired_link_signs_no_one_in(web: Site, db_pool: asyncpg.Pool, owner_pool: asyncpg.Pool) -> None:
     token = await issue_sign_in_link(db_pool, HEAD, lifetime=timedelta(seconds=1))
-    await db_pool.execute(
+    await owner_pool.execute(  # back-dated as the owner: the application's role cannot move a link's times
         "UPDATE sign_in_links SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' "
         "WHERE participant_id = $1 AND expires_at < now() + interval '1 minute'",
         HEAD,
     )
     response = await web.visitor().get("/inbox", params={"token": token})
     assert response.headers["location"].startswith("/sign-in?expired=1")
+
+
+async def test_a_link_signs_in_once_and_only_by_its_button(web: Site, db_pool: asyncpg.Pool) -> None:
+    token = await issue_sign_in_link(db_pool, HEAD)
+    link = f"/inbox?token={token}"
+    # A mail scanner fetches the link, twice: it sees the page with the button, and uses nothing up.
+    for _ in range(2):
+        scanner = web.visitor()
+        shown = await scanner.get(link)
+        assert shown.status_code == 200 and "Logga in" in shown.text
+        assert not scanner.cookies.get(SESSION_COOKIE)
+    assert shown.headers["cache-control"] == "no-store" and shown.headers["referrer-policy"] == "no-referrer"
+
+    head = web.visitor()
+    pressed = await follow_sign_in_link(head, link)
+    assert (pressed.status_code, pressed.headers["location"]) == (303, "/inbox")
+    assert (await head.get("/inbox")).status_code == 200
+    assert not head.cookies.get(LINK_COOKIE)
+
+    # Used: the same link, followed again anywhere, signs no one in.
+    again = await web.visitor().get(link)
+    assert again.status_code == 303 and again.headers["location"].startswith("/sign-in?expired=1")
+    replayed = web.visitor()
+    shown_before = await web.visitor().get(f"/inbox?token={await issue_sign_in_link(db_pool, HEAD)}")
+    fields = link_page_form(shown_before.text) | {"token": token}
+    replayed.cookies.set(LINK_COOKIE, fields["nonce"], domain="leda.test", path="/sign-in/link")
+    refused = await replayed.post("/sign-in/link", data=fields)
+    assert refused.headers["location"].startswith("/sign-in?expired=1")
+    assert not replayed.cookies.get(SESSION_COOKIE)
+
+
+async def test_a_link_from_another_site_cannot_swap_a_session(web: Site, db_pool: asyncpg.Pool) -> None:
+    """Login CSRF: an attacker's own link, posted by a form on their site, or opened as a link, signs no one in."""
+    victim = await signed_in(web, db_pool, HEAD, "/inbox")
+    victims_session = victim.cookies.get(SESSION_COOKIE)
+    attackers_token = await issue_sign_in_link(db_pool, RECTOR)
+
+    # A cross-site form post carries no cookie of the link's page (SameSite=Strict), so it is refused.
+    posted = await victim.post("/sign-in/link", data={"token": attackers_token, "next": "/inbox", "nonce": "x" * 43})
+    assert posted.status_code == 403
+    # Opening the attacker's link shows the button, and changes nothing until the victim presses it.
+    opened = await victim.get(f"/inbox?token={attackers_token}")
+    assert opened.status_code == 200
+    assert victim.cookies.get(SESSION_COOKIE) == victims_session
+    assert "Mina uppgifter" in (await victim.get("/inbox")).text
+    # Neither used the attacker's link up.
+    assert await db_pool.fetchval(
+        "SELECT used_at IS NULL FROM sign_in_links WHERE participant_id = $1 ORDER BY created_at DESC LIMIT 1", RECTOR
+    )
+
+
+async def test_signing_out_ends_the_session_and_everywhere_ends_them_all(web: Site, db_pool: asyncpg.Pool) -> None:
+    laptop = await signed_in(web, db_pool, HEAD, "/inbox")
+    phone = await signed_in(web, db_pool, HEAD, "/inbox")
+    kiosk = await signed_in(web, db_pool, HEAD, "/inbox")
+    laptop_session = laptop.cookies.get(SESSION_COOKIE)
+
+    out = await laptop.post("/sign-out", data={"_form": form_token((await laptop.get("/inbox")).text)})
+    assert out.status_code == 303
+    stale = web.visitor()
+    stale.cookies.set(SESSION_COOKIE, laptop_session, domain="leda.test")
+    assert (await stale.get("/inbox")).status_code == 303  # the old cookie leads to the sign-in page
+
+    unused = await issue_sign_in_link(db_pool, HEAD)
+    page = await phone.get("/inbox")
+    assert "Logga ut överallt" in page.text
+    everywhere = await phone.post("/sign-out", data={"_form": form_token(page.text), "everywhere": "1"})
+    assert everywhere.status_code == 303
+    for device in (phone, kiosk):
+        assert (await device.get("/inbox")).status_code == 303
+    gone = await web.visitor().get(f"/inbox?token={unused}")
+    assert gone.headers["location"].startswith("/sign-in?expired=1")
 
 
 async def test_a_form_with_errors_says_which_field_and_records_nothing_then_completes(
@@ -192,7 +266,10 @@ async def test_pages_refuse_others_and_forms_without_the_sessions_token(web: Sit
     workflow_id = await start_pilot(web, db_pool)
     path = task_page(workflow_id, TASK)
     rector = await signed_in(web, db_pool, RECTOR, "/inbox")
-    assert (await rector.get(path)).status_code == 403
+    # Another's task is shown as one that does not exist, in the same words.
+    others, missing = await rector.get(path), await rector.get(task_page(workflow_id, "self_assessment@Q"))
+    assert others.status_code == missing.status_code == 404
+    assert others.text == missing.text.replace("%40Q", "%40F")  # the language link names the page itself
     assert (await rector.get("/board")).status_code == 403
     assert (await rector.get(f"/pilots/{workflow_id}")).status_code == 403
 
@@ -248,8 +325,12 @@ async def test_asking_for_a_link_by_mail_answers_alike_for_known_and_unknown_add
         lambda m: "rektor.1861@example.invalid" in str(m["To"]) and "inloggningslänk" in str(m["Subject"])
     )
     [link] = re.findall(rf"{re.escape(BASE)}(/inbox\?token=[\w-]+)", mail.get_content())
-    followed = await web.visitor().get(link)
+    followed = await follow_sign_in_link(web.visitor(), link)
     assert (followed.status_code, followed.headers["location"]) == (303, "/inbox")
+    expires_in = await db_pool.fetchval(
+        "SELECT max(expires_at - created_at) FROM sign_in_links WHERE participant_id = $1 AND asked_for", RECTOR
+    )
+    assert expires_in == timedelta(hours=1)  # a link asked for on the page is for now, not for a fortnight
 
     invalid = await web.visitor().post("/sign-in", data={"email": "inte en adress", "next": "/inbox"})
     assert invalid.status_code == 422 and 'aria-invalid="true"' in invalid.text
@@ -267,7 +348,7 @@ async def test_the_sign_in_page_answers_alike_when_the_mail_relay_is_down(
 
 
 async def test_the_sign_in_page_mails_one_participant_a_few_links_a_quarter_not_a_mailbox_full(
-    web: Site, db_pool: asyncpg.Pool, mail_capture: MailCapture
+    web: Site, db_pool: asyncpg.Pool, owner_pool: asyncpg.Pool, mail_capture: MailCapture
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     person = Participant(
@@ -294,7 +375,7 @@ async def test_the_sign_in_page_mails_one_participant_a_few_links_a_quarter_not_
     assert {(a.status_code, a.text) for a in answers} == {(200, answers[0].text)}  # alike, mailed or not
     assert links_to_person() == most
 
-    await db_pool.execute(
+    await owner_pool.execute(
         "UPDATE sign_in_links SET created_at = created_at - $2::interval WHERE participant_id = $1",
         person.participant_id,
         within,

@@ -2,32 +2,51 @@
 
 Each rule is a function that lists what is wrong with a parsed compose file. The real file must give no problem,
 and each rule is shown to report a deliberately broken copy, so a rule that can never fail is caught too.
+
+Beside the rules, two outside judges: podman-compose, a Compose implementation that needs no container engine to
+resolve a file (`--dry-run config`), and the Compose Specification's own JSON schema (compose-spec.json, in the
+copy the check-jsonschema package ships). Docker's own `docker compose config` is used too where it is installed.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.resources
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
+import jsonschema_rs
 import pytest
 import yaml
 from pydantic import AliasChoices, ValidationError
 
 from cli.main import build_parser
+from database.roles import OWNER, READONLY, RUNTIME
 from settings import Settings
 from workflows.search_attributes import type_names
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+INIT_SCRIPT = ROOT / "deploy" / "postgres-init.sh"
+
+COMPOSE_ENV = {
+    "POSTGRES_PASSWORD": "superuser-secret",
+    "TEMPORAL_DB_PASSWORD": "temporal-secret",
+    "LEDA_DB_OWNER_PASSWORD": "owner-secret",
+    "LEDA_DB_RUNTIME_PASSWORD": "runtime-secret",
+    "LEDA_DB_READONLY_PASSWORD": "readonly-secret",
+}
+"""What a deployment must set (README: Production): the file has no default for any of them."""
 
 REQUIRED_SERVICES = {
     "postgresql",
@@ -60,7 +79,7 @@ REQUIRED_ORDER = {
 }
 # What a production deployment of each Leda service must set, with the value when one is required.
 REQUIRED_SETTINGS: dict[str, dict[str, str | None]] = {
-    "migrate": {"DATABASE_URL": None, "LEDA_LOG_FORMAT": "json"},
+    "migrate": {"LEDA_MIGRATION_DATABASE_URL": None, "LEDA_LOG_FORMAT": "json"},
     "worker": {
         "DATABASE_URL": None,
         "LEDA_TEMPORAL_ADDRESS": None,
@@ -73,6 +92,7 @@ REQUIRED_SETTINGS: dict[str, dict[str, str | None]] = {
         "LEDA_WEB_BASE_URL": None,
         "LEDA_METRICS_BIND_ADDRESS": None,
         "LEDA_LOG_FORMAT": "json",
+        "LEDA_PRODUCTION": "true",
     },
     "api": {
         "DATABASE_URL": None,
@@ -82,8 +102,22 @@ REQUIRED_SETTINGS: dict[str, dict[str, str | None]] = {
         "LEDA_API_HOST": "0.0.0.0",
         "LEDA_API_PORT": None,
         "LEDA_LOG_FORMAT": "json",
+        "LEDA_PRODUCTION": "true",  # an http web address elsewhere than this machine is refused at start
     },
 }
+DATABASE_URLS = ("DATABASE_URL", "LEDA_MIGRATION_DATABASE_URL")
+"""The settings that hold a database URL, and with it a password."""
+# Which of them each Leda service connects with, and as which role (database/roles.py).
+DATABASE_ROLES = {
+    "migrate": ("LEDA_MIGRATION_DATABASE_URL", OWNER),
+    "worker": ("DATABASE_URL", RUNTIME),
+    "api": ("DATABASE_URL", RUNTIME),
+}
+# Variables that hold a secret, by name; the first kind is a password, which a deployment must always give.
+_PASSWORD_NAME = re.compile(r"PASSWORD|_PWD$")
+_SECRET_NAME = re.compile(r"PASSWORD|_PWD$|SECRET|TOKEN|API_KEY")
+# Passwords a deployment may leave out, for a service that works without: the mail relay's (Mailpit needs none).
+OPTIONAL_PASSWORDS = {"LEDA_SMTP_PASSWORD"}
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 LONG_RUNNING = {"always", "unless-stopped"}
 # Temporal's images resolve a relative DYNAMIC_CONFIG_FILE_PATH from their working directory.
@@ -122,12 +156,17 @@ def interpolate(text: str, env: Mapping[str, str] | None = None) -> str:
     return _VARIABLE.sub(substitute, text)
 
 
-def environment(service: Mapping[str, Any]) -> dict[str, str]:
-    """A service's environment with compose's defaults filled in (the `${VAR:-default}` values)."""
+def raw_environment(service: Mapping[str, Any]) -> dict[str, str]:
+    """A service's environment as the file writes it, before interpolation."""
     raw = service.get("environment") or {}
     if isinstance(raw, list):
         raw = dict(item.split("=", 1) if "=" in item else (item, "") for item in raw)
-    return {name: interpolate("" if value is None else str(value)) for name, value in raw.items()}
+    return {name: "" if value is None else str(value) for name, value in raw.items()}
+
+
+def environment(service: Mapping[str, Any]) -> dict[str, str]:
+    """A service's environment as a deployment that set only the required secrets (COMPOSE_ENV) gets it."""
+    return {name: interpolate(value, COMPOSE_ENV) for name, value in raw_environment(service).items()}
 
 
 def leda_services(compose: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -235,22 +274,24 @@ def wiring_problems(compose: Mapping[str, Any]) -> list[str]:
     services = compose["services"]
     setup = environment(services["temporal-setup"])
     ui = environment(services["temporal-ui"])
-    init_sql = (COMPOSE_FILE.parent / "deploy" / "postgres-init.sql").read_text()
-    created = set(re.findall(r"CREATE DATABASE (\w+)", init_sql, flags=re.IGNORECASE))
+    created = set(re.findall(r"CREATE DATABASE (\w+)", INIT_SCRIPT.read_text(), flags=re.IGNORECASE))
     problems = []
     for name, service in leda_services(compose).items():
         env = environment(service)
         temporal_host = host_port(env.get("LEDA_TEMPORAL_ADDRESS", ":0"))[0]
-        if temporal_host not in services:
+        if name != "migrate" and temporal_host not in services:
             problems.append(f"{name}: LEDA_TEMPORAL_ADDRESS names no service ({temporal_host})")
         namespace = env.get("LEDA_TEMPORAL_NAMESPACE", "default")
         if name != "migrate" and namespace != setup.get("NAMESPACE"):
             problems.append(f"{name}: namespace {namespace} is not the one temporal-setup creates")
-        url = urlsplit(env.get("DATABASE_URL", ""))
-        if url.hostname not in services:
-            problems.append(f"{name}: DATABASE_URL names no service ({url.hostname})")
-        if url.path.lstrip("/") not in created:
-            problems.append(f"{name}: database {url.path.lstrip('/')} is not created by deploy/postgres-init.sql")
+        for variable in DATABASE_URLS:
+            if variable not in env:
+                continue
+            url = urlsplit(env[variable])
+            if url.hostname not in services:
+                problems.append(f"{name}: {variable} names no service ({url.hostname})")
+            if url.path.lstrip("/") not in created:
+                problems.append(f"{name}: database {url.path.lstrip('/')} is not created by deploy/postgres-init.sh")
     if ui.get("TEMPORAL_DEFAULT_NAMESPACE") != setup.get("NAMESPACE"):
         problems.append("temporal-ui: its default namespace is not Leda's")
     worker_metrics = environment(services["worker"]).get("LEDA_METRICS_BIND_ADDRESS")
@@ -264,7 +305,7 @@ def wiring_problems(compose: Mapping[str, Any]) -> list[str]:
     if not any(str(p).endswith(f":{api_port}") for p in services["api"].get("ports", [])):
         problems.append(f"api: port {api_port} is not published")
     missing_databases = {"temporal", "temporal_visibility"} - created
-    problems += [f"deploy/postgres-init.sql: no database {db} for Temporal" for db in sorted(missing_databases)]
+    problems += [f"deploy/postgres-init.sh: no database {db} for Temporal" for db in sorted(missing_databases)]
     return problems
 
 
@@ -289,6 +330,122 @@ def temporal_problems(compose: Mapping[str, Any]) -> list[str]:
         config = yaml.safe_load(source.read_text()) if source.is_file() else None
         if not isinstance(config, dict) or not all(isinstance(v, list) for v in config.values()):
             problems.append(f"temporal: {mounts[target]} is not a dynamic config file (key: [{{value: …}}])")
+    return problems
+
+
+def _strings(node: object) -> Iterator[str]:
+    """Every string of a parsed compose file, keys and values, at any depth."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def _variables(text: str) -> set[str]:
+    """The names of the variables `text` interpolates (not `$$` escapes, which the container's shell expands)."""
+    return {match["braced"] or match["named"] for match in _VARIABLE.finditer(text) if not match["escaped"]}
+
+
+def _url_password(url: str) -> str:
+    """The password of a URL as the file writes it; urlsplit would stop at the '?' of a `${VAR:?message}`."""
+    match = re.match(r"^[a-z][a-z0-9+.-]*://[^:@/]*:(?P<password>.*)@[^@]*$", url)
+    return match["password"] if match else ""
+
+
+def secret_problems(compose: Mapping[str, Any]) -> list[str]:
+    """No secret has a default in the file: a password must be required (`${VAR:?message}`), so that a deployment
+    that forgot one refuses to start instead of running with a password anyone can read here; another secret (an
+    API key) may default to nothing, never to a value. A password setting names a variable, never a literal."""
+    problems = set()
+    for text in _strings(compose):
+        for match in _VARIABLE.finditer(text):
+            name = match["braced"] or match["named"]
+            if match["escaped"] or not _SECRET_NAME.search(name):
+                continue
+            if _PASSWORD_NAME.search(name) and match["op"] != ":?" and name not in OPTIONAL_PASSWORDS:
+                problems.add(f"{name}: a password must be required, as ${{{name}:?…}}, not {match[0]}")
+            elif match["op"] in (":-", "-") and match["arg"]:
+                problems.add(f"{name}: a secret with a default value: {match[0]}")
+    for name, service in compose["services"].items():
+        for variable, value in raw_environment(service).items():
+            if variable in DATABASE_URLS:
+                secret = _url_password(value)
+            elif _PASSWORD_NAME.search(variable):
+                secret = value
+            else:
+                continue
+            if not _variables(secret):
+                problems.add(f"{name}: {variable} holds a password written into the file")
+    return sorted(problems)
+
+
+def database_role_problems(compose: Mapping[str, Any]) -> list[str]:
+    """Temporal and Leda have credentials of their own; the migrate job alone is the schema's owner, the worker and
+    the API are the runtime role; the init script creates each of those roles, the operators' read-only one, and
+    gives each database to its owner."""
+    services = compose["services"]
+    init = INIT_SCRIPT.read_text()
+    created_roles = set(re.findall(r"CREATE ROLE (\w+)", init))
+    owners = dict(re.findall(r"CREATE DATABASE (\w+) OWNER (\w+)", init))
+    problems = []
+    leda_users: set[str] = set()
+    leda_passwords: set[str] = set()
+    for name, (variable, role) in DATABASE_ROLES.items():
+        raw = raw_environment(services.get(name, {}))
+        if variable not in raw:
+            problems.append(f"{name}: connects without {variable}")
+            continue
+        url = urlsplit(interpolate(raw[variable], COMPOSE_ENV))
+        if url.username != role:
+            problems.append(f"{name}: {variable} logs in as {url.username}, not {role}")
+        if url.username not in created_roles:
+            problems.append(f"{name}: role {url.username} is not created by deploy/postgres-init.sh")
+        if owners.get(url.path.lstrip("/")) != OWNER:
+            problems.append(f"deploy/postgres-init.sh: database {url.path.lstrip('/')} is not owned by {OWNER}")
+        leda_users.add(url.username or "")
+        leda_passwords |= _variables(raw[variable])
+    owner_secrets = _variables(raw_environment(services.get("migrate", {})).get("LEDA_MIGRATION_DATABASE_URL", ""))
+    for name, service in leda_services(compose).items():
+        raw = raw_environment(service)
+        if name != "migrate" and (
+            "LEDA_MIGRATION_DATABASE_URL" in raw
+            or owner_secrets & {v for value in raw.values() for v in _variables(value)}
+        ):
+            problems.append(f"{name}: has the schema owner's password, which only the migrate job needs")
+    for name in ("temporal-schema", "temporal"):
+        raw = raw_environment(services[name])
+        user = interpolate(raw.get("POSTGRES_USER", ""), COMPOSE_ENV)
+        if user in leda_users | {OWNER, RUNTIME, READONLY}:
+            problems.append(f"{name}: Temporal logs in as Leda's role {user}")
+        shared = (_variables(raw.get("POSTGRES_PWD", "")) | _variables(raw.get("SQL_PASSWORD", ""))) & leda_passwords
+        if shared:
+            problems.append(f"{name}: Temporal logs in with Leda's password ({', '.join(sorted(shared))})")
+        if user not in created_roles:
+            problems.append(f"{name}: Temporal's role {user} is not created by deploy/postgres-init.sh")
+        for database in ("temporal", "temporal_visibility"):
+            if owners.get(database) != user:
+                problems.append(f"deploy/postgres-init.sh: {database} is not owned by Temporal's role {user}")
+    if READONLY not in created_roles:
+        problems.append(f"deploy/postgres-init.sh: no read-only role {READONLY} for operators")
+    return sorted(set(problems))
+
+
+def publish_problems(compose: Mapping[str, Any]) -> list[str]:
+    """Every published port listens on this host only unless the operator says otherwise: nothing here speaks TLS,
+    and Temporal's frontend asks for no credentials at all. The API's address is a variable (LEDA_API_PUBLISH)."""
+    problems = []
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            published = interpolate(str(port), COMPOSE_ENV)
+            if not published.startswith("127.0.0.1:"):
+                problems.append(f"{name}: port {published} is published on every interface")
+    if not any("LEDA_API_PUBLISH" in _variables(str(port)) for port in compose["services"]["api"].get("ports", [])):
+        problems.append("api: its published address cannot be set with LEDA_API_PUBLISH")
     return problems
 
 
@@ -352,6 +509,33 @@ def command_problems(compose: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+# ---- the Compose Specification's schema --------------------------------------------------------------------------
+
+# compose-spec.json as the check-jsonschema package vendors it (its builtin "vendor.compose-spec"): the schema that
+# the Compose Specification publishes, and that Docker Compose validates every file against.
+_COMPOSE_SPEC = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+
+
+def interpolated(node: Any) -> Any:
+    """A parsed compose file with every string interpolated as a deployment with COMPOSE_ENV set gets it."""
+    if isinstance(node, str):
+        return interpolate(node, COMPOSE_ENV)
+    if isinstance(node, Mapping):
+        return {interpolated(key): interpolated(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [interpolated(item) for item in node]
+    return node
+
+
+def spec_problems(compose: Mapping[str, Any]) -> list[str]:
+    """What the Compose Specification's JSON schema refuses in the file, as interpolated."""
+    validator = jsonschema_rs.validator_for(json.loads(_COMPOSE_SPEC.read_text()))
+    return [
+        f"{'/'.join(map(str, error.instance_path))}: {error.message}"
+        for error in validator.iter_errors(interpolated(compose))
+    ]
+
+
 RULES: list[Callable[[Mapping[str, Any]], list[str]]] = [
     missing_services,
     image_problems,
@@ -364,6 +548,10 @@ RULES: list[Callable[[Mapping[str, Any]], list[str]]] = [
     search_attribute_problems,
     dependency_problems,
     command_problems,
+    secret_problems,
+    database_role_problems,
+    publish_problems,
+    spec_problems,
 ]
 
 
@@ -499,6 +687,76 @@ BREAKAGES = {
         "mailpit to be healthy, which has no healthcheck",
     ),
     "a command the CLI lacks": (_set("worker", "command", ["wroker"]), command_problems, "leda wroker"),
+    "a deployment that is not production": (
+        _set_env("api", "LEDA_PRODUCTION", "false"),
+        missing_production_settings,
+        "api: LEDA_PRODUCTION is 'false', not 'true'",
+    ),
+    "a default password": (
+        _set_env("postgresql", "POSTGRES_PASSWORD", "${POSTGRES_PASSWORD:-postgres}"),
+        secret_problems,
+        "POSTGRES_PASSWORD: a password must be required",
+    ),
+    "a password that may be left empty": (
+        _set_env("temporal", "POSTGRES_PWD", "${TEMPORAL_DB_PASSWORD}"),
+        secret_problems,
+        "TEMPORAL_DB_PASSWORD: a password must be required",
+    ),
+    "a password written into the file": (
+        _set_env("worker", "DATABASE_URL", "postgresql://leda_runtime:hunter2@postgresql:5432/leda"),
+        secret_problems,
+        "worker: DATABASE_URL holds a password written into the file",
+    ),
+    "a secret with a default value": (
+        _set_env("worker", "LEDA_TEMPORAL_API_KEY", "${LEDA_TEMPORAL_API_KEY:-changeme}"),
+        secret_problems,
+        "LEDA_TEMPORAL_API_KEY: a secret with a default value",
+    ),
+    "Temporal logging in as Leda": (
+        _set_env("temporal", "POSTGRES_USER", RUNTIME),
+        database_role_problems,
+        f"temporal: Temporal logs in as Leda's role {RUNTIME}",
+    ),
+    "Temporal with Leda's password": (
+        _set_env("temporal-schema", "SQL_PASSWORD", "${LEDA_DB_RUNTIME_PASSWORD:?x}"),
+        database_role_problems,
+        "Temporal logs in with Leda's password (LEDA_DB_RUNTIME_PASSWORD)",
+    ),
+    "migrations as the runtime role": (
+        _set_env(
+            "migrate",
+            "LEDA_MIGRATION_DATABASE_URL",
+            "postgresql://leda_runtime:${LEDA_DB_RUNTIME_PASSWORD:?x}@postgresql:5432/leda",
+        ),
+        database_role_problems,
+        f"migrate: LEDA_MIGRATION_DATABASE_URL logs in as {RUNTIME}, not {OWNER}",
+    ),
+    "a worker as the owner": (
+        _set_env("worker", "DATABASE_URL", "postgresql://leda_owner:${LEDA_DB_OWNER_PASSWORD:?x}@postgresql:5432/leda"),
+        database_role_problems,
+        "worker: has the schema owner's password",
+    ),
+    "a role the init script does not create": (
+        _set_env("api", "DATABASE_URL", "postgresql://leda_app:${LEDA_DB_RUNTIME_PASSWORD:?x}@postgresql:5432/leda"),
+        database_role_problems,
+        "api: role leda_app is not created",
+    ),
+    "the API on every interface": (_set("api", "ports", ["8000:8000"]), publish_problems, "api: port 8000:8000"),
+    "the Temporal UI on every interface": (
+        _set("temporal-ui", "ports", ["8080:8080"]),
+        publish_problems,
+        "temporal-ui: port 8080:8080",
+    ),
+    "a key the Compose Specification does not have": (
+        _set("api", "enviroment", {"LEDA_API_PORT": "8000"}),
+        spec_problems,
+        "'enviroment' was unexpected",
+    ),
+    "a condition the Compose Specification does not have": (
+        _set("api", "depends_on", {"migrate": {"condition": "service_finished"}}),
+        spec_problems,
+        "services/api/depends_on",
+    ),
 }
 
 
@@ -552,6 +810,65 @@ def test_the_image_runs_the_leda_cli() -> None:
 def test_docker_compose_accepts_the_file() -> None:
     """Compose's own schema check; it needs the client and its compose plugin, not a running engine."""
     result = subprocess.run(
-        ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"], capture_output=True, text=True
+        ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **COMPOSE_ENV},
     )
     assert result.returncode == 0, result.stderr
+
+
+# ---- a Compose implementation resolves the file -------------------------------------------------------------------
+
+
+def resolve_with_compose(env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """podman-compose's `config` on the file, with `env` as the only environment: its interpolation, `.env` handling
+    and merging of `<<` keys, without a container engine (--dry-run)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "podman_compose",
+            "--dry-run",
+            "--env-file",
+            os.devnull,
+            "-f",
+            str(COMPOSE_FILE),
+            "config",
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_compose_resolves_the_file_to_what_the_rules_expect() -> None:
+    result = resolve_with_compose(COMPOSE_ENV)
+    assert result.returncode == 0, result.stderr
+    resolved = yaml.safe_load(result.stdout)
+
+    assert spec_problems(resolved) == []
+    assert resolved["services"]["api"]["ports"] == ["127.0.0.1:8000:8000"]
+    for name, (variable, role) in DATABASE_ROLES.items():
+        url = urlsplit(resolved["services"][name]["environment"][variable])
+        assert (url.username, url.password) == (
+            role,
+            COMPOSE_ENV[f"LEDA_DB_{role.removeprefix('leda_').upper()}_PASSWORD"],
+        )
+    assert resolved["services"]["temporal"]["environment"]["POSTGRES_USER"] == "temporal"
+    assert resolved["services"]["temporal"]["environment"]["POSTGRES_PWD"] == COMPOSE_ENV["TEMPORAL_DB_PASSWORD"]
+
+
+def test_compose_publishes_the_api_where_the_operator_says() -> None:
+    result = resolve_with_compose({**COMPOSE_ENV, "LEDA_API_PUBLISH": "0.0.0.0:8080"})
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["services"]["api"]["ports"] == ["0.0.0.0:8080:8000"]
+
+
+@pytest.mark.parametrize("missing", sorted(COMPOSE_ENV))
+def test_compose_refuses_the_file_without_each_password(missing: str) -> None:
+    result = resolve_with_compose({name: value for name, value in COMPOSE_ENV.items() if name != missing})
+    assert result.returncode != 0
+    assert f"required variable {missing} is missing a value" in result.stderr

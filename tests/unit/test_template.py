@@ -496,6 +496,18 @@ def test_an_error_in_a_derived_template_names_the_derived_file(template_dir):
         load("bad")
 
 
+def test_a_template_key_is_a_name_never_a_path(template_dir):
+    """`../../pyproject` once read the project's pyproject.toml and listed its keys in the error."""
+    (template_dir.parent / "outside.toml").write_text('key = "outside"\ntitle_sv = "x"\n', encoding="utf-8")
+    for key in ("../outside", "../../pyproject", "/etc/passwd", "base/../base"):
+        with pytest.raises(TemplateError, match=r"^unknown programme template") as refused:
+            load(key)
+        assert "title_sv" not in str(refused.value)
+    (template_dir / "sneaky.toml").write_text('key = "sneaky"\nbased_on = "../outside"\n', encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"^sneaky\.toml: based_on names '\.\./outside', which does not exist"):
+        load("sneaky")
+
+
 def test_a_file_that_is_not_toml_is_refused_naming_the_file(template_dir):
     (template_dir / "broken.toml").write_text('key = "broken\n', encoding="utf-8")
 

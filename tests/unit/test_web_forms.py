@@ -300,3 +300,25 @@ def test_a_box_of_entries_says_one_per_line(kind: str) -> None:
     for leaf in (n for n in form.nodes() if isinstance(n, Leaf) and n.widget == "lines"):
         hint = leaf.label.hint_sv
         assert not hint or "per rad" in hint, f"{leaf.name}: the hint {hint!r} does not say one entry per line"
+
+
+@pytest.mark.parametrize("count", ["²", "٣", "9" * 5000, "-1", "1e3", " 2", "１"])
+def test_a_posted_item_count_that_is_not_plain_digits_shows_the_default(count: str) -> None:
+    """'²' passes str.isdigit and fails int(); 5,000 digits exceed int()'s limit: both were a 500."""
+    data = {"goals[__n]": [count], "goals[0][title]": ["Fler elever når målen"]}
+    form = build_form(PlanDraft, TaskContext(), data)
+    [goals] = [node for node in form.nodes() if isinstance(node, Repeat)]
+    assert len(goals.items) == 1  # the default for a required list
+    assert apply_action(data, "add:goals")["goals[__n]"] == ["1"]
+    assert apply_action(data, "remove:goals[0]")["goals[__n]"] == ["0"]
+
+
+def test_a_posted_item_count_is_bounded() -> None:
+    form = build_form(PlanDraft, TaskContext(), {"goals[__n]": ["999"]})
+    [goals] = [node for node in form.nodes() if isinstance(node, Repeat)]
+    assert len(goals.items) == 100
+    assert apply_action({"goals[__n]": ["100"]}, "add:goals")["goals[__n]"] == ["100"]
+    with pytest.raises(ValueError, match="unknown form action"):
+        apply_action({}, "remove:goals[" + "9" * 5000 + "]")
+    with pytest.raises(ValueError, match="unknown form action"):
+        apply_action({}, "remove:goals[²]")
