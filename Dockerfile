@@ -17,7 +17,7 @@ COPY projections projections
 COPY api api
 COPY access access
 COPY web web
-COPY worker.py settings.py observability.py ./
+COPY worker.py settings.py observability.py temporal_connection.py ./
 RUN pip install --no-cache-dir . && useradd --system leda
 USER leda
 # The API (`leda api`) and the worker's Prometheus metrics (LEDA_METRICS_BIND_ADDRESS, set by docker-compose.yml).

@@ -123,7 +123,7 @@ class Context:
 
     async def client(self) -> Client:
         if self._client is None:
-            from worker import TemporalConnectError, connect_temporal
+            from temporal_connection import TemporalConnectError, connect_temporal
 
             try:
                 self._client = await connect_temporal(self.settings)
@@ -690,7 +690,8 @@ async def cmd_migrate(ctx: Context) -> None:
 
 
 async def cmd_worker(ctx: Context) -> None:
-    from worker import TemporalConnectError, serve
+    from temporal_connection import TemporalConnectError
+    from worker import serve
 
     try:
         await serve(ctx.settings)

@@ -33,8 +33,9 @@ from devstack.tls_proxy import TlsProxy, server_context
 from domain.state import TaskStatus
 from pilots import pilot_status, start_pilot
 from settings import Settings
+from temporal_connection import TemporalConnectError, connect_temporal
 from tests.tls_pki import Pki, make_pki
-from worker import TemporalConnectError, connect_temporal, running_worker
+from worker import running_worker
 from workflows.digest_schedule import DIGEST_SCHEDULE_ID
 
 pytestmark = pytest.mark.devserver
