@@ -1043,7 +1043,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "sign-in-link",
         cmd_sign_in_link,
-        "a link that signs a participant in on the web pages (valid 14 days; what the mails carry)",
+        "a link that signs a participant in on the web pages, once (valid 14 days; what the mails carry)",
     )
     p.add_argument("participant")
     p.add_argument("--page", default="/", help="the page it opens, e.g. /board or /inbox (default: the start page)")

@@ -138,11 +138,6 @@ class Participant(BaseModel):
             raise ValueError("manager_id: a participant is not their own line manager")
         return self
 
-    @property
-    def belongs_to(self) -> str:
-        """The municipality's code, or the programme's id, the participant belongs to."""
-        return f"kommun {self.kommunkod}" if self.kommunkod else f"programme {self.programme}"
-
     @field_validator("email")
     @classmethod
     def _email_looks_like_an_address(cls, value: str) -> str:

@@ -312,7 +312,6 @@ def test_a_person_of_a_whole_programme_has_a_programme_and_no_kommunkod(tmp_path
     [lead] = read_participants_csv(path)
 
     assert (lead.kommunkod, lead.programme, lead.role) == (None, "lfr-skola-2015", "programledare")
-    assert lead.belongs_to == "programme lfr-skola-2015"
 
 
 @pytest.mark.parametrize(
