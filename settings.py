@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     mail_from: str = "Leda <leda@example.invalid>"
 
-    kolada_base_url: str = "http://127.0.0.1:8088/v2"
+    kolada_base_url: str = Field(
+        default="http://127.0.0.1:8088/v3",
+        description="Kolada's v3 API (https://api.kolada.se/v3); the default is the embedded synthetic server",
+    )
     kolada_port: int = 8088
 
     api_host: str = "127.0.0.1"
@@ -97,6 +100,15 @@ class Settings(BaseSettings):
         default=None,
         description="host:port where `leda worker` serves the SDK's Prometheus metrics at /metrics; unset: none",
     )
+
+    @field_validator("kolada_base_url")
+    @classmethod
+    def _kolada_is_v3(cls, value: str) -> str:
+        # Kolada retired v2 (and v1): a pilot's data pack asked of it would fail at its deep analysis, months in.
+        version = value.rstrip("/").rsplit("/", 1)[-1]
+        if version in ("v1", "v2"):
+            raise ValueError(f"Kolada retired its {version} API; give the v3 address, such as https://api.kolada.se/v3")
+        return value
 
     @field_validator("web_base_url")
     @classmethod

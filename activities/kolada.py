@@ -1,15 +1,25 @@
-"""Client for Kolada's v2 API (key figures per municipality and per organisational unit, e.g. a school),
-as documented in Hypergene/kolada.
+"""Client for Kolada's v3 API (key figures per municipality and per organisational unit, e.g. a school).
 
-Only the client lives here; the Temporal activity that fetches the deep-analysis data pack wraps it. The
-client takes its ``httpx.AsyncClient`` from the caller so the worker can share one connection pool.
+Kolada retired v2; v3 (https://api.kolada.se/v3, Swagger at /v3/docs) keeps v2's paths and envelope
+(``{"values": [...], "count": n}``) and pages with ``next_url``, the full address of the next page, until a page has
+none. Each of a data request's lists (KPIs, municipalities or units, years) may hold at most 25 items, so longer
+lists are asked for in several requests. Rate limiting (429) and server errors (5xx) are retried here a few times,
+after the ``Retry-After`` the service gives or a growing pause; what still fails is a ``KoladaError`` whose
+``retryable`` tells the activity whether Temporal should try again later, or whether the request itself is wrong.
+
+Only the client lives here; the Temporal activity that fetches the deep-analysis data pack wraps it. The client
+takes its ``httpx.AsyncClient`` from the caller so the worker can share one connection pool.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
@@ -34,8 +44,13 @@ GENDERS = frozenset({"T", "K", "M", "F"})
 """T total, K women; men appear as M in the API and as F in its README, so both are accepted."""
 
 MAX_PER_PAGE = 5000
-UNITS_PER_REQUEST = 25
-"""Unit ids per oudata request: Kolada answers 400 to a URL that is too long, so many units are split up."""
+ITEMS_PER_LIST = 25
+"""The most KPIs, municipalities, units or years one data request may name in each of its lists."""
+RETRY_DELAYS = (1.0, 2.0, 4.0)
+"""The pauses before the second, third and fourth try of a request answered 429 or 5xx (or not at all)."""
+LONGEST_RETRY_AFTER = 60.0
+"""A longer Retry-After is not waited out here: the activity fails, and Temporal tries again later."""
+REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _MAX_PAGES = 10_000
 _BODY_SNIPPET = 300
 
@@ -43,32 +58,46 @@ _BODY_SNIPPET = 300
 class KoladaError(Exception):
     """Kolada could not be reached, answered with an HTTP error, or sent something that is not its format."""
 
-    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+    def __init__(self, message: str, *, url: str, status: int | None = None, transient: bool = False) -> None:
         super().__init__(f"{message} (url {url}, status {status if status is not None else 'none'})")
         self.url = url
         self.status = status
+        self._transient = transient
+        self.retry_after: float | None = None
+        """Seconds the service asked to wait before the next try (its Retry-After), when it said."""
 
     @property
     def retryable(self) -> bool:
-        """Whether trying again later may help: no response at all, rate limiting or a server error.
-
-        A 400 or 404 means the request itself is wrong and will fail the same way every time.
-        """
-        return self.status is None or self.status == 429 or self.status >= 500
+        """Whether trying again later may help: no response at all, rate limiting, a server error, or a body cut
+        short on the way. A 400 or 404 means the request itself is wrong and will fail the same way every time."""
+        return self._transient or self.status is None or self.status == 429 or self.status >= 500
 
 
 class KoladaClient:
-    """Fetches KPI values from ``base_url`` (``https://api.kolada.se/v2`` or the dev stack's stand-in)."""
+    """Fetches KPI values from ``base_url`` (``https://api.kolada.se/v3`` or the dev stack's stand-in)."""
 
-    def __init__(self, base_url: str, http: httpx.AsyncClient, *, per_page: int | None = None) -> None:
-        """``per_page`` asks for smaller pages than Kolada's maximum of 5000 (tests use it to exercise paging)."""
+    def __init__(
+        self,
+        base_url: str,
+        http: httpx.AsyncClient,
+        *,
+        per_page: int | None = None,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        timeout: httpx.Timeout = REQUEST_TIMEOUT,
+    ) -> None:
+        """``per_page`` asks for smaller pages than Kolada's maximum of 5000 (tests use it to exercise paging);
+        ``retry_delays`` are the pauses between the tries of a request that met 429 or 5xx."""
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"Kolada base URL must start with http:// or https://, got {base_url!r}")
+        if base_url.rstrip("/").rsplit("/", 1)[-1] in ("v1", "v2"):
+            raise ValueError("Kolada retired its v1 and v2 APIs; give the v3 address, such as https://api.kolada.se/v3")
         if per_page is not None and not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
         self._base_url = base_url.rstrip("/")
         self._http = http
         self._per_page = per_page
+        self._retry_delays = tuple(retry_delays)
+        self._timeout = timeout
 
     @property
     def base_url(self) -> str:
@@ -84,11 +113,10 @@ class KoladaClient:
         kpi_ids = _validated_ids(kpis, KPI_ID, "KPI id", "like N15419")
         municipality_ids = _validated_ids(municipalities, MUNICIPALITY_ID, "municipality id", "4 digits, e.g. 1861")
         periods = _validated_years(years)
-        url = (
-            f"{self._base_url}/data/kpi/{','.join(kpi_ids)}"
-            f"/municipality/{','.join(municipality_ids)}/year/{','.join(str(year) for year in periods)}"
-        )
-        observations = await self._collect(url, {}, _parse_data_object)
+        observations: list[KpiObservation] = []
+        for kpi_part, place_part, year_part in _requests(kpi_ids, municipality_ids, periods):
+            url = f"{self._base_url}/data/kpi/{kpi_part}/municipality/{place_part}/year/{year_part}"
+            observations.extend(await self._collect(url, {}, _parse_data_object))
         log.debug("fetched %d Kolada values", len(observations))
         return observations
 
@@ -119,12 +147,8 @@ class KoladaClient:
         units = _validated_ids(unit_ids, UNIT_ID, "unit id", "capitals and digits like V15E186100001")
         periods = _validated_years(years)
         observations: list[UnitObservation] = []
-        for start in range(0, len(units), UNITS_PER_REQUEST):
-            chunk = units[start : start + UNITS_PER_REQUEST]
-            url = (
-                f"{self._base_url}/oudata/kpi/{','.join(kpi_ids)}"
-                f"/ou/{','.join(chunk)}/year/{','.join(str(year) for year in periods)}"
-            )
+        for kpi_part, unit_part, year_part in _requests(kpi_ids, units, periods):
+            url = f"{self._base_url}/oudata/kpi/{kpi_part}/ou/{unit_part}/year/{year_part}"
             observations.extend(await self._collect(url, {}, _parse_unit_data_object))
         log.debug("fetched %d Kolada unit values for %d unit(s)", len(observations), len(units))
         return observations
@@ -150,7 +174,7 @@ class KoladaClient:
     async def _pages(
         self, first_url: str, params: dict[str, str | int]
     ) -> AsyncIterator[tuple[dict[str, Any], str, int]]:
-        """Each page's envelope, following ``next_page`` until there is none."""
+        """Each page's envelope, following ``next_url`` until there is none."""
         url: str | None = first_url
         query: dict[str, str | int] | None = dict(params)
         if self._per_page:
@@ -158,35 +182,53 @@ class KoladaClient:
         visited: set[str] = set()
         while url is not None:
             if url in visited or len(visited) >= _MAX_PAGES:
-                raise KoladaError("Kolada's next_page links do not end", url=url, status=None)
+                raise KoladaError("Kolada's next_url links do not end", url=url, status=None)
             visited.add(url)
             envelope, final_url, status = await self._get_json(url, query or None)
-            query = None  # next_page links carry their own query
+            query = None  # next_url links carry their own query
             yield envelope, final_url, status
-            next_page = envelope.get("next_page")
-            if next_page is not None and not isinstance(next_page, str):
-                raise KoladaError(f"next_page is {type(next_page).__name__}, not a URL", url=final_url, status=status)
-            url = urljoin(final_url, next_page) if next_page else None
+            next_url = envelope.get("next_url")
+            if next_url is not None and not isinstance(next_url, str):
+                raise KoladaError(f"next_url is {type(next_url).__name__}, not a URL", url=final_url, status=status)
+            url = urljoin(final_url, next_url) if next_url else None
 
     async def _get_json(self, url: str, params: dict[str, str | int] | None) -> tuple[dict[str, Any], str, int]:
+        """One page, tried again after the pauses of ``retry_delays`` while the failure is one that may pass."""
+        for attempt in itertools.count():
+            try:
+                return await self._get_json_once(url, params)
+            except KoladaError as error:
+                if not error.retryable or attempt >= len(self._retry_delays):
+                    raise
+                pause = self._retry_delays[attempt] if error.retry_after is None else error.retry_after
+                if pause > LONGEST_RETRY_AFTER:
+                    raise
+                log.info("Kolada request failed (%s); trying again in %.1f s", error, pause)
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+    async def _get_json_once(self, url: str, params: dict[str, str | int] | None) -> tuple[dict[str, Any], str, int]:
         try:
             # The live API is served over https and may redirect plain http.
-            response = await self._http.get(url, params=params, follow_redirects=True)
+            response = await self._http.get(url, params=params, follow_redirects=True, timeout=self._timeout)
         except httpx.HTTPError as exc:
             raise KoladaError(f"could not reach Kolada: {type(exc).__name__}: {exc}", url=url) from exc
         final_url = str(response.url)
         status = response.status_code
         if status != httpx.codes.OK:
             snippet = response.text[:_BODY_SNIPPET].strip()
-            raise KoladaError(
+            error = KoladaError(
                 f"Kolada answered HTTP {status} {response.reason_phrase}: {snippet}", url=final_url, status=status
             )
+            error.retry_after = _retry_after(response.headers.get("Retry-After"))
+            raise error
         try:
             body = response.json()
         except ValueError as exc:
+            # Cut short on the way (a dropped connection mid-body): the same request may well succeed next time.
             snippet = response.text[:_BODY_SNIPPET].strip()
             raise KoladaError(
-                f"Kolada sent a body that is not JSON: {snippet!r}", url=final_url, status=status
+                f"Kolada sent a body that is not JSON: {snippet!r}", url=final_url, status=status, transient=True
             ) from exc
         if not isinstance(body, dict) or not isinstance(body.get("values"), list):
             raise KoladaError('Kolada sent JSON without the {"values": [...]} envelope', url=final_url, status=status)
@@ -270,3 +312,34 @@ def _validated_years(years: Sequence[int]) -> list[int]:
     if bad:
         raise ValueError(f"invalid year(s) {', '.join(repr(year) for year in bad)}: expected integers like 2023")
     return sorted(set(years))
+
+
+def _requests(first: Sequence[str], second: Sequence[str], years: Sequence[int]) -> list[tuple[str, str, str]]:
+    """The path segments of the requests that together ask for every combination, each list at most
+    ITEMS_PER_LIST long (Kolada refuses longer ones)."""
+    return [
+        (",".join(a), ",".join(b), ",".join(str(year) for year in c))
+        for a in _chunks(first)
+        for b in _chunks(second)
+        for c in _chunks(years)
+    ]
+
+
+def _chunks(items: Sequence[_Item]) -> list[Sequence[_Item]]:
+    return [items[start : start + ITEMS_PER_LIST] for start in range(0, len(items), ITEMS_PER_LIST)]
+
+
+def _retry_after(header: str | None) -> float | None:
+    """Seconds to wait as a Retry-After header says: a number of seconds, or an HTTP date."""
+    if header is None:
+        return None
+    header = header.strip()
+    if header.isdigit():
+        return float(header)
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())

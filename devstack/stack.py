@@ -27,6 +27,9 @@ from devstack.temporal import TemporalDevServer
 from settings import Settings
 from workflows import search_attributes as sa
 
+DEMO_KOLADA_PAGE_SIZE = 20
+"""Values per page of the embedded Kolada server."""
+
 STACK_FILE = "stack.json"
 """Written while the stack runs, so `leda` commands in another terminal find its database and servers. It holds the
 runtime role's password, so only its owner may read it (0600)."""
@@ -122,7 +125,9 @@ async def embedded_stack(settings: Settings, *, api_port: int | None = None) -> 
         mail.start()
         stack.callback(mail.stop)
 
-        kolada = KoladaSampleServer(port=settings.kolada_port)
+        # Small pages, so the data pack comes over several (a large request to Kolada does too) and `make demo`
+        # shows the client following next_url.
+        kolada = KoladaSampleServer(port=settings.kolada_port, page_size=DEMO_KOLADA_PAGE_SIZE)
         kolada.start()
         stack.callback(kolada.stop)
 

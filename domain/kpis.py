@@ -16,8 +16,8 @@ UNIT_KPIS: tuple[str, ...] = ("N15419", "N15436", "N15505", "N15814")
 
 The "kommunala skolor" variants of the compulsory-school KPIs: the *hemkommun* variants count pupils by
 where they live, which says nothing about a school. Which KPIs Kolada actually publishes per organisational
-unit was not verified: check each id against the live API (``GET /v2/kpi/{id}`` and its ``has_ou_data``
-flag, or an ``/v2/oudata`` query) before relying on it.
+unit was not verified: check each id against the live API (``GET /v3/kpi/{id}`` and its ``has_ou_data`` flag,
+or an ``/v3/oudata`` query) before relying on it.
 """
 
 SCHOOL_UNIT_PREFIX = "V15E"

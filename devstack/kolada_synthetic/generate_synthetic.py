@@ -230,7 +230,7 @@ UNITS: tuple[SyntheticUnit, ...] = (
     SyntheticUnit("V15E186400001", "1864", "Gruvbacksskolan 7-9 (syntetisk)", offset=0.9),
     SyntheticUnit("V15E186400002", "1864", "Sjövallsskolan F-9 (syntetisk)", offset=-1.4),
 )
-"""Every unit listed on ``/v2/ou``. The offsets are chosen by hand so that the units differ visibly."""
+"""Every unit listed on ``/v3/ou``. The offsets are chosen by hand so that the units differ visibly."""
 
 # A small school's year-9 cohort is sometimes too small to publish: every gender null for that year.
 UNIT_WITHHELD: set[tuple[str, int]] = {("V15E186400002", 2022)}
@@ -269,7 +269,7 @@ def _unit_series(kpi: str, unit: SyntheticUnit, model: KpiModel) -> list[dict[st
 
 
 def build_units() -> dict[str, object]:
-    """The unit listing served on ``/v2/ou``: Kolada's ``{"id", "municipality", "title"}`` objects."""
+    """The unit listing served on ``/v3/ou``: Kolada's ``{"id", "municipality", "title"}`` objects."""
     return {
         "_notice": NOTICE,
         "generated_by": "devstack/kolada_synthetic/generate_synthetic.py",
@@ -278,7 +278,7 @@ def build_units() -> dict[str, object]:
 
 
 def build_unit_data(kpi: str) -> dict[str, object]:
-    """The per-unit sample file for one KPI, served on ``/v2/oudata/...``."""
+    """The per-unit sample file for one KPI, served on ``/v3/oudata/...``."""
     model = _unit_model(kpi)
     return {
         "_notice": NOTICE,

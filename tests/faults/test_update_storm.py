@@ -92,7 +92,7 @@ T = TypeVar("T")
 # A synthetic answer of every payload kind, to mutate; the test fails when a kind has none.
 KIND_SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "kpi_data_pack": lambda: {
-        "kolada_base_url": "http://kolada.invalid/v2",
+        "kolada_base_url": "http://kolada.invalid/v3",
         "kpis": ["N15419"],
         "municipalities": [KOMMUNKOD],
         "years": [2024],

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 import activities.kolada
 from activities.kolada import KoladaClient, KoladaError
-from devstack.kolada import SAMPLES_DIR, KoladaSampleServer, load_samples, load_unit_samples
+from devstack.kolada import SAMPLES_DIR, Fault, FaultKind, KoladaSampleServer, load_samples, load_unit_samples
 from devstack.ports import free_port
 from domain.kpis import DATA_PACK_KPIS, RIKET, UNIT_KPIS, KpiObservation, UnitObservation
+from settings import Settings
 
 HALLSBERG = "1861"
 LJUSNARSBERG = "1864"
@@ -54,7 +57,7 @@ async def test_fetch_returns_every_year_and_gender_for_hallsberg_and_riket(
     assert hallsberg_2024_total.status is None
 
 
-async def test_fetch_follows_next_page_until_the_last_page(
+async def test_fetch_follows_next_url_until_the_last_page(
     kolada_server: KoladaSampleServer, http: httpx.AsyncClient
 ) -> None:
     requested: list[httpx.URL] = []
@@ -126,16 +129,17 @@ async def test_sample_server_answers_400_for_malformed_ids(
 async def test_body_that_is_not_json_raises_kolada_error() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>maintenance</html>"))
     async with httpx.AsyncClient(transport=transport) as http:
-        client = KoladaClient("https://kolada.invalid/v2", http)
+        client = KoladaClient("https://kolada.invalid/v3", http, retry_delays=())
 
         with pytest.raises(KoladaError, match="not JSON") as raised:
             await client.fetch(["N15419"], [HALLSBERG], [2023])
 
     assert raised.value.status == 200
+    assert raised.value.retryable  # a page cut short, or a maintenance page: it may well pass
 
 
 async def test_unreachable_kolada_raises_retryable_kolada_error(http: httpx.AsyncClient) -> None:
-    client = KoladaClient(f"http://127.0.0.1:{free_port()}/v2", http)
+    client = KoladaClient(f"http://127.0.0.1:{free_port()}/v3", http, retry_delays=(0.01,))
 
     with pytest.raises(KoladaError, match="could not reach Kolada") as raised:
         await client.fetch(["N15419"], [HALLSBERG], [2023])
@@ -161,7 +165,7 @@ async def test_list_units_returns_the_municipalitys_units(
     assert all(unit.title.endswith("(syntetisk)") for unit in units)
 
 
-async def test_list_units_filters_by_title_and_follows_next_page(
+async def test_list_units_filters_by_title_and_follows_next_url(
     kolada_server: KoladaSampleServer, http: httpx.AsyncClient
 ) -> None:
     requested: list[httpx.URL] = []
@@ -177,7 +181,7 @@ async def test_list_units_filters_by_title_and_follows_next_page(
 
     assert [unit.id for unit in units] == [*HALLSBERG_SCHOOLS, "V11E186100001"]
     assert len(requested) == 3 + 1  # five units two per page, then one page for the title filter
-    # next_page links keep the municipality filter, so the later pages hold no other municipality's units.
+    # next_url links keep the municipality filter, so the later pages hold no other municipality's units.
     assert all(url.params["municipality"] == HALLSBERG for url in requested)
     assert [unit.title for unit in f9] == ["Ekängsskolan F-9 (syntetisk)"]
 
@@ -205,7 +209,7 @@ async def test_fetch_units_returns_each_units_values(
     assert total.status is None
 
 
-async def test_fetch_units_follows_next_page_and_splits_many_units(
+async def test_fetch_units_follows_next_url_and_splits_long_lists(
     kolada_server: KoladaSampleServer, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     requested: list[httpx.URL] = []
@@ -217,20 +221,19 @@ async def test_fetch_units_follows_next_page_and_splits_many_units(
     one_page = await KoladaClient(kolada_server.base_url, http).fetch_units(UNIT_KPIS, HALLSBERG_SCHOOLS, YEARS)
     assert len(requested) == 1
     requested.clear()
-    monkeypatch.setattr(activities.kolada, "UNITS_PER_REQUEST", 2)
+    monkeypatch.setattr(activities.kolada, "ITEMS_PER_LIST", 2)
 
     paged = await KoladaClient(kolada_server.base_url, http, per_page=5).fetch_units(
         UNIT_KPIS, HALLSBERG_SCHOOLS, YEARS
     )
 
-    # Two requests of two units each; per unit pair: 3 year-9 KPIs and N15814 over 6 years.
-    first_pair = (3 + 1) * 2 * len(YEARS)  # 48 objects: 10 pages of 5
-    second_pair = (3 * 1 + 1 * 2) * len(YEARS)  # the F-6 school has only N15814: 30 objects, 6 pages
-    assert len(requested) == -(-first_pair // 5) + -(-second_pair // 5)
-    assert {url.path.split("/ou/")[1].split("/")[0] for url in requested} == {
-        "V15E186100001,V15E186100002",
-        "V15E186100003,V15E186100004",
-    }
+    # Every list of every request within the limit (here 2): KPIs, units and years alike, each page followed.
+    segments = [url.path.removeprefix("/v3/oudata/kpi/").split("/") for url in requested]
+    assert all(
+        len(segment.split(",")) <= 2 for kpis, _, units, _, years in segments for segment in (kpis, units, years)
+    )
+    assert {units for _, _, units, _, _ in segments} == {"V15E186100001,V15E186100002", "V15E186100003,V15E186100004"}
+    assert any("page=2" in str(url) for url in requested)
     assert sorted(map(_unit_key, paged)) == sorted(map(_unit_key, one_page))
     assert len(paged) == len(one_page)
 
@@ -272,7 +275,7 @@ async def test_fetch_units_accepts_the_readmes_out_key() -> None:
                     ],
                 }
             ],
-            "next_page": "https://kolada.invalid/v2/oudata/kpi/N15419/ou/V15E186100001/year/2023?page=2",
+            "next_url": "https://kolada.invalid/v3/oudata/kpi/N15419/ou/V15E186100001/year/2023?page=2",
         },
         2: {
             "count": 1,
@@ -293,10 +296,10 @@ async def test_fetch_units_accepts_the_readmes_out_key() -> None:
         return httpx.Response(200, json=pages[int(request.url.params.get("page", "1"))])
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        client = KoladaClient("https://kolada.invalid/v2", http)
+        client = KoladaClient("https://kolada.invalid/v3", http)
         observations = await client.fetch_units(["N15419"], ["V15E186100001", "V15E186100002"], [2023])
 
-    assert requested[0].path == "/v2/oudata/kpi/N15419/ou/V15E186100001,V15E186100002/year/2023"
+    assert requested[0].path == "/v3/oudata/kpi/N15419/ou/V15E186100001,V15E186100002/year/2023"
     assert observations == [
         UnitObservation(kpi="N15419", unit_id="V15E186100001", period=2023, gender="T", value=81.5),
         UnitObservation(kpi="N15419", unit_id="V15E186100001", period=2023, gender="F", value=None),
@@ -308,7 +311,7 @@ async def test_unit_data_object_without_a_unit_key_raises_kolada_error() -> None
     body = {"count": 1, "values": [{"kpi": "N15419", "period": 2023, "values": []}]}
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
     async with httpx.AsyncClient(transport=transport) as http:
-        client = KoladaClient("https://kolada.invalid/v2", http)
+        client = KoladaClient("https://kolada.invalid/v3", http)
 
         with pytest.raises(KoladaError, match=r"malformed Kolada object at values\[0\]"):
             await client.fetch_units(["N15419"], ["V15E186100001"], [2023])
@@ -323,3 +326,103 @@ async def test_invalid_unit_id_is_rejected_before_any_request(
         await client.fetch_units(["N15419"], ["V15E1861/../x"], [2023])
     with pytest.raises(ValueError, match="invalid municipality id"):
         await client.list_units("Hallsberg")
+
+
+# Against a server that misbehaves on purpose --------------------------------------------------------------------
+
+QUICK = (0.01, 0.01, 0.01)
+"""Pauses between tries short enough for a test; a Retry-After the server gives is still waited out."""
+
+
+@pytest.fixture
+def faulty() -> Iterator[KoladaSampleServer]:
+    """A server of the test's own, with small pages, whose faults touch no other test."""
+    with KoladaSampleServer(page_size=10) as server:
+        yield server
+
+
+async def test_a_large_request_comes_over_several_pages_of_v3(
+    faulty: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    observations = await KoladaClient(faulty.base_url, http).fetch(list(DATA_PACK_KPIS), [HALLSBERG, RIKET], YEARS)
+    pages = [request for request in faulty.requests if request.startswith("/v3/data/")]
+    assert len(pages) >= 6 and all("page=" in page for page in pages[1:])  # each next_url followed
+    assert {o.kpi for o in observations} == set(DATA_PACK_KPIS)
+    first = (
+        await http.get(f"{faulty.base_url}/data/kpi/N15419/municipality/1861,0000/year/2019,2020,2021,2022,2023,2024")
+    ).json()
+    assert set(first) == {"values", "count", "next_url"} and first["count"] == 10
+    assert first["next_url"].startswith(faulty.base_url)
+
+
+async def test_long_lists_are_split_into_requests_the_service_accepts(
+    faulty: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    codes = [f"{n:04d}" for n in range(1800, 1830)]  # 30 municipalities: more than one request may name
+    refused = await http.get(f"{faulty.base_url}/data/kpi/N15419/municipality/{','.join(codes)}/year/2023")
+    assert refused.status_code == 400 and "at most 25" in refused.json()["error"]
+    faulty.requests.clear()
+
+    await KoladaClient(faulty.base_url, http).fetch(["N15419"], [*codes, HALLSBERG], list(range(1990, 2025)))
+    asked = [request.split("?")[0] for request in faulty.requests if request.startswith("/v3/data/")]
+    assert len(set(asked)) == 4  # 31 municipalities in 2 lists, 35 years in 2
+    assert all(len(part.split(",")) <= 25 for path in asked for part in path.split("/")[5::2])
+
+
+async def test_rate_limiting_is_waited_out_as_retry_after_says(
+    faulty: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    faulty.inject(Fault("429", seconds=1))
+    started = time.monotonic()
+    observations = await KoladaClient(faulty.base_url, http, retry_delays=QUICK).fetch(["N15419"], [HALLSBERG], [2023])
+    assert time.monotonic() - started >= 1.0  # the service's Retry-After, not the client's own short pause
+    assert len(observations) == 3 and len(faulty.requests) == 2
+
+
+@pytest.mark.parametrize("kind", ["500", "truncated", "slow"])
+async def test_a_failure_that_may_pass_is_tried_again(
+    faulty: KoladaSampleServer, http: httpx.AsyncClient, kind: FaultKind
+) -> None:
+    faulty.inject(Fault(kind, times=2, seconds=1.0))
+    client = KoladaClient(faulty.base_url, http, retry_delays=QUICK, timeout=httpx.Timeout(0.3))
+    observations = await client.fetch(["N15419"], [HALLSBERG], [2023])
+    assert len(observations) == 3 and len(faulty.requests) == 3
+
+
+async def test_an_empty_page_does_not_end_the_listing(faulty: KoladaSampleServer, http: httpx.AsyncClient) -> None:
+    whole = await KoladaClient(faulty.base_url, http).fetch(["N15419"], [HALLSBERG, RIKET], YEARS)
+    faulty.inject(Fault("empty_page", path="page=2"))
+    again = await KoladaClient(faulty.base_url, http).fetch(["N15419"], [HALLSBERG, RIKET], YEARS)
+    assert sorted(map(_key, again)) == sorted(map(_key, whole))
+    assert any("after_empty" in request for request in faulty.requests)
+
+
+async def test_a_failure_that_persists_is_retryable_for_temporal_and_one_that_will_not_change_is_not(
+    faulty: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    faulty.inject(Fault("500", times=10))
+    with pytest.raises(KoladaError, match="HTTP 500") as persisting:
+        await KoladaClient(faulty.base_url, http, retry_delays=QUICK).fetch(["N15419"], [HALLSBERG], [2023])
+    assert persisting.value.retryable and len(faulty.requests) == 4  # the first try and three more
+    faulty.clear_faults()
+    faulty.requests.clear()
+
+    with pytest.raises(KoladaError, match="HTTP 404") as wrong:
+        await KoladaClient(f"{faulty.base_url}/nowhere", http, retry_delays=QUICK).fetch(
+            ["N15419"], [HALLSBERG], [2023]
+        )
+    assert not wrong.value.retryable and len(faulty.requests) == 1  # not tried again: it will not change
+
+    faulty.inject(Fault("429", seconds=3600))
+    with pytest.raises(KoladaError, match="HTTP 429") as later:
+        await KoladaClient(faulty.base_url, http, retry_delays=QUICK).fetch(["N15419"], [HALLSBERG], [2023])
+    assert later.value.retryable and later.value.retry_after == 3600  # an hour is Temporal's to wait, not ours
+
+
+def test_a_retired_api_version_is_refused_with_the_address_to_use() -> None:
+    for retired in ("https://api.kolada.se/v2", "https://api.kolada.se/v2/", "http://127.0.0.1:8088/v1"):
+        with pytest.raises(ValueError, match="https://api.kolada.se/v3"):
+            KoladaClient(retired, httpx.AsyncClient())
+        with pytest.raises(ValidationError, match="Kolada retired"):
+            Settings(kolada_base_url=retired)
+    assert Settings().kolada_base_url.endswith("/v3")

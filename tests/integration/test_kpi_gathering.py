@@ -13,7 +13,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.contracts import GatherKpisRequest
 from activities.kolada import KoladaClient
 from activities.kpi_gathering import KpiGathering
-from devstack.kolada import KoladaSampleServer
+from devstack.kolada import Fault, KoladaSampleServer
 from devstack.ports import free_port
 from domain.kpis import DATA_PACK_KPIS, RIKET, UNIT_KPIS
 from domain.payloads import KpiDataPack
@@ -30,7 +30,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def _gathering(base_url: str, http: httpx.AsyncClient) -> KpiGathering:
-    return KpiGathering(KoladaClient(base_url, http), base_url)
+    return KpiGathering(KoladaClient(base_url, http, retry_delays=(0.01,)), base_url)
 
 
 async def _gather(gathering: KpiGathering, kommunkod: str, **request: object) -> KpiDataPack:
@@ -85,7 +85,7 @@ async def test_pack_survives_the_payload_round_trip(kolada_server: KoladaSampleS
 
 async def test_pack_from_before_unit_data_stays_valid() -> None:
     old = {
-        "kolada_base_url": "https://api.kolada.se/v2",
+        "kolada_base_url": "https://api.kolada.se/v3",
         "kpis": ["N15419"],
         "municipalities": [HALLSBERG, RIKET],
         "years": [2024],
@@ -137,7 +137,21 @@ async def test_kolada_404_fails_without_retry(kolada_server: KoladaSampleServer,
 
 async def test_unreachable_kolada_is_retried(http: httpx.AsyncClient) -> None:
     with pytest.raises(ApplicationError) as raised:
-        await _gather(_gathering(f"http://127.0.0.1:{free_port()}/v2", http), HALLSBERG)
+        await _gather(_gathering(f"http://127.0.0.1:{free_port()}/v3", http), HALLSBERG)
 
     assert raised.value.type == "KoladaUnavailable"
     assert not raised.value.non_retryable
+
+
+async def test_a_body_cut_short_or_a_server_error_is_for_temporal_to_retry(http: httpx.AsyncClient) -> None:
+    """After the client's own tries, a failure that may pass is KoladaUnavailable: Temporal tries again later."""
+    with KoladaSampleServer() as faulty:
+        for fault in (Fault("500", times=10), Fault("truncated", times=10)):
+            faulty.clear_faults()
+            faulty.inject(fault)
+            with pytest.raises(ApplicationError) as raised:
+                await _gather(_gathering(faulty.base_url, http), HALLSBERG)
+            assert raised.value.type == "KoladaUnavailable" and not raised.value.non_retryable
+        faulty.clear_faults()
+        pack = await _gather(_gathering(faulty.base_url, http), HALLSBERG)  # and once it passes, the pack comes
+    assert pack.observations

@@ -60,7 +60,7 @@ def kpi_data_pack() -> dict[str, Any]:
         for municipality in ("1861", RIKET)
     ]
     return KpiDataPack(
-        kolada_base_url="https://api.kolada.se/v2",
+        kolada_base_url="https://api.kolada.se/v3",
         kpis=list(DATA_PACK_KPIS),
         municipalities=["1861", RIKET],
         years=[2023],

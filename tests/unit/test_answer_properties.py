@@ -80,7 +80,7 @@ class OpenMoment:
 
 KIND_SAMPLES: dict[str, Callable[[date], dict[str, Any]]] = {
     "kpi_data_pack": lambda today: {
-        "kolada_base_url": "https://api.kolada.se/v2",
+        "kolada_base_url": "https://api.kolada.se/v3",
         "kpis": ["N15419"],
         "municipalities": ["1861"],
         "years": [today.year - 2],

@@ -92,7 +92,7 @@ def unit_pack(*, municipality_value: float | None = 71.5) -> KpiDataPack:
             KpiObservation(kpi="N15419", municipality="1861", period=2023, gender="K", value=11.0),
         ]
     return KpiDataPack(
-        kolada_base_url="https://api.kolada.se/v2",
+        kolada_base_url="https://api.kolada.se/v3",
         kpis=["N15419"],
         municipalities=["1861", RIKET],
         years=[2022, 2023],
@@ -252,7 +252,7 @@ def test_the_municipality_page_charts_include_the_school_units():
 def test_a_kommunalforbund_compares_each_members_schools_with_that_member():
     units = {"V15E108300001": "1083", "V15E108300002": "1083", "V15E127200001": "1272"}
     pack = KpiDataPack(
-        kolada_base_url="https://api.kolada.se/v2",
+        kolada_base_url="https://api.kolada.se/v3",
         kpis=["N15419"],
         municipalities=["1083", "1272", RIKET],
         years=[2023],

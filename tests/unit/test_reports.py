@@ -286,7 +286,7 @@ def kpi_state() -> MunicipalityState:
         for gender, value in (("T", base + year - 2021), ("K", 99.0))
     ]
     pack = KpiDataPack(
-        kolada_base_url="https://api.kolada.se/v2",
+        kolada_base_url="https://api.kolada.se/v3",
         kpis=["N15419"],
         municipalities=["1861", RIKET],
         years=[2021, 2022, 2023],
@@ -367,7 +367,7 @@ def forbund_state() -> MunicipalityState:
         for year in (2021, 2022, 2023)
     ]
     pack = KpiDataPack(
-        kolada_base_url="https://api.kolada.se/v2",
+        kolada_base_url="https://api.kolada.se/v3",
         kpis=["N15419"],
         municipalities=["1083", "1272", RIKET],
         years=[2021, 2022, 2023],
