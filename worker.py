@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 import httpx
+import structlog
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker, WorkflowRunner
@@ -15,7 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.digests import Digests
 from activities.event_recording import EventRecording
-from activities.kolada import KoladaClient
+from activities.kolada import KoladaClient, KoladaError, check_gathered_kpis
 from activities.kpi_gathering import KpiGathering
 from activities.notifications import Notifications, SmtpMailer, SmtpSettings
 from database import create_pool
@@ -163,9 +164,24 @@ async def serve(settings: Settings) -> None:
     pool = await create_pool(settings.database_url)
     try:
         async with running_worker(client, settings, pool):
+            await warn_of_kpi_problems(settings)
             await asyncio.Event().wait()
     finally:
         await pool.close()
+
+
+async def warn_of_kpi_problems(settings: Settings) -> None:
+    """Look the data pack's KPIs up in Kolada once, at start, and warn of ids it does not know or unit KPIs it
+    does not publish per unit (as `leda kolada check` reports them). A warning only: a worker runs on without."""
+    log = structlog.get_logger("worker")
+    async with httpx.AsyncClient() as http:
+        try:
+            _, problems = await check_gathered_kpis(KoladaClient(settings.kolada_base_url, http, retry_delays=()))
+        except KoladaError as error:
+            log.warning("could not check the data pack's KPIs at Kolada", error=str(error))
+            return
+    for problem in problems:
+        log.warning("a KPI the data pack gathers is not as Kolada publishes it", problem=problem)
 
 
 if __name__ == "__main__":

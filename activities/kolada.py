@@ -25,7 +25,15 @@ from urllib.parse import urljoin
 
 import httpx
 
-from domain.kpis import KpiObservation, OrganisationalUnit, UnitObservation
+from domain.kpis import (
+    DATA_PACK_KPIS,
+    UNIT_KPIS,
+    KpiMetadata,
+    KpiObservation,
+    OrganisationalUnit,
+    UnitObservation,
+    kpi_problems,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +127,15 @@ class KoladaClient:
             observations.extend(await self._collect(url, {}, _parse_data_object))
         log.debug("fetched %d Kolada values", len(observations))
         return observations
+
+    async def kpis(self, kpis: Sequence[str]) -> dict[str, KpiMetadata]:
+        """Kolada's metadata of each of ``kpis`` it knows, by id (``/kpi/{id,...}``); an unknown id is absent."""
+        kpi_ids = _validated_ids(kpis, KPI_ID, "KPI id", "like N15419")
+        found: dict[str, KpiMetadata] = {}
+        for chunk in _chunks(kpi_ids):
+            for item in await self._collect(f"{self._base_url}/kpi/{','.join(chunk)}", {}, _parse_kpi):
+                found[item.id] = item
+        return found
 
     async def list_units(self, municipality: str, *, title: str | None = None) -> list[OrganisationalUnit]:
         """Kolada's organisational units (schools, preschools, ...) in ``municipality``, all pages.
@@ -257,6 +274,29 @@ def _parse_unit_data_object(data_object: dict[str, Any]) -> list[UnitObservation
     return [
         UnitObservation(kpi=kpi, unit_id=unit_id, period=period, gender=gender, value=value, status=status)
         for gender, value, status in _gender_values(data_object["values"])
+    ]
+
+
+async def check_gathered_kpis(client: KoladaClient) -> tuple[dict[str, KpiMetadata], list[str]]:
+    """Kolada's metadata of every KPI the data pack gathers, and what is wrong with them (``kpi_problems``).
+
+    What `leda kolada check` shows, and what a worker warns of at start. Raises KoladaError when Kolada cannot be
+    asked."""
+    known = await client.kpis(list(dict.fromkeys((*DATA_PACK_KPIS, *UNIT_KPIS))))
+    return known, kpi_problems(known)
+
+
+def _parse_kpi(kpi: dict[str, Any]) -> list[KpiMetadata]:
+    # Kolada writes its flags as 0/1 or as booleans, depending on the field.
+    return [
+        KpiMetadata(
+            id=kpi["id"],
+            title=kpi["title"],
+            municipality_type=kpi.get("municipality_type"),
+            is_divided_by_gender=bool(kpi.get("is_divided_by_gender")),
+            has_ou_data=bool(kpi.get("has_ou_data")),
+            operating_area=kpi.get("operating_area"),
+        )
     ]
 
 

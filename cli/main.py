@@ -746,6 +746,41 @@ async def cmd_api(ctx: Context) -> None:
         await asyncio.Event().wait()
 
 
+async def cmd_kolada_check(ctx: Context) -> None:
+    """Every KPI the data pack gathers, as Kolada describes it; unknown ids, and unit KPIs without unit data."""
+    import httpx
+
+    from activities.kolada import KoladaClient, KoladaError, check_gathered_kpis
+    from domain.kpis import DATA_PACK_KPIS, UNIT_KPIS
+
+    async with httpx.AsyncClient() as http:
+        try:
+            known, problems = await check_gathered_kpis(KoladaClient(ctx.settings.kolada_base_url, http))
+        except KoladaError as error:
+            raise CliError(f"cannot ask Kolada at {ctx.settings.kolada_base_url}: {error}", EXIT_UNAVAILABLE) from None
+    wanted = list(dict.fromkeys((*DATA_PACK_KPIS, *UNIT_KPIS)))
+    if ctx.args.json:
+        print(
+            json.dumps({"kpis": [known[k].model_dump() for k in wanted if k in known], "problems": problems}, indent=2)
+        )
+    else:
+        print(f"{'KPI':<8}{'GATHERED FOR':<24}{'UNIT DATA':<11}{'BY GENDER':<11}TITLE")
+        for kpi in wanted:
+            use = " and ".join(
+                u for u, kpis in (("municipality", DATA_PACK_KPIS), ("school units", UNIT_KPIS)) if kpi in kpis
+            )
+            meta = known.get(kpi)
+            if meta is None:
+                print(f"{kpi:<8}{use:<24}{'?':<11}{'?':<11}(unknown to Kolada)")
+                continue
+            unit, gender = ("yes" if meta.has_ou_data else "no"), ("yes" if meta.is_divided_by_gender else "no")
+            print(f"{kpi:<8}{use:<24}{unit:<11}{gender:<11}{meta.title}")
+    for problem in problems:
+        print(f"leda: {problem}", file=sys.stderr)
+    if problems:
+        raise CliError(f"{len(problems)} problem(s) with the KPIs Leda gathers (above)", EXIT_REFUSED)
+
+
 async def cmd_token_issue(ctx: Context) -> None:
     participant = await get_participant(await ctx.pool(), ctx.args.participant)
     if participant is None:
@@ -1020,6 +1055,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("verify", cmd_verify, "check the event store's hash chains; name the first altered event")
     p.add_argument("--stream", metavar="STREAM_ID", help="only this stream's chain, e.g. leda-lfr-skola-1861")
     command("api", cmd_api, "serve the HTTP API (OpenAPI at /openapi.json)")
+    kolada = sub.add_parser("kolada", help="Kolada, where the data pack comes from")
+    ksub = kolada.add_subparsers(dest="kolada_command", required=True, metavar="ACTION")
+    p = ksub.add_parser(
+        "check", help="look up every KPI the data pack gathers in Kolada (LEDA_KOLADA_BASE_URL): title, unit data"
+    )
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(handler=cmd_kolada_check)
+
     tokens = sub.add_parser("token", help="API tokens: issue, list, revoke")
     tsub = tokens.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     p = tsub.add_parser(

@@ -70,6 +70,39 @@ class UnitObservation(BaseModel):
     status: str | None = None
 
 
+class KpiMetadata(BaseModel):
+    """What Kolada says of a KPI (``/v3/kpi/{id}``): what it measures, and whether it is published per unit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    municipality_type: str | None = None  # K municipalities, L regions, A both
+    is_divided_by_gender: bool = False
+    has_ou_data: bool = False
+    operating_area: str | None = None
+
+
+def kpi_problems(
+    known: dict[str, KpiMetadata],
+    municipality_kpis: tuple[str, ...] = DATA_PACK_KPIS,
+    unit_kpis: tuple[str, ...] = UNIT_KPIS,
+) -> list[str]:
+    """What is wrong with the KPIs Leda gathers, by what Kolada's metadata (``known``) says: ids it does not know,
+    and unit KPIs it does not publish per organisational unit. Empty when all is well."""
+    problems = [
+        f"{kpi}: Kolada does not know this KPI"
+        for kpi in dict.fromkeys((*municipality_kpis, *unit_kpis))
+        if kpi not in known
+    ]
+    problems += [
+        f"{kpi}: gathered per school unit, but Kolada publishes it for municipalities only (has_ou_data is false)"
+        for kpi in unit_kpis
+        if kpi in known and not known[kpi].has_ou_data
+    ]
+    return problems
+
+
 def is_school_unit(unit_id: str) -> bool:
     """Whether a Kolada organisational-unit id is a compulsory school's (see ``SCHOOL_UNIT_PREFIX``)."""
     return unit_id.startswith(SCHOOL_UNIT_PREFIX)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from pydantic import ValidationError
 
 import activities.kolada
-from activities.kolada import KoladaClient, KoladaError
+from activities.kolada import KoladaClient, KoladaError, check_gathered_kpis
 from devstack.kolada import SAMPLES_DIR, Fault, FaultKind, KoladaSampleServer, load_samples, load_unit_samples
 from devstack.ports import free_port
-from domain.kpis import DATA_PACK_KPIS, RIKET, UNIT_KPIS, KpiObservation, UnitObservation
+from domain.kpis import DATA_PACK_KPIS, RIKET, UNIT_KPIS, KpiMetadata, KpiObservation, UnitObservation, kpi_problems
 from settings import Settings
 
 HALLSBERG = "1861"
@@ -426,3 +432,59 @@ def test_a_retired_api_version_is_refused_with_the_address_to_use() -> None:
         with pytest.raises(ValidationError, match="Kolada retired"):
             Settings(kolada_base_url=retired)
     assert Settings().kolada_base_url.endswith("/v3")
+
+
+# KPI metadata: `leda kolada check` ------------------------------------------------------------------------------
+
+
+async def test_every_kpi_the_data_pack_gathers_is_known_with_its_unit_data(
+    kolada_server: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    known, problems = await check_gathered_kpis(KoladaClient(kolada_server.base_url, http))
+    assert set(known) == {*DATA_PACK_KPIS, *UNIT_KPIS} and problems == []
+    assert all(known[kpi].has_ou_data for kpi in UNIT_KPIS)
+    assert known["N15428"].title.endswith("hemkommun, andel (%)")  # the pupils living there, not its own schools
+
+
+def test_unknown_ids_and_unit_kpis_without_unit_data_are_reported_by_id() -> None:
+    known = {
+        "N15419": KpiMetadata(id="N15419", title="x", has_ou_data=True),
+        "N15428": KpiMetadata(id="N15428", title="y", has_ou_data=False),
+    }
+    problems = kpi_problems(known, municipality_kpis=("N15419", "N99999"), unit_kpis=("N15419", "N15428"))
+    assert problems == [
+        "N99999: Kolada does not know this KPI",
+        "N15428: gathered per school unit, but Kolada publishes it for municipalities only (has_ou_data is false)",
+    ]
+
+
+def test_leda_kolada_check_lists_every_kpi_and_names_what_is_wrong(
+    kolada_server: KoladaSampleServer, tmp_path: Path
+) -> None:
+    leda = str(Path(sys.executable).parent / "leda")
+    env = {**os.environ, "LEDA_KOLADA_BASE_URL": kolada_server.base_url}
+    listed = subprocess.run([leda, "kolada", "check"], env=env, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    for kpi in {*DATA_PACK_KPIS, *UNIT_KPIS}:
+        assert kpi in listed.stdout
+    assert "municipality and school units" in listed.stdout  # N15419 is gathered for both
+
+    samples = tmp_path / "samples"
+    shutil.copytree(SAMPLES_DIR, samples)
+    metadata = json.loads((samples / "synthetic_kpi.json").read_text())
+    metadata["values"] = [
+        {**kpi, "has_ou_data": False} if kpi["id"] == "N15505" else kpi
+        for kpi in metadata["values"]
+        if kpi["id"] != "N15006"
+    ]
+    (samples / "synthetic_kpi.json").write_text(json.dumps(metadata))
+    with KoladaSampleServer(samples_dir=samples) as other:
+        env["LEDA_KOLADA_BASE_URL"] = other.base_url
+        checked = subprocess.run([leda, "kolada", "check"], env=env, capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 1
+    assert "N15006: Kolada does not know this KPI" in checked.stderr
+    assert "N15505: gathered per school unit, but Kolada publishes it for municipalities only" in checked.stderr
+
+    env["LEDA_KOLADA_BASE_URL"] = f"http://127.0.0.1:{free_port()}/v3"
+    unreachable = subprocess.run([leda, "kolada", "check"], env=env, capture_output=True, text=True, timeout=60)
+    assert unreachable.returncode == 3 and unreachable.stderr.count("\n") == 1
