@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         description="Kolada's v3 API (https://api.kolada.se/v3); the default is the embedded synthetic server",
     )
     kolada_port: int = 8088
+    kolada_retries: int = Field(
+        default=3, ge=0, le=6, description="how often a Kolada request answered 429 or 5xx is tried again at once"
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -16,7 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.digests import Digests
 from activities.event_recording import EventRecording
-from activities.kolada import KoladaClient, KoladaError, check_gathered_kpis
+from activities.kolada import RETRY_DELAYS, KoladaClient, KoladaError, check_gathered_kpis
 from activities.kpi_gathering import KpiGathering
 from activities.notifications import Notifications, SmtpMailer, SmtpSettings
 from database import create_pool
@@ -80,7 +80,8 @@ async def running_worker(
             sender=settings.mail_from,
             web_base_url=settings.web_base_url,
         )
-        kpis = KpiGathering(KoladaClient(settings.kolada_base_url, http), settings.kolada_base_url)
+        kolada = KoladaClient(settings.kolada_base_url, http, retry_delays=RETRY_DELAYS[: settings.kolada_retries])
+        kpis = KpiGathering(kolada, settings.kolada_base_url)
         worker = Worker(
             client,
             task_queue=settings.task_queue,

@@ -54,8 +54,9 @@ GENDERS = frozenset({"T", "K", "M", "F"})
 MAX_PER_PAGE = 5000
 ITEMS_PER_LIST = 25
 """The most KPIs, municipalities, units or years one data request may name in each of its lists."""
-RETRY_DELAYS = (1.0, 2.0, 4.0)
-"""The pauses before the second, third and fourth try of a request answered 429 or 5xx (or not at all)."""
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+"""The pauses before the second, third, ... try of a request answered 429 or 5xx (or not at all): the client
+uses the first three unless told otherwise (LEDA_KOLADA_RETRIES)."""
 LONGEST_RETRY_AFTER = 60.0
 """A longer Retry-After is not waited out here: the activity fails, and Temporal tries again later."""
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -90,7 +91,7 @@ class KoladaClient:
         http: httpx.AsyncClient,
         *,
         per_page: int | None = None,
-        retry_delays: Sequence[float] = RETRY_DELAYS,
+        retry_delays: Sequence[float] = RETRY_DELAYS[:3],
         timeout: httpx.Timeout = REQUEST_TIMEOUT,
     ) -> None:
         """``per_page`` asks for smaller pages than Kolada's maximum of 5000 (tests use it to exercise paging);

@@ -103,11 +103,18 @@ ONE_APPEND_PER_ANSWER = "one-append-per-answer"  # an Update records its events 
 APPENDS_BEFORE_NEW_RUN = "appends-before-new-run"  # a new run waits until no append is in flight
 # The programme's rules have patch ids of their own (domain.rulebook.RULE_PATCHES), asked once as a run begins.
 FAILED_STEPS_ON_RECORD = "failed-steps-on-record"  # a step that fails for good is recorded (StepFailed)
+KOLADA_GIVES_UP = "kolada-gives-up"  # Kolada failing for half an hour is a failed step for operations to retry
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
 # retry), the record_appeal Update, the network meetings' Updates (schedule_meeting, record_attendance), and what
 # only a paused, withdrawn, failed or appealed pilot, or one with network meetings, does.
 
 KOLADA_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=["KoladaRequestInvalid"])
+KOLADA_RETRY_FOR_A_WHILE = RetryPolicy(
+    maximum_interval=timedelta(minutes=1), maximum_attempts=30, non_retryable_error_types=["KoladaRequestInvalid"]
+)
+"""Some half an hour of tries (the client also tries each request a few times); after that Kolada being down, or
+sending what cannot be read, is a failed step: the pilot shows it (LedaState failing) and waits for `leda retry`,
+while the rest of it goes on. Before, the activity was tried for ever, and nobody saw why the pack never came."""
 
 
 @workflow.defn
@@ -850,7 +857,7 @@ class MunicipalityWorkflow:
                 ),
                 result_type=KpiDataPack,
                 start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=KOLADA_RETRY,
+                retry_policy=KOLADA_RETRY_FOR_A_WHILE if workflow.patched(KOLADA_GIVES_UP) else KOLADA_RETRY,
                 summary="gather Kolada data pack",
             ),
         )

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from devstack import sample_payloads
+from devstack.kolada import Fault, KoladaSampleServer
 from devstack.mail import MailCapture
 from directory import Participant, list_participants, upsert_participants
 from domain.control import ControlPilot
@@ -192,3 +193,35 @@ async def test_a_step_that_failed_for_good_waits_for_a_retry_and_then_goes_throu
     with pytest.raises(PilotError) as refused:
         await control_pilot(client, workflow_id, control("retry"))
     assert refused.value.code == "nothing_failed"
+
+
+async def test_kolada_failing_for_good_is_a_failed_step_the_pilot_goes_on_and_a_retry_gathers_the_pack(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, db_pool: asyncpg.Pool
+) -> None:
+    """Against a Kolada that answers 500 to every data request: the activity gives up after its tries (the time
+    between them skipped), the pack is a failed step on the record, the self-assessments open meanwhile, and once
+    Kolada answers again, operations' retry gathers the pack."""
+    with KoladaSampleServer() as kolada:
+        kolada.inject(Fault("500", times=100_000, path="/v3/data/"))
+        configured = settings.model_copy(update={"kolada_base_url": kolada.base_url, "kolada_retries": 0})
+        client = time_skipping_env.client
+        async with running_worker(client, configured, db_pool, strict_sandbox=True):
+            workflow_id = await started(client, db_pool, configured)
+            step = "Kolada data pack"
+            for _ in range(60):  # the pauses between the activity's tries pass as the server's clock is moved on
+                failing = await pilot_status(client, workflow_id)
+                if step in {f.step for f in failing.failed_steps}:
+                    break
+                await time_skipping_env.sleep(timedelta(minutes=2))
+            [failed] = [f for f in failing.failed_steps if f.step == step]
+            assert "HTTP 500" in failed.error
+            assert task_of(failing, TASK).status is TaskStatus.OPEN  # the rest of the pilot goes on
+            described = await client.get_workflow_handle(workflow_id).describe()
+            assert described.search_attributes.get("LedaState") == ["failing"]
+
+            kolada.clear_faults()
+            await control_pilot(client, workflow_id, control("retry", "Kolada svarar igen"))
+            gathered = await until(
+                client, workflow_id, lambda s: task_of(s, "kpi_data_pack").status is TaskStatus.COMPLETED
+            )
+            assert gathered.failed_steps == []
