@@ -2,10 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 RIKET = "0000"
 """Kolada's id for the whole country (Riket)."""
+
+Population = Literal["hemkommun", "kommunala_skolor"]
+"""Whom a compulsory-school KPI counts. *hemkommun*: the pupils who live in the municipality, wherever they go to
+school (its own schools, a friskola, another municipality's); *kommunala skolor*: the pupils of the municipality's
+own schools, wherever they live. The two differ most where many pupils go to friskolor; a figure of one is never
+compared with a figure of the other."""
+
+POPULATION_TITLES: dict[Population, tuple[str, str]] = {
+    "hemkommun": ("elever folkbokförda i kommunen", "pupils living in the municipality"),
+    "kommunala_skolor": ("kommunens egna skolor", "the municipality's own schools"),
+}
+
+
+@dataclass(frozen=True)
+class KpiDefinition:
+    """What a KPI measures, in Kolada's own title, its unit, and whom it counts."""
+
+    title_sv: str
+    unit: str
+    population: Population
+
+
+KPI_CATALOGUE: dict[str, KpiDefinition] = {
+    "N15419": KpiDefinition(
+        "Elever i åk 9 som uppnått kunskapskraven i alla ämnen, kommunala skolor", "andel (%)", "kommunala_skolor"
+    ),
+    "N15428": KpiDefinition("Elever i åk 9 som är behöriga till yrkesprogram, hemkommun", "andel (%)", "hemkommun"),
+    "N15436": KpiDefinition(
+        "Elever i åk 9 som är behöriga till yrkesprogram, kommunala skolor", "andel (%)", "kommunala_skolor"
+    ),
+    "N15505": KpiDefinition(
+        "Elever i åk 9, meritvärde kommunala skolor, genomsnitt (17 ämnen)", "meritvärde", "kommunala_skolor"
+    ),
+    "N15507": KpiDefinition("Elever i åk 9, meritvärde, hemkommun, genomsnitt (17 ämnen)", "meritvärde", "hemkommun"),
+    "N15814": KpiDefinition(
+        "Lärare med lärarlegitimation och behörighet i minst ett ämne, åk 1–9, kommunala skolor",
+        "andel (%)",
+        "kommunala_skolor",
+    ),
+    "N15006": KpiDefinition("Kostnad grundskola åk 1–9, hemkommun", "kr/elev", "hemkommun"),
+}
+"""The compulsory-school KPIs Leda gathers, and those a plan usually follows, as Kolada titles them (the titles as
+public clients quote them; `leda kolada check` shows Kolada's own). Each figure is compared only with the same KPI
+elsewhere (Riket, the comparison group, another year), never with a KPI of the other population."""
 
 DATA_PACK_KPIS: tuple[str, ...] = ("N15419", "N15428", "N15507", "N15814", "N15006")
 """Year-9 results, eligibility, merit value, certified teachers, cost per pupil: Kolada's KPIs for compulsory

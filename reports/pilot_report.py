@@ -17,7 +17,7 @@ from domain.consolidation import AssessmentLevel, Consolidation, FactorConsolida
 from domain.events import ComparisonItem, InspectionDecisionRegistered, RemediationScheduled
 from domain.inspection import InspectionArea, Intervention, ReviewType
 from domain.instances import LEVEL_NAMES
-from domain.kpis import RIKET
+from domain.kpis import KPI_CATALOGUE, POPULATION_TITLES, RIKET
 from domain.municipalities import members_of, pilot_name
 from domain.payloads import InspectionDecision, KpiDataPack, PlanDraft, PlanGoal, YearlyFollowUp
 from domain.phases import MAIN_TRACK, PHASE_TITLES, Phase
@@ -46,16 +46,15 @@ SELF_ASSESSMENT = "self_assessment"
 REMEDIATION = "remediation"
 TOTAL = "T"  # Kolada's gender code for the whole population
 
-KPI_LABELS: dict[str, tuple[str, str]] = {
-    "N15419": ("Elever i åk 9 som uppnått kunskapskraven i alla ämnen, kommunala skolor", "andel (%)"),
-    "N15428": ("Elever i åk 9 som är behöriga till yrkesprogram, hemkommun", "andel (%)"),
-    "N15436": ("Elever i åk 9 som är behöriga till yrkesprogram, kommunala skolor", "andel (%)"),
-    "N15505": ("Elever i åk 9, meritvärde kommunala skolor, genomsnitt (17 ämnen)", "meritvärde"),
-    "N15507": ("Elever i åk 9, meritvärde, hemkommun, genomsnitt (17 ämnen)", "meritvärde"),
-    "N15814": ("Lärare med lärarlegitimation och behörighet i minst ett ämne, åk 1–9, kommunala skolor", "andel (%)"),
-    "N15006": ("Kostnad grundskola åk 1–9, hemkommun", "kr/elev"),
-}
-"""Kolada titles of the compulsory-school KPIs a plan usually follows; any other KPI is shown by its id."""
+KPI_LABELS: dict[str, tuple[str, str]] = {kpi: (d.title_sv, d.unit) for kpi, d in KPI_CATALOGUE.items()}
+"""Kolada titles and units of the KPIs in domain.kpis.KPI_CATALOGUE; any other KPI is shown by its id."""
+
+
+def _population(kpi: str) -> str:
+    """Whom a known KPI counts, as a clause for its heading (', elever folkbokförda i kommunen'); '' if unknown."""
+    definition = KPI_CATALOGUE.get(kpi)
+    return f" ({POPULATION_TITLES[definition.population][0]})" if definition else ""
+
 
 FACTOR_TITLES = {f.id: (f.title_sv, f.title_en) for f in SUCCESS_FACTORS}
 
@@ -791,7 +790,7 @@ def _goal(
     heading = (
         f'<div class="goal"><h3>{bilingual(f"Mål {index}: {goal.title}", f"goal {index}")}</h3>'
         f"<p>{esc(goal.addresses_factor)} {esc(factor_sv)} · {esc(goal.kpi)} {esc(kpi_title)}"
-        f"{', ' + esc(unit) if unit else ''}<br>"
+        f"{', ' + esc(unit) if unit else ''}{esc(_population(goal.kpi))}<br>"
         + bilingual(
             f"Utgångsvärde {fmt(goal.baseline)} → målvärde {fmt(goal.target)}",
             f"baseline {fmt(goal.baseline)}, target {fmt(goal.target)}",

@@ -26,7 +26,7 @@ from domain.events import (
     TaskCompleted,
     TaskOpened,
 )
-from domain.kpis import RIKET, KpiObservation
+from domain.kpis import DATA_PACK_KPIS, KPI_CATALOGUE, RIKET, UNIT_KPIS, KpiObservation
 from domain.payloads import InspectionDecision, KpiDataPack
 from domain.phases import Phase
 from domain.roles import Role
@@ -639,3 +639,14 @@ def test_a_decision_not_yet_posted_shows_the_latest_legal_dates_and_is_not_final
     assert "senast<br>2025-02-24" in row.group(0) and "senast<br>2025-03-19" in row.group(0)
     assert "beslutad, protokollet ännu inte anslaget" in row.group(0)
     assert "0 av 1 beslut har vunnit laga kraft" in html
+
+
+def test_every_kpi_leda_gathers_says_whom_it_counts_and_unit_kpis_count_the_own_schools() -> None:
+    """A school unit is one of the municipality's own schools: its KPIs are the 'kommunala skolor' ones, and each
+    KPI the data pack gathers is catalogued with its population, so a report never sets one beside the other."""
+    for kpi in (*DATA_PACK_KPIS, *UNIT_KPIS):
+        assert kpi in KPI_CATALOGUE, kpi
+    assert {KPI_CATALOGUE[kpi].population for kpi in UNIT_KPIS} == {"kommunala_skolor"}
+    for kpi, definition in KPI_CATALOGUE.items():
+        word = "hemkommun" if definition.population == "hemkommun" else "kommunala skolor"
+        assert word in definition.title_sv, kpi  # Kolada's title says whom it counts; the catalogue agrees
