@@ -100,3 +100,5 @@ class GatherKpisRequest(BaseModel):
     years: list[int]
     # KPIs fetched per school unit; None (what requests from before unit data carry) means domain.kpis.UNIT_KPIS.
     unit_kpis: list[str] | None = None
+    # The kind of Kolada municipality group to compare with (the template's comparison_group); None: Riket only.
+    comparison_group: str | None = None

@@ -28,6 +28,7 @@ import httpx
 from domain.kpis import (
     DATA_PACK_KPIS,
     UNIT_KPIS,
+    ComparisonGroup,
     KpiMetadata,
     KpiObservation,
     OrganisationalUnit,
@@ -137,6 +138,12 @@ class KoladaClient:
             for item in await self._collect(f"{self._base_url}/kpi/{','.join(chunk)}", {}, _parse_kpi):
                 found[item.id] = item
         return found
+
+    async def municipality_groups(self, title: str) -> list[ComparisonGroup]:
+        """Kolada's municipality groups whose title holds ``title`` (its own filter), with their members."""
+        if not title.strip():
+            raise ValueError("title must not be blank")
+        return await self._collect(f"{self._base_url}/municipality_groups", {"title": title}, _parse_group)
 
     async def list_units(self, municipality: str, *, title: str | None = None) -> list[OrganisationalUnit]:
         """Kolada's organisational units (schools, preschools, ...) in ``municipality``, all pages.
@@ -299,6 +306,13 @@ def _parse_kpi(kpi: dict[str, Any]) -> list[KpiMetadata]:
             operating_area=kpi.get("operating_area"),
         )
     ]
+
+
+def _parse_group(group: dict[str, Any]) -> list[ComparisonGroup]:
+    members = [member["id"] for member in group["members"]]
+    if not all(isinstance(member, str) and MUNICIPALITY_ID.match(member) for member in members):
+        raise ValueError("a group's members must be four-digit municipality ids")
+    return [ComparisonGroup(id=group["id"], title=group["title"], members=members)]
 
 
 def _parse_unit(unit: dict[str, Any]) -> list[OrganisationalUnit]:

@@ -10,8 +10,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.contracts import GatherKpisRequest
 from activities.kolada import KoladaClient, KoladaError
-from domain.kpis import RIKET, UNIT_KPIS, is_school_unit
-from domain.municipalities import members_of
+from domain.kpis import RIKET, UNIT_KPIS, ComparisonGroup, comparison_group_for, is_school_unit
+from domain.municipalities import members_of, pilot_name
 from domain.payloads import KpiDataPack
 
 _T = TypeVar("_T")
@@ -30,7 +30,9 @@ class KpiGathering:
         A municipality without school units in Kolada gets a pack with empty unit lists.
         """
         members = members_of(request.kommunkod)  # a kommunalförbund's pack covers each member municipality
-        municipalities = [*members, RIKET]
+        group = await self._comparison_group(request, members)
+        others = [code for code in group.members if code not in members] if group else []
+        municipalities = [*members, RIKET, *others]
         unit_kpis = list(UNIT_KPIS) if request.unit_kpis is None else request.unit_kpis
         observations = await _kolada_call(self._kolada.fetch(request.kpis, municipalities, request.years))
         listed = [unit for member in members for unit in await _kolada_call(self._kolada.list_units(member))]
@@ -64,7 +66,23 @@ class KpiGathering:
             unit_kpis=unit_kpis,
             units=units,
             unit_observations=unit_observations,
+            comparison_group=group,
         )
+
+    async def _comparison_group(self, request: GatherKpisRequest, members: list[str]) -> ComparisonGroup | None:
+        """The municipality's own Kolada group of the kind the template names; None when it names none, for a
+        kommunalförbund (each member has a group of its own), and when Kolada has no such group for it."""
+        name = pilot_name(request.kommunkod)
+        if request.comparison_group is None or len(members) != 1 or name is None:
+            return None
+        groups = await _kolada_call(self._kolada.municipality_groups(request.comparison_group))
+        group = comparison_group_for(groups, request.comparison_group, name)
+        if group is None:
+            activity.logger.warning(
+                "no comparison group in Kolada",
+                extra={"kommunkod": request.kommunkod, "kind": request.comparison_group},
+            )
+        return group
 
 
 async def _kolada_call(call: Awaitable[_T]) -> _T:

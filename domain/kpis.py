@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from typing import Literal
 
@@ -148,6 +149,37 @@ def kpi_problems(
         if kpi in known and not known[kpi].has_ou_data
     ]
     return problems
+
+
+class ComparisonGroup(BaseModel):
+    """A Kolada municipality group the municipality is compared with, such as its "liknande kommuner" group
+    (``/v3/municipality_groups``): municipalities alike in what shapes school results."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    members: list[str]  # kommunkoder
+
+
+def comparison_group_for(groups: list[ComparisonGroup], title: str, municipality_name: str) -> ComparisonGroup | None:
+    """The group of the kind ``title`` (e.g. "Liknande kommuner grundskola") that is the municipality's own: Kolada
+    names each such group after the municipality it is made for ("Liknande kommuner grundskola, Hallsberg")."""
+    wanted = f"{title}, {municipality_name}".casefold()
+    return next((group for group in groups if group.title.casefold() == wanted), None)
+
+
+def group_median(
+    observations: list[KpiObservation], kpi: str, group: ComparisonGroup, *, leaving_out: str
+) -> dict[int, tuple[float, int]]:
+    """Per year, the median of ``kpi`` (total, both genders) over the group's members other than ``leaving_out``
+    (the municipality itself), with how many members had a value that year."""
+    by_year: dict[int, list[float]] = {}
+    for o in observations:
+        if o.kpi == kpi and o.gender == "T" and o.value is not None and o.municipality in group.members:
+            if o.municipality != leaving_out:
+                by_year.setdefault(o.period, []).append(o.value)
+    return {year: (statistics.median(values), len(values)) for year, values in sorted(by_year.items())}
 
 
 def is_school_unit(unit_id: str) -> bool:

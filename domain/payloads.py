@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.inspection import InspectionArea, InspectionLevel, Intervention, ReviewType
-from domain.kpis import KpiObservation, OrganisationalUnit, UnitObservation
+from domain.kpis import ComparisonGroup, KpiObservation, OrganisationalUnit, UnitObservation
 from domain.roles import Role
 from domain.success_factors import INDICATOR_IDS, indicators_for_level
 
@@ -35,6 +35,9 @@ class KpiDataPack(TaskPayload):
     unit_kpis: list[KpiId] = Field(default_factory=list)
     units: list[OrganisationalUnit] = Field(default_factory=list)
     unit_observations: list[UnitObservation] = Field(default_factory=list)
+    # The municipality's comparison group in Kolada, when the template asks for one; its members' figures are in
+    # `observations` (and `municipalities`). None in packs from before, and when Kolada has no such group.
+    comparison_group: ComparisonGroup | None = None
 
 
 class SelfAssessment(TaskPayload):

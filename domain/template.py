@@ -103,6 +103,11 @@ class ProgrammeTemplate(BaseModel):
     tasks: tuple[TaskTemplate, ...]
     year_length: timedelta = Field(default=timedelta(days=365), description="one implementation year")
     day_length: timedelta = Field(default=timedelta(days=1), description="a day (shorter in the demo)")
+    comparison_group: str | None = Field(
+        default=None,
+        description="the kind of Kolada municipality group the data pack compares with, e.g. 'Liknande kommuner "
+        "grundskola' (the municipality's own group of that kind); unset: Riket only",
+    )
 
     @model_validator(mode="after")
     def _well_formed(self) -> ProgrammeTemplate:

@@ -17,7 +17,7 @@ from domain.consolidation import AssessmentLevel, Consolidation, FactorConsolida
 from domain.events import ComparisonItem, InspectionDecisionRegistered, RemediationScheduled
 from domain.inspection import InspectionArea, Intervention, ReviewType
 from domain.instances import LEVEL_NAMES
-from domain.kpis import KPI_CATALOGUE, POPULATION_TITLES, RIKET
+from domain.kpis import KPI_CATALOGUE, POPULATION_TITLES, RIKET, group_median
 from domain.municipalities import members_of, pilot_name
 from domain.payloads import InspectionDecision, KpiDataPack, PlanDraft, PlanGoal, YearlyFollowUp
 from domain.phases import MAIN_TRACK, PHASE_TITLES, Phase
@@ -811,6 +811,9 @@ def _goal(
     series = [_place_series(place) for place in shown]
     if riket:
         series.append(LineSeries("riket", "Riket (0000)", [LinePoint(y, v) for y, v in sorted(riket.items())]))
+    group = _group_values(pack, goal.kpi, state.kommunkod)
+    if group:
+        series.append(LineSeries("grupp", _group_label(pack), [LinePoint(y, v) for y, (v, _) in group.items()]))
     years = {year for place in shown for year in place.values}
     baseline_year = plan_year if plan_year is not None else max(years)
     single = len(places) == 1
@@ -822,6 +825,7 @@ def _goal(
         desc=(
             f"Linjediagram per år {min(years)}–{max(years)} för {who}"
             + (" och riket" if riket else "")
+            + (f" och {_group_label(pack)}" if group else "")
             + f". Streckad linje: målvärdet {fmt(goal.target)}. Ring: utgångsvärdet {fmt(goal.baseline)} "
             f"när planen upprättades ({baseline_year}). Senaste värde {latest}."
         ),
@@ -844,7 +848,7 @@ def _goal(
         + f"<figure>{chart}</figure>"
         + "".join(without)
         + "".join(statuses)
-        + _goal_table(shown, riket, fmt)
+        + _goal_table(shown, riket, fmt, group, _group_label(pack) if group else "")
         + "</div>"
     )
 
@@ -886,13 +890,23 @@ def _goal_status(goal: PlanGoal, latest: _GoalValue, fmt: Callable[[float], str]
     return f'<p class="status">{bilingual(sv, en)}</p>'
 
 
-def _goal_table(places: Sequence[_Place], riket: dict[int, float], fmt: Callable[[float], str]) -> str:
+def _goal_table(
+    places: Sequence[_Place],
+    riket: dict[int, float],
+    fmt: Callable[[float], str],
+    group: dict[int, tuple[float, int]] | None = None,
+    group_label: str = "",
+) -> str:
+    group = group or {}
     rows = []
-    for year in sorted(set(riket).union(*(p.values for p in places))):
+    for year in sorted(set(riket).union(group, *(p.values for p in places))):
         cells = "".join(_place_cells(p, year, fmt) for p in places)
+        median = f"{fmt(group[year][0])} ({group[year][1]} st)" if year in group else "–"
         rows.append(
             f'<tr><th scope="row">{year}</th>{cells}'
-            f'<td class="num">{fmt(riket[year]) if year in riket else "–"}</td></tr>'
+            f'<td class="num">{fmt(riket[year]) if year in riket else "–"}</td>'
+            + (f'<td class="num">{median}</td>' if group_label else "")
+            + "</tr>"
         )
     head = "".join(
         f'<th scope="col" class="num">{bilingual(*p.heading)}</th>'
@@ -901,9 +915,26 @@ def _goal_table(places: Sequence[_Place], riket: dict[int, float], fmt: Callable
     )
     return table(
         f'<th scope="col">{bilingual("År", "year")}</th>{head}'
-        f'<th scope="col" class="num">{bilingual("Riket", "Sweden")}</th>',
+        f'<th scope="col" class="num">{bilingual("Riket", "Sweden")}</th>'
+        + (
+            f'<th scope="col" class="num">{bilingual(group_label, "comparison group, median")}</th>'
+            if group_label
+            else ""
+        ),
         rows,
     )
+
+
+def _group_values(pack: KpiDataPack | None, kpi: str, kommunkod: str) -> dict[int, tuple[float, int]]:
+    """The comparison group's median of ``kpi`` per year (the municipality left out), with how many had a value."""
+    if pack is None or pack.comparison_group is None:
+        return {}
+    return group_median(pack.observations, kpi, pack.comparison_group, leaving_out=kommunkod)
+
+
+def _group_label(pack: KpiDataPack | None) -> str:
+    title = pack.comparison_group.title.split(",")[0] if pack and pack.comparison_group else "Jämförelsegrupp"
+    return f"{title}: median"
 
 
 def _place_cells(place: _Place, year: int, fmt: Callable[[float], str]) -> str:

@@ -104,6 +104,7 @@ APPENDS_BEFORE_NEW_RUN = "appends-before-new-run"  # a new run waits until no ap
 # The programme's rules have patch ids of their own (domain.rulebook.RULE_PATCHES), asked once as a run begins.
 FAILED_STEPS_ON_RECORD = "failed-steps-on-record"  # a step that fails for good is recorded (StepFailed)
 KOLADA_GIVES_UP = "kolada-gives-up"  # Kolada failing for half an hour is a failed step for operations to retry
+COMPARISON_GROUP = "kolada-comparison-group"  # the data pack also holds the template's comparison group
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
 # retry), the record_appeal Update, the network meetings' Updates (schedule_meeting, record_attendance), and what
 # only a paused, withdrawn, failed or appealed pilot, or one with network meetings, does.
@@ -853,7 +854,10 @@ class MunicipalityWorkflow:
             lambda: workflow.execute_activity(
                 "gather_kpis",
                 GatherKpisRequest(
-                    kommunkod=self._start.kommunkod, kpis=list(DATA_PACK_KPIS), years=self._start.kpi_years
+                    kommunkod=self._start.kommunkod,
+                    kpis=list(DATA_PACK_KPIS),
+                    years=self._start.kpi_years,
+                    comparison_group=self._template.comparison_group if workflow.patched(COMPARISON_GROUP) else None,
                 ),
                 result_type=KpiDataPack,
                 start_to_close_timeout=timedelta(minutes=2),

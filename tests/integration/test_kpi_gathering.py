@@ -155,3 +155,26 @@ async def test_a_body_cut_short_or_a_server_error_is_for_temporal_to_retry(http:
         faulty.clear_faults()
         pack = await _gather(_gathering(faulty.base_url, http), HALLSBERG)  # and once it passes, the pack comes
     assert pack.observations
+
+
+async def test_the_pack_holds_the_municipalitys_comparison_group_when_the_template_asks(
+    kolada_server: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    gathering = _gathering(kolada_server.base_url, http)
+    pack = await _gather(gathering, HALLSBERG, comparison_group="Liknande kommuner grundskola")
+
+    group = pack.comparison_group
+    assert group is not None and group.title == "Liknande kommuner grundskola, Hallsberg"
+    assert HALLSBERG in group.members and len(group.members) > 3
+    assert pack.municipalities[:2] == [HALLSBERG, RIKET] and set(group.members) <= set(pack.municipalities)
+    for member in group.members:  # every member's figures, so the report can set the municipality among them
+        assert any(o.municipality == member and o.kpi == "N15428" for o in pack.observations), member
+    assert KpiDataPack.model_validate(pack.model_dump(mode="json")) == pack
+
+    assert (await _gather(gathering, HALLSBERG)).comparison_group is None  # the template asks for none
+    # A kind of group Kolada has none of for the municipality: Riket alone, and the pack still comes.
+    assert (await _gather(gathering, HALLSBERG, comparison_group="Kommungrupp 2023")).comparison_group is None
+    # A kommunalförbund's members each have a group of their own: none for the förbund.
+    assert (
+        await _gather(gathering, "1083+1272", comparison_group="Liknande kommuner grundskola")
+    ).comparison_group is None

@@ -26,7 +26,16 @@ from domain.events import (
     TaskCompleted,
     TaskOpened,
 )
-from domain.kpis import DATA_PACK_KPIS, KPI_CATALOGUE, RIKET, UNIT_KPIS, KpiObservation
+from domain.kpis import (
+    DATA_PACK_KPIS,
+    KPI_CATALOGUE,
+    RIKET,
+    UNIT_KPIS,
+    ComparisonGroup,
+    KpiObservation,
+    comparison_group_for,
+    group_median,
+)
 from domain.payloads import InspectionDecision, KpiDataPack
 from domain.phases import Phase
 from domain.roles import Role
@@ -278,19 +287,25 @@ PLAN = {
 }
 
 
-def kpi_state() -> MunicipalityState:
+def kpi_state(group: ComparisonGroup | None = None) -> MunicipalityState:
+    """A pilot with a plan goal on N15419, Kolada figures for 2021–2023 and a follow-up; with `group`, its
+    members' figures too (each member `base` 60, 64, 68 ... plus the year's offset)."""
+    places = [("1861", 70.0), (RIKET, 75.0)]
+    if group is not None:
+        places += [(code, 60.0 + 4 * i) for i, code in enumerate(c for c in group.members if c != "1861")]
     observations = [
         KpiObservation(kpi="N15419", municipality=municipality, period=year, gender=gender, value=value)
-        for municipality, base in (("1861", 70.0), (RIKET, 75.0))
+        for municipality, base in places
         for year in (2021, 2022, 2023)
         for gender, value in (("T", base + year - 2021), ("K", 99.0))
     ]
     pack = KpiDataPack(
         kolada_base_url="https://api.kolada.se/v3",
         kpis=["N15419"],
-        municipalities=["1861", RIKET],
+        municipalities=[code for code, _ in places],
         years=[2021, 2022, 2023],
         observations=observations,
+        comparison_group=group,
     ).model_dump(mode="json")
     follow_up = {"year": 2025, "kpi_values": {"N15419": 76.5}, "progress": "Resultatdialoger införda"}
     return (
@@ -415,6 +430,24 @@ def test_a_kommunalforbund_shows_each_member_municipality_beside_riket():
     assert cells["2023"] == ["53,5", "64,5", "–", "77,0"]  # 1083, 1272, the förbund's follow-up, Riket
     assert cells["2025"] == ["–", "–", "58,5", "–"]
     assert "Sölvesborg (1083), senaste värde 53,5 (2023): 26,5 kvar till målet." in html
+
+
+def test_the_kpi_chart_and_table_show_the_comparison_groups_median_beside_riket():
+    group = ComparisonGroup(
+        id="G1", title="Liknande kommuner grundskola, Hallsberg", members=["1861", "1864", "0643", "1488"]
+    )
+    html = render_pilot_report(kpi_state(group), generated_at=GENERATED)
+    drawn = line_series(chart(html, "line"))
+
+    assert set(drawn) == {"kommun", "riket", "grupp"}
+    line = chart(html, "line")
+    medians = {
+        int(m.get("data-x")): float(m.get("data-value"))
+        for m in line.iter()
+        if m.get("data-series") == "grupp" and m.get("data-x")
+    }
+    assert medians == {2021: 64.0, 2022: 65.0, 2023: 66.0}  # of 60, 64 and 68 (+ the year): Hallsberg left out
+    assert "Liknande kommuner grundskola: median" in html and "64,0 (3 st)" in html
 
 
 def test_a_single_municipality_keeps_one_municipality_series():
@@ -650,3 +683,25 @@ def test_every_kpi_leda_gathers_says_whom_it_counts_and_unit_kpis_count_the_own_
     for kpi, definition in KPI_CATALOGUE.items():
         word = "hemkommun" if definition.population == "hemkommun" else "kommunala skolor"
         assert word in definition.title_sv, kpi  # Kolada's title says whom it counts; the catalogue agrees
+
+
+def test_the_comparison_groups_median_leaves_the_municipality_out_and_counts_who_had_a_value() -> None:
+    group = ComparisonGroup(
+        id="G1", title="Liknande kommuner grundskola, Hallsberg", members=["1861", "1864", "0643", "1488"]
+    )
+
+    def value(code: str, year: int, v: float | None, gender: str = "T") -> KpiObservation:
+        return KpiObservation(kpi="N15428", municipality=code, period=year, gender=gender, value=v)
+
+    observations = [
+        value("1861", 2023, 99.0),  # the municipality itself: left out
+        value("1864", 2023, 80.0),
+        value("0643", 2023, 90.0),
+        value("1488", 2023, None),  # withheld: not counted
+        value("1488", 2023, 10.0, gender="K"),  # not the total
+        value("2482", 2023, 1.0),  # not a member
+        value("1864", 2024, 70.0),
+    ]
+    assert group_median(observations, "N15428", group, leaving_out="1861") == {2023: (85.0, 2), 2024: (70.0, 1)}
+    assert comparison_group_for([group], "Liknande kommuner grundskola", "hallsberg") == group
+    assert comparison_group_for([group], "Liknande kommuner grundskola", "Laxå") is None
