@@ -33,7 +33,8 @@ class KpiGathering:
         group = await self._comparison_group(request, members)
         others = [code for code in group.members if code not in members] if group else []
         municipalities = [*members, RIKET, *others]
-        unit_kpis = list(UNIT_KPIS) if request.unit_kpis is None else request.unit_kpis
+        asked = list(UNIT_KPIS) if request.unit_kpis is None else request.unit_kpis
+        unit_kpis = await self._published_per_unit(asked)
         observations = await _kolada_call(self._kolada.fetch(request.kpis, municipalities, request.years))
         listed = [unit for member in members for unit in await _kolada_call(self._kolada.list_units(member))]
         # Kolada lists every kind of unit (preschools too); only the schools carry these KPIs.
@@ -68,6 +69,17 @@ class KpiGathering:
             unit_observations=unit_observations,
             comparison_group=group,
         )
+
+    async def _published_per_unit(self, kpis: list[str]) -> list[str]:
+        """The unit KPIs Kolada's metadata says it publishes per organisational unit (``has_ou_data``); the others
+        are left out of the pack, with a warning, instead of being asked for and coming back empty."""
+        if not kpis:
+            return []
+        known = await _kolada_call(self._kolada.kpis(kpis))
+        published = [kpi for kpi in kpis if kpi in known and known[kpi].has_ou_data]
+        if left_out := [kpi for kpi in kpis if kpi not in published]:
+            activity.logger.warning("unit KPIs Kolada does not publish per unit left out", extra={"kpis": left_out})
+        return published
 
     async def _comparison_group(self, request: GatherKpisRequest, members: list[str]) -> ComparisonGroup | None:
         """The municipality's own Kolada group of the kind the template names; None when it names none, for a

@@ -62,10 +62,10 @@ school (grundskola)."""
 UNIT_KPIS: tuple[str, ...] = ("N15419", "N15436", "N15505", "N15814")
 """Per school unit: year-9 all subjects passed, vocational eligibility, merit value, certified teachers.
 
-The "kommunala skolor" variants of the compulsory-school KPIs: the *hemkommun* variants count pupils by
-where they live, which says nothing about a school. Which KPIs Kolada actually publishes per organisational
-unit was not verified: check each id against the live API (``GET /v3/kpi/{id}`` and its ``has_ou_data`` flag,
-or an ``/v3/oudata`` query) before relying on it.
+The "kommunala skolor" variants of the compulsory-school KPIs: a school unit is one of the municipality's own
+schools, and the *hemkommun* variants count pupils by where they live, which says nothing about a school. The pack
+asks Kolada's metadata (``/v3/kpi/{id}``, ``has_ou_data``) as it gathers, and leaves out any of these Kolada does not
+publish per unit; `leda kolada check` reports the same ahead of time. Not yet checked against the live service.
 """
 
 SCHOOL_UNIT_PREFIX = "V15E"

@@ -178,3 +178,15 @@ async def test_the_pack_holds_the_municipalitys_comparison_group_when_the_templa
     assert (
         await _gather(gathering, "1083+1272", comparison_group="Liknande kommuner grundskola")
     ).comparison_group is None
+
+
+async def test_unit_kpis_are_those_kolada_says_it_publishes_per_unit(
+    kolada_server: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    """N15428 counts the pupils living in the municipality: Kolada has no figure of it per school, and its metadata
+    says so (has_ou_data false), so the pack leaves it out of the unit KPIs rather than asking and getting nothing."""
+    pack = await _gather(
+        _gathering(kolada_server.base_url, http), HALLSBERG, unit_kpis=["N15419", "N15428"], years=[2024]
+    )
+    assert pack.unit_kpis == ["N15419"]
+    assert {o.kpi for o in pack.unit_observations} == {"N15419"}
