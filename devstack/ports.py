@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 from pathlib import Path
@@ -52,3 +53,35 @@ def port_is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+def listening_process(port: int) -> tuple[int, str] | None:
+    """The process (pid, command name) listening on TCP ``port`` on this machine, when Linux's /proc tells it and
+    the process is visible to this user; None elsewhere. Lets a message name what holds a port, not only that
+    something does."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{inode}]")
+    if not inodes:
+        return None
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            held = any(os.readlink(fd) in inodes for fd in fd_dir.iterdir())
+        except OSError:
+            continue  # gone meanwhile, or not ours to look into
+        if held:
+            pid = int(fd_dir.parent.name)
+            try:
+                name = (fd_dir.parent / "comm").read_text().strip()
+            except OSError:
+                name = "?"
+            return pid, name
+    return None

@@ -21,7 +21,7 @@ from database import migrate
 from database.urls import reveal
 from devstack.kolada import KoladaSampleServer
 from devstack.mail import MailCapture
-from devstack.ports import port_is_listening
+from devstack.ports import listening_process, port_is_listening
 from devstack.postgres import EmbeddedPostgres
 from devstack.temporal import TemporalDevServer
 from settings import Settings
@@ -82,18 +82,23 @@ def refuse_taken_ports(settings: Settings, *, api_port: int | None = None) -> No
 
     After an unclean stop (a killed terminal, a crash) servers of the last run may still be listening; so may any
     other program. Using them silently would mean running against a database or a Temporal of unknown state."""
-    taken = [
-        f"{name} on {host}:{port}"
-        for name, host, port in stack_ports(settings, api_port=api_port)
-        if port_is_listening(host, port)
-    ]
+    taken = []
+    holders: set[int] = set()
+    for name, host, port in stack_ports(settings, api_port=api_port):
+        if not port_is_listening(host, port):
+            continue
+        holder = listening_process(port)
+        if holder is not None:
+            holders.add(holder[0])
+        taken.append(f"{name} on {host}:{port}" + (f" (process {holder[0]}, {holder[1]})" if holder else ""))
     if taken:
+        stop = f"stop them (kill {' '.join(map(str, sorted(holders)))})" if holders else "stop them"
         raise PortsInUse(
             "the embedded stack did not start these, yet something already listens on their ports: "
             + "; ".join(taken)
-            + ". They may be left from a run that did not stop cleanly, or be other programs: stop them "
-            "(e.g. find them with `ss -ltnp`), or move the stack with LEDA_POSTGRES_PORT, LEDA_TEMPORAL_ADDRESS, "
-            "LEDA_TEMPORAL_UI_PORT, LEDA_SMTP_PORT, LEDA_KOLADA_PORT, LEDA_API_PORT."
+            + f". They may be left from a run that did not stop cleanly, or be other programs: {stop}, or move "
+            "the stack with LEDA_POSTGRES_PORT, LEDA_TEMPORAL_ADDRESS, LEDA_TEMPORAL_UI_PORT, LEDA_SMTP_PORT, "
+            "LEDA_KOLADA_PORT, LEDA_API_PORT."
         )
 
 

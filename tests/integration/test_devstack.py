@@ -310,8 +310,8 @@ def test_make_run_stops_when_servers_it_did_not_start_hold_its_ports(tmp_path: P
             listener.close()
     assert result.returncode != 0
     [line] = result.stderr.strip().splitlines()[-1:]
-    assert (
-        f"SMTP capture on 127.0.0.1:{smtp_port}" in line and f"Kolada sample server on 127.0.0.1:{kolada_port}" in line
-    )
+    assert f"SMTP capture on 127.0.0.1:{smtp_port} (process {os.getpid()}, " in line
+    assert f"Kolada sample server on 127.0.0.1:{kolada_port} (process {os.getpid()}, " in line
+    assert f"kill {os.getpid()}" in line  # what holds the ports is named, so it can be stopped
     assert "PostgreSQL" not in line and "Temporal" not in line  # those ports were free
     assert not (tmp_path / "data" / "postgres").exists() and not (tmp_path / "data" / "temporal.db").exists()
