@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from activities.kolada import check_api_version
+
 
 class Settings(BaseSettings):
     """Leda's configuration; each field is documented in the README."""
@@ -107,11 +109,9 @@ class Settings(BaseSettings):
     @field_validator("kolada_base_url")
     @classmethod
     def _kolada_is_v3(cls, value: str) -> str:
-        # Kolada retired v2 (and v1): a pilot's data pack asked of it would fail at its deep analysis, months in.
-        version = value.rstrip("/").rsplit("/", 1)[-1]
-        if version in ("v1", "v2"):
-            raise ValueError(f"Kolada retired its {version} API; give the v3 address, such as https://api.kolada.se/v3")
-        return value
+        # Checked here as well as by the client, so a retired address stops a process at start with one line,
+        # not a pilot's deep analysis months in.
+        return check_api_version(value)
 
     @field_validator("web_base_url")
     @classmethod

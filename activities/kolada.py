@@ -14,7 +14,6 @@ takes its ``httpx.AsyncClient`` from the caller so the worker can share one conn
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -68,12 +67,20 @@ _BODY_SNIPPET = 300
 class KoladaError(Exception):
     """Kolada could not be reached, answered with an HTTP error, or sent something that is not its format."""
 
-    def __init__(self, message: str, *, url: str, status: int | None = None, transient: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status: int | None = None,
+        transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{message} (url {url}, status {status if status is not None else 'none'})")
         self.url = url
         self.status = status
         self._transient = transient
-        self.retry_after: float | None = None
+        self.retry_after = retry_after
         """Seconds the service asked to wait before the next try (its Retry-After), when it said."""
 
     @property
@@ -81,6 +88,14 @@ class KoladaError(Exception):
         """Whether trying again later may help: no response at all, rate limiting, a server error, or a body cut
         short on the way. A 400 or 404 means the request itself is wrong and will fail the same way every time."""
         return self._transient or self.status is None or self.status == 429 or self.status >= 500
+
+
+def check_api_version(base_url: str) -> str:
+    """``base_url``, unless it is one of the API versions Kolada retired: a ValueError giving the v3 address."""
+    version = base_url.rstrip("/").rsplit("/", 1)[-1]
+    if version in ("v1", "v2"):
+        raise ValueError(f"Kolada retired its {version} API; give the v3 address, such as https://api.kolada.se/v3")
+    return base_url
 
 
 class KoladaClient:
@@ -99,8 +114,7 @@ class KoladaClient:
         ``retry_delays`` are the pauses between the tries of a request that met 429 or 5xx."""
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"Kolada base URL must start with http:// or https://, got {base_url!r}")
-        if base_url.rstrip("/").rsplit("/", 1)[-1] in ("v1", "v2"):
-            raise ValueError("Kolada retired its v1 and v2 APIs; give the v3 address, such as https://api.kolada.se/v3")
+        check_api_version(base_url)
         if per_page is not None and not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
         self._base_url = base_url.rstrip("/")
@@ -219,18 +233,16 @@ class KoladaClient:
 
     async def _get_json(self, url: str, params: dict[str, str | int] | None) -> tuple[dict[str, Any], str, int]:
         """One page, tried again after the pauses of ``retry_delays`` while the failure is one that may pass."""
-        for attempt in itertools.count():
+        for delay in self._retry_delays:
             try:
                 return await self._get_json_once(url, params)
             except KoladaError as error:
-                if not error.retryable or attempt >= len(self._retry_delays):
-                    raise
-                pause = self._retry_delays[attempt] if error.retry_after is None else error.retry_after
-                if pause > LONGEST_RETRY_AFTER:
+                pause = delay if error.retry_after is None else error.retry_after
+                if not error.retryable or pause > LONGEST_RETRY_AFTER:
                     raise
                 log.info("Kolada request failed (%s); trying again in %.1f s", error, pause)
                 await asyncio.sleep(pause)
-        raise AssertionError("unreachable")
+        return await self._get_json_once(url, params)  # the last try: what fails now is the caller's to handle
 
     async def _get_json_once(self, url: str, params: dict[str, str | int] | None) -> tuple[dict[str, Any], str, int]:
         try:
@@ -242,11 +254,12 @@ class KoladaClient:
         status = response.status_code
         if status != httpx.codes.OK:
             snippet = response.text[:_BODY_SNIPPET].strip()
-            error = KoladaError(
-                f"Kolada answered HTTP {status} {response.reason_phrase}: {snippet}", url=final_url, status=status
+            raise KoladaError(
+                f"Kolada answered HTTP {status} {response.reason_phrase}: {snippet}",
+                url=final_url,
+                status=status,
+                retry_after=_retry_after(response.headers.get("Retry-After")),
             )
-            error.retry_after = _retry_after(response.headers.get("Retry-After"))
-            raise error
         try:
             body = response.json()
         except ValueError as exc:

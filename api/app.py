@@ -20,7 +20,7 @@ from temporalio.client import Client
 from access import AccessPolicy, Identity, identify
 from activities.notifications import SmtpMailer
 from api.edge import MAX_BODY_BYTES, BodyLimit, StrictTransport
-from api.problems import PROBLEM_RESPONSES, Problem, field_of, forbidden, install_problem_handlers
+from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers, invalid_input
 from domain.appeals import CASE_NUMBER_PATTERN
 from domain.control import ControlPilot
 from domain.events import AppealOutcome
@@ -29,7 +29,7 @@ from domain.network import MEETING_ID_PATTERN, RecordAttendance, ScheduleMeeting
 from domain.phases import Phase
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
-from domain.rules import no_reflection_asked, refusal_of
+from domain.rules import no_reflection_asked
 from domain.steering import SteeringAction, SteerTask
 from eventstore import EventStore
 from pilots import (
@@ -465,8 +465,7 @@ def create_app(
                 actor_id=identity.participant_id,
             )
         except ValidationError as error:
-            message = refusal_of(error)
-            raise Problem(422, "invalid_input", message, field=field_of(message)) from None
+            raise invalid_input(error) from None
         outcomes = await schedule_meeting(client, pool, led, schedule)
         return MeetingScheduled(meeting_id=meeting_id, pilots=outcomes)
 
@@ -504,8 +503,7 @@ def create_app(
                 actor_id=identity.participant_id,
             )
         except ValidationError as error:
-            message = refusal_of(error)
-            raise Problem(422, "invalid_input", message, field=field_of(message)) from None
+            raise invalid_input(error) from None
         return await record_attendance(client, workflow_id, step)
 
     @router.post(

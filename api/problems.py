@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from access import REFUSAL
+from domain.rules import refusal_of
 from pilots import PilotError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -115,6 +116,12 @@ def field_of(message: str) -> str | None:
     rest = message.split("invalid payload: ", 1)[-1]
     match = _FIELD.match(rest)
     return match["field"] if match else None
+
+
+def invalid_input(error: ValidationError) -> Problem:
+    """A step's model refusing what the request holds: 422, naming the field."""
+    message = refusal_of(error)
+    return Problem(422, "invalid_input", message, field=field_of(message))
 
 
 def problem_of(error: PilotError) -> Problem:

@@ -116,7 +116,13 @@ class KoladaSampleServer:
         with self._lock:
             self._faults.clear()
 
-    def _next_fault(self, path: str) -> Fault | None:
+    @property
+    def page_size(self) -> int:
+        """Values a page holds when a request does not say."""
+        return self._page_size
+
+    def next_fault(self, path: str) -> Fault | None:
+        """Note a request to ``path``, and the fault it meets, if any (counting it against its ``times``)."""
         with self._lock:
             self.requests.append(path)
             for fault in self._faults:
@@ -292,7 +298,7 @@ class _KoladaRequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         url = urlsplit(self.path)
         query = parse_qs(url.query)
-        fault = self.server.owner._next_fault(self.path)
+        fault = self.server.owner.next_fault(self.path)
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.seconds)
         elif fault is not None and fault.kind in ("429", "500"):
@@ -305,7 +311,7 @@ class _KoladaRequestHandler(BaseHTTPRequestHandler):
             if items is None:
                 self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no route for {url.path}"})
                 return
-            per_page = _positive_int(query, "per_page", self.server.owner._page_size)
+            per_page = _positive_int(query, "per_page", self.server.owner.page_size)
             page = _positive_int(query, "page", 1)
             if per_page > MAX_PER_PAGE:
                 raise _BadRequest(f"per_page must be at most {MAX_PER_PAGE}")

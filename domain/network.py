@@ -122,18 +122,40 @@ def schedule_events(
             place=request.place,
             by=request.actor_id,
         ),
-        TaskOpened(
-            event_id=new_id(),
-            occurred_at=now,
-            task_key=f"{NETWORK_CONTRIBUTION}@{request.meeting_id}",
-            template_key=NETWORK_CONTRIBUTION,
-            phase=Phase.NETWORK,
-            assignee_id=state.primary(NETWORK_CONTACT_ROLE),
-            due_at=template.on_programme_clock(due, reckoned_from=now),
+        _network_task_opened(
+            NETWORK_CONTRIBUTION,
+            state,
+            request.meeting_id,
             subject=request.title,
-            owner_role=NETWORK_CONTACT_ROLE,
+            due_at=template.on_programme_clock(due, reckoned_from=now),
+            now=now,
+            new_id=new_id,
         ),
     ]
+
+
+def _network_task_opened(
+    template_key: str,
+    state: MunicipalityState,
+    meeting_id: str,
+    *,
+    subject: str,
+    due_at: datetime,
+    now: datetime,
+    new_id: IdSource,
+) -> TaskOpened:
+    """A network meeting's task (`template_key` at `meeting_id`), for the pilot's network contact."""
+    return TaskOpened(
+        event_id=new_id(),
+        occurred_at=now,
+        task_key=f"{template_key}@{meeting_id}",
+        template_key=template_key,
+        phase=Phase.NETWORK,
+        assignee_id=state.primary(NETWORK_CONTACT_ROLE),
+        due_at=due_at,
+        subject=subject,
+        owner_role=NETWORK_CONTACT_ROLE,
+    )
 
 
 def held_by(template: ProgrammeTemplate, meeting: NetworkMeeting) -> datetime:
@@ -201,16 +223,14 @@ def attendance_events(
         )
     if request.attended:
         events.append(
-            TaskOpened(
-                event_id=new_id(),
-                occurred_at=now,
-                task_key=f"{NETWORK_REFLECTION}@{request.meeting_id}",
-                template_key=NETWORK_REFLECTION,
-                phase=Phase.NETWORK,
-                assignee_id=state.primary(NETWORK_CONTACT_ROLE),
-                due_at=now + template.day_length * REFLECTION_DAYS,
+            _network_task_opened(
+                NETWORK_REFLECTION,
+                state,
+                request.meeting_id,
                 subject=state.meetings[request.meeting_id].title,
-                owner_role=NETWORK_CONTACT_ROLE,
+                due_at=now + template.day_length * REFLECTION_DAYS,
+                now=now,
+                new_id=new_id,
             )
         )
     return events

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -45,7 +46,6 @@ from access import (
     sign_in_url,
 )
 from access.sign_in import SESSION_LIFETIME, end_all_sessions, end_session, link_holder, task_page
-from access.tokens import new_secret
 from activities.notifications import SmtpMailer
 from directory import (
     Participant,
@@ -273,7 +273,7 @@ def web_router(
         page = await page_for(request)
         if page.identity is not None and page.identity.participant_id == holder:
             return redirect(path)  # already signed in as the link's participant: the link stays unused
-        nonce = new_secret("leda_session_").removeprefix("leda_session_")
+        nonce = secrets.token_urlsafe(32)
         response = render(page, "sign_in_link.html", token=token, next=path, nonce=nonce)
         response.set_cookie(
             LINK_COOKIE,

@@ -12,6 +12,7 @@ import pytest
 
 from access import issue_token
 from devstack import sample_payloads
+from tests.people import bearer
 
 pytestmark = pytest.mark.devserver
 
@@ -20,10 +21,6 @@ ASSIGNEE = "p-1861-forvaltningschef"
 LEAD = "p-1861-programledare"
 POLL = 0.05
 WITHIN = 1.0
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -109,11 +109,10 @@ def has(path: Path, *texts: str) -> Callable[[], Awaitable[bool]]:
     return check
 
 
-def stored_secret_hashes_query() -> str:
-    return (
-        "SELECT token_hash FROM sign_in_links UNION ALL SELECT session_hash FROM web_sessions "
-        "UNION ALL SELECT token_hash FROM api_tokens"
-    )
+STORED_SECRET_HASHES = (
+    "SELECT token_hash FROM sign_in_links UNION ALL SELECT session_hash FROM web_sessions "
+    "UNION ALL SELECT token_hash FROM api_tokens"
+)
 
 
 def candidates(line: str) -> set[str]:
@@ -211,7 +210,7 @@ async def test_no_secret_reaches_any_log(
 
         await until(has(worker_log, "send_notification", "Connection refused"), "the worker logs a failed mail")
         await until(has(api_log, "could not be mailed"), "the API logs the sign-in mail it could not send")
-        stored = {row[0] for row in await pool.fetch(stored_secret_hashes_query())}
+        stored = {row[0] for row in await pool.fetch(STORED_SECRET_HASHES)}
     finally:
         await pool.close()
         await stop(api)

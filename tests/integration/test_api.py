@@ -19,16 +19,13 @@ from api.app import create_app
 from api.problems import FORBIDDEN_DETAIL
 from devstack import sample_payloads
 from eventstore import EventStore
+from tests.people import bearer
 from tests.sign_in_links import link_page_form
 
 FORVALTNINGSCHEF = "p-1861-forvaltningschef"
 REKTOR = "p-1861-rektor"
 PROGRAMLEDARE = "p-1861-programledare"
 PROBLEM = "application/problem+json"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest_asyncio.fixture

@@ -37,10 +37,11 @@ from api.problems import FORBIDDEN_DETAIL
 from devstack import sample_payloads
 from devstack.stack import search_attribute_types
 from devstack.temporal import SEARCH_ATTRIBUTE_TYPES, test_server_path
-from directory import Participant, list_participants, upsert_participants
+from directory import list_participants, upsert_participants
 from domain.pilot_ids import pilot_of
 from eventstore import EventStore
 from settings import Settings
+from tests.people import bearer, programme_person
 from worker import running_worker
 
 TASK = "self_assessment@F"
@@ -203,10 +204,6 @@ assert set(EXPECTED) == {(r, a) for r in ROLES for a in ACTIONS}
 MUTATING = {"complete", "steer", "start_pilot", "register_inspection", "roster", "control", "schedule_meeting"}
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 @dataclass
 class World:
     http: httpx.AsyncClient
@@ -275,17 +272,6 @@ async def world(
         # The system's own task done, the shared pilot's stream holds still.
         await wait_for(http, headers["lead"], workflow_id, "kpi_data_pack", "completed")
         yield World(http=http, client=module_env.client, headers=headers, workflow_id=workflow_id, directory=directory)
-
-
-def programme_person(participant_id: str, programme: str) -> Participant:
-    """A lead of a whole programme, at SKR or the region: in the directory under the programme, not a municipality."""
-    return Participant(
-        participant_id=participant_id,
-        programme=programme,
-        role="programledare",
-        display_name="Exempel Programledare (syntetisk)",
-        email=f"{participant_id}@example.invalid",
-    )
 
 
 async def a_programme_of_its_own(world: World, db_pool: asyncpg.Pool) -> tuple[dict[str, str], str]:

@@ -15,13 +15,14 @@ from temporalio.service import RPCError
 
 from access import issue_token
 from api.app import create_app
-from directory import Participant, read_participants_csv, upsert_participants
+from directory import read_participants_csv
 from eventstore import EventStore
 from pilots import start_cohort
 from pilots.client import SWEDISH_TIME
 from pilots.scheduled import scheduled_pilots
 from programmes import template
 from programmes.cohorts import Cohort, CohortPilot, load_cohort
+from tests.people import bearer, programme_lead
 from workflows.messages import StartPilot
 
 SAMPLE_DATA = Path(__file__).parents[2] / "devstack" / "sample_data"
@@ -111,10 +112,6 @@ def test_the_skl_round_has_one_lead_and_every_role_in_every_pilot_in_the_synthet
         assert needed <= {p.role for p in people if p.kommunkod == code}, code
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def listed(http: httpx.AsyncClient, headers: dict[str, str], programme: str, expected: int) -> set[str]:
     """The pilots a listing shows, once visibility has caught up with `expected` of them (it is eventually
     consistent)."""
@@ -135,15 +132,7 @@ async def test_one_api_call_starts_a_cohort_for_its_programme_lead_and_the_listi
     # demo-cohort: Hallsberg now, Ljusnarsberg 30 demo days later; no other test starts it. No worker polls the
     # queue, so neither pilot is on record: both are scheduled, known only to Temporal.
     app = create_app(pool=db_pool, client=dev_client, task_queue=f"nobody-{uuid.uuid4().hex[:6]}")
-    lead = Participant(
-        participant_id=f"p-region-{uuid.uuid4().hex[:8]}",
-        programme="demo-cohort",
-        role="programledare",
-        display_name="Exempel Regional programledare (syntetisk)",
-        email=f"region-{uuid.uuid4().hex[:8]}@example.invalid",
-    )
-    await upsert_participants(db_pool, [lead])
-    headers = bearer(await issue_token(db_pool, lead.participant_id, "programme_lead"))
+    lead_id, headers = await programme_lead(db_pool, "demo-cohort", prefix="p-region")
     municipal_lead = bearer(await issue_token(db_pool, "p-1861-programledare", "programme_lead"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http:
         refused = await http.post("/api/v1/cohorts/demo-cohort/start", headers=municipal_lead)
@@ -169,7 +158,7 @@ async def test_one_api_call_starts_a_cohort_for_its_programme_lead_and_the_listi
         assert {c["name"] for c in shipped.json()} >= {"demo-cohort", "lfr-skola-2015", "orebro-skolkommun-2014"}
 
     scheduled = await scheduled_pilots(dev_client, EventStore(db_pool), programme="demo-cohort")
-    assert {s.kommunkod: s.leads[0] for s in scheduled} == {"1861": lead.participant_id, "1864": lead.participant_id}
+    assert {s.kommunkod: s.leads[0] for s in scheduled} == {"1861": lead_id, "1864": lead_id}
     [later] = [s for s in scheduled if s.kommunkod == "1864"]
     assert later.municipality_name == "Ljusnarsberg" and later.template_key == "demo"
 

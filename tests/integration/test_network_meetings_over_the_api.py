@@ -17,12 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from access import issue_token
 from devstack import sample_payloads
-from directory import Participant, upsert_participants
 from eventstore import EventStore
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.people import bearer, programme_lead
 
 
 @pytest.fixture
@@ -60,15 +56,7 @@ async def test_a_lead_schedules_a_cohort_meeting_records_who_attended_and_only_a
     api: httpx.AsyncClient, db_pool: asyncpg.Pool, time_skipping_env: WorkflowEnvironment
 ) -> None:
     programme = f"natverk-{uuid.uuid4().hex[:6]}"
-    lead = Participant(
-        participant_id=f"p-skr-{uuid.uuid4().hex[:8]}",
-        programme=programme,
-        role="programledare",
-        display_name="Exempel SKR-programledare (syntetisk)",
-        email=f"skr-{uuid.uuid4().hex[:8]}@example.invalid",
-    )
-    await upsert_participants(db_pool, [lead])
-    headers = bearer(await issue_token(db_pool, lead.participant_id, "programme_lead"))
+    _, headers = await programme_lead(db_pool, programme)
     pilots = {}
     for code in ("1861", "1864"):
         body = {"programme": programme, "kommunkod": code, "template_key": "lfr-skola"}

@@ -17,31 +17,15 @@ import pytest
 from access import issue_token
 from directory import Participant, upsert_participants
 from eventstore import EventStore
+from tests.people import bearer, programme_lead
 
 OLD_LEAD = "p-1861-programledare"
 TASK = "self_assessment@F"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture
 def api(skipping_api: httpx.AsyncClient) -> httpx.AsyncClient:
     return skipping_api
-
-
-async def programme_lead(pool: asyncpg.Pool, programme: str) -> tuple[str, dict[str, str]]:
-    """A lead of a whole programme (at SKR, say): in the directory under the programme, and their token."""
-    lead = Participant(
-        participant_id=f"p-skr-{uuid.uuid4().hex[:8]}",
-        programme=programme,
-        role="programledare",
-        display_name="Exempel SKR-programledare (syntetisk)",
-        email=f"skr-{uuid.uuid4().hex[:8]}@example.invalid",
-    )
-    await upsert_participants(pool, [lead])
-    return lead.participant_id, bearer(await issue_token(pool, lead.participant_id, "programme_lead"))
 
 
 async def open_task(api: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, key: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from eventstore import EventStore
 from pilots import PilotListing, PilotRecords, control_pilot, list_pilots, pilot_query, start_pilot, terminate_pilot
 from programmes import template
 from settings import Settings
+from tests.people import bearer
 from worker import running_worker
 
 pytestmark = pytest.mark.devserver
@@ -291,10 +292,6 @@ async def api(dev_client: Client, db_pool: asyncpg.Pool) -> AsyncIterator[httpx.
     app = create_app(pool=db_pool, client=dev_client, task_queue="unused")  # lists only: no worker needed
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leda.test") as http:
         yield http
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def api_params(filters: dict[str, Any]) -> dict[str, str]:

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from access import issue_token
 from devstack.mail import MailCapture
 from directory import Participant, upsert_participants
 from eventstore import EventStore
+from tests.people import token_headers
 
 pytestmark = pytest.mark.devserver
 
@@ -45,10 +45,6 @@ async def newcomer(owner_pool: asyncpg.Pool) -> AsyncIterator[Participant]:
     await owner_pool.execute("DELETE FROM participants WHERE participant_id = $1", person.participant_id)
 
 
-async def headers(db_pool: asyncpg.Pool, participant_id: str, scope: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await issue_token(db_pool, participant_id, scope)}"}  # type: ignore[arg-type]
-
-
 async def started_pilot(api: httpx.AsyncClient, lead: dict[str, str]) -> str:
     body = {"programme": f"roster-{uuid.uuid4().hex[:8]}", "kommunkod": "1861", "template_key": "lfr-skola"}
     response = await api.post("/api/v1/pilots", json=body, headers=lead)
@@ -65,7 +61,7 @@ async def started_pilot(api: httpx.AsyncClient, lead: dict[str, str]) -> str:
 async def test_a_new_head_of_administration_takes_over_the_open_tasks_and_is_told(
     api: httpx.AsyncClient, db_pool: asyncpg.Pool, mail_capture: MailCapture, newcomer: Participant
 ) -> None:
-    lead = await headers(db_pool, LEAD, "programme_lead")
+    lead = await token_headers(db_pool, LEAD, "programme_lead")
     workflow_id = await started_pilot(api, lead)
     await upsert_participants(db_pool, [newcomer])  # the directory learns of them after the pilot started
     url = f"/api/v1/pilots/{workflow_id}/roster"
@@ -86,7 +82,9 @@ async def test_a_new_head_of_administration_takes_over_the_open_tasks_and_is_tol
     await mail_capture.wait_for(lambda m: newcomer.email in str(m["To"]) and TASK in m.get_content())
     [recorded] = [e for e in await EventStore(db_pool).read_stream(workflow_id) if e.event_type == "RosterChanged"]
     assert recorded.data["joining"] == newcomer.participant_id and newcomer.display_name not in str(recorded.data)
-    inbox = await api.get("/api/v1/me/inbox", headers=await headers(db_pool, newcomer.participant_id, "participant"))
+    inbox = await api.get(
+        "/api/v1/me/inbox", headers=await token_headers(db_pool, newcomer.participant_id, "participant")
+    )
     assert TASK in {t["task_key"] for t in inbox.json() if t["workflow_id"] == workflow_id}
 
     again = await api.post(url, json=change, headers=lead)  # sent again unchanged: applied once
@@ -112,7 +110,7 @@ async def test_a_new_head_of_administration_takes_over_the_open_tasks_and_is_tol
 async def test_a_change_that_cannot_be_made_is_refused_naming_the_field_and_records_nothing(
     api: httpx.AsyncClient, db_pool: asyncpg.Pool, change: dict[str, Any], field: str | None, says: str
 ) -> None:
-    lead = await headers(db_pool, LEAD, "programme_lead")
+    lead = await token_headers(db_pool, LEAD, "programme_lead")
     workflow_id = await started_pilot(api, lead)
     store = EventStore(db_pool)
     before = await store.stream_version(workflow_id)
@@ -127,12 +125,12 @@ async def test_a_change_that_cannot_be_made_is_refused_naming_the_field_and_reco
 
 
 async def test_only_the_pilots_programme_lead_changes_its_roster(api: httpx.AsyncClient, db_pool: asyncpg.Pool) -> None:
-    lead = await headers(db_pool, LEAD, "programme_lead")
+    lead = await token_headers(db_pool, LEAD, "programme_lead")
     workflow_id = await started_pilot(api, lead)
     body = {"role": "rektor", "leaving": "p-1861-rektor", "joining": "p-1861-hr", "reason": "byte"}
     for who, scope in ((CHEF, "participant"), (f"ops-{uuid.uuid4().hex[:6]}", "operations")):
         response = await api.post(
-            f"/api/v1/pilots/{workflow_id}/roster", json=body, headers=await headers(db_pool, who, scope)
+            f"/api/v1/pilots/{workflow_id}/roster", json=body, headers=await token_headers(db_pool, who, scope)
         )
         assert response.status_code == 403, response.text
     named = await api.post(
@@ -147,7 +145,7 @@ async def test_a_kommunalforbunds_newcomer_is_one_of_the_forbunds_people(
     api: httpx.AsyncClient, db_pool: asyncpg.Pool, owner_pool: asyncpg.Pool
 ) -> None:
     """A kommunalförbund's people are in the directory under its code (1083+1272), not a member's."""
-    lead = await headers(db_pool, "p-sbkf-programledare", "programme_lead")
+    lead = await token_headers(db_pool, "p-sbkf-programledare", "programme_lead")
     body = {
         "programme": f"roster-{uuid.uuid4().hex[:8]}",
         "kommunkod": "1083+1272",

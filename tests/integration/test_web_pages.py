@@ -34,6 +34,7 @@ from domain.roles import Role
 from eventstore import EventStore, NewEvent
 from pilots import PilotRecords, complete_task
 from settings import Settings
+from tests.people import programme_person
 from tests.sign_in_links import follow_sign_in_link, link_page_form
 from web.pages import LINK_COOKIE, LOCAL_TIME, SESSION_COOKIE
 from worker import mailer_for, running_worker
@@ -594,13 +595,7 @@ async def test_the_start_form_is_a_leads_and_refuses_naming_the_field_a_code_not
     assert refused.status_code == 403  # Ljusnarsberg's lead does not start Hallsberg's pilot
 
     # The programme's lead at the region: one of all 290 municipalities (in the register) is theirs to start.
-    region = Participant(
-        participant_id=f"p-region-{uuid.uuid4().hex[:8]}",
-        programme=programme,
-        role="programledare",
-        display_name="Exempel Regional programledare (syntetisk)",
-        email=f"region-{uuid.uuid4().hex[:8]}@example.invalid",
-    )
+    region = programme_person(f"p-region-{uuid.uuid4().hex[:8]}", programme)
     await upsert_participants(db_pool, [region])
     lead = await signed_in(web, db_pool, region.participant_id, "/start")
     page = await lead.get("/start")
