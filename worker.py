@@ -93,6 +93,7 @@ async def running_worker(
                 mail.send_notification,
                 digests.send_digests,
                 kpis.gather_kpis,
+                kpis.gather_follow_up_figures,
             ],
         )
         await ensure_digest_schedule(

@@ -102,3 +102,11 @@ class GatherKpisRequest(BaseModel):
     unit_kpis: list[str] | None = None
     # The kind of Kolada municipality group to compare with (the template's comparison_group); None: Riket only.
     comparison_group: str | None = None
+
+
+class GatherFollowUpFiguresRequest(BaseModel):
+    """The plan's KPIs for one year: what a yearly follow-up opens with."""
+
+    kommunkod: str
+    kpis: list[str]
+    year: int

@@ -1,4 +1,4 @@
-"""Gathering the deep analysis's data pack from Kolada."""
+"""Gathering from Kolada: the deep analysis's data pack, and each implementation year's follow-up figures."""
 
 from __future__ import annotations
 
@@ -8,11 +8,20 @@ from typing import TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import GatherKpisRequest
+from activities.contracts import GatherFollowUpFiguresRequest, GatherKpisRequest
 from activities.kolada import KoladaClient, KoladaError
-from domain.kpis import RIKET, UNIT_KPIS, ComparisonGroup, comparison_group_for, is_school_unit
+from domain.kpis import (
+    RIKET,
+    TOTAL,
+    UNIT_KPIS,
+    ComparisonGroup,
+    OrganisationalUnit,
+    UnitObservation,
+    comparison_group_for,
+    is_school_unit,
+)
 from domain.municipalities import members_of, pilot_name
-from domain.payloads import KpiDataPack
+from domain.payloads import FollowUpFigures, KpiDataPack
 
 _T = TypeVar("_T")
 
@@ -36,19 +45,7 @@ class KpiGathering:
         asked = list(UNIT_KPIS) if request.unit_kpis is None else request.unit_kpis
         unit_kpis = await self._published_per_unit(asked)
         observations = await _kolada_call(self._kolada.fetch(request.kpis, municipalities, request.years))
-        listed = [unit for member in members for unit in await _kolada_call(self._kolada.list_units(member))]
-        # Kolada lists every kind of unit (preschools too); only the schools carry these KPIs.
-        units = [unit for unit in listed if is_school_unit(unit.id)]
-        unit_observations = []
-        if units and unit_kpis:
-            titles = {unit.id: unit.title for unit in units}
-            fetched = await _kolada_call(
-                self._kolada.fetch_units(unit_kpis, [unit.id for unit in units], request.years)
-            )
-            unit_observations = [
-                observation.model_copy(update={"unit_title": titles.get(observation.unit_id)})
-                for observation in fetched
-            ]
+        units, unit_observations = await self._school_units(members, unit_kpis, request.years)
         activity.logger.info(
             "kpis gathered",
             extra={
@@ -69,6 +66,59 @@ class KpiGathering:
             unit_observations=unit_observations,
             comparison_group=group,
         )
+
+    @activity.defn(name="gather_follow_up_figures")
+    async def gather_follow_up_figures(self, request: GatherFollowUpFiguresRequest) -> FollowUpFigures:
+        """The plan's KPIs for one year, for the municipality (each member of a kommunalförbund) and, where Kolada
+        publishes them per unit, for each of its school units.
+
+        A KPI without a value for the year is listed as not published: Kolada has not put it out (yet), and the
+        follow-up is made without it. Kolada unreachable, or an answer that is not its format, fails the activity,
+        which Temporal retries.
+        """
+        members = members_of(request.kommunkod)
+        observations = (
+            await _kolada_call(self._kolada.fetch(request.kpis, members, [request.year])) if request.kpis else []
+        )
+        unit_kpis = await self._published_per_unit(request.kpis)
+        units, unit_observations = await self._school_units(members, unit_kpis, [request.year])
+        published = {o.kpi for o in observations if o.gender == TOTAL and o.value is not None}
+        not_published = [kpi for kpi in request.kpis if kpi not in published]
+        activity.logger.info(
+            "follow-up figures gathered",
+            extra={
+                "kommunkod": request.kommunkod,
+                "year": request.year,
+                "observations": len(observations),
+                "unit_observations": len(unit_observations),
+                "not_published": not_published,
+            },
+        )
+        return FollowUpFigures(
+            kolada_base_url=self._base_url,
+            year=request.year,
+            kpis=request.kpis,
+            observations=observations,
+            unit_kpis=unit_kpis,
+            units=units,
+            unit_observations=unit_observations,
+            not_published=not_published,
+        )
+
+    async def _school_units(
+        self, members: list[str], unit_kpis: list[str], years: list[int]
+    ) -> tuple[list[OrganisationalUnit], list[UnitObservation]]:
+        """The members' school units, and the values of `unit_kpis` for each of them in `years`."""
+        listed = [unit for member in members for unit in await _kolada_call(self._kolada.list_units(member))]
+        # Kolada lists every kind of unit (preschools too); only the schools carry these KPIs.
+        units = [unit for unit in listed if is_school_unit(unit.id)]
+        if not units or not unit_kpis:
+            return units, []
+        titles = {unit.id: unit.title for unit in units}
+        fetched = await _kolada_call(self._kolada.fetch_units(unit_kpis, [unit.id for unit in units], years))
+        return units, [
+            observation.model_copy(update={"unit_title": titles.get(observation.unit_id)}) for observation in fetched
+        ]
 
     async def _published_per_unit(self, kpis: list[str]) -> list[str]:
         """The unit KPIs Kolada's metadata says it publishes per organisational unit (``has_ou_data``); the others

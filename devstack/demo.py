@@ -179,6 +179,7 @@ async def simulate_participants(
                 year=task.year,
                 organ=status.deciding_organ,
                 decided_days_ago=decided_days_ago,
+                prefill=task.prefill,
             )
             await complete_task(client, workflow_id, task.key, task.assignee_id, answer, reopened=task.reopened)
             extra = f" (påminnelser: {task.reminders_sent}, eskalerad)" if task.escalated else ""

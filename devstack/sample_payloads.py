@@ -5,6 +5,7 @@ Each function returns what a participant would submit for one task of the progra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -170,12 +171,18 @@ def plan_draft() -> dict[str, Any]:
     }
 
 
-def yearly_follow_up(year: int) -> dict[str, Any]:
-    return {
-        "year": year,
-        "kpi_values": {"N15419": 74.0},
-        "progress": f"{SYNTHETIC_NOTE}: resultatdialogerna är införda på alla skolenheter",
-    }
+def yearly_follow_up(year: int, prefill: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A follow-up of `year`; with the figures the system gathered (`prefill`), of their year and keeping them, or,
+    where Kolada published none of them, with a figure of the municipality's own and its source."""
+    progress = f"{SYNTHETIC_NOTE}: resultatdialogerna är införda på alla skolenheter"
+    if prefill is None:
+        return {"year": year, "kpi_values": {"N15419": 74.0}, "progress": progress}
+    kpi_values = dict(prefill.get("kpi_values") or {})
+    corrections = {}
+    if not kpi_values:
+        kpi_values = {"N15419": 74.0}
+        corrections = {"N15419": f"{SYNTHETIC_NOTE}: Kolada har inget värde än; ur skolornas egen betygsstatistik"}
+    return {"year": prefill["year"], "kpi_values": kpi_values, "corrections": corrections, "progress": progress}
 
 
 def inspection_decision(decided_on: date) -> dict[str, Any]:
@@ -242,8 +249,10 @@ def answer_for(
     year: int | None = None,
     organ: str = "Bildningsnämnden",
     decided_days_ago: int = 40,
+    prefill: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A synthetic answer for any participant task of the shipped templates (`task_key` without instance).
+    """A synthetic answer for any participant task of the shipped templates (`task_key` without instance), starting
+    from what the system prefilled (the task's `prefill`) where it did.
 
     The nämnd met `decided_days_ago` days ago and its minutes were approved and posted within the week, or today
     when the meeting was today: with 40, the appeal period is long over; with 0, every legal period runs from today,
@@ -261,7 +270,7 @@ def answer_for(
         "consult_hr": lambda: consultation("HR"),
         "consult_finance": lambda: consultation("ekonomi"),
         "plan_adoption": lambda: namnd_decision(meeting, 57, "nämnden antar skolutvecklingsplanen", organ),
-        "ska_follow_up": lambda: yearly_follow_up(today.year),
+        "ska_follow_up": lambda: yearly_follow_up(today.year, prefill),
         "ska_analysis": ska_analysis,
         "ska_planning": lambda: ska_planning(year),
         "plan_revision": lambda: plan_revision(meeting, organ),

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict
 RIKET = "0000"
 """Kolada's id for the whole country (Riket)."""
 
+TOTAL = "T"
+"""Kolada's gender code for the whole population (K and M are women and men)."""
+
 Population = Literal["hemkommun", "kommunala_skolor"]
 """Whom a compulsory-school KPI counts. *hemkommun*: the pupils who live in the municipality, wherever they go to
 school (its own schools, a friskola, another municipality's); *kommunala skolor*: the pupils of the municipality's
@@ -54,6 +57,13 @@ KPI_CATALOGUE: dict[str, KpiDefinition] = {
 """The compulsory-school KPIs Leda gathers, and those a plan usually follows, as Kolada titles them (the titles as
 public clients quote them; `leda kolada check` shows Kolada's own). Each figure is compared only with the same KPI
 elsewhere (Riket, the comparison group, another year), never with a KPI of the other population."""
+
+
+def kpi_name(kpi: str) -> str:
+    """A KPI as people read it: its id and Kolada title ("N15419 Elever i åk 9 …"); the id alone if not catalogued."""
+    definition = KPI_CATALOGUE.get(kpi)
+    return f"{kpi} {definition.title_sv}" if definition else kpi
+
 
 DATA_PACK_KPIS: tuple[str, ...] = ("N15419", "N15428", "N15507", "N15814", "N15006")
 """Year-9 results, eligibility, merit value, certified teachers, cost per pupil: Kolada's KPIs for compulsory

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.inspection import InspectionArea, InspectionLevel, Intervention, ReviewType
-from domain.kpis import ComparisonGroup, KpiObservation, OrganisationalUnit, UnitObservation
+from domain.kpis import TOTAL, ComparisonGroup, KpiObservation, OrganisationalUnit, UnitObservation
 from domain.roles import Role
 from domain.success_factors import INDICATOR_IDS, indicators_for_level
 
@@ -154,20 +154,63 @@ class DecisionPosting(TaskPayload):
         return self
 
 
+class FollowUpFigures(TaskPayload):
+    """Filled in by the system: the plan's KPIs for the year a yearly follow-up looks back on, as Kolada publishes
+    them for the municipality (each member, for a kommunalförbund) and its school units.
+
+    A KPI Kolada has published no value of for the year is listed in `not_published` ("no value published"): the
+    follow-up opens with its field empty, and whoever completes it may give the figure from another source."""
+
+    kolada_base_url: str
+    year: int = Field(ge=2000, le=2100, description="the calendar year the figures are for (Kolada's period)")
+    kpis: list[KpiId] = Field(description="the KPIs of the plan's goals")
+    observations: list[KpiObservation]
+    unit_kpis: list[KpiId] = Field(default_factory=list, description="those of `kpis` Kolada publishes per unit")
+    units: list[OrganisationalUnit] = Field(default_factory=list)
+    unit_observations: list[UnitObservation] = Field(default_factory=list)
+    not_published: list[KpiId] = Field(
+        default_factory=list, description="KPIs with no value published for the year: Kolada has no figure yet"
+    )
+
+    def published(self, municipality: str) -> dict[str, float]:
+        """The value of each KPI for the whole of `municipality` (both genders), where Kolada published one."""
+        return {
+            o.kpi: o.value
+            for o in self.observations
+            if o.municipality == municipality and o.gender == TOTAL and o.period == self.year and o.value is not None
+        }
+
+
 class YearlyFollowUp(TaskPayload):
-    """The yearly SKA follow-up of the plan: KPIs against target and progress per goal."""
+    """The yearly SKA follow-up of the plan: KPIs against target and progress per goal.
+
+    Where the system gathered the year's figures from Kolada, the follow-up opens with them filled in, and a value
+    that differs from Kolada's (or gives one Kolada has not published) stands only with its reason in
+    `corrections`; the gathered figure stays in the record beside it."""
 
     year: int = Field(ge=2000, le=2100)
     kpi_values: dict[str, float] = Field(min_length=1)
+    corrections: dict[str, NonEmptyText] = Field(
+        default_factory=dict,
+        description="per KPI id: why its value differs from the figure gathered from Kolada, or where a value "
+        "Kolada has not published comes from",
+    )
     progress: NonEmptyText
 
-    @field_validator("kpi_values")
+    @field_validator("kpi_values", "corrections")
     @classmethod
-    def _kpi_ids(cls, values: dict[str, float]) -> dict[str, float]:
+    def _kpi_ids(cls, values: dict[str, object]) -> dict[str, object]:
         bad = [k for k in values if not re.fullmatch(r"[NU][0-9]{5}", k)]
         if bad:
             raise ValueError(f"{bad} are not Kolada KPI ids (like N15419)")
         return values
+
+    @model_validator(mode="after")
+    def _corrections_of_given_values(self) -> YearlyFollowUp:
+        stray = sorted(set(self.corrections) - set(self.kpi_values))
+        if stray:
+            raise ValueError(f"corrections: {stray} have no value in kpi_values; a reason goes with a value given")
+        return self
 
 
 class CollectedDocument(TaskPayload):
@@ -348,6 +391,7 @@ PAYLOAD_MODELS: dict[str, type[TaskPayload]] = {
     "plan_draft": PlanDraft,
     "namnd_decision": NamndDecision,
     "yearly_follow_up": YearlyFollowUp,
+    "follow_up_figures": FollowUpFigures,
     "decision_posting": DecisionPosting,
     "plan_revision": PlanRevision,
     "document_collection": DocumentCollection,

@@ -46,6 +46,7 @@ from domain.events import (
     TaskCompleted,
     TaskOpened,
 )
+from domain.follow_up import follow_up_contradiction
 from domain.inspection import AREA_FACTORS
 from domain.instances import TaskInstance, all_done, instances_of, template_key_of
 from domain.payloads import (
@@ -57,6 +58,7 @@ from domain.payloads import (
     SelfAssessment,
     StrengthsWeaknesses,
     TaskPayload,
+    YearlyFollowUp,
 )
 from domain.phases import MAIN_TRACK, PARALLEL_TRACKS, Phase
 from domain.remediation import schedule_backwards, schedule_from_registration
@@ -500,6 +502,8 @@ def _contradiction(
         except ValueError as error:
             field = "anslag_date" if str(error).startswith("anslag") else "justering_date"
             return f"{field}: {error}"
+    if isinstance(payload, YearlyFollowUp):
+        return follow_up_contradiction(state, task.key, payload)
     if isinstance(payload, PlanRevision):
         return _contradiction(state, task, payload.decision, today, rules) or _contradiction(
             state, task, payload.revised_plan, today, rules

@@ -56,7 +56,7 @@ class TaskTemplate(BaseModel):
         pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
         description="'<task>.<field>': exists only where that task's answer (same year) has the field true",
     )
-    automation: Literal["gather_kpis"] | None = Field(
+    automation: Literal["gather_kpis", "gather_follow_up_figures"] | None = Field(
         default=None, description="done by the system itself rather than by a participant"
     )
 

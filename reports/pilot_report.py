@@ -15,9 +15,10 @@ from datetime import datetime
 from domain.appeals import DECISION_STATUS_TITLES, OUTCOME_TITLES, DecisionStanding, decision_standings
 from domain.consolidation import AssessmentLevel, Consolidation, FactorConsolidation, SpreadFinding
 from domain.events import ComparisonItem, InspectionDecisionRegistered, RemediationScheduled
+from domain.follow_up import FOLLOW_UP_TASK, gathered_figures, same_figure
 from domain.inspection import InspectionArea, Intervention, ReviewType
 from domain.instances import LEVEL_NAMES
-from domain.kpis import KPI_CATALOGUE, POPULATION_TITLES, RIKET, group_median
+from domain.kpis import KPI_CATALOGUE, POPULATION_TITLES, RIKET, TOTAL, group_median, kpi_name
 from domain.municipalities import members_of, pilot_name
 from domain.payloads import InspectionDecision, KpiDataPack, PlanDraft, PlanGoal, YearlyFollowUp
 from domain.phases import MAIN_TRACK, PHASE_TITLES, Phase
@@ -41,10 +42,8 @@ from reports.page import bilingual, esc, html_page, iso_date, require_aware, tab
 # Template task keys the report reads; the shipped templates all use these.
 KPI_DATA_PACK = "kpi_data_pack"
 PLAN_DRAFT = "plan_draft"
-FOLLOW_UP = "ska_follow_up"
 SELF_ASSESSMENT = "self_assessment"
 REMEDIATION = "remediation"
-TOTAL = "T"  # Kolada's gender code for the whole population
 
 KPI_LABELS: dict[str, tuple[str, str]] = {kpi: (d.title_sv, d.unit) for kpi, d in KPI_CATALOGUE.items()}
 """Kolada titles and units of the KPIs in domain.kpis.KPI_CATALOGUE; any other KPI is shown by its id."""
@@ -618,11 +617,19 @@ def _remediation_steps(schedule: RemediationScheduled) -> str:
 # ---- KPIs against target ----------------------------------------------------------------------------------
 
 
+SOURCE_NOTES = {
+    "kolada": "Kolada",
+    "uppfoljning": "årlig uppföljning",
+    "rattad": "årlig uppföljning, rättad från Koladas värde",
+}
+"""Where a goal's value comes from, as its table and chart say it."""
+
+
 @dataclass(frozen=True)
 class _GoalValue:
     year: int
     value: float
-    source: str  # "kolada" or "uppfoljning"
+    source: str  # "kolada", "uppfoljning" (typed in a follow-up) or "rattad" (Kolada's figure, corrected in one)
 
 
 @dataclass(frozen=True)
@@ -679,7 +686,7 @@ def _kpi_trends(state: MunicipalityState) -> str:
     intro = (
         _para(
             f"Källa: Kolada ({pack.kolada_base_url}), kön = totalt, och de årliga uppföljningarna "
-            "(år = det kalenderår uppföljningen lämnades).",
+            "(år = det år Koladas siffror i uppföljningen gäller, eller det kalenderår den lämnades om inga hämtades).",
             "Source: Kolada and the yearly follow-ups.",
         )
         if pack
@@ -703,7 +710,7 @@ def _follow_ups(state: MunicipalityState) -> list[tuple[TaskState, YearlyFollowU
     done = [
         t
         for t in state.tasks.values()
-        if t.template_key == FOLLOW_UP and t.status is TaskStatus.COMPLETED and t.completed_at is not None
+        if t.template_key == FOLLOW_UP_TASK and t.status is TaskStatus.COMPLETED and t.completed_at is not None
     ]
     done.sort(key=lambda t: (t.completed_at, t.key))
     return [(t, YearlyFollowUp.model_validate(t.payload)) for t in done]
@@ -723,13 +730,25 @@ def _kolada_values(pack: KpiDataPack | None, kpi: str, municipality: str) -> dic
     return {y: _GoalValue(y, v, "kolada") for y, v in _observed(pack, kpi, municipality).items()}
 
 
-def _followed(kpi: str, follow_ups: Sequence[tuple[TaskState, YearlyFollowUp]]) -> dict[int, _GoalValue]:
-    """The pilot's own figures from the yearly follow-ups, by the calendar year each follow-up was made."""
+def _followed(
+    state: MunicipalityState, kpi: str, follow_ups: Sequence[tuple[TaskState, YearlyFollowUp]]
+) -> dict[int, _GoalValue]:
+    """The pilot's figures from the yearly follow-ups. One made on figures gathered from Kolada stands under the year
+    the figures are for, as Kolada's value unless the follow-up corrected it; one typed without them stands under
+    the calendar year it was made."""
     values: dict[int, _GoalValue] = {}
     for task, follow_up in follow_ups:
-        if kpi in follow_up.kpi_values and task.completed_at is not None:
-            year = task.completed_at.year
-            values[year] = _GoalValue(year, follow_up.kpi_values[kpi], "uppfoljning")
+        if kpi not in follow_up.kpi_values or task.completed_at is None:
+            continue
+        value = follow_up.kpi_values[kpi]
+        figures = gathered_figures(state, task.key)
+        if figures is None:
+            year, source = task.completed_at.year, "uppfoljning"
+        else:
+            gathered = figures.published(state.kommunkod).get(kpi)
+            year = follow_up.year
+            source = "kolada" if gathered is not None and same_figure(value, gathered) else "rattad"
+        values[year] = _GoalValue(year, value, source)
     return values
 
 
@@ -740,7 +759,7 @@ def _places(
     follow_ups: Sequence[tuple[TaskState, YearlyFollowUp]],
 ) -> list[_Place]:
     """Whose values a goal follows: the municipality, or a förbund's members and the förbund's follow-ups."""
-    followed = _followed(kpi, follow_ups)
+    followed = _followed(state, kpi, follow_ups)
     if not _is_forbund(state):
         # The follow-up is the municipality's own figure for the year it was made; it supersedes a Kolada value.
         values = _kolada_values(pack, kpi, state.kommunkod) | followed
@@ -859,13 +878,13 @@ def _latest(place: _Place) -> _GoalValue:
 
 def _place_series(place: _Place) -> LineSeries:
     """A place's line; a value from a yearly follow-up is a diamond, so it reads apart from Kolada's."""
-    followed = any(v.source == "uppfoljning" for v in place.values.values())
+    followed = any(v.source != "kolada" for v in place.values.values())
     points = [
         LinePoint(
             v.year,
             v.value,
-            marker="diamond" if v.source == "uppfoljning" else None,
-            note="årlig uppföljning" if v.source == "uppfoljning" else "Kolada",
+            marker="diamond" if v.source != "kolada" else None,
+            note=SOURCE_NOTES[v.source],
         )
         for v in sorted(place.values.values(), key=lambda v: v.year)
     ]
@@ -941,7 +960,7 @@ def _place_cells(place: _Place, year: int, fmt: Callable[[float], str]) -> str:
     own = place.values.get(year)
     cells = f'<td class="num">{fmt(own.value) if own else "–"}</td>'
     if place.show_source:
-        source = "–" if own is None else ("årlig uppföljning" if own.source == "uppfoljning" else "Kolada")
+        source = "–" if own is None else SOURCE_NOTES[own.source]
         cells += f"<td>{esc(source)}</td>"
     return cells
 
@@ -1001,7 +1020,7 @@ def _school_units(state: MunicipalityState) -> str:
     without = [kpi for kpi in pack.unit_kpis if not any((kpi, home) in grouped for home in homes)]
     note = (
         _missing(
-            "Inga värden per skolenhet i underlaget för " + ", ".join(_kpi_name(kpi) for kpi in without) + ".",
+            "Inga värden per skolenhet i underlaget för " + ", ".join(kpi_name(kpi) for kpi in without) + ".",
             "No school-unit values for " + ", ".join(without) + ".",
         )
         if without
@@ -1021,10 +1040,6 @@ def _no_unit_data(pack: KpiDataPack) -> str:
         "Kolada-underlaget har inga värden per skolenhet, så skillnaderna mellan skolorna kan inte visas.",
         "The Kolada data pack has no values per school unit.",
     )
-
-
-def _kpi_name(kpi: str) -> str:
-    return f"{kpi} {KPI_LABELS[kpi][0]}" if kpi in KPI_LABELS else kpi
 
 
 def _unit_titles(pack: KpiDataPack) -> dict[str, str]:

@@ -32,6 +32,7 @@ COUNT = "__n"
 _MISSING = object()
 PROSE = frozenset(
     {
+        "corrections",
         "decision_text",
         "description",
         "differences_between_units",
@@ -322,9 +323,10 @@ class _Builder:
                 value_schema = items["pairs"].get("additionalProperties", {"type": "string"})
                 typed_key = (self.value(f"{item_name}[key]") or [""])[0].strip()
                 item = Group(name=item_name, loc=(*loc, "#", index), label=label, required=False)
+                key_label, value_label = PAIR_LABELS.get(str(loc[-1]), (PAIR_KEY, PAIR_VALUE))
                 item.children = [
-                    self.leaf({"type": "string"}, f"{item_name}[key]", (*loc, "#", index, "key"), PAIR_KEY, True),
-                    self.node(value_schema, f"{item_name}[value]", (*loc, typed_key), PAIR_VALUE, True),
+                    self.leaf({"type": "string"}, f"{item_name}[key]", (*loc, "#", index, "key"), key_label, True),
+                    self.node(value_schema, f"{item_name}[value]", (*loc, typed_key), value_label, True),
                 ]
             else:
                 item = self.group(items, item_name, (*loc, index), label, False)
@@ -337,6 +339,10 @@ class _Builder:
 
 PAIR_KEY = Label("Nyckeltal (id)", "Key figure (id)", "Koladas id, till exempel N15419", "Kolada's id, like N15419")
 PAIR_VALUE = Label("Värde", "Value", "Decimaler med komma eller punkt", "Decimals with a comma or a point")
+PAIR_LABELS: dict[str, tuple[Label, Label]] = {
+    "corrections": (PAIR_KEY, Label("Skäl eller källa", "Reason or source")),
+}
+"""Key and value labels of a keyed answer whose values are not figures, by the field's name."""
 
 
 def _factor_choices() -> tuple[Choice, ...]:
@@ -351,6 +357,31 @@ def build_form(model: type[BaseModel], context: TaskContext, data: FormData | No
 
 
 # ---- reading an answer back ------------------------------------------------------------------------------------
+
+
+def form_data_of(answer: Mapping[str, Any], language: str) -> dict[str, list[str]]:
+    """The form data that shows `answer` (what the system prefills: plain fields, and keyed values such as a KPI id
+    and its value); reading the form back gives the same answer. Decimals are written as the language writes them."""
+    data: dict[str, list[str]] = {}
+    for field_name, value in answer.items():
+        if isinstance(value, Mapping):
+            data[f"{field_name}[{COUNT}]"] = [str(len(value))]
+            for index, (key, item) in enumerate(value.items()):
+                data[f"{field_name}[{index}][key]"] = [str(key)]
+                data[f"{field_name}[{index}][value]"] = [shown_value(item, language)]
+        elif isinstance(value, list | tuple):
+            raise ValueError(f"{field_name}: a list is not prefilled")
+        else:
+            data[field_name] = [shown_value(value, language)]
+    return data
+
+
+def shown_value(value: object, language: str) -> str:
+    """A value as a form field holds it; a decimal with every digit, so it reads back as the same number."""
+    if isinstance(value, float):
+        text = repr(value).removesuffix(".0")
+        return text.replace(".", ",") if language == "sv" else text
+    return str(value)
 
 
 def answer_of(form: TaskForm) -> dict[str, Any]:

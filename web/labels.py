@@ -62,6 +62,21 @@ FIELD_LABELS: dict[str, Label] = {
     "KpiDataPack.units": Label("Skolor", "Schools"),
     "KpiDataPack.unit_observations": Label("Värden per skola", "Values per school"),
     "KpiDataPack.comparison_group": Label("Jämförelsegrupp i Kolada", "Comparison group in Kolada"),
+    "FollowUpFigures.kolada_base_url": Label(
+        "Koladas adress", "Kolada address", "Varifrån siffrorna hämtades", "Where the figures were fetched from"
+    ),
+    "FollowUpFigures.year": Label("År", "Year", "Året som siffrorna gäller", "The year the figures are for"),
+    "FollowUpFigures.kpis": Label("Planens nyckeltal", "The plan's key figures", *_KPI_IDS),
+    "FollowUpFigures.observations": Label("Värden per kommun", "Values per municipality"),
+    "FollowUpFigures.unit_kpis": Label("Nyckeltal (skola)", "Key figures (school)", *_KPI_IDS),
+    "FollowUpFigures.units": Label("Skolor", "Schools"),
+    "FollowUpFigures.unit_observations": Label("Värden per skola", "Values per school"),
+    "FollowUpFigures.not_published": Label(
+        "Inget värde publicerat",
+        "No value published",
+        "Nyckeltal som Kolada inte har något värde för det året",
+        "Key figures Kolada has no value of for the year",
+    ),
     "ComparisonGroup.id": Label("Gruppens id i Kolada", "The group's id in Kolada"),
     "ComparisonGroup.title": Label("Gruppens namn", "Name of the group"),
     "ComparisonGroup.members": Label("Kommuner i gruppen", "Municipalities in the group", *_KOMMUNKOD),
@@ -241,6 +256,14 @@ FIELD_LABELS: dict[str, Label] = {
         "This year's key figures",
         "Id i Kolada (t.ex. N15419) och årets värde",
         "Kolada id (e.g. N15419) and this year's value",
+    ),
+    "YearlyFollowUp.corrections": Label(
+        "Rättelser",
+        "Corrections",
+        "Ändrar du ett värde som hämtats från Kolada, eller anger ett som Kolada inte har: nyckeltalets id och skälet "
+        "eller källan",
+        "Where you change a value gathered from Kolada, or give one Kolada does not have: the key figure's id and the "
+        "reason or source",
     ),
     "YearlyFollowUp.progress": Label("Hur arbetet med målen går", "Progress towards the goals"),
     "SkaAnalysis.causes": Label(

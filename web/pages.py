@@ -56,7 +56,9 @@ from directory import (
 )
 from domain.appeals import DECISION_STATUS_TITLES, DecisionStatusName
 from domain.control import ControlPilot
+from domain.follow_up import gathered_figures
 from domain.kommuner import KOMMUNER, LAN
+from domain.kpis import kpi_name
 from domain.municipalities import KOMMUNALFORBUND, pilot_name
 from domain.network import RecordAttendance, ScheduleMeeting, held_by, meeting_id_for
 from domain.phases import PHASE_TITLES
@@ -89,7 +91,7 @@ from programmes.cohorts import cohort_names, shipped_cohort
 from projections.inbox import InboxProjection, InboxTask
 from reports.cohort_report import render_cohort_overview, summarise
 from reports.pilot_report import render_pilot_charts, render_pilot_report
-from web.forms import TaskContext, TaskForm, apply_action, build_form, validate
+from web.forms import TaskContext, TaskForm, apply_action, build_form, form_data_of, shown_value, validate
 from web.labels import Label
 from web.texts import LANGUAGES, TEXTS, Language, text
 from workflows.messages import PilotStatus, TaskView
@@ -421,7 +423,8 @@ def web_router(
         model = load_template(status.template_key).task(task.template_key).payload_model
         context = TaskContext(level=task.level)
         if request.method == "GET":
-            return await show_task(page, status, task, build_form(model, context))
+            data = form_data_of(task.prefill, page.language) if task.prefill else None
+            return await show_task(page, status, task, build_form(model, context, data))
         if not access.may_complete(page.identity, task):
             return forbidden(page)
         posted = await request.form()
@@ -471,6 +474,7 @@ def web_router(
         assert page.identity is not None
         answering = task.status == "open" and access.may_complete(page.identity, task) and not task.automated
         assignee = await get_participant(pool, task.assignee_id)
+        figures = gathered_figures(await records.state(status.workflow_id), task.key)
         return render(
             page,
             "task.html",
@@ -482,6 +486,10 @@ def web_router(
             assignee_name=assignee.display_name if assignee else task.assignee_id,
             may_lead=await access.leads_pilot(page.identity, status.workflow_id),
             now=datetime.now(UTC),
+            figures=figures,
+            gathered=figures.published(status.kommunkod) if figures else {},
+            kpi_name=kpi_name,
+            figure=lambda value: shown_value(value, page.language),
         )
 
     router.add_api_route("/pilots/{workflow_id}/tasks/{task_key:path}", signed_in(task_view), methods=["GET", "POST"])

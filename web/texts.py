@@ -92,6 +92,19 @@ TEXTS: dict[str, tuple[str, str]] = {
         "programme lead to move it to someone else.",
     ),
     "task_automated": ("Den här uppgiften gör systemet självt.", "The system does this task itself."),
+    "figures_title": ("Nyckeltal från Kolada för {year}", "Key figures from Kolada for {year}"),
+    "figures_intro": (
+        "Systemet har hämtat planens nyckeltal för året, och svaret nedan börjar med dem. Ändrar du ett värde, eller "
+        "anger ett som Kolada inte har publicerat, skriv skälet eller källan under Rättelser. Båda värdena sparas.",
+        "The system gathered the plan's key figures for the year, and the answer below starts from them. If you "
+        "change a value, or give one Kolada has not published, write the reason or source under Corrections. Both "
+        "values are kept.",
+    ),
+    "figures_kpi": ("Nyckeltal", "Key figure"),
+    "figures_value": ("Kolada, hela kommunen", "Kolada, whole municipality"),
+    "figures_not_published": ("inget värde publicerat", "no value published"),
+    "figures_units": ("Per skola, {year}", "Per school, {year}"),
+    "figures_school": ("Skola", "School"),
     "refused": ("Svaret togs inte emot: {why}", "The answer was not accepted: {why}"),
     "to_pilot": ("Till kommunens sida", "To the municipality's page"),
     # done

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from domain.appeals import DecisionStanding, decision_standings
 from domain.calendar import SchoolCalendar
 from domain.events import ComparisonItem, PilotPaused, PilotWithdrawn
+from domain.follow_up import follow_up_prefill
 from domain.instances import instance_title
 from domain.municipalities import PILOT_CODE_PATTERN
 from domain.phases import PHASE_TITLES, Phase
@@ -115,6 +116,11 @@ class TaskView(BaseModel):
     escalated_to: list[str] = Field(default_factory=list, description="whom it was escalated to: lead, line manager")
     automated: bool
     reopened: int = Field(default=0, description="times the task was reopened (its decision annulled on appeal)")
+    prefill: dict[str, Any] | None = Field(
+        default=None,
+        description="what the system already has of the open task's answer (a yearly follow-up's figures gathered "
+        "from Kolada): start from it; a value changed needs its reason. None when there is nothing.",
+    )
 
 
 class PilotStatus(BaseModel):
@@ -200,6 +206,7 @@ class PilotStatus(BaseModel):
                     escalated_to=list(t.escalated_to),
                     automated=template.task(t.template_key).automation is not None,
                     reopened=t.reopened,
+                    prefill=follow_up_prefill(state, t.key) if t.status is TaskStatus.OPEN else None,
                 )
                 for t in state.tasks.values()
             ],

@@ -20,7 +20,7 @@ from pathlib import Path
 
 NOTICE = "SYNTETISKA DATA / SYNTHETIC DATA: invented for demos and tests, not Kolada values"
 
-YEARS = range(2019, 2025)
+YEARS = range(2019, 2026)
 
 MUNICIPALITIES: dict[str, str] = {
     "0000": "Riket",

@@ -127,7 +127,9 @@ async def test_a_programme_lead_and_participants_run_a_pilot_through_every_phase
             and (t["key"] != "inspection_decision" or status["current_phase"] == "skolutvecklingsplan")
         ]
         for task in todo:
-            payload = sample_payloads.answer_for(task["template_key"], today, level=task["level"], year=task["year"])
+            payload = sample_payloads.answer_for(
+                task["template_key"], today, level=task["level"], year=task["year"], prefill=task.get("prefill")
+            )
             if task["key"] == "plan_draft":
                 payload["period_years"] = 1
             answer = tmp_path / "answer.json"

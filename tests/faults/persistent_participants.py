@@ -172,6 +172,7 @@ class PersistentParticipants:
                 level=task.level,
                 year=task.year,
                 organ=status.deciding_organ,
+                prefill=task.prefill,
             )
             if task.template_key == "plan_draft" and self.plan_years is not None:
                 answer["period_years"] = self.plan_years

@@ -417,7 +417,12 @@ class Storm:
         if task is None or task.automated:
             return KIND_SAMPLES["kpi_data_pack" if task else "document_collection"]
         return lambda: sample_payloads.answer_for(
-            task.template_key, TODAY, level=task.level, year=task.year, organ=status.deciding_organ
+            task.template_key,
+            TODAY,
+            level=task.level,
+            year=task.year,
+            organ=status.deciding_organ,
+            prefill=task.prefill,
         )
 
     async def send(self, request: Any) -> str:

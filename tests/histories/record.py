@@ -164,7 +164,12 @@ class Pilot:
         if payload is None:
             status = await self.status()
             payload = sample_payloads.answer_for(
-                task.template_key, await self.today(), level=task.level, year=task.year, organ=status.deciding_organ
+                task.template_key,
+                await self.today(),
+                level=task.level,
+                year=task.year,
+                organ=status.deciding_organ,
+                prefill=task.prefill,
             )
         await complete_task(self.client, self.workflow_id, task.key, task.assignee_id, payload, reopened=task.reopened)
 

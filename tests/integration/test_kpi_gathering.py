@@ -1,4 +1,5 @@
-"""The gather_kpis activity against the dev stack's Kolada stand-in (synthetic sample data, real HTTP)."""
+"""The gather_kpis and gather_follow_up_figures activities against the dev stack's Kolada stand-in (synthetic
+sample data, real HTTP)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.contracts import GatherKpisRequest
+from activities.contracts import GatherFollowUpFiguresRequest, GatherKpisRequest
 from activities.kolada import KoladaClient
 from activities.kpi_gathering import KpiGathering
 from devstack.kolada import Fault, KoladaSampleServer
 from devstack.ports import free_port
 from domain.kpis import DATA_PACK_KPIS, RIKET, UNIT_KPIS
-from domain.payloads import KpiDataPack
+from domain.payloads import FollowUpFigures, KpiDataPack
 
 HALLSBERG = "1861"
 HABO = "0643"  # the samples list no units for Habo
@@ -190,3 +191,55 @@ async def test_unit_kpis_are_those_kolada_says_it_publishes_per_unit(
     )
     assert pack.unit_kpis == ["N15419"]
     assert {o.kpi for o in pack.unit_observations} == {"N15419"}
+
+
+# ---- each implementation year's follow-up figures ------------------------------------------------------------
+
+
+async def _figures(gathering: KpiGathering, kommunkod: str, kpis: list[str], year: int) -> FollowUpFigures:
+    request = GatherFollowUpFiguresRequest(kommunkod=kommunkod, kpis=kpis, year=year)
+    result: FollowUpFigures = await ActivityEnvironment().run(gathering.gather_follow_up_figures, request)
+    return result
+
+
+async def test_the_follow_up_figures_are_the_plans_kpis_for_the_year_for_the_municipality_and_its_schools(
+    kolada_server: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    """N15419 counts the municipality's own schools and is published per school; N15507 counts the pupils living
+    in the municipality, so it has no figure per school."""
+    figures = await _figures(_gathering(kolada_server.base_url, http), HALLSBERG, ["N15419", "N15507"], 2025)
+
+    assert (figures.year, figures.kpis, figures.not_published) == (2025, ["N15419", "N15507"], [])
+    assert set(figures.published(HALLSBERG)) == {"N15419", "N15507"}
+    assert {(o.municipality, o.period) for o in figures.observations} == {(HALLSBERG, 2025)}  # no Riket, one year
+    assert figures.unit_kpis == ["N15419"]
+    assert {o.kpi for o in figures.unit_observations} == {"N15419"}
+    assert {o.period for o in figures.unit_observations} == {2025}
+    assert len({o.unit_id for o in figures.unit_observations}) >= 3
+    assert FollowUpFigures.model_validate(figures.model_dump(mode="json")) == figures
+
+
+async def test_a_year_kolada_has_not_published_is_recorded_as_no_value_published(
+    kolada_server: KoladaSampleServer, http: httpx.AsyncClient
+) -> None:
+    figures = await _figures(_gathering(kolada_server.base_url, http), HALLSBERG, ["N15419", "N15507"], 2026)
+
+    assert figures.not_published == ["N15419", "N15507"]
+    assert figures.observations == [] and figures.unit_observations == []
+    assert figures.published(HALLSBERG) == {}
+
+
+async def test_the_follow_up_figures_come_through_an_empty_page_and_kolada_failing_is_for_temporal_to_retry(
+    http: httpx.AsyncClient,
+) -> None:
+    with KoladaSampleServer() as faulty:
+        faulty.inject(Fault("empty_page", times=1, path="/v3/data/"))
+        figures = await _figures(_gathering(faulty.base_url, http), HALLSBERG, ["N15419"], 2025)
+        assert "N15419" in figures.published(HALLSBERG)
+
+        for fault in (Fault("500", times=10), Fault("truncated", times=10), Fault("429", times=10)):
+            faulty.clear_faults()
+            faulty.inject(fault)
+            with pytest.raises(ApplicationError) as raised:
+                await _figures(_gathering(faulty.base_url, http), HALLSBERG, ["N15419"], 2025)
+            assert raised.value.type == "KoladaUnavailable" and not raised.value.non_retryable, fault.kind

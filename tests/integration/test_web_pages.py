@@ -575,7 +575,9 @@ async def answered(client: Client, db_pool: asyncpg.Pool, workflow_id: str, key:
         await asyncio.sleep(0.05)
     else:
         raise AssertionError(f"{key} never opened")
-    payload = sample_payloads.answer_for(task.template_key, today, level=task.level, decided_days_ago=0)
+    payload = sample_payloads.answer_for(
+        task.template_key, today, level=task.level, decided_days_ago=0, prefill=task.prefill
+    )
     await complete_task(client, workflow_id, key, task.assignee_id, payload)
 
 

@@ -13,8 +13,9 @@ import pytest
 from devstack.sample_payloads import answer_for
 from domain.calendar import SchoolCalendar
 from domain.events import Event
+from domain.follow_up import figures_year, follow_up_prefill, plan_kpis
 from domain.kpis import DATA_PACK_KPIS, RIKET, KpiObservation
-from domain.payloads import KpiDataPack
+from domain.payloads import FollowUpFigures, KpiDataPack
 from domain.roles import Role
 from domain.rulebook import CURRENT_RULES, Rulebook
 from domain.rules import (
@@ -68,6 +69,19 @@ def kpi_data_pack() -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
+def follow_up_figures(state: MunicipalityState, year: int) -> dict[str, Any]:
+    """What the gather_follow_up_figures automation submits: invented values of the plan's KPIs for the year."""
+    kpis = plan_kpis(state, year)
+    figures_for = figures_year(state, year)
+    observations = [
+        KpiObservation(kpi=kpi, municipality=state.kommunkod, period=figures_for, gender="T", value=70.0 + index)
+        for index, kpi in enumerate(kpis)
+    ]
+    return FollowUpFigures(
+        kolada_base_url="https://api.kolada.se/v3", year=figures_for, kpis=kpis, observations=observations
+    ).model_dump(mode="json")
+
+
 class PilotDriver:
     """Plays a pilot through the rules as the workflow does: check, record, fold, advance, start the next year."""
 
@@ -106,15 +120,29 @@ class PilotDriver:
         )
 
     def advance(self) -> list[Event]:
-        return self.record(advance(self.template, self.state, now=self.now, new_id=self.new_id, rules=self.rules))
+        """Advance the rules; the system gathers a year's follow-up figures as soon as their task opens."""
+        produced = self.record(advance(self.template, self.state, now=self.now, new_id=self.new_id, rules=self.rules))
+        for task in self.state.open_tasks():
+            if self.template.task(task.template_key).automation == "gather_follow_up_figures":
+                produced += self.complete(task.key)
+        return produced
 
     def answer(self, task_key: str) -> dict[str, Any]:
         """The synthetic answer the open instance's assignee (or the system, for automated tasks) gives."""
         task = self.state.tasks[task_key]
-        if self.template.task(task.template_key).automation is not None:
+        automation = self.template.task(task.template_key).automation
+        if automation == "gather_follow_up_figures":
+            assert task.year is not None
+            return follow_up_figures(self.state, task.year)
+        if automation is not None:
             return kpi_data_pack()
         return answer_for(
-            task.template_key, self.now.date(), level=task.level, year=task.year, organ=self.state.deciding_organ
+            task.template_key,
+            self.now.date(),
+            level=task.level,
+            year=task.year,
+            organ=self.state.deciding_organ,
+            prefill=follow_up_prefill(self.state, task_key),
         )
 
     def complete(self, task_key: str, payload: dict[str, Any] | None = None) -> list[Event]:

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from devstack import sample_payloads
 from domain.calendar import reminder_on_a_working_day
 from domain.events import Event, TaskCompleted, event_from_record, event_record
+from domain.follow_up import follow_up_prefill
 from domain.network import RecordAttendance, ScheduleMeeting, attendance_events, schedule_events
 from domain.payloads import PAYLOAD_MODELS
 from domain.rules import (
@@ -41,7 +42,7 @@ from domain.rules import (
 from domain.state import MunicipalityState, fold
 from domain.template import ProgrammeTemplate
 from programmes import LFR_SKOLA, OREBRO
-from tests.unit.conftest import PilotDriver
+from tests.unit.conftest import PilotDriver, follow_up_figures
 
 LEAD, CHEF = "p-programledare", "p-forvaltningschef"
 
@@ -71,10 +72,18 @@ class OpenMoment:
 
     def own_answer(self) -> dict[str, Any]:
         task = self.state.tasks[self.task_key]
+        if self.kind == "follow_up_figures":
+            assert task.year is not None
+            return follow_up_figures(self.state, task.year)
         if self.automated:
             return KIND_SAMPLES["kpi_data_pack"](self.now.date())
         return sample_payloads.answer_for(
-            task.template_key, self.now.date(), level=task.level, year=task.year, organ=self.state.deciding_organ
+            task.template_key,
+            self.now.date(),
+            level=task.level,
+            year=task.year,
+            organ=self.state.deciding_organ,
+            prefill=follow_up_prefill(self.state, self.task_key),
         )
 
 
@@ -85,6 +94,13 @@ KIND_SAMPLES: dict[str, Callable[[date], dict[str, Any]]] = {
         "municipalities": ["1861"],
         "years": [today.year - 2],
         "observations": [],
+    },
+    "follow_up_figures": lambda today: {
+        "kolada_base_url": "https://api.kolada.se/v3",
+        "year": today.year - 1,
+        "kpis": ["N15419"],
+        "observations": [],
+        "not_published": ["N15419"],
     },
     "self_assessment": lambda _: sample_payloads.self_assessment("F"),
     "strengths_weaknesses": lambda _: sample_payloads.strengths_weaknesses(),

@@ -48,6 +48,7 @@ def test_the_shipped_template_repeats_its_tasks_as_the_programme_does():
 
     assert repeats == {
         "self_assessment": Repeat.PER_LEVEL,
+        "follow_up_figures": Repeat.PER_YEAR,
         "ska_follow_up": Repeat.PER_YEAR,
         "ska_analysis": Repeat.PER_YEAR,
         "ska_planning": Repeat.PER_YEAR,

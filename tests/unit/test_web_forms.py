@@ -17,7 +17,8 @@ from access import Identity
 from devstack import sample_payloads
 from domain.payloads import PAYLOAD_MODELS, DecisionPosting, PlanDraft, SelfAssessment, YearlyFollowUp
 from domain.phases import Phase
-from web.forms import COUNT, Leaf, Repeat, TaskContext, answer_of, apply_action, build_form, validate
+from programmes import LFR_SKOLA, OREBRO
+from web.forms import COUNT, Leaf, Repeat, TaskContext, answer_of, apply_action, build_form, form_data_of, validate
 from web.labels import field_label
 from web.pages import Page, _environment
 from workflows.messages import TaskView
@@ -38,14 +39,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "strengths_weaknesses": sample_payloads.strengths_weaknesses(),
     "namnd_decision": sample_payloads.namnd_decision(TODAY, 41, "analysen anmäls"),
     "plan_draft": sample_payloads.plan_draft(),
-    "yearly_follow_up": sample_payloads.yearly_follow_up(2026),
+    # Kolada had no figure for the year, so the one given comes with its source.
+    "yearly_follow_up": sample_payloads.yearly_follow_up(2026, {"year": 2025, "kpi_values": {}}),
     "inspection_decision": sample_payloads.inspection_decision(TODAY),
     "decision_posting": sample_payloads.decision_posting(TODAY),
     "remediation_step": sample_payloads.remediation_step(),
     "network_contribution": sample_payloads.network_contribution(),
     "network_reflection": sample_payloads.network_reflection() | {"learned_from": ["1864", "1083+1272"]},
 }
-PARTICIPANT_KINDS = sorted(set(PAYLOAD_MODELS) - {"kpi_data_pack"})  # the data pack is gathered by the system
+SYSTEM_KINDS = {t.payload_kind for template in (LFR_SKOLA, OREBRO) for t in template.tasks if t.automation}
+"""Answers the system gathers (the Kolada data pack, the follow-up figures): no participant fills them in."""
+PARTICIPANT_KINDS = sorted(set(PAYLOAD_MODELS) - SYSTEM_KINDS)
 
 
 def fields_for(model: type[BaseModel], context: TaskContext, answer: dict[str, Any]) -> dict[str, list[str]]:
@@ -322,3 +326,24 @@ def test_a_posted_item_count_is_bounded() -> None:
         apply_action({}, "remove:goals[" + "9" * 5000 + "]")
     with pytest.raises(ValueError, match="unknown form action"):
         apply_action({}, "remove:goals[²]")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_a_prefilled_follow_up_reads_back_as_the_very_figures_gathered(language: str) -> None:
+    prefill = {"year": 2025, "kpi_values": {"N15419": 72.9, "N15006": 121034.0, "N15814": 0.1 + 0.2}}
+
+    data = form_data_of(prefill, language)
+    form = build_form(YearlyFollowUp, TaskContext(), data)
+
+    assert answer_of(form) == prefill  # every digit, whichever decimal sign the language writes
+    assert data["kpi_values[0][value]"] == ["72,9" if language == "sv" else "72.9"]
+    labels = [n.label.sv for n in form.nodes() if isinstance(n, Leaf) and n.name.startswith("corrections")]
+    assert labels == []  # no correction until one is asked for
+
+
+def test_a_correction_is_a_key_figure_and_its_reason_in_a_box() -> None:
+    data = apply_action({"corrections[__n]": ["0"]}, "add:corrections")
+    form = build_form(YearlyFollowUp, TaskContext(), data)
+
+    key, reason = [n for n in form.nodes() if isinstance(n, Leaf) and n.name.startswith("corrections")]
+    assert (key.label.sv, reason.label.sv, reason.widget) == ("Nyckeltal (id)", "Skäl eller källa", "textarea")

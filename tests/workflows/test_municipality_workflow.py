@@ -92,7 +92,7 @@ async def data_pack_gathered(client: Client, workflow_id: str) -> None:
 
 def synthetic_answer(task: TaskView, today: date | None = None) -> dict:
     return sample_payloads.answer_for(
-        task.template_key, today or datetime.now(UTC).date(), level=task.level, year=task.year
+        task.template_key, today or datetime.now(UTC).date(), level=task.level, year=task.year, prefill=task.prefill
     )
 
 
