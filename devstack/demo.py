@@ -184,6 +184,14 @@ async def simulate_participants(
             await complete_task(client, workflow_id, task.key, task.assignee_id, answer, reopened=task.reopened)
             extra = f" (påminnelser: {task.reminders_sent}, eskalerad)" if task.escalated else ""
             say(f"  ✓ {task.title_sv} — {task.assignee_id}{extra}", task.title_en)
+            if task.prefill is not None:
+                figures = ", ".join(
+                    f"{kpi} {value:g}".replace(".", ",") for kpi, value in task.prefill["kpi_values"].items()
+                )
+                say(
+                    f"    förifylld med Koladas värden för {task.prefill['year']}: {figures or 'inget publicerat'}",
+                    "prefilled with Kolada's figures (synthetic)",
+                )
         today = datetime.now(UTC).date()
         if inspection and decision is None and status.current_phase is Phase.DEVELOPMENT_PLAN:
             # Skolinspektionen's decision arrives while the plan is being written: the inspection runs in parallel.
