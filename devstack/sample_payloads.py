@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from domain.success_factors import indicators_for_level
 
@@ -239,6 +239,34 @@ def decision_posting(meeting: date, today: date | None = None) -> dict[str, Any]
 
 def remediation_step() -> dict[str, Any]:
     return {"done": f"{SYNTHETIC_NOTE}: steget genomfört", "evidence": [f"{SYNTHETIC_NOTE}: protokollsutdrag"]}
+
+
+class OpenTask(Protocol):
+    """What an answer depends on of an open task, as a pilot's status shows it."""
+
+    @property
+    def template_key(self) -> str: ...
+    @property
+    def level(self) -> str | None: ...
+    @property
+    def year(self) -> int | None: ...
+    @property
+    def prefill(self) -> dict[str, Any] | None: ...
+
+
+def answer_to(
+    task: OpenTask, today: date, *, organ: str = "Bildningsnämnden", decided_days_ago: int = 40
+) -> dict[str, Any]:
+    """The synthetic answer to an open task as its status shows it (its level, year and what the system prefilled)."""
+    return answer_for(
+        task.template_key,
+        today,
+        level=task.level,
+        year=task.year,
+        organ=organ,
+        decided_days_ago=decided_days_ago,
+        prefill=task.prefill,
+    )
 
 
 def answer_for(

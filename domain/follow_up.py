@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from domain.municipalities import members_of
 from domain.payloads import FollowUpFigures, YearlyFollowUp
 from domain.state import MunicipalityState, TaskStatus
 
@@ -40,10 +41,11 @@ def plan_kpis(state: MunicipalityState, implementation_year: int) -> list[str]:
     return list(dict.fromkeys(goal.kpi for goal in plan.goals)) if plan else []
 
 
-def gathered_figures(state: MunicipalityState, follow_up_key: str) -> FollowUpFigures | None:
-    """The figures gathered for the follow-up `follow_up_key` (its year's `follow_up_figures`), if gathered."""
-    follow_up = state.tasks.get(follow_up_key)
-    if follow_up is None or follow_up.template_key != FOLLOW_UP_TASK or follow_up.year is None:
+def gathered_figures(state: MunicipalityState, task_key: str) -> FollowUpFigures | None:
+    """The figures gathered for the follow-up `task_key` (its year's `follow_up_figures`), or by `task_key` itself
+    when it is the gathering; None for any other task, and before they are gathered."""
+    follow_up = state.tasks.get(task_key)
+    if follow_up is None or follow_up.template_key not in (FOLLOW_UP_TASK, FIGURES_TASK) or follow_up.year is None:
         return None
     figures = next(
         (
@@ -57,9 +59,11 @@ def gathered_figures(state: MunicipalityState, follow_up_key: str) -> FollowUpFi
 
 
 def follow_up_prefill(state: MunicipalityState, task_key: str) -> dict[str, Any] | None:
-    """What the follow-up `task_key` opens with: the year and each gathered value; None for any other task, and for
-    a follow-up with no gathered figures (the template gathers none, or they are not in yet)."""
-    figures = gathered_figures(state, task_key)
+    """What the follow-up `task_key` opens with: the year and each gathered value (none for a kommunalförbund, whose
+    members Kolada has each on its own); None for any other task, and for a follow-up with no gathered figures (the
+    template gathers none, or they are not in yet)."""
+    task = state.tasks.get(task_key)
+    figures = gathered_figures(state, task_key) if task and task.template_key == FOLLOW_UP_TASK else None
     if figures is None:
         return None
     values = figures.published(state.kommunkod)
@@ -80,6 +84,8 @@ def follow_up_contradiction(state: MunicipalityState, task_key: str, follow_up: 
         return None
     if follow_up.year != figures.year:
         return f"year: the figures gathered from Kolada are for {figures.year}, and the follow-up is of that year"
+    if len(members_of(state.kommunkod)) > 1:
+        return None  # a kommunalförbund: Kolada has each member's figures, none of the förbund's own to correct
     published = figures.published(state.kommunkod)
     for kpi in figures.kpis:
         gathered = published.get(kpi)

@@ -59,7 +59,7 @@ from domain.control import ControlPilot
 from domain.follow_up import gathered_figures
 from domain.kommuner import KOMMUNER, LAN
 from domain.kpis import kpi_name
-from domain.municipalities import KOMMUNALFORBUND, pilot_name
+from domain.municipalities import KOMMUNALFORBUND, members_of, pilot_name
 from domain.network import RecordAttendance, ScheduleMeeting, held_by, meeting_id_for
 from domain.phases import PHASE_TITLES
 from domain.pilot_ids import PROGRAMME_PATTERN
@@ -487,7 +487,7 @@ def web_router(
             may_lead=await access.leads_pilot(page.identity, status.workflow_id),
             now=datetime.now(UTC),
             figures=figures,
-            gathered=figures.published(status.kommunkod) if figures else {},
+            gathered={code: figures.published(code) for code in members_of(status.kommunkod)} if figures else {},
             kpi_name=kpi_name,
             figure=lambda value: shown_value(value, page.language),
         )

@@ -101,7 +101,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "values are kept.",
     ),
     "figures_kpi": ("Nyckeltal", "Key figure"),
-    "figures_value": ("Kolada, hela kommunen", "Kolada, whole municipality"),
+    "figures_value": ("Kolada: {place}", "Kolada: {place}"),
     "figures_not_published": ("inget värde publicerat", "no value published"),
     "figures_units": ("Per skola, {year}", "Per school, {year}"),
     "figures_school": ("Skola", "School"),

@@ -166,14 +166,7 @@ class PersistentParticipants:
     def _answer(self, task: TaskView, status: PilotStatus) -> dict[str, Any]:
         """The task's answer, fixed the first time: a retry must be the very same request."""
         if task.key not in self._answers:
-            answer = sample_payloads.answer_for(
-                task.template_key,
-                datetime.now(UTC).date(),
-                level=task.level,
-                year=task.year,
-                organ=status.deciding_organ,
-                prefill=task.prefill,
-            )
+            answer = sample_payloads.answer_to(task, datetime.now(UTC).date(), organ=status.deciding_organ)
             if task.template_key == "plan_draft" and self.plan_years is not None:
                 answer["period_years"] = self.plan_years
             self._answers[task.key] = answer

@@ -98,6 +98,13 @@ KIND_SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         "years": [2024],
         "observations": [],
     },
+    "follow_up_figures": lambda: {
+        "kolada_base_url": "http://kolada.invalid/v3",
+        "year": TODAY.year - 1,
+        "kpis": ["N15419"],
+        "observations": [],
+        "not_published": ["N15419"],
+    },
     "self_assessment": lambda: sample_payloads.self_assessment("F"),
     "strengths_weaknesses": sample_payloads.strengths_weaknesses,
     "plan_draft": sample_payloads.plan_draft,
@@ -413,17 +420,18 @@ class Storm:
     async def version(self) -> int:
         return await EventStore(self.pool).stream_version(self.workflow_id)
 
+    async def _system_done(self) -> None:
+        """Wait (a few seconds at most) for what the system does on its own after an accepted request, such as
+        gathering a new year's follow-up figures, so that its events are not taken for the next request's."""
+        for _ in range(100):
+            if not any(t.automated and t.status is TaskStatus.OPEN for t in (await self.status()).tasks):
+                return
+            await asyncio.sleep(0.05)
+
     def own_answer(self, task: TaskView | None, status: PilotStatus) -> Callable[[], dict[str, Any]]:
         if task is None or task.automated:
             return KIND_SAMPLES["kpi_data_pack" if task else "document_collection"]
-        return lambda: sample_payloads.answer_for(
-            task.template_key,
-            TODAY,
-            level=task.level,
-            year=task.year,
-            organ=status.deciding_organ,
-            prefill=task.prefill,
-        )
+        return lambda: sample_payloads.answer_to(task, TODAY, organ=status.deciding_organ)
 
     async def send(self, request: Any) -> str:
         """Send one request; 'accepted', or the kind of refusal, after checking it is clear and wrote nothing."""
@@ -450,6 +458,7 @@ class Storm:
                 assert answered(answer) in self.answers, f"{request}: accepted, but nothing was recorded"
                 return "answered again"
             self.answers.add(answered(answer))
+            await self._system_done()
             return "accepted"
         assert await self.version() == before, f"{request}: refused ({outcome}), yet events were written"
         self.reasons.setdefault(outcome, reason[:300])

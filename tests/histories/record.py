@@ -163,14 +163,7 @@ class Pilot:
     async def _complete(self, task: TaskView, payload: dict[str, Any] | None = None) -> None:
         if payload is None:
             status = await self.status()
-            payload = sample_payloads.answer_for(
-                task.template_key,
-                await self.today(),
-                level=task.level,
-                year=task.year,
-                organ=status.deciding_organ,
-                prefill=task.prefill,
-            )
+            payload = sample_payloads.answer_to(task, await self.today(), organ=status.deciding_organ)
         await complete_task(self.client, self.workflow_id, task.key, task.assignee_id, payload, reopened=task.reopened)
 
     async def steer(self, key: str, actor: str, action: str, reason: str, **change: Any) -> None:

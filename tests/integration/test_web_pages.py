@@ -575,9 +575,7 @@ async def answered(client: Client, db_pool: asyncpg.Pool, workflow_id: str, key:
         await asyncio.sleep(0.05)
     else:
         raise AssertionError(f"{key} never opened")
-    payload = sample_payloads.answer_for(
-        task.template_key, today, level=task.level, decided_days_ago=0, prefill=task.prefill
-    )
+    payload = sample_payloads.answer_to(task, today, decided_days_ago=0)
     await complete_task(client, workflow_id, key, task.assignee_id, payload)
 
 

@@ -326,23 +326,27 @@ def pilot(started: PilotDriver) -> PilotDriver:
     return started
 
 
+THROUGH_THE_PLAN = (
+    "kpi_data_pack",
+    "document_collection",
+    "self_assessment",
+    "strengths_weaknesses",
+    "analysis_reported",
+    "plan_draft",
+    "consult_hr",
+    "consult_finance",
+    "plan_adoption",
+)
+"""The deep analysis and the plan of the shipped SKL template, in an order they can be completed in."""
+
+
 @pytest.fixture(scope="session")
 def implementing_once() -> PilotDriver:
     """The `implementing` pilot, driven there once per session; tests get copies of it."""
     driver = PilotDriver(LFR_SKOLA)
     driver.start()
     driver.advance()
-    driver.complete_all(
-        "kpi_data_pack",
-        "document_collection",
-        "self_assessment",
-        "strengths_weaknesses",
-        "analysis_reported",
-        "plan_draft",
-        "consult_hr",
-        "consult_finance",
-        "plan_adoption",
-    )
+    driver.complete_all(*THROUGH_THE_PLAN)
     return driver
 
 

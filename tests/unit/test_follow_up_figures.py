@@ -16,19 +16,8 @@ from domain.rules import TaskRejected, check_completion
 from domain.template import ProgrammeTemplate
 from programmes import LFR_SKOLA
 from reports import render_pilot_report
-from tests.unit.conftest import PilotDriver
+from tests.unit.conftest import THROUGH_THE_PLAN, PilotDriver
 
-BEFORE_IMPLEMENTATION = (
-    "kpi_data_pack",
-    "document_collection",
-    "self_assessment",
-    "strengths_weaknesses",
-    "analysis_reported",
-    "plan_draft",
-    "consult_hr",
-    "consult_finance",
-    "plan_adoption",
-)
 FOLLOW_UP = "ska_follow_up@y1"
 FIGURES = "follow_up_figures@y1"
 
@@ -147,7 +136,7 @@ def test_a_follow_up_with_nothing_gathered_is_typed_as_before():
     pilot = PilotDriver(ProgrammeTemplate.model_validate(shape))
     pilot.start()
     pilot.advance()
-    pilot.complete_all(*BEFORE_IMPLEMENTATION)
+    pilot.complete_all(*THROUGH_THE_PLAN)
 
     assert follow_up_prefill(pilot.state, FOLLOW_UP) is None
     pilot.complete(FOLLOW_UP, yearly_follow_up(2031) | {"kpi_values": {"N15419": 74.0, "N15428": 81.0}})
@@ -164,3 +153,14 @@ def test_the_report_sets_each_follow_up_under_the_year_of_its_figures_and_says_w
     row = re.search(rf'<tr><th scope="row">{year}</th>(.*?)</tr>', html)
     assert row is not None, html
     assert "72,5" in row[1] and "årlig uppföljning, rättad från Koladas värde" in row[1]
+
+
+def test_a_kommunalforbund_follows_up_its_own_figures_beside_its_members(implementing):
+    """Kolada has each member of Sölvesborg and Bromölla's förbund on its own, and no figure of the förbund to
+    correct: its follow-up opens with the year alone and gives its own figures as it always did."""
+    implementing.state.kommunkod = "1083+1272"
+
+    prefill = follow_up_prefill(implementing.state, FOLLOW_UP)
+    assert prefill is not None and prefill["kpi_values"] == {}
+    own = {"year": prefill["year"], "kpi_values": {"N15419": 77.0}, "progress": "arbetet pågår"}
+    check_completion(LFR_SKOLA, implementing.state, FOLLOW_UP, "p-analytiker", own)

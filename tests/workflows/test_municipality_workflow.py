@@ -91,9 +91,7 @@ async def data_pack_gathered(client: Client, workflow_id: str) -> None:
 
 
 def synthetic_answer(task: TaskView, today: date | None = None) -> dict:
-    return sample_payloads.answer_for(
-        task.template_key, today or datetime.now(UTC).date(), level=task.level, year=task.year, prefill=task.prefill
-    )
+    return sample_payloads.answer_to(task, today or datetime.now(UTC).date())
 
 
 async def answer(client: Client, workflow_id: str, key: str) -> None:
