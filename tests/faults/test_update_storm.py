@@ -422,11 +422,17 @@ class Storm:
 
     async def _system_done(self) -> None:
         """Wait (a few seconds at most) for what the system does on its own after an accepted request, such as
-        gathering a new year's follow-up figures, so that its events are not taken for the next request's."""
+        starting a year and gathering its follow-up figures, so that its events are not taken for the next request's:
+        until no task of the system's is open and the record has stood still for a moment."""
+        last, steady = await self.version(), 0
         for _ in range(100):
-            if not any(t.automated and t.status is TaskStatus.OPEN for t in (await self.status()).tasks):
+            await asyncio.sleep(0.03)
+            status = await self.status()
+            busy = any(t.automated and t.status is TaskStatus.OPEN for t in status.tasks)
+            steady = steady + 1 if status.stream_version == last and not busy else 0
+            if steady >= 3:
                 return
-            await asyncio.sleep(0.05)
+            last = status.stream_version
 
     def own_answer(self, task: TaskView | None, status: PilotStatus) -> Callable[[], dict[str, Any]]:
         if task is None or task.automated:
@@ -552,6 +558,7 @@ class Storm:
                 assert answered(answer) in self.answers, f"{where}: accepted, but nothing was recorded"
                 return f"{response.status_code} again"
             self.answers.add(answered(answer))
+            await self._system_done()
         return f"{response.status_code} {method.lower()} {request.route}"
 
 
