@@ -751,7 +751,7 @@ async def cmd_kolada_check(ctx: Context) -> None:
     import httpx
 
     from activities.kolada import KoladaClient, KoladaError, check_gathered_kpis
-    from domain.kpis import DATA_PACK_KPIS, UNIT_KPIS
+    from domain.kpis import DATA_PACK_KPIS, KPI_CATALOGUE, UNIT_KPIS
 
     async with httpx.AsyncClient() as http:
         try:
@@ -759,22 +759,28 @@ async def cmd_kolada_check(ctx: Context) -> None:
         except KoladaError as error:
             raise CliError(f"cannot ask Kolada at {ctx.settings.kolada_base_url}: {error}", EXIT_UNAVAILABLE) from None
     wanted = list(dict.fromkeys((*DATA_PACK_KPIS, *UNIT_KPIS)))
+
+    def population(kpi: str) -> str | None:
+        """Whom the KPI counts, as Leda's catalogue has it (Kolada's metadata says it in the title only)."""
+        definition = KPI_CATALOGUE.get(kpi)
+        return definition.population if definition else None
+
     if ctx.args.json:
-        print(
-            json.dumps({"kpis": [known[k].model_dump() for k in wanted if k in known], "problems": problems}, indent=2)
-        )
+        described = [known[k].model_dump() | {"population": population(k)} for k in wanted if k in known]
+        print(json.dumps({"kpis": described, "problems": problems}, indent=2))
     else:
-        print(f"{'KPI':<8}{'GATHERED FOR':<24}{'UNIT DATA':<11}{'BY GENDER':<11}TITLE")
+        print(f"{'KPI':<8}{'GATHERED FOR':<31}{'UNIT DATA':<11}{'BY GENDER':<11}{'POPULATION':<18}TITLE")
         for kpi in wanted:
             use = " and ".join(
                 u for u, kpis in (("municipality", DATA_PACK_KPIS), ("school units", UNIT_KPIS)) if kpi in kpis
             )
+            whom = (population(kpi) or "?").replace("_", " ")
             meta = known.get(kpi)
             if meta is None:
-                print(f"{kpi:<8}{use:<24}{'?':<11}{'?':<11}(unknown to Kolada)")
+                print(f"{kpi:<8}{use:<31}{'?':<11}{'?':<11}{whom:<18}(unknown to Kolada)")
                 continue
             unit, gender = ("yes" if meta.has_ou_data else "no"), ("yes" if meta.is_divided_by_gender else "no")
-            print(f"{kpi:<8}{use:<24}{unit:<11}{gender:<11}{meta.title}")
+            print(f"{kpi:<8}{use:<31}{unit:<11}{gender:<11}{whom:<18}{meta.title}")
     for problem in problems:
         print(f"leda: {problem}", file=sys.stderr)
     if problems:

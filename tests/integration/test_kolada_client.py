@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -467,7 +468,12 @@ def test_leda_kolada_check_lists_every_kpi_and_names_what_is_wrong(
     assert listed.returncode == 0, listed.stderr
     for kpi in {*DATA_PACK_KPIS, *UNIT_KPIS}:
         assert kpi in listed.stdout
-    assert "municipality and school units" in listed.stdout  # N15419 is gathered for both
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
+    assert re.match(r"N15419 +municipality and school units +yes +yes +kommunala skolor +Elever", rows["N15419"])
+    assert re.match(r"N15507 +municipality +no +yes +hemkommun +Elever", rows["N15507"])  # pupils living there
+    as_json = subprocess.run([leda, "kolada", "check", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    populations = {k["id"]: k["population"] for k in json.loads(as_json.stdout)["kpis"]}
+    assert populations["N15419"] == "kommunala_skolor" and populations["N15428"] == "hemkommun"
 
     samples = tmp_path / "samples"
     shutil.copytree(SAMPLES_DIR, samples)
