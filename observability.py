@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from temporalio import activity, workflow
 
-from domain.pilot_ids import pilot_of
+from domain.pilot_ids import PilotId
 
 
 def _lift_temporal_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -30,9 +30,9 @@ def _lift_temporal_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, 
         event.setdefault("workflow_id", workflow_id)
         event.setdefault("run_id", info.get("run_id") or act.get("workflow_run_id"))
         # A pilot's id ends in its kommunkod, or a kommunalförbund's member codes (leda-{programme}-1083+1272).
-        pilot = pilot_of(workflow_id)
+        pilot = PilotId.parse(workflow_id)
         if pilot is not None:
-            event.setdefault("kommunkod", pilot[1])
+            event.setdefault("kommunkod", pilot.code)
     if act.get("activity_type"):
         event.setdefault("activity", act["activity_type"])
         event.setdefault("attempt", act.get("attempt"))

@@ -22,7 +22,7 @@ import asyncpg
 
 from access.tokens import Identity
 from directory import get_participant
-from domain.pilot_ids import pilot_of
+from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.rules import INSPECTION_REGISTRARS
 from domain.steering import SteeringAction
@@ -39,9 +39,9 @@ HOLDER_ACTIONS: frozenset[SteeringAction] = frozenset({"delegate", "stand_in", "
 
 
 def pilot_kommunkod(workflow_id: str) -> str | None:
-    """The municipality a pilot's workflow id names (see `pilot_workflow_id`), or None for a foreign id."""
-    pilot = pilot_of(workflow_id)
-    return pilot[1] if pilot else None
+    """The municipality a pilot's workflow id names (`PilotId`), or None for a foreign id."""
+    pilot = PilotId.parse(workflow_id)
+    return pilot.code if pilot else None
 
 
 class Rosters(Protocol):
@@ -66,7 +66,7 @@ class AccessPolicy:
 
     async def leads_pilot(self, identity: Identity, workflow_id: str) -> bool:
         """Is the caller, by token a programme lead, one of the pilot's leads by its roster?"""
-        if identity.scope != "programme_lead" or pilot_of(workflow_id) is None:
+        if identity.scope != "programme_lead" or PilotId.parse(workflow_id) is None:
             return False
         roster = await self._rosters.roster(workflow_id)
         return roster is not None and identity.participant_id in roster.get(Role.PROGRAMLEDARE, [])
@@ -141,7 +141,7 @@ class AccessPolicy:
         administration, the region's support group)."""
         if identity.scope == "operations":
             return False
-        roster = await self._rosters.roster(workflow_id) if pilot_of(workflow_id) is not None else None
+        roster = await self._rosters.roster(workflow_id) if PilotId.parse(workflow_id) is not None else None
         if roster is None:
             return False
         return await self.leads_pilot(identity, workflow_id) or any(

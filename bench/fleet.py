@@ -30,6 +30,7 @@ from bench.report import Result, Section
 from bench.stack import BenchStack
 from bench.workers import WorkerProcess
 from devstack.demo import simulate_participants
+from domain.pilot_ids import PilotId
 from pilots import PilotRecords, start_pilot
 from programmes import template
 
@@ -215,7 +216,7 @@ async def _leda_fleet(stack: BenchStack, progress: Progress, pilots: int) -> Fle
             await asyncio.gather(*(one(m) for m in municipalities))
             seconds = time.monotonic() - started
             worker_cpu = worker.cpu_seconds() - cpu_before
-        recorded = await _recorded(pool, f"leda-{programme}-")
+        recorded = await _recorded(pool, PilotId.prefix_of(programme))
     finally:
         await pool.close()
     return FleetRun(

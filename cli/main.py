@@ -42,6 +42,7 @@ from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.municipalities import check_pilot_code
 from domain.network import RecordAttendance, ScheduleMeeting, meeting_id_for
+from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.rules import describe, refusal_of
 from domain.state import TaskStatus
@@ -59,6 +60,7 @@ from pilots import (
     find_pilot,
     list_pilots,
     pilot_query,
+    pilots_of_municipality,
     record_appeal,
     register_inspection,
     roster_change,
@@ -477,7 +479,7 @@ async def cmd_history(ctx: Context) -> None:
         streams = [await ctx.workflow_id()]
     else:
         check_pilot_code_or_refuse(a.kommunkod)
-        streams = [s for s in await store.list_streams("leda-") if s.endswith(f"-{a.kommunkod}")]
+        streams = await pilots_of_municipality(store, a.kommunkod)
         if not streams:
             raise PilotError(f"no pilot has been started for kommunkod {a.kommunkod}", "not_found")
     identity, access = await ctx.identity(), await ctx.access()
@@ -585,7 +587,7 @@ async def cmd_report(ctx: Context) -> None:
     if a.cohort is not None:
         if a.programme is not None:
             raise CliError("--programme is for one pilot; a cohort is chosen by --cohort", EXIT_USAGE)
-        streams = await store.list_streams(f"leda-{a.cohort}")
+        streams = [s for s in await store.list_streams(PilotId.prefix_of(a.cohort, whole=False)) if PilotId.parse(s)]
         if not streams:
             raise PilotError(f"no pilot's programme starts with {a.cohort!r}", "not_found")
         identity, access = await ctx.identity(), await ctx.access()

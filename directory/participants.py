@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.language import Language
 from domain.municipalities import check_pilot_code
+from domain.pilot_ids import PilotId
 from domain.roles import PROGRAMME_ROLES, Role
 
 __all__ = [
@@ -374,14 +375,13 @@ async def programme_participants(pool: asyncpg.Pool, programme: str) -> list[Par
     return [Participant.model_validate(dict(row)) for row in rows]
 
 
-async def names_a_participant(pool: asyncpg.Pool, pilot: tuple[str, str], text: str) -> bool:
-    """Whether `text` contains the full name or e-mail address of anyone of the pilot (programme, kommunkod): its
-    municipality's people and its programme's.
+async def names_a_participant(pool: asyncpg.Pool, pilot: PilotId, text: str) -> bool:
+    """Whether `text` contains the full name or e-mail address of anyone of the pilot: its municipality's people and
+    its programme's.
 
     Reasons given for steering and control go into the permanent record, which refers to people by id only;
     this catches the obvious slip of naming someone there.
     """
-    programme, kommunkod = pilot
     folded = text.casefold()
-    people = [*await list_participants(pool, kommunkod), *await programme_participants(pool, programme)]
+    people = [*await list_participants(pool, pilot.code), *await programme_participants(pool, pilot.programme)]
     return any(p.display_name.casefold() in folded or p.email.casefold() in folded for p in people)

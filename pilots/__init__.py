@@ -1,4 +1,5 @@
-"""What the edges (CLI, and later the HTTP API) do with pilots: start, inspect, complete, read history."""
+"""The service layer: what the edges (the CLI, the HTTP API, the web pages) do with pilots: start, inspect,
+complete, steer, control, read history."""
 
 from pilots.client import (
     ListedPhase,
@@ -15,6 +16,7 @@ from pilots.client import (
     list_pilots,
     pilot_query,
     pilot_status,
+    pilots_of_municipality,
     record_appeal,
     record_attendance,
     register_inspection,
@@ -48,6 +50,7 @@ __all__ = [
     "complete_task",
     "describe_event",
     "find_pilot",
+    "pilots_of_municipality",
     "pilot_status",
     "record_appeal",
     "record_attendance",

@@ -31,7 +31,7 @@ from domain.control import ControlPilot
 from domain.events import PilotTerminated, event_record
 from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name, unknown_members
 from domain.network import RecordAttendance, ScheduleMeeting, check_held_at
-from domain.pilot_ids import pilot_of, pilot_workflow_id
+from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.roster import ChangeRoster
 from domain.rules import TaskRejected, check_recordable
@@ -145,7 +145,7 @@ async def start_pilot(
         )
     except ValueError as error:
         raise PilotError(str(error), "invalid_input") from None
-    workflow_id = pilot_workflow_id(programme, kommunkod)
+    workflow_id = str(PilotId(programme, kommunkod))
     try:
         await client.start_workflow(
             MunicipalityWorkflow.run,
@@ -261,6 +261,12 @@ async def start_cohort(client: Client, pool: asyncpg.Pool, cohort: Cohort, *, ta
     return outcomes
 
 
+async def pilots_of_municipality(store: EventStore, code: str) -> list[str]:
+    """The ids of every pilot on record of the municipality (or kommunalförbund) `code`, in any programme."""
+    streams = await store.list_streams(PilotId.prefix_of())
+    return [s for s in streams if (pilot := PilotId.parse(s)) is not None and pilot.code == code]
+
+
 async def find_pilot(store: EventStore, kommunkod: str, programme: str | None = None) -> str:
     """The workflow id of the municipality's pilot; asks for the programme when there are several."""
     try:
@@ -268,12 +274,12 @@ async def find_pilot(store: EventStore, kommunkod: str, programme: str | None = 
     except ValueError as error:
         raise PilotError(str(error), "invalid_input") from None
     if programme is not None:
-        return pilot_workflow_id(programme, kommunkod)
-    streams = [s for s in await store.list_streams("leda-") if s.endswith(f"-{kommunkod}")]
+        return str(PilotId(programme, kommunkod))
+    streams = await pilots_of_municipality(store, kommunkod)
     if not streams:
         raise PilotError(f"no pilot has been started for kommunkod {kommunkod}", "not_found")
     if len(streams) > 1:
-        programmes = ", ".join(s.removeprefix("leda-").removesuffix(f"-{kommunkod}") for s in streams)
+        programmes = ", ".join(pilot.programme for pilot in map(PilotId.parse, streams) if pilot)
         raise PilotError(
             f"programme: {kommunkod} takes part in several programmes ({programmes}); choose one", "programme_required"
         )
@@ -382,9 +388,15 @@ async def change_roster(
         # programme (start_pilot).
         # Someone of another municipality gets the answer someone unknown gets: a lead learns nothing of people
         # outside their own pilots (not where they work, nor their role).
-        pilot = pilot_of(workflow_id)
-        if joining is None or (pilot is not None and pilot[1] != joining.kommunkod and pilot[0] != joining.programme):
-            where = f"municipality {pilot[1]} or programme {pilot[0]}" if pilot else "pilot"
+        pilot = PilotId.parse(workflow_id)
+        outsider = (
+            pilot is not None
+            and joining is not None
+            and pilot.code != joining.kommunkod
+            and pilot.programme != joining.programme
+        )
+        if joining is None or outsider:
+            where = f"municipality {pilot.code} or programme {pilot.programme}" if pilot else "pilot"
             raise PilotError(
                 f"joining: {request.joining} is not one of the {where}'s people in the directory; import them first",
                 "invalid_input",
@@ -410,7 +422,7 @@ async def change_roster(
 async def check_reason(pool: asyncpg.Pool, workflow_id: str, reason: str, *, field: str = "reason") -> None:
     """Refuse a reason (or another text for the record, named by `field`) that names someone in the pilot's
     directory: it would keep personal data in the record."""
-    pilot = pilot_of(workflow_id)
+    pilot = PilotId.parse(workflow_id)
     if pilot is None:
         return  # not a pilot's id; the Update itself will say so
     if await names_a_participant(pool, pilot, reason):
@@ -449,7 +461,7 @@ async def schedule_meeting(
             await check_reason(pool, workflow_id, request.place, field="place")
     outcomes = []
     for workflow_id in workflow_ids:
-        kommunkod = (pilot_of(workflow_id) or ("", ""))[1]
+        kommunkod = pilot.code if (pilot := PilotId.parse(workflow_id)) else ""
         try:
             recorded = await _update(
                 client,

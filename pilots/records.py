@@ -19,7 +19,7 @@ from collections import OrderedDict
 import asyncpg
 
 from domain.events import event_from_record
-from domain.pilot_ids import pilot_of
+from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.rules import TaskRejected, check_not_ended, unrecordable_text
 from domain.state import MunicipalityState, fold
@@ -85,9 +85,9 @@ class PilotRecords:
         """The pilots of exactly `programme` on record ('lfr-skola' is not 'lfr-skola-2015'); with `running`, only
         those that have not ended."""
         pilots = []
-        for workflow_id in await self._store.list_streams(f"leda-{programme}-"):
-            pilot = pilot_of(workflow_id)
-            if pilot is None or pilot[0] != programme:
+        for workflow_id in await self._store.list_streams(PilotId.prefix_of(programme)):
+            pilot = PilotId.parse(workflow_id)
+            if pilot is None or pilot.programme != programme:
                 continue
             if not running or not (await self.state(workflow_id)).ended:
                 pilots.append(workflow_id)

@@ -58,7 +58,7 @@ from domain.control import ControlAction, ControlPilot
 from domain.municipalities import DECIDING_ORGANS, pilot_name
 from domain.network import RecordAttendance, ScheduleMeeting, meeting_id_for
 from domain.phases import Phase
-from domain.pilot_ids import pilot_workflow_id
+from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.roster import ChangeRoster
 from domain.rulebook import RULE_PATCHES
@@ -684,7 +684,7 @@ async def failed_mail_retried(
         participants.setdefault(Role(participant.role), []).append(participant.participant_id)
     participants[Role.FORVALTNINGSCHEF] = [ghost]
     this_year = datetime.now(UTC).year
-    workflow_id = pilot_workflow_id(programme, kommunkod)
+    workflow_id = str(PilotId(programme, kommunkod))
     await client.start_workflow(
         MunicipalityWorkflow.run,
         StartPilot(

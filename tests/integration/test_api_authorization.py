@@ -38,7 +38,7 @@ from devstack import sample_payloads
 from devstack.stack import search_attribute_types
 from devstack.temporal import SEARCH_ATTRIBUTE_TYPES, test_server_path
 from directory import list_participants, upsert_participants
-from domain.pilot_ids import pilot_of
+from domain.pilot_ids import PilotId
 from eventstore import EventStore
 from settings import Settings
 from tests.people import bearer, programme_person
@@ -337,11 +337,11 @@ async def act(
     if action == "start_cohort":
         return await http.post("/api/v1/cohorts/orebro-skolkommun-2014/start", headers=headers)
     if action == "schedule_meeting":
-        pilot = pilot_of(workflow_id)
+        pilot = PilotId.parse(workflow_id)
         assert pilot is not None
         held_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
         meeting = {"title": "Nätverksträff", "held_at": held_at}
-        return await http.post(f"/api/v1/programmes/{pilot[0]}/meetings", json=meeting, headers=headers)
+        return await http.post(f"/api/v1/programmes/{pilot.programme}/meetings", json=meeting, headers=headers)
     if action == "attendance":
         url = f"/api/v1/pilots/{workflow_id}/meetings/ingen-sadan-traff/attendance"
         return await http.post(url, json={"attended": False}, headers=headers)

@@ -19,7 +19,7 @@ from devstack.kolada import Fault, KoladaSampleServer
 from devstack.mail import MailCapture
 from directory import Participant, list_participants, upsert_participants
 from domain.control import ControlPilot
-from domain.pilot_ids import pilot_workflow_id
+from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.state import TaskStatus
 from eventstore import EventStore
@@ -137,7 +137,7 @@ async def test_a_step_that_failed_for_good_waits_for_a_retry_and_then_goes_throu
         participants.setdefault(Role(p.role), []).append(p.participant_id)
     participants[Role.FORVALTNINGSCHEF] = [ghost]
     programme = f"ctl-{uuid.uuid4().hex[:8]}"
-    workflow_id = pilot_workflow_id(programme, "1861")
+    workflow_id = str(PilotId(programme, "1861"))
     this_year = datetime.now(UTC).year
     await client.start_workflow(
         MunicipalityWorkflow.run,
