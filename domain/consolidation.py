@@ -86,10 +86,6 @@ class Consolidation(BaseModel):
         """The `n` factors with the lowest median; ties go to the lower factor id."""
         return [f.factor for f in sorted(self.factors.values(), key=lambda f: (f.median, f.factor))[: _count(n)]]
 
-    def strongest_factors(self, n: int) -> list[str]:
-        """The `n` factors with the highest median; ties go to the lower factor id."""
-        return [f.factor for f in sorted(self.factors.values(), key=lambda f: (-f.median, f.factor))[: _count(n)]]
-
 
 Answers = Mapping[str, int]
 """One answer: indicator id -> score."""

@@ -15,9 +15,7 @@ from typing import Any
 from domain.municipalities import members_of
 from domain.payloads import FollowUpFigures, YearlyFollowUp
 from domain.state import MunicipalityState, TaskStatus
-
-FIGURES_TASK = "follow_up_figures"
-FOLLOW_UP_TASK = "ska_follow_up"
+from domain.task_keys import FOLLOW_UP_FIGURES, SKA_FOLLOW_UP
 
 
 def figures_year(state: MunicipalityState, implementation_year: int) -> int:
@@ -45,13 +43,13 @@ def gathered_figures(state: MunicipalityState, task_key: str) -> FollowUpFigures
     """The figures gathered for the follow-up `task_key` (its year's `follow_up_figures`), or by `task_key` itself
     when it is the gathering; None for any other task, and before they are gathered."""
     follow_up = state.tasks.get(task_key)
-    if follow_up is None or follow_up.template_key not in (FOLLOW_UP_TASK, FIGURES_TASK) or follow_up.year is None:
+    if follow_up is None or follow_up.template_key not in (SKA_FOLLOW_UP, FOLLOW_UP_FIGURES) or follow_up.year is None:
         return None
     figures = next(
         (
             t
             for t in state.tasks.values()
-            if t.template_key == FIGURES_TASK and t.year == follow_up.year and t.status is TaskStatus.COMPLETED
+            if t.template_key == FOLLOW_UP_FIGURES and t.year == follow_up.year and t.status is TaskStatus.COMPLETED
         ),
         None,
     )
@@ -63,7 +61,7 @@ def follow_up_prefill(state: MunicipalityState, task_key: str) -> dict[str, Any]
     members Kolada has each on its own); None for any other task, and for a follow-up with no gathered figures (the
     template gathers none, or they are not in yet)."""
     task = state.tasks.get(task_key)
-    figures = gathered_figures(state, task_key) if task and task.template_key == FOLLOW_UP_TASK else None
+    figures = gathered_figures(state, task_key) if task and task.template_key == SKA_FOLLOW_UP else None
     if figures is None:
         return None
     values = figures.published(state.kommunkod)

@@ -6,9 +6,6 @@ import re
 
 from domain.kommuner import kommun_name
 
-KOMMUNKOD_PATTERN = r"^[0-9]{4}$"
-"""Four ASCII digits; `\\d` would also let other scripts' digits through."""
-
 PILOT_MUNICIPALITIES: dict[str, str] = {
     "0643": "Habo",
     "0305": "Håbo",
@@ -26,13 +23,6 @@ PILOT_MUNICIPALITIES: dict[str, str] = {
 }
 
 
-def check_kommunkod(value: str) -> str:
-    """Return the kommunkod if it has the four digits SCB and Kolada use, else raise ValueError."""
-    if not re.fullmatch(KOMMUNKOD_PATTERN.strip("^$"), value):
-        raise ValueError(f"kommunkod must be four digits, like 1861 for Hallsberg; got {value!r}")
-    return value
-
-
 DECIDING_ORGANS: dict[str, str] = {
     "1861": "Bildningsnämnden",  # Hallsberg: the nämnd for its schools in 2019
     "1864": "Kommunstyrelsen",  # Ljusnarsberg: school matters under KS in the 2007 and 2011 minutes
@@ -42,7 +32,8 @@ pilot names its own."""
 
 
 PILOT_CODE_PATTERN = r"^[0-9]{4}(\+[0-9]{4})*$"
-"""A pilot is one municipality (its kommunkod) or a kommunalförbund (its members' codes joined by '+')."""
+"""A pilot is one municipality (its kommunkod) or a kommunalförbund (its members' codes joined by '+'). Four ASCII
+digits each: `\\d` would also let other scripts' digits through."""
 
 KOMMUNALFORBUND: dict[str, str] = {
     "1083+1272": "Sölvesborg-Bromölla kommunalförbund",  # a pilot participant without a kommunkod of its own

@@ -65,6 +65,7 @@ from domain.remediation import schedule_backwards, schedule_from_registration
 from domain.roles import Role
 from domain.rulebook import CURRENT_RULES, Rulebook
 from domain.state import MunicipalityState, NetworkMeeting, TaskState, TaskStatus, fold
+from domain.task_keys import SELF_ASSESSMENT, STRENGTHS_WEAKNESSES
 from domain.template import NAMND_PAYLOADS, NETWORK_REFLECTION, YEARLY, ProgrammeTemplate, Repeat, TaskTemplate
 
 IdSource = Callable[[], UUID]
@@ -224,7 +225,7 @@ def _next_step(
                 )
             ]
 
-    if state.is_completed("strengths_weaknesses"):
+    if state.is_completed(STRENGTHS_WEAKNESSES):
         for diarienummer, registered in state.inspections.items():
             if diarienummer not in state.comparisons and registered.decision.get("follow_up_of") is None:
                 items = compare_with_inspection(state, diarienummer)
@@ -509,7 +510,7 @@ def _contradiction(
             state, task, payload.revised_plan, today, rules
         )
     if isinstance(payload, PlanDraft):
-        analysis = state.completed_payload("strengths_weaknesses")
+        analysis = state.completed_payload(STRENGTHS_WEAKNESSES)
         prioritised = set(analysis["prioritised_factors"]) if analysis else set()  # type: ignore[call-overload]
         for index, goal in enumerate(payload.goals):
             if prioritised and goal.addresses_factor not in prioritised:
@@ -877,9 +878,6 @@ def _end_remediation(
     return [ended, *closed]
 
 
-SELF_ASSESSMENT = "self_assessment"
-
-
 def consolidate_self_assessments(state: MunicipalityState) -> Consolidation:
     """Every completed self-assessment, consolidated by level (domain.consolidation)."""
     answers: dict[AssessmentLevel, list[dict[str, int]]] = {}
@@ -893,7 +891,7 @@ def consolidate_self_assessments(state: MunicipalityState) -> Consolidation:
 def compare_with_inspection(state: MunicipalityState, diarienummer: str) -> list[ComparisonItem]:
     """Classify every success factor flagged by the own analysis, the inspection, or both (domain.inspection's
     mapping of areas to factors)."""
-    own = StrengthsWeaknesses.model_validate(state.tasks["strengths_weaknesses"].payload)
+    own = StrengthsWeaknesses.model_validate(state.tasks[STRENGTHS_WEAKNESSES].payload)
     decision = InspectionDecision.model_validate(state.inspections[diarienummer].decision)
     self_factors = {w.factor for w in own.weaknesses}
     by_factor: dict[str, list[int]] = {}

@@ -52,6 +52,7 @@ from domain.events import (
 from domain.payloads import PlanDraft, PlanRevision
 from domain.phases import MAIN_TRACK, Phase
 from domain.roles import MANAGER_ROLE, MANAGER_ROLE_FIRST_EDITION, Role
+from domain.task_keys import PLAN_DRAFT, PLAN_REVISION
 
 
 class TaskStatus(StrEnum):
@@ -239,7 +240,7 @@ class MunicipalityState(BaseModel):
             (
                 t
                 for t in self.tasks.values()
-                if t.template_key == "plan_revision"
+                if t.template_key == PLAN_REVISION
                 and t.status is TaskStatus.COMPLETED
                 and (year is None or (t.year or 0) <= year)
             ),
@@ -247,7 +248,7 @@ class MunicipalityState(BaseModel):
         )
         if revisions:
             return PlanRevision.model_validate(revisions[-1].payload).revised_plan
-        plan = self.completed_payload("plan_draft")
+        plan = self.completed_payload(PLAN_DRAFT)
         return PlanDraft.model_validate(plan) if plan else None
 
     @property

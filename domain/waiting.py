@@ -15,12 +15,10 @@ from pydantic import BaseModel, ConfigDict
 from domain.instances import instance_title
 from domain.rules import finality_moment, next_year_starts_at
 from domain.state import MunicipalityState, TaskState
+from domain.task_keys import INSPECTION_DECISION
 from domain.template import ProgrammeTemplate
 
 WaitKind = Literal["ended", "paused", "failed_step", "task", "appeal", "timer"]
-
-INSPECTION_TASK = "inspection_decision"
-"""The task that stands for the inspection track's waiting for a decision (which may never come)."""
 
 
 class Waiting(BaseModel):
@@ -86,7 +84,7 @@ def _ended(state: MunicipalityState) -> Waiting | None:
 
 def _task(template: ProgrammeTemplate, task: TaskState) -> Waiting:
     task_template = template.task(task.template_key)
-    if task.key == INSPECTION_TASK:
+    if task.key == INSPECTION_DECISION:
         return Waiting(
             kind="task",
             text_sv="Skolinspektionens beslut, om ett kommer under programmet (annars stängs jämförelsen när "

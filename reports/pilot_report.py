@@ -15,7 +15,7 @@ from datetime import datetime
 from domain.appeals import DECISION_STATUS_TITLES, OUTCOME_TITLES, DecisionStanding, decision_standings
 from domain.consolidation import AssessmentLevel, Consolidation, FactorConsolidation, SpreadFinding
 from domain.events import ComparisonItem, InspectionDecisionRegistered, RemediationScheduled
-from domain.follow_up import FOLLOW_UP_TASK, gathered_figures, same_figure
+from domain.follow_up import gathered_figures, same_figure
 from domain.inspection import InspectionArea, Intervention, ReviewType
 from domain.instances import LEVEL_NAMES
 from domain.kpis import KPI_CATALOGUE, POPULATION_TITLES, RIKET, TOTAL, group_median, kpi_name
@@ -24,6 +24,7 @@ from domain.payloads import InspectionDecision, KpiDataPack, PlanDraft, PlanGoal
 from domain.phases import MAIN_TRACK, PHASE_TITLES, Phase
 from domain.state import Appeal, MunicipalityState, TaskState, TaskStatus
 from domain.success_factors import SUCCESS_FACTORS
+from domain.task_keys import KPI_DATA_PACK, PLAN_DRAFT, REMEDIATION, SELF_ASSESSMENT, SKA_FOLLOW_UP
 from reports.charts import (
     BarSeries,
     LinePoint,
@@ -38,12 +39,6 @@ from reports.charts import (
     radar_chart,
 )
 from reports.page import bilingual, esc, html_page, iso_date, require_aware, table
-
-# Template task keys the report reads; the shipped templates all use these.
-KPI_DATA_PACK = "kpi_data_pack"
-PLAN_DRAFT = "plan_draft"
-SELF_ASSESSMENT = "self_assessment"
-REMEDIATION = "remediation"
 
 KPI_LABELS: dict[str, tuple[str, str]] = {kpi: (d.title_sv, d.unit) for kpi, d in KPI_CATALOGUE.items()}
 """Kolada titles and units of the KPIs in domain.kpis.KPI_CATALOGUE; any other KPI is shown by its id."""
@@ -710,7 +705,7 @@ def _follow_ups(state: MunicipalityState) -> list[tuple[TaskState, YearlyFollowU
     done = [
         t
         for t in state.tasks.values()
-        if t.template_key == FOLLOW_UP_TASK and t.status is TaskStatus.COMPLETED and t.completed_at is not None
+        if t.template_key == SKA_FOLLOW_UP and t.status is TaskStatus.COMPLETED and t.completed_at is not None
     ]
     done.sort(key=lambda t: (t.completed_at, t.key))
     return [(t, YearlyFollowUp.model_validate(t.payload)) for t in done]

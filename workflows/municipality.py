@@ -73,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.state import MunicipalityState, TaskState, fold
     from domain.steering import SteerTask, check_steering, steering_events
+    from domain.task_keys import INSPECTION_DECISION
     from domain.template import TaskTemplate
     from workflows import search_attributes as sa
     from workflows.messages import (
@@ -95,8 +96,6 @@ EVENT_STORE_RETRY = RetryPolicy(
 MAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), non_retryable_error_types=["UnknownRecipient"])
 T = TypeVar("T")
 
-WAITING_FOR_INSPECTION = "inspection_decision"
-"""The task that holds the inspection track open until the first decision is registered."""
 
 # Patches: each guards a change of logic that running pilots' histories predate (see tests/workflows/test_replay.py).
 DECISION_DUE_MAIL = "decision-due-mail"  # reminders of a nämnd decision are sent as decision_due mails
@@ -331,11 +330,11 @@ class MunicipalityWorkflow:
 
         def decide() -> list[Event]:
             decision = self._check_registration(request)
-            if self._state.tasks.get(WAITING_FOR_INSPECTION) and not self._state.is_settled(WAITING_FOR_INSPECTION):
+            if self._state.tasks.get(INSPECTION_DECISION) and not self._state.is_settled(INSPECTION_DECISION):
                 # The first decision is what the inspection track has been waiting for.
                 return completion_events(
                     self._template,
-                    WAITING_FOR_INSPECTION,
+                    INSPECTION_DECISION,
                     request.participant_id,
                     decision,
                     now=workflow.now(),
@@ -353,7 +352,7 @@ class MunicipalityWorkflow:
                 rules=self._rules,
             )
 
-        return await self._settle(decide, WAITING_FOR_INSPECTION, actor=request.participant_id)
+        return await self._settle(decide, INSPECTION_DECISION, actor=request.participant_id)
 
     @register_inspection.validator
     def _validate_register_inspection(self, request: RegisterInspection) -> None:

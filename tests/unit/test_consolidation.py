@@ -160,7 +160,7 @@ def test_findings_are_sorted_by_indicator_and_leave_out_small_spreads():
     assert [f.indicator for f in result.findings] == ["SF1.b", "SF8.c"]
 
 
-# weakest and strongest
+# weakest
 
 
 def test_weakest_factors_are_those_with_the_lowest_median_ties_by_id():
@@ -168,13 +168,6 @@ def test_weakest_factors_are_those_with_the_lowest_median_ties_by_id():
 
     # SF5: 1 1 1 3 3 -> 1; SF7: 1 1 1 3 -> (1 + 1) / 2 = 1.0; SF2: 1 3 3 3 3 3 3 -> 3; the rest 3
     assert result.weakest_factors(3) == ["SF5", "SF7", "SF1"]
-
-
-def test_strongest_factors_are_those_with_the_highest_median_ties_by_id():
-    result = consolidate({P: every_indicator(2, SF8_a=4, SF8_b=4, SF8_c=4, SF3_a=4, SF3_b=4, SF3_c=4)})
-
-    # SF3 and SF8: 4 4 4 2 2 -> 4; the rest 2
-    assert result.strongest_factors(3) == ["SF3", "SF8", "SF1"]
 
 
 def test_asking_for_more_factors_than_were_scored_gives_them_all():
@@ -187,7 +180,7 @@ def test_a_negative_number_of_factors_is_rejected():
     result = consolidate({P: {"SF1.a": 1}})
 
     with pytest.raises(ValueError, match="n must be 0 or more"):
-        result.strongest_factors(-1)
+        result.weakest_factors(-1)
 
 
 # validation

@@ -93,7 +93,6 @@ def test_the_synthetic_answers_make_follow_up_and_catching_pupils_the_weakest_fa
     pilot.complete_all(*LEVELS)
 
     assert pilot.state.consolidation.weakest_factors(2) == ["SF4", "SF7"]
-    assert pilot.state.consolidation.strongest_factors(1) == ["SF5"]
 
 
 def test_consolidating_takes_the_completed_answers_only(pilot):
