@@ -5,11 +5,12 @@ Events carry participant ids, never names or e-mail addresses: personal data liv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, get_args
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from domain.calendar import SchoolCalendar
 from domain.consolidation import Consolidation
@@ -23,7 +24,16 @@ class DomainEvent(BaseModel):
 
     event_id: UUID
     occurred_at: datetime
-    schema_version: Literal[1] = 1
+    schema_version: int = Field(default=1, description="the version of the event's shape; see UPCASTERS")
+
+    @model_validator(mode="after")
+    def _of_its_version(self) -> DomainEvent:
+        written_in = type(self).model_fields["schema_version"].default
+        if self.schema_version != written_in:
+            raise ValueError(
+                f"schema_version: a {type(self).__name__} is of version {written_in}, not {self.schema_version}"
+            )
+        return self
 
 
 class PilotStarted(DomainEvent):
@@ -84,12 +94,26 @@ class TaskReminderSent(DomainEvent):
     reminder_number: int
 
 
+class EscalationRecipient(BaseModel):
+    """Someone an overdue task was escalated to, and as whom: the pilot's programme lead, or the holder's manager."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    participant_id: str
+    escalated_as: Literal["lead", "manager"]
+
+
 class TaskEscalated(DomainEvent):
+    """An overdue task escalated: everyone told, the programme lead first.
+
+    Version 2. Version 1 named the lead in `recipient_id` and the holder's line managers in `also_to`; its upcaster
+    (`UPCASTERS`) gives the same people as recipients."""
+
+    schema_version: int = 2
     type: Literal["TaskEscalated"] = "TaskEscalated"
     task_key: str
-    recipient_id: str
     overdue_since: datetime
-    also_to: list[str] = Field(default_factory=list, description="the holder's line manager, where there is one")
+    recipients: list[EscalationRecipient] = Field(min_length=1)
 
 
 ReassignmentKind = Literal["reassign", "delegate", "stand_in", "return"]
@@ -395,10 +419,69 @@ Event = Annotated[
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
+# --- reading stored events: one way, through the upcasters ------------------------------------------------------
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _task_escalated_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    v1 = dict(data)
+    lead, managers = v1.pop("recipient_id"), v1.pop("also_to", [])
+    recipients = [{"participant_id": lead, "escalated_as": "lead"}]
+    recipients += [{"participant_id": manager, "escalated_as": "manager"} for manager in managers]
+    return v1 | {"recipients": recipients}
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("TaskEscalated", 1): _task_escalated_1_to_2,
+}
+"""(event type, version) -> what turns a stored event's data of that version into the next version's. The record is
+permanent and never rewritten: an event whose shape changes gets a new version, and its upcaster here, so that
+every reader (`upcast`, `event_from_record`) still reads what was stored under the old one."""
+
+CURRENT_VERSIONS: dict[str, int] = {
+    member.model_fields["type"].default: member.model_fields["schema_version"].default
+    for member in get_args(get_args(Event)[0])
+}
+"""The version each event type is written in today."""
+
+
+def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A stored event's data as its current version has it, with that version; an event of a type Leda does not
+    write, or from a version later than it knows, is left as it is (its reader refuses it)."""
+    current = CURRENT_VERSIONS.get(event_type, schema_version)
+    while schema_version < current:
+        step = UPCASTERS.get((event_type, schema_version))
+        if step is None:
+            raise ValueError(f"no upcaster for {event_type} version {schema_version}")
+        data, schema_version = step(data), schema_version + 1
+    return schema_version, data
+
+
+class StoredRow(Protocol):
+    """A stored event's columns, as the event store reads them back."""
+
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def event_id(self) -> UUID: ...
+    @property
+    def schema_version(self) -> int: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+def event_of(stored: StoredRow) -> Event:
+    """The domain event a stored row holds, in its current version: what every reader of a pilot's record uses."""
+    return event_from_record(stored.event_type, stored.event_id, stored.schema_version, stored.data)
+
+
 def event_from_record(event_type: str, event_id: UUID, schema_version: int, data: dict[str, Any]) -> Event:
-    """Rebuild a domain event from its stored columns (the inverse of `event_record`)."""
+    """Rebuild a domain event from its stored columns (the inverse of `event_record`), upcast to its current
+    version: the one way a stored pilot event becomes a domain event."""
+    version, current = upcast(event_type, schema_version, data)
     return EVENT_ADAPTER.validate_python(
-        {**data, "type": event_type, "event_id": event_id, "schema_version": schema_version}
+        {**current, "type": event_type, "event_id": event_id, "schema_version": version}
     )
 
 

@@ -316,7 +316,7 @@ def _apply_in_place(s: MunicipalityState, event: Event) -> None:
             _own_task(s, event.task_key).reminders_sent += 1
         case TaskEscalated():
             task = _own_task(s, event.task_key)
-            task.escalated, task.escalated_to = True, [event.recipient_id, *event.also_to]
+            task.escalated, task.escalated_to = True, [r.participant_id for r in event.recipients]
         case TaskReassigned():
             task = _own_task(s, event.task_key)
             task.assignee_id = event.to_participant

@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 import asyncpg
 
-from domain.events import event_from_record
+from domain.events import event_of
 from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.rules import TaskRejected, check_not_ended, unrecordable_text
@@ -49,7 +49,7 @@ class PilotRecords:
         known = self._states.get(workflow_id)
         since = await self._store.read_stream(workflow_id, from_version=(known.version if known else 0) + 1)
         if since:
-            state = fold((event_from_record(e.event_type, e.event_id, e.schema_version, e.data) for e in since), known)
+            state = fold(map(event_of, since), known)
         elif known is not None:
             state = known
         else:

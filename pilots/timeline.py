@@ -42,7 +42,7 @@ from domain.events import (
     TaskReassigned,
     TaskReminderSent,
     TaskReopened,
-    event_from_record,
+    event_of,
 )
 from domain.language import Language
 from domain.phases import PHASE_TITLES
@@ -100,8 +100,9 @@ def _lines(event: Event) -> tuple[str, str]:
             task = f"{event.task_key} → {event.recipient_id}"
             return f"påminnelse {event.reminder_number}: {task}", f"reminder {event.reminder_number}: {task}"
         case TaskEscalated():
-            task = f"{event.task_key} → {event.recipient_id}"
-            managers = ", ".join(event.also_to)
+            lead = ", ".join(r.participant_id for r in event.recipients if r.escalated_as == "lead")
+            task = f"{event.task_key} → {lead}"
+            managers = ", ".join(r.participant_id for r in event.recipients if r.escalated_as == "manager")
             return (
                 f"eskalerad till programledaren: {task}" + (f", och till chefen {managers}" if managers else ""),
                 f"escalated to the programme lead: {task}"
@@ -314,9 +315,7 @@ async def timeline(store: EventStore, workflow_id: str, language: Language = "sv
             event_type=stored.event_type,
             actor=str(stored.metadata.get("actor", "")),
             run_id=stored.metadata.get("run_id"),
-            summary=describe_event(
-                event_from_record(stored.event_type, stored.event_id, stored.schema_version, stored.data), language
-            ),
+            summary=describe_event(event_of(stored), language),
         )
         for stored in await store.read_stream(workflow_id)
     ]

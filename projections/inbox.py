@@ -30,6 +30,7 @@ import asyncpg
 import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from domain.events import CURRENT_VERSIONS, upcast
 from domain.instances import instance_title
 from programmes import template
 
@@ -69,12 +70,10 @@ class InboxTask(BaseModel):
 
 # --- what the inbox reads from stored events -------------------------------------------------------------
 #
-# Views of the stored data rather than `domain.events.event_from_record`: a read model depends only on the
-# fields it reads, so a field added to an event for someone else's sake (and validated strictly by the
-# domain) must not make the inbox drop the event. Only schema version 1 is read; a later version needs its
-# fields looked at here before the inbox can trust them.
-
-_READABLE_SCHEMA_VERSION = 1
+# Views of the stored data rather than whole domain events: a read model depends only on the fields it reads, so a
+# field added to an event for someone else's sake (and validated strictly by the domain) must not make the inbox
+# drop the event. An event stored in an older version than the one written today is read as the domain reads it,
+# through `domain.events.upcast`; the views read the current versions' fields.
 
 
 class _EventView(BaseModel):
@@ -233,9 +232,15 @@ _VIEWED_FIELDS = sorted({name for view in _VIEWS.values() for name in view.model
 # Every event's place and type; the fields the views read only for the types the inbox handles. Fields that are
 # JSON null are left out, as a missing field (the views give both the same meaning).
 _VIEWED_DATA = "jsonb_build_object(" + ", ".join(f"'{name}', data -> '{name}'" for name in _VIEWED_FIELDS) + ")"
+_VIEWED_VERSIONS = json.dumps({event_type: CURRENT_VERSIONS[event_type] for event_type in _VIEWS})
+# Only the viewed fields of an event in its current version; the whole of one stored in an older version, which
+# the upcasters need.
 _READ = f"""
 SELECT global_position, stream_id, event_id, event_type, schema_version, recorded_at,
-       CASE WHEN event_type = ANY($3::text[]) THEN jsonb_strip_nulls({_VIEWED_DATA})::text END AS fields
+       CASE WHEN event_type = ANY($3::text[]) THEN
+            CASE WHEN schema_version = ($4::jsonb ->> event_type)::int THEN jsonb_strip_nulls({_VIEWED_DATA})::text
+                 ELSE data::text END
+       END AS fields
   FROM events
  WHERE global_position > $1
  ORDER BY global_position
@@ -363,7 +368,7 @@ class InboxProjection:
         return applied
 
     async def _read(self, after: int) -> list[_LoggedEvent]:
-        rows = await self._pool.fetch(_READ, after, self.batch_size, _VIEWED_TYPES)
+        rows = await self._pool.fetch(_READ, after, self.batch_size, _VIEWED_TYPES, _VIEWED_VERSIONS)
         return [_LoggedEvent(*row) for row in rows]
 
     async def _apply_batch(self, read_after: int, events: list[_LoggedEvent]) -> bool:
@@ -484,11 +489,18 @@ class InboxProjection:
         view_type = _VIEWS.get(event.event_type)
         if view_type is None:
             return None
-        if event.schema_version != _READABLE_SCHEMA_VERSION:
-            self._skip(event, f"schema version {event.schema_version} is not one the inbox reads")
+        current = CURRENT_VERSIONS[event.event_type]
+        if event.schema_version > current:
+            self._skip(event, f"schema version {event.schema_version} is later than {current}, the one Leda writes")
             return None
         try:
+            if event.schema_version < current:
+                _, data = upcast(event.event_type, event.schema_version, json.loads(event.fields or "{}"))
+                return view_type.model_validate(data)
             return view_type.model_validate_json(event.fields or "{}")
+        except (KeyError, TypeError) as error:  # an old version's data its upcaster cannot read
+            self._skip(event, f"version {event.schema_version} cannot be upcast: {type(error).__name__}")
+            return None
         except ValidationError as error:
             # Field paths and messages only: the input may hold answers that do not belong in a log.
             problems = "; ".join(

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.control import ControlPilot, check_control, control_events
     from domain.events import (
         DecisionRecorded,
+        EscalationRecipient,
         Event,
         StepFailed,
         TaskClosed,
@@ -728,9 +729,11 @@ class MunicipalityWorkflow:
                 event_id=workflow.uuid4(),
                 occurred_at=escalated_at,
                 task_key=task_key,
-                recipient_id=lead,
                 overdue_since=task.due_at,
-                also_to=managers,
+                recipients=[
+                    EscalationRecipient(participant_id=lead, escalated_as="lead"),
+                    *(EscalationRecipient(participant_id=manager, escalated_as="manager") for manager in managers),
+                ],
             ),
             actor="system",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.events import PilotStarted, RosterChanged, TaskEscalated, TaskOpened
+from domain.events import EscalationRecipient, PilotStarted, RosterChanged, TaskEscalated, TaskOpened
 from domain.phases import Phase
 from domain.roles import Role
 from domain.state import MunicipalityState, fold
@@ -99,9 +99,11 @@ def test_whom_a_task_was_escalated_to_is_kept_with_it():
         event_id=new_id(),
         occurred_at=AT,
         task_key="document_collection",
-        recipient_id="p-lead",
         overdue_since=AT,
-        also_to=["p-kd"],
+        recipients=[
+            EscalationRecipient(participant_id="p-lead", escalated_as="lead"),
+            EscalationRecipient(participant_id="p-kd", escalated_as="manager"),
+        ],
     )
 
     task = fold([opened, escalated], state).tasks["document_collection"]

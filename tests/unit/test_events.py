@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from domain.consolidation import AssessmentLevel, consolidate
 from domain.events import (
+    CURRENT_VERSIONS,
     AppealDecided,
     ComparisonItem,
     DecisionAppealed,
@@ -19,6 +20,7 @@ from domain.events import (
     DecisionPosted,
     DecisionRecorded,
     DomainEvent,
+    EscalationRecipient,
     Event,
     FailedStepRetried,
     ImplementationYearStarted,
@@ -95,9 +97,11 @@ ONE_OF_EACH: list[DomainEvent] = [
         event_id=ID,
         occurred_at=AT,
         task_key="self_assessment",
-        recipient_id="p-lead",
         overdue_since=AT,
-        also_to=["p-ordforande"],
+        recipients=[
+            EscalationRecipient(participant_id="p-lead", escalated_as="lead"),
+            EscalationRecipient(participant_id="p-ordforande", escalated_as="manager"),
+        ],
     ),
     TaskReassigned(
         event_id=ID,
@@ -276,7 +280,7 @@ def test_an_event_record_names_its_type_and_schema_version(event):
     event_type, schema_version, _data = event_record(event)
 
     assert event_type == type(event).__name__
-    assert schema_version == 1
+    assert schema_version == (2 if event_type == "TaskEscalated" else 1)  # TaskEscalated's shape changed once
 
 
 @pytest.mark.parametrize("event", ONE_OF_EACH, ids=lambda e: e.type)
@@ -287,8 +291,9 @@ def test_the_record_data_leaves_id_type_and_version_to_their_own_columns(event):
     assert "occurred_at" in data
 
 
-def test_every_event_carries_a_schema_version():
-    assert all(e.schema_version == 1 for e in ONE_OF_EACH)
+def test_every_event_carries_the_schema_version_it_is_written_in():
+    assert all(e.schema_version == CURRENT_VERSIONS[e.type] for e in ONE_OF_EACH)
+    assert {t for t, v in CURRENT_VERSIONS.items() if v > 1} == {"TaskEscalated"}
 
 
 def test_a_record_with_an_unknown_schema_version_is_refused():

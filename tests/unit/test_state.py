@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from devstack.sample_payloads import answer_for
 from domain.consolidation import AssessmentLevel, consolidate
 from domain.events import (
+    EscalationRecipient,
     ImplementationYearStarted,
     PhaseCompleted,
     PhaseStarted,
@@ -237,7 +238,11 @@ def test_reminders_are_counted_per_task():
 
 def test_an_escalated_task_is_marked_escalated():
     escalation = TaskEscalated(
-        event_id=uid(9), occurred_at=AT, task_key="self_assessment", recipient_id="p-lead", overdue_since=AT
+        event_id=uid(9),
+        occurred_at=AT,
+        task_key="self_assessment",
+        overdue_since=AT,
+        recipients=[EscalationRecipient(participant_id="p-lead", escalated_as="lead")],
     )
 
     assert fold([*history(), escalation]).tasks["self_assessment"].escalated
