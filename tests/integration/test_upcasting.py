@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+import pytest_asyncio
 
+from database import create_pool
 from domain import events
 from domain.events import PilotStarted, TaskEscalated, TaskOpened, event_from_record, event_record
 from domain.phases import Phase
@@ -21,6 +24,7 @@ from pilots import PilotRecords
 from pilots.timeline import timeline
 from projections import InboxProjection
 from projections import inbox as inbox_module
+from tests.databases import database_of_its_own
 
 T0 = datetime(2025, 8, 18, 8, 0, tzinfo=UTC)
 
@@ -80,7 +84,19 @@ def test_version_1_reads_as_version_2_with_the_same_people() -> None:
     assert event_record(event)[1] == 2  # written again, it would be written in the current version
 
 
-async def test_a_stream_with_a_version_1_escalation_folds_shows_projects_and_verifies(db_pool: asyncpg.Pool) -> None:
+@pytest_asyncio.fixture
+async def own_pool(postgres_server: tuple[str, dict[str, str]]) -> AsyncIterator[asyncpg.Pool]:
+    """A database of these tests' own: the streams they write are not for the others' boards and listings."""
+    async with database_of_its_own(postgres_server, "leda_upcast") as urls:
+        pool = await create_pool(urls.runtime)
+        try:
+            yield pool
+        finally:
+            await pool.close()
+
+
+async def test_a_stream_with_a_version_1_escalation_folds_shows_projects_and_verifies(own_pool: asyncpg.Pool) -> None:
+    db_pool = own_pool
     store = EventStore(db_pool)
     stream, assignee = f"leda-upcast-{uuid.uuid4().hex[:8]}-1861", f"p-{uuid.uuid4().hex[:8]}"
     await store.append(stream, 0, [*started(assignee), escalated_in_version_1()])
@@ -102,7 +118,7 @@ async def test_a_stream_with_a_version_1_escalation_folds_shows_projects_and_ver
 
 
 async def test_the_inbox_reads_an_older_version_of_an_event_it_views_through_the_upcasters(
-    db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+    own_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Were TaskOpened's `assignee_id` once called `holder_id` (version 1 of an imagined version 2), the inbox would
     file the task under its holder all the same: it reads the whole of an older version and upcasts it."""
@@ -114,6 +130,7 @@ async def test_the_inbox_reads_an_older_version_of_an_event_it_views_through_the
     )
     viewed = json.loads(inbox_module._VIEWED_VERSIONS) | {"TaskOpened": 2}
     monkeypatch.setattr(inbox_module, "_VIEWED_VERSIONS", json.dumps(viewed))
+    db_pool = own_pool
     store = EventStore(db_pool)
     stream, holder = f"leda-upcast-{uuid.uuid4().hex[:8]}-1861", f"p-{uuid.uuid4().hex[:8]}"
     pilot, opened = started(holder)
