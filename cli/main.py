@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from pydantic import SecretStr, ValidationError
@@ -25,8 +25,6 @@ from access import REFUSAL, AccessPolicy, Identity, identify, issue_sign_in_link
 from access.sign_in import NotInDirectory
 from access.tokens import SCOPES, TOKEN_LIFETIME, UnknownToken, list_tokens, revoke_token_by_id
 from database import MigrationError, create_pool, migrate, redacted
-from devstack.postgres import EmbeddedPostgres
-from devstack.stack import StackAlreadyRunning
 from directory import (
     ErasedParticipantsError,
     ErasureRefused,
@@ -79,6 +77,9 @@ from projections import InboxProjection
 from reports import load_pilot_state, render_cohort_overview, render_pilot_report, write_report
 from settings import Settings
 from workflows.messages import PilotStatus, TaskView
+
+if TYPE_CHECKING:  # the embedded PostgreSQL is the devstack extra's, imported only where it is started
+    from devstack.postgres import EmbeddedPostgres
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -142,6 +143,12 @@ class Context:
             raise CliError(
                 "no database: set DATABASE_URL, or start the embedded stack with 'make run'", EXIT_UNAVAILABLE
             )
+        try:
+            from devstack.postgres import EmbeddedPostgres
+        except ImportError:
+            raise CliError(
+                "no database: set DATABASE_URL (the embedded PostgreSQL is the 'devstack' extra's)", EXIT_UNAVAILABLE
+            ) from None
         self._postgres = EmbeddedPostgres(data_dir, self.settings.postgres_port)
         await asyncio.to_thread(self._postgres.start)
         return self._postgres.runtime_dsn
@@ -702,6 +709,15 @@ async def cmd_worker(ctx: Context) -> None:
 
 
 async def cmd_stack_run(ctx: Context) -> None:
+    from devstack.stack import StackAlreadyRunning
+
+    try:
+        await _serve_embedded_stack(ctx)
+    except StackAlreadyRunning as error:  # or servers it did not start on its ports: the message names them
+        raise CliError(str(error), EXIT_REFUSED) from None
+
+
+async def _serve_embedded_stack(ctx: Context) -> None:
     from devstack.stack import embedded_stack
     from worker import connect_temporal, running_worker, serving_api
 
@@ -843,8 +859,12 @@ async def cmd_whoami(ctx: Context) -> None:
 
 async def cmd_demo(ctx: Context) -> None:
     from devstack.demo import run_demo
+    from devstack.stack import StackAlreadyRunning
 
-    await run_demo(ctx.settings)
+    try:
+        await run_demo(ctx.settings)
+    except StackAlreadyRunning as error:
+        raise CliError(str(error), EXIT_REFUSED) from None
 
 
 # ---- parsing and running ----------------------------------------------------------------------------------
@@ -1110,7 +1130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _run(args: argparse.Namespace) -> None:
-    from devstack.stack import settings_with_running_stack
+    from devstack.stack_file import settings_with_running_stack
 
     # SIGTERM and SIGHUP unwind like Ctrl-C, so the servers a command started are stopped, not orphaned.
     main_task = asyncio.current_task()
@@ -1148,9 +1168,6 @@ def main(argv: list[str] | None = None) -> None:
     code = 0
     try:
         asyncio.run(_run(args))
-    except StackAlreadyRunning as error:
-        print(f"leda: {error}", file=sys.stderr)
-        code = EXIT_REFUSED
     except CliError as error:
         print(f"leda: {error}", file=sys.stderr)
         code = error.exit_code

@@ -23,16 +23,13 @@ from devstack.kolada import KoladaSampleServer
 from devstack.mail import MailCapture
 from devstack.ports import listening_process, port_is_listening
 from devstack.postgres import EmbeddedPostgres
+from devstack.stack_file import PLAIN_TEMPORAL, STACK_FILE, running_stack, write_private
 from devstack.temporal import TemporalDevServer
 from settings import Settings
 from workflows import search_attributes as sa
 
 DEMO_KOLADA_PAGE_SIZE = 20
 """Values per page of the embedded Kolada server."""
-
-STACK_FILE = "stack.json"
-"""Written while the stack runs, so `leda` commands in another terminal find its database and servers. It holds the
-runtime role's password, so only its owner may read it (0600)."""
 
 
 @dataclass(frozen=True)
@@ -43,18 +40,6 @@ class RunningStack:
     mail_dir: Path
     database_url: SecretStr
     """The runtime role's URL, which the application uses; print it with database.redacted."""
-
-
-PLAIN_TEMPORAL = {
-    "temporal_tls": None,
-    "temporal_tls_ca_file": None,
-    "temporal_tls_server_name": None,
-    "temporal_tls_cert_file": None,
-    "temporal_tls_key_file": None,
-    "temporal_api_key": None,
-}
-"""Settings updates for the stack's own dev server, which speaks plain text: TLS settings in the environment are for
-a real cluster, and would make every client of the local server fail its handshake."""
 
 
 def search_attribute_types() -> dict[str, str]:
@@ -108,7 +93,7 @@ async def embedded_stack(settings: Settings, *, api_port: int | None = None) -> 
     is checked to be free with the stack's own ports (PortsInUse names any taken) before anything starts."""
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    running = _running_stack(data_dir / STACK_FILE)
+    running = running_stack(data_dir / STACK_FILE)
     if running is not None:
         raise StackAlreadyRunning(
             f"the embedded stack in {data_dir} is already running (process {running['pid']}); stop it with "
@@ -157,7 +142,7 @@ async def embedded_stack(settings: Settings, *, api_port: int | None = None) -> 
             }
         )
         stack_file = data_dir / STACK_FILE
-        _write_private(
+        write_private(
             stack_file,
             json.dumps(
                 {
@@ -178,54 +163,9 @@ async def embedded_stack(settings: Settings, *, api_port: int | None = None) -> 
         )
 
 
-def settings_with_running_stack(settings: Settings) -> Settings:
-    """Settings for a command run beside `make run`: the stack's addresses, unless set explicitly."""
-    stack_file = settings.data_dir / STACK_FILE
-    if settings.database_url is not None or not stack_file.exists():
-        return settings
-    running = _running_stack(stack_file)
-    if running is None:
-        return settings
-    return settings.model_copy(
-        update={
-            "database_url": SecretStr(str(running["database_url"])),
-            "temporal_address": running["temporal_address"],
-            **PLAIN_TEMPORAL,
-        }
-    )
-
-
 class StackAlreadyRunning(RuntimeError):
     pass
 
 
 class PortsInUse(StackAlreadyRunning):
     """Servers the stack did not start listen on its ports; the message names each, with its port."""
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner alone, also when an older, readable file is there."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        os.fchmod(file.fileno(), 0o600)
-        file.write(text)
-
-
-def _running_stack(stack_file: Path) -> dict[str, object] | None:
-    """What a live stack wrote about itself; None if there is none, or it was killed before cleaning up."""
-    if not stack_file.exists():
-        return None
-    running: dict[str, object] = json.loads(stack_file.read_text())
-    return running if _process_alive(running.get("pid")) else None
-
-
-def _process_alive(pid: object) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

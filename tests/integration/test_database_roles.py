@@ -27,7 +27,8 @@ from database import create_pool, migrate, redacted
 from database.roles import OWNER, READONLY, ROLES, RUNTIME
 from devstack.ports import free_port
 from devstack.postgres import POSTGRES_BIN_PATH, SUPERUSER, EmbeddedPostgres
-from devstack.stack import STACK_FILE, embedded_stack
+from devstack.stack import embedded_stack
+from devstack.stack_file import STACK_FILE
 from eventstore import EventStore, NewEvent, verify_chains
 from settings import Settings
 from tests.conftest import DatabaseUrls
