@@ -41,7 +41,6 @@ from pilots import (
     PilotRecords,
     appeal_step,
     change_roster,
-    check_reason,
     complete_task,
     control_pilot,
     list_pilots,
@@ -361,9 +360,8 @@ def create_app(
         task = await seen_task(identity, await recorded(workflow_id, task_key), task_key)
         if not await access.may_steer(identity, workflow_id, task, request.action):
             raise forbidden()
-        await check_reason(pool, workflow_id, request.reason)
         steering = SteerTask(task_key=task_key, actor_id=identity.participant_id, **request.model_dump())
-        return await steer_task(client, workflow_id, steering)
+        return await steer_task(client, pool, workflow_id, steering)
 
     @router.post(
         "/pilots/{workflow_id}/roster",
@@ -557,9 +555,8 @@ def create_app(
     async def control(workflow_id: str, request: ControlRequest, identity: Caller) -> PilotControlled:
         if not await access.may_control(identity, workflow_id, request.action):
             raise forbidden()
-        await check_reason(pool, workflow_id, request.reason)
         step = ControlPilot(action=request.action, actor_id=identity.participant_id, reason=request.reason)
-        return await control_pilot(client, workflow_id, step)
+        return await control_pilot(client, pool, workflow_id, step)
 
     @router.get(
         "/pilots/{workflow_id}/history",

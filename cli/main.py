@@ -52,7 +52,6 @@ from pilots import (
     PilotRecords,
     appeal_step,
     change_roster,
-    check_reason,
     complete_task,
     control_pilot,
     find_pilot,
@@ -375,8 +374,7 @@ async def cmd_steer(ctx: Context) -> None:
         raise CliError(describe(error), EXIT_USAGE) from None
     task = await ctx.task(workflow_id)
     ctx.allowed(await (await ctx.access()).may_steer(identity, workflow_id, task, a.action))
-    await check_reason(await ctx.pool(), workflow_id, a.reason)
-    result = await steer_task(await ctx.client(), workflow_id, request)
+    result = await steer_task(await ctx.client(), await ctx.pool(), workflow_id, request)
     print(f"{a.action}: {a.task} (händelse / event #{result.stream_version})")
 
 
@@ -568,10 +566,9 @@ async def cmd_control(ctx: Context) -> None:
     a = ctx.args
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
     ctx.allowed(await (await ctx.access()).may_control(identity, workflow_id, a.action))
-    await check_reason(await ctx.pool(), workflow_id, a.reason)
     if a.action == "terminate":
         await terminate_pilot(
-            await ctx.client(), EventStore(await ctx.pool()), workflow_id, by=identity.participant_id, reason=a.reason
+            await ctx.client(), await ctx.pool(), workflow_id, by=identity.participant_id, reason=a.reason
         )
         print(f"avbruten / terminated: {workflow_id}")
         return
@@ -579,7 +576,7 @@ async def cmd_control(ctx: Context) -> None:
         request = ControlPilot(action=a.action, actor_id=identity.participant_id, reason=a.reason)
     except ValidationError as error:
         raise CliError(describe(error), EXIT_USAGE) from None
-    result = await control_pilot(await ctx.client(), workflow_id, request)
+    result = await control_pilot(await ctx.client(), await ctx.pool(), workflow_id, request)
     done = {"pause": "pausad / paused", "resume": "återupptagen / resumed", "withdraw": "avslutad / withdrawn"}
     print(f"{done.get(a.action, 'nytt försök / retried')}: {workflow_id} (händelse / event #{result.stream_version})")
 

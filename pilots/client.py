@@ -329,9 +329,11 @@ async def register_inspection(
     )
 
 
-async def steer_task(client: Client, workflow_id: str, request: SteerTask) -> TaskCompletion:
-    """Reassign, delegate, stand in, take back or extend a task; sent again unchanged, it is applied once."""
+async def steer_task(client: Client, pool: asyncpg.Pool, workflow_id: str, request: SteerTask) -> TaskCompletion:
+    """Reassign, delegate, stand in, take back or extend a task; sent again unchanged, it is applied once. The
+    reason must name no one of the pilot's people (it stays in the record)."""
     _recordable(request.model_dump(mode="json"))
+    await check_reason(pool, workflow_id, request.reason)
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
     return await _update(client, workflow_id, MunicipalityWorkflow.steer_task, request, f"steer-{fingerprint}")
 
@@ -499,9 +501,11 @@ async def record_attendance(client: Client, workflow_id: str, request: RecordAtt
     return result
 
 
-async def control_pilot(client: Client, workflow_id: str, request: ControlPilot) -> PilotControlled:
-    """Pause, resume, withdraw or retry; each call is one step (a second pause is refused, not merged)."""
+async def control_pilot(client: Client, pool: asyncpg.Pool, workflow_id: str, request: ControlPilot) -> PilotControlled:
+    """Pause, resume, withdraw or retry; each call is one step (a second pause is refused, not merged). The reason
+    must name no one of the pilot's people (it stays in the record)."""
     _recordable(request.model_dump(mode="json"))
+    await check_reason(pool, workflow_id, request.reason)
     # A fresh id per call: the SDK's own retries of this call share it, a later pause after a resume does not.
     update_id = f"control-{request.action}-{uuid.uuid4().hex}"
     return await _update(
@@ -509,10 +513,12 @@ async def control_pilot(client: Client, workflow_id: str, request: ControlPilot)
     )
 
 
-async def terminate_pilot(client: Client, store: EventStore, workflow_id: str, *, by: str, reason: str) -> None:
+async def terminate_pilot(client: Client, pool: asyncpg.Pool, workflow_id: str, *, by: str, reason: str) -> None:
     """The last resort: record who terminated the pilot and why, then terminate its workflow."""
     if not reason.strip():
         raise PilotError("reason: say why the pilot is terminated; it is kept on the record", "invalid_input")
+    await check_reason(pool, workflow_id, reason)
+    store = EventStore(pool)
     handle = client.get_workflow_handle(workflow_id)
     try:
         description = await handle.describe()

@@ -72,7 +72,6 @@ from pilots import (
     PilotRecords,
     appeal_step,
     change_roster,
-    check_reason,
     complete_task,
     control_pilot,
     record_appeal,
@@ -288,11 +287,11 @@ def web_router(
         )
         return response
 
-    async def require_reason(page: Page, workflow_id: str, reason: str) -> None:
-        """A lead's step needs a reason, and one that names no one (it stays in the pilot's record)."""
+    def require_reason(page: Page, reason: str) -> None:
+        """A lead's step needs a reason, said so in the page's language; that it names no one (it stays in the
+        pilot's record) the step itself checks, as every edge's does."""
         if not reason:
             raise PilotError(page.t("reason") + ": " + page.t("required"), "reason_required")
-        await check_reason(pool, workflow_id, reason)
 
     def forbidden(page: Page) -> HTMLResponse:
         return render(page, "message.html", status=403, title=page.t("forbidden_title"), message=REFUSAL)
@@ -832,12 +831,12 @@ def web_router(
         done: str,
         refused_in: str = "",
     ) -> Response:
-        """A lead's step on a pilot's page: with a reason that names no one (where the step takes one), then `step`;
-        back to the page saying what was `done`, or showing the refusal (after `refused_in`) on it."""
+        """A lead's step on a pilot's page: with a reason (where the step takes one), then `step`; back to the page
+        saying what was `done`, or showing the refusal (after `refused_in`) on it."""
         workflow_id = request.path_params["workflow_id"]
         try:
             if reason is not None:
-                await require_reason(page, workflow_id, reason)
+                require_reason(page, reason)
             await step()
         except PilotError as refusal:
             if refusal.code in _SHOWN_AS_PAGES:
@@ -871,6 +870,7 @@ def web_router(
                 to_participant = str(form.get("to_participant", "")) or None
             await steer_task(
                 client,
+                pool,
                 workflow_id,
                 SteerTask(
                     task_key=task_key,
@@ -907,7 +907,9 @@ def web_router(
         actor_id = page.identity.participant_id
 
         async def control() -> None:
-            await control_pilot(client, workflow_id, ControlPilot(action=action, actor_id=actor_id, reason=reason))
+            await control_pilot(
+                client, pool, workflow_id, ControlPilot(action=action, actor_id=actor_id, reason=reason)
+            )
 
         return await lead_step(request, page, reason, control, done=action)
 

@@ -498,9 +498,11 @@ class Storm:
                         "actor_id": actor_of(fields["actor"], task),
                     }
                 )
-                return await steer_task(self.client, self.workflow_id, steering)
+                return await steer_task(self.client, self.pool, self.workflow_id, steering)
             case Control(fields=fields):
-                return await control_pilot(self.client, self.workflow_id, ControlPilot.model_validate(fields))
+                return await control_pilot(
+                    self.client, self.pool, self.workflow_id, ControlPilot.model_validate(fields)
+                )
             case RawUpdate(name=name, argument=argument):
                 return await self.client.get_workflow_handle(self.workflow_id).execute_update(
                     name, argument, id=f"raw-{uuid.uuid4().hex}", result_type=dict
@@ -723,7 +725,9 @@ async def still_working(storm: Storm) -> None:
     assert not retried, retried
     status = await storm.status()
     if status.paused is not None:
-        await control_pilot(storm.client, storm.workflow_id, ControlPilot(action="resume", actor_id=LEAD, reason="x"))
+        await control_pilot(
+            storm.client, storm.pool, storm.workflow_id, ControlPilot(action="resume", actor_id=LEAD, reason="x")
+        )
         status = await storm.status()
     refusals = []
     if not any(answerable(task) for task in status.tasks):
@@ -731,7 +735,9 @@ async def still_working(storm: Storm) -> None:
         # operations' pause and resume, each recorded.
         before = await storm.version()
         for action in ("pause", "resume"):
-            await control_pilot(storm.client, storm.workflow_id, ControlPilot(action=action, actor_id=LEAD, reason="x"))
+            await control_pilot(
+                storm.client, storm.pool, storm.workflow_id, ControlPilot(action=action, actor_id=LEAD, reason="x")
+            )
         assert await storm.version() >= before + 2
         return
     for task in status.tasks:

@@ -131,6 +131,7 @@ class Pilot:
     client: Client
     env: WorkflowEnvironment
     workflow_id: str
+    pool: asyncpg.Pool
 
     async def status(self) -> PilotStatus:
         return await pilot_status(self.client, self.workflow_id)
@@ -169,13 +170,15 @@ class Pilot:
     async def steer(self, key: str, actor: str, action: str, reason: str, **change: Any) -> None:
         await self.open_task(key)
         request = SteerTask(task_key=key, actor_id=actor, action=action, reason=reason, **change)  # type: ignore[arg-type]
-        await steer_task(self.client, self.workflow_id, request)
+        await steer_task(self.client, self.pool, self.workflow_id, request)
 
     async def register(self, actor: str, decision: dict[str, Any]) -> None:
         await register_inspection(self.client, self.workflow_id, actor, decision)
 
     async def control(self, action: ControlAction, actor: str, reason: str) -> None:
-        await control_pilot(self.client, self.workflow_id, ControlPilot(action=action, actor_id=actor, reason=reason))
+        await control_pilot(
+            self.client, self.pool, self.workflow_id, ControlPilot(action=action, actor_id=actor, reason=reason)
+        )
 
     async def let_days_pass(self, days: int) -> None:
         await self.env.sleep(timedelta(days=days))
@@ -318,7 +321,7 @@ async def lfr_skola_every_phase(
     workflow_id = await start_pilot(
         client, pool, programme=PROGRAMME, kommunkod="1861", template_key="lfr-skola", task_queue=queue
     )
-    pilot = Pilot(client, env, workflow_id)
+    pilot = Pilot(client, env, workflow_id, pool)
     lead, analyst = "p-1861-programledare", "p-1861-analytiker"
     await pilot.until(
         lambda s: any(t.key == "kpi_data_pack" and t.status is TaskStatus.COMPLETED for t in s.tasks),
@@ -455,7 +458,7 @@ async def orebro_year_two_waiting(
     workflow_id = await start_pilot(
         client, pool, programme=PROGRAMME, kommunkod="1864", template_key="orebro-skolkommun", task_queue=queue
     )
-    pilot = Pilot(client, env, workflow_id)
+    pilot = Pilot(client, env, workflow_id, pool)
     analyst = "p-1864-analytiker"
     await pilot.open_task("document_collection")
     decision = {
@@ -526,7 +529,7 @@ async def kommunalforbund_deep_analysis_waiting(
         task_queue=queue,
         calendar=load_calendar("synthetic-1861-2026-2027"),
     )
-    pilot = Pilot(client, env, workflow_id)
+    pilot = Pilot(client, env, workflow_id, pool)
     lead = "p-sbkf-programledare"
     await pilot.answer("self_assessment@P")
     await pilot.answer("self_assessment@S")
@@ -596,7 +599,7 @@ async def paused_resumed_withdrawn(
         task_queue=queue,
         kpi_years=[datetime.now(UTC).year - 2],  # one year's data pack: a smaller history
     )
-    pilot = Pilot(client, env, workflow_id)
+    pilot = Pilot(client, env, workflow_id, pool)
     operator = "p-1861-analytiker"
     await pilot.until(
         lambda s: any(t.key == "kpi_data_pack" and t.status is TaskStatus.COMPLETED for t in s.tasks),
@@ -699,7 +702,7 @@ async def failed_mail_retried(
         id=workflow_id,
         task_queue=queue,
     )
-    pilot = Pilot(client, env, workflow_id)
+    pilot = Pilot(client, env, workflow_id, pool)
     operator = "p-1861-analytiker"
     await pilot.open_task("self_assessment@F")
     opened = await pilot.status()
@@ -796,7 +799,7 @@ async def appealed_without_inspection(
         task_queue=queue,
         kpi_years=[datetime.now(UTC).year - 2],  # one year's data pack: a smaller history
     )
-    pilot = Pilot(client, env, workflow_id)
+    pilot = Pilot(client, env, workflow_id, pool)
     lead = "p-1861-programledare"
     court = "Förvaltningsrätten i Karlstad (syntetiskt mål)"
 
@@ -886,7 +889,7 @@ async def programme_lead_network_meeting(
         deciding_organ="Barn- och utbildningsnämnden",
         kpi_years=[datetime.now(UTC).year - 2],
     )
-    pilot = Pilot(client, env, workflow_id)
+    pilot = Pilot(client, env, workflow_id, pool)
     await pilot.open_task("self_assessment@F")
 
     def escalated(status: PilotStatus) -> bool:

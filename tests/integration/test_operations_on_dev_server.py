@@ -101,7 +101,7 @@ async def test_a_pause_holds_a_reminder_that_would_fire_and_a_resume_releases_it
     programme, workflow_id = pilot
     # Paused from the start, so no slowness of this machine lets a reminder slip out before the hold.
     pause = ControlPilot(action="pause", actor_id="p-1861-analytiker", reason="reläet byts")
-    await control_pilot(dev_client, workflow_id, pause)
+    await control_pilot(dev_client, db_pool, workflow_id, pause)
     await until(dev_client, workflow_id, lambda s: any(t.key == TASK for t in s.tasks))
 
     await asyncio.sleep(3.0)  # both reminders and the escalation would have fired by now
@@ -110,7 +110,7 @@ async def test_a_pause_holds_a_reminder_that_would_fire_and_a_resume_releases_it
     assert listed.workflow_id == workflow_id
 
     resume = ControlPilot(action="resume", actor_id="p-1861-analytiker", reason="reläet är tillbaka")
-    await control_pilot(dev_client, workflow_id, resume)
+    await control_pilot(dev_client, db_pool, workflow_id, resume)
     await until(dev_client, workflow_id, lambda s: reminders(s) == 2, seconds=60)
     overdue = await list_pilots(dev_client, pilot_query(overdue=True, programme=programme))
     assert [p.workflow_id for p in overdue] == [workflow_id] and overdue[0].overdue_count
@@ -133,7 +133,7 @@ async def test_terminating_records_who_and_why_first_and_then_ends_the_workflow(
     await until(dev_client, workflow_id, lambda s: any(t.key == TASK for t in s.tasks))
     store = EventStore(db_pool)
 
-    await terminate_pilot(dev_client, store, workflow_id, by="p-1861-analytiker", reason="fel programmall")
+    await terminate_pilot(dev_client, db_pool, workflow_id, by="p-1861-analytiker", reason="fel programmall")
 
     described = await dev_client.get_workflow_handle(workflow_id).describe()
     assert described.status is WorkflowExecutionStatus.TERMINATED
@@ -145,7 +145,7 @@ async def test_terminating_records_who_and_why_first_and_then_ends_the_workflow(
     }
     assert last.metadata["actor"] == "p-1861-analytiker"
     with pytest.raises(PilotError) as again:
-        await terminate_pilot(dev_client, store, workflow_id, by="p-1861-analytiker", reason="igen")
+        await terminate_pilot(dev_client, db_pool, workflow_id, by="p-1861-analytiker", reason="igen")
     assert again.value.code == "not_running"
 
 

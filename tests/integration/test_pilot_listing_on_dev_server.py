@@ -33,7 +33,6 @@ from devstack.demo import simulate_participants
 from devstack.temporal import TemporalDevServer
 from directory import Participant, upsert_participants
 from domain.control import ControlPilot
-from eventstore import EventStore
 from pilots import PilotListing, PilotRecords, control_pilot, list_pilots, pilot_query, start_pilot, terminate_pilot
 from programmes import template
 from settings import Settings
@@ -118,11 +117,9 @@ async def pilots(dev_client: Client, db_pool: asyncpg.Pool, base_settings: Setti
         # Both leave in djupanalys with open tasks, so what they keep in visibility does not depend on timing.
         await until_listed(dev_client, withdrawn, under_way)
         withdraw = ControlPilot(action="withdraw", actor_id=withdrawn.lead, reason="kommunen lämnar programmet")
-        await control_pilot(dev_client, withdrawn.workflow_id, withdraw)
+        await control_pilot(dev_client, db_pool, withdrawn.workflow_id, withdraw)
         await until_listed(dev_client, terminated, under_way)
-        await terminate_pilot(
-            dev_client, EventStore(db_pool), terminated.workflow_id, by="ops-listing", reason="fel programmall"
-        )
+        await terminate_pilot(dev_client, db_pool, terminated.workflow_id, by="ops-listing", reason="fel programmall")
         await simulate_participants(
             dev_client,
             PilotRecords(db_pool),

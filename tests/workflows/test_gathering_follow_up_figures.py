@@ -89,7 +89,7 @@ async def test_kolada_failing_holds_the_follow_up_and_a_retry_opens_it_with_the_
             assert described.search_attributes.get("LedaState") == ["failing"]
 
             kolada.clear_faults()
-            await control_pilot(client, workflow_id, control("retry", "Kolada svarar igen"))
+            await control_pilot(client, db_pool, workflow_id, control("retry", "Kolada svarar igen"))
             opened = await until(client, workflow_id, lambda s: any(t.key == FOLLOW_UP for t in s.tasks))
             follow_up = task_of(opened, FOLLOW_UP)
             assert opened.failed_steps == []

@@ -587,7 +587,7 @@ async def test_a_programme_lead_reassigns_a_task_with_a_reason_and_the_new_holde
         reason="förvaltningschefen är föräldraledig",
     )
 
-    await steer_task(client, workflow_id, request)
+    await steer_task(client, db_pool, workflow_id, request)
 
     task = await open_task(client, workflow_id, "self_assessment@F")
     assert task.assignee_id == "p-1861-analytiker"
@@ -615,12 +615,12 @@ async def test_a_delegated_task_returns_to_its_owner(client: Client, db_pool: as
         to_participant="p-1861-analytiker",
         reason="tillförordnad rektor under sjukskrivning",
     )
-    await steer_task(client, workflow_id, delegate)
+    await steer_task(client, db_pool, workflow_id, delegate)
     held = await open_task(client, workflow_id, "self_assessment@R")
     assert held.assignee_id == "p-1861-analytiker"
 
     back = SteerTask(task_key="self_assessment@R", actor_id="p-1861-rektor", action="return", reason="åter i tjänst")
-    await steer_task(client, workflow_id, back)
+    await steer_task(client, db_pool, workflow_id, back)
 
     assert (await open_task(client, workflow_id, "self_assessment@R")).assignee_id == "p-1861-rektor"
 
@@ -634,6 +634,7 @@ async def test_an_extended_deadline_moves_the_reminders_and_the_escalation(
     new_due = task.due_at + timedelta(days=30)
     await steer_task(
         client,
+        db_pool,
         workflow_id,
         SteerTask(
             task_key=task.key,
@@ -687,7 +688,7 @@ async def test_steering_that_is_not_allowed_is_refused_with_the_reason_and_recor
         reason=reason,
     )
     with pytest.raises(PilotError) as refused:
-        await steer_task(client, workflow_id, request)
+        await steer_task(client, db_pool, workflow_id, request)
     assert refused.value.code == code
     assert await store.stream_version(workflow_id) == before
 

@@ -86,7 +86,7 @@ async def test_a_pause_holds_the_reminders_and_escalation_and_a_resume_releases_
     client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
 ) -> None:
     workflow_id = await started(client, db_pool, settings)
-    await control_pilot(client, workflow_id, control("pause", "SMTP-reläet byts"))
+    await control_pilot(client, db_pool, workflow_id, control("pause", "SMTP-reläet byts"))
 
     # Past both reminders (14 and 20 days) and the escalation (24 days) of the self-assessment.
     await time_skipping_env.sleep(timedelta(days=26))
@@ -96,7 +96,7 @@ async def test_a_pause_holds_the_reminders_and_escalation_and_a_resume_releases_
         await complete_task(client, workflow_id, TASK, held.assignee_id, sample_payloads.self_assessment("F"))
     assert refused.value.code == "pilot_paused"
 
-    await control_pilot(client, workflow_id, control("resume", "reläet är tillbaka"))
+    await control_pilot(client, db_pool, workflow_id, control("resume", "reläet är tillbaka"))
     released = await until(client, workflow_id, lambda s: task_of(s).escalated)
     assert task_of(released).reminders_sent == 2 and released.paused is None
 
@@ -113,7 +113,7 @@ async def test_a_withdrawal_closes_the_open_tasks_tells_their_holders_and_ends_t
     before = await pilot_status(client, workflow_id)
     holders = {t.key: t.assignee_id for t in before.tasks if t.status is TaskStatus.OPEN and not t.automated}
 
-    await control_pilot(client, workflow_id, control("withdraw", "nämnden beslutade att avsluta"))
+    await control_pilot(client, db_pool, workflow_id, control("withdraw", "nämnden beslutade att avsluta"))
 
     result = await client.get_workflow_handle(workflow_id).result()
     status = PilotStatus.model_validate(result) if isinstance(result, dict) else result
@@ -179,7 +179,7 @@ async def test_a_step_that_failed_for_good_waits_for_a_retry_and_then_goes_throu
             )
         ],
     )
-    await control_pilot(client, workflow_id, control("retry", "deltagaren finns nu i katalogen"))
+    await control_pilot(client, db_pool, workflow_id, control("retry", "deltagaren finns nu i katalogen"))
 
     await mail_capture.wait_for(
         lambda m: str(m["X-Leda-Notification"]) == f"assignment; {workflow_id}; {TASK}", timeout=60
@@ -191,7 +191,7 @@ async def test_a_step_that_failed_for_good_waits_for_a_retry_and_then_goes_throu
     retried = [e for e in events if e.event_type == "FailedStepRetried"]
     assert len(retried) == 1 and step_name in retried[0].data["steps"]
     with pytest.raises(PilotError) as refused:
-        await control_pilot(client, workflow_id, control("retry"))
+        await control_pilot(client, db_pool, workflow_id, control("retry"))
     assert refused.value.code == "nothing_failed"
 
 
@@ -220,7 +220,7 @@ async def test_kolada_failing_for_good_is_a_failed_step_the_pilot_goes_on_and_a_
             assert described.search_attributes.get("LedaState") == ["failing"]
 
             kolada.clear_faults()
-            await control_pilot(client, workflow_id, control("retry", "Kolada svarar igen"))
+            await control_pilot(client, db_pool, workflow_id, control("retry", "Kolada svarar igen"))
             gathered = await until(
                 client, workflow_id, lambda s: task_of(s, "kpi_data_pack").status is TaskStatus.COMPLETED
             )
