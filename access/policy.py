@@ -25,10 +25,10 @@ from directory import get_participant
 from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.rules import INSPECTION_REGISTRARS
+from domain.status import PilotStatus, TaskView
 from domain.steering import SteeringAction
 from programmes.cohorts import Cohort
 from projections.inbox import InboxProjection
-from workflows.messages import PilotStatus, TaskView
 
 REFUSAL = "du får inte göra detta / you may not do this; ask the pilot's programme lead if you think you should"
 """The one answer to every refused authorization, at every edge: it must not tell a caller whose task it is."""

@@ -30,6 +30,7 @@ from domain.phases import Phase
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
 from domain.rules import no_reflection_asked
+from domain.status import PilotStatus, TaskView
 from domain.steering import SteeringAction, SteerTask
 from eventstore import EventStore
 from pilots import (
@@ -63,15 +64,7 @@ from programmes.cohorts import CohortPilot, cohort_names, shipped_cohort
 from projections.inbox import InboxProjection
 from reports import render_cohort_overview
 from web.pages import web_router
-from workflows.messages import (
-    AppealRecorded,
-    MeetingRecorded,
-    PilotControlled,
-    PilotStatus,
-    RosterChangeRecorded,
-    TaskCompletion,
-    TaskView,
-)
+from workflows.messages import AppealRecorded, MeetingRecorded, PilotControlled, RosterChangeRecorded, TaskCompletion
 
 API_PREFIX = "/api/v1"
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"

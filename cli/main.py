@@ -44,6 +44,7 @@ from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.rules import describe, refusal_of
 from domain.state import TaskStatus
+from domain.status import PilotStatus, TaskView
 from domain.steering import SteerTask
 from eventstore import EventStore, verify_chains
 from observability import configure_logging
@@ -75,7 +76,6 @@ from programmes.cohorts import load_cohort
 from projections import InboxProjection
 from reports import load_pilot_state, render_cohort_overview, render_pilot_report, write_report
 from settings import Settings
-from workflows.messages import PilotStatus, TaskView
 
 if TYPE_CHECKING:  # the embedded PostgreSQL is the devstack extra's, imported only where it is started
     from devstack.postgres import EmbeddedPostgres

@@ -23,6 +23,7 @@ from devstack.stack import embedded_stack
 from directory import read_participants_csv, upsert_participants
 from domain.phases import PHASE_TITLES, Phase
 from domain.state import TaskStatus
+from domain.status import PilotStatus
 from eventstore import EventStore
 from eventstore.verify import verify_chains
 from pilots import (
@@ -37,7 +38,6 @@ from pilots import (
 from reports import load_pilot_state, render_pilot_report, write_report
 from settings import Settings
 from worker import connect_temporal, running_worker
-from workflows.messages import PilotStatus
 
 KOMMUNKOD = "1861"
 PARTICIPANTS_CSV = Path(__file__).parent / "sample_data" / "synthetic_participants_1861.csv"

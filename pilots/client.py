@@ -35,6 +35,7 @@ from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.roster import ChangeRoster
 from domain.rules import TaskRejected, check_recordable
+from domain.status import PilotStatus
 from domain.steering import SteerTask
 from eventstore import EventStore, NewEvent, WrongExpectedVersion
 from programmes import template as load_template
@@ -46,7 +47,6 @@ from workflows.messages import (
     CompleteTask,
     MeetingRecorded,
     PilotControlled,
-    PilotStatus,
     RegisterInspection,
     RosterChangeRecorded,
     StartPilot,

@@ -23,10 +23,10 @@ from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.rules import TaskRejected, check_not_ended, unrecordable_text
 from domain.state import MunicipalityState, fold
+from domain.status import PilotStatus
 from eventstore import EventStore
 from pilots.client import PilotError
 from programmes import template as load_template
-from workflows.messages import PilotStatus
 
 CACHED_PILOTS = 512
 """Pilots whose folded state is kept between reads: more than a programme round has (Sweden has 290 municipalities)."""

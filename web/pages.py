@@ -65,6 +65,7 @@ from domain.phases import PHASE_TITLES
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
 from domain.rules import refusal_of
+from domain.status import PilotStatus, TaskView
 from domain.steering import SteerTask
 from eventstore import EventStore
 from pilots import (
@@ -93,7 +94,6 @@ from reports.pilot_report import render_pilot_charts, render_pilot_report
 from web.forms import TaskContext, TaskForm, apply_action, build_form, form_data_of, shown_value, validate
 from web.labels import Label
 from web.texts import LANGUAGES, TEXTS, Language, text
-from workflows.messages import PilotStatus, TaskView
 
 SESSION_COOKIE = "leda_session"
 LINK_COOKIE = "leda_sign_in"

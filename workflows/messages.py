@@ -7,18 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.appeals import DecisionStanding, decision_standings
 from domain.calendar import SchoolCalendar
-from domain.events import ComparisonItem, PilotPaused, PilotWithdrawn
-from domain.follow_up import follow_up_prefill
-from domain.instances import instance_title
 from domain.municipalities import PILOT_CODE_PATTERN
-from domain.phases import PHASE_TITLES, Phase
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
-from domain.state import MunicipalityState, NetworkMeeting, TaskStatus
+from domain.state import MunicipalityState
 from domain.template import ProgrammeTemplate
-from domain.waiting import Waiting, waiting_for
 
 
 class StartPilot(BaseModel):
@@ -45,14 +39,6 @@ class CompleteTask(BaseModel):
 class RegisterInspection(BaseModel):
     participant_id: str = Field(min_length=1)
     decision: dict[str, Any]
-
-
-class FailedStep(BaseModel):
-    """A step (a mail, a Kolada fetch) that failed in a way retrying cannot fix; it waits for operations."""
-
-    step: str = Field(description="e.g. 'reminder mail: self_assessment@F'")
-    error: str
-    failed_at: datetime
 
 
 class PilotControlled(BaseModel):
@@ -94,133 +80,3 @@ class TaskCompletion(BaseModel):
     completed_at: datetime
     stream_version: int
     opened_next: list[str]
-
-
-class TaskView(BaseModel):
-    key: str
-    template_key: str
-    level: str | None
-    year: int | None
-    subject: str | None
-    title_sv: str
-    title_en: str
-    phase: Phase
-    status: TaskStatus
-    assignee_id: str
-    opened_at: datetime
-    due_at: datetime | None
-    completed_at: datetime | None
-    completed_by: str | None
-    reminders_sent: int
-    escalated: bool
-    escalated_to: list[str] = Field(default_factory=list, description="whom it was escalated to: lead, line manager")
-    automated: bool
-    reopened: int = Field(default=0, description="times the task was reopened (its decision annulled on appeal)")
-    prefill: dict[str, Any] | None = Field(
-        default=None,
-        description="what the system already has of the open task's answer (a yearly follow-up's figures gathered "
-        "from Kolada): start from it; a value changed needs its reason. None when there is nothing.",
-    )
-
-
-class PilotStatus(BaseModel):
-    workflow_id: str
-    programme: str
-    kommunkod: str
-    municipality_name: str
-    template_key: str
-    deciding_organ: str
-    current_phase: Phase | None
-    current_phase_title_sv: str | None
-    active_phases: list[Phase]
-    completed_phases: list[Phase]
-    implementation_year: int
-    plan_years: int
-    tasks: list[TaskView]
-    decisions: list[DecisionStanding] = Field(description="the nämnd's decisions: dates, status and appeals")
-    inspections: list[str]
-    inspection_closed_without_decision: datetime | None = Field(
-        default=None, description="when the inspection track closed with no Skolinspektionen decision registered"
-    )
-    comparisons: dict[str, list[ComparisonItem]]
-    completed_at: datetime | None
-    stream_version: int
-    waiting_for: list[Waiting] = Field(
-        default_factory=list, description="what the pilot waits for, and until when; 'ended' once it has ended"
-    )
-    paused: PilotPaused | None = Field(default=None, description="the hold in force, if operations paused the pilot")
-    withdrawn: PilotWithdrawn | None = None
-    failed_steps: list[FailedStep] = Field(
-        default_factory=list, description="steps that failed for good and wait for operations to retry them"
-    )
-    meetings: list[NetworkMeeting] = Field(
-        default_factory=list, description="the cohort's network meetings, and whether the pilot attended each"
-    )
-
-    def task(self, key: str) -> TaskView | None:
-        """The task instance with this key, if it has opened."""
-        return next((t for t in self.tasks if t.key == key), None)
-
-    @classmethod
-    def of(cls, workflow_id: str, template: ProgrammeTemplate, state: MunicipalityState) -> PilotStatus:
-        phase = state.current_main_phase
-        return cls(
-            workflow_id=workflow_id,
-            programme=state.programme,
-            kommunkod=state.kommunkod,
-            municipality_name=state.municipality_name,
-            template_key=state.template_key,
-            deciding_organ=state.deciding_organ,
-            current_phase=phase,
-            current_phase_title_sv=PHASE_TITLES[phase][0] if phase else None,
-            active_phases=list(state.active_phases),
-            completed_phases=list(state.completed_phases),
-            implementation_year=state.implementation_year,
-            plan_years=state.plan_years,
-            tasks=[
-                TaskView(
-                    key=t.key,
-                    template_key=t.template_key,
-                    level=t.level,
-                    year=t.year,
-                    subject=t.subject,
-                    title_sv=instance_title(
-                        template.task(t.template_key).title_sv, level=t.level, year=t.year, subject=t.subject
-                    ),
-                    title_en=instance_title(
-                        template.task(t.template_key).title_en,
-                        level=t.level,
-                        year=t.year,
-                        subject=t.subject,
-                        english=True,
-                    ),
-                    phase=t.phase,
-                    status=t.status,
-                    assignee_id=t.assignee_id,
-                    opened_at=t.opened_at,
-                    due_at=t.due_at,
-                    completed_at=t.completed_at,
-                    completed_by=t.completed_by,
-                    reminders_sent=t.reminders_sent,
-                    escalated=t.escalated,
-                    escalated_to=list(t.escalated_to),
-                    automated=template.task(t.template_key).automation is not None,
-                    reopened=t.reopened,
-                    prefill=follow_up_prefill(state, t.key) if t.status is TaskStatus.OPEN else None,
-                )
-                for t in state.tasks.values()
-            ],
-            decisions=decision_standings(state),
-            inspections=list(state.inspections),
-            inspection_closed_without_decision=state.inspection_closed_without_decision,
-            comparisons=dict(state.comparisons),
-            completed_at=state.completed_at,
-            stream_version=state.version,
-            paused=state.paused,
-            withdrawn=state.withdrawn,
-            failed_steps=[
-                FailedStep(step=f.step, error=f.error, failed_at=f.occurred_at) for f in state.failed_steps.values()
-            ],
-            waiting_for=waiting_for(template, state),
-            meetings=sorted(state.meetings.values(), key=lambda m: m.held_at),
-        )

@@ -73,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
         start_next_year,
     )
     from domain.state import MunicipalityState, TaskState, fold
+    from domain.status import FailedStep, PilotStatus
     from domain.steering import SteerTask, check_steering, steering_events
     from domain.task_keys import INSPECTION_DECISION
     from domain.template import TaskTemplate
@@ -80,10 +81,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         AppealRecorded,
         CompleteTask,
-        FailedStep,
         MeetingRecorded,
         PilotControlled,
-        PilotStatus,
         RegisterInspection,
         RosterChangeRecorded,
         StartPilot,

@@ -31,8 +31,8 @@ from temporalio.service import RPCError
 from devstack import sample_payloads
 from domain.phases import Phase
 from domain.state import TaskStatus
+from domain.status import PilotStatus, TaskView
 from pilots import PilotError, PilotRecords, complete_task, register_inspection, start_pilot
-from workflows.messages import PilotStatus, TaskView
 
 T = TypeVar("T")
 

@@ -36,10 +36,10 @@ from domain.events import (
     event_from_record,
 )
 from domain.state import fold
+from domain.status import PilotStatus
 from eventstore import EventStore
 from eventstore.verify import verify_chains
 from programmes import template as load_template
-from workflows.messages import PilotStatus
 
 
 def _once(facts: Iterable[Hashable], what: str, workflow_id: str) -> None:

@@ -36,9 +36,9 @@ from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.stack import search_attribute_types
 from devstack.temporal import TemporalDevServer
+from domain.status import PilotStatus
 from pilots import PilotRecords
 from projections import InboxProjection
-from workflows.messages import PilotStatus
 
 pytestmark = pytest.mark.devserver
 

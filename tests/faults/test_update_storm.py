@@ -46,6 +46,7 @@ from devstack import sample_payloads
 from domain.control import ControlPilot
 from domain.payloads import PAYLOAD_MODELS
 from domain.state import TaskStatus
+from domain.status import PilotStatus, TaskView
 from domain.steering import SteerTask
 from eventstore import EventStore
 from pilots import (
@@ -59,7 +60,6 @@ from pilots import (
 )
 from settings import Settings
 from worker import running_worker
-from workflows.messages import PilotStatus, TaskView
 
 pytestmark = [
     pytest.mark.devserver,

@@ -29,8 +29,8 @@ from database import create_pool
 from devstack.kolada import KoladaSampleServer
 from devstack.mail import MailCapture
 from devstack.temporal import TemporalDevServer
+from domain.status import PilotStatus
 from pilots import PilotRecords
-from workflows.messages import PilotStatus
 
 pytestmark = [pytest.mark.faults, pytest.mark.devserver]
 

@@ -63,6 +63,7 @@ from domain.roles import Role
 from domain.roster import ChangeRoster
 from domain.rulebook import RULE_PATCHES
 from domain.state import TaskStatus
+from domain.status import PilotStatus, TaskView
 from domain.steering import SteerTask
 from eventstore import EventStore, StoredEvent
 from observability import configure_logging
@@ -84,7 +85,7 @@ from programmes.calendars import load_calendar
 from settings import Settings
 from worker import running_worker
 from workflows.daily_digest import DailyDigestWorkflow
-from workflows.messages import PilotStatus, StartPilot, TaskView
+from workflows.messages import StartPilot
 from workflows.municipality import (
     APPENDS_BEFORE_NEW_RUN,
     DECISION_DUE_MAIL,

@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from devstack.temporal import TemporalDevServer
 from domain.control import ControlPilot
+from domain.status import PilotStatus
 from eventstore import EventStore
 from pilots import (
     PilotError,
@@ -32,7 +33,6 @@ from pilots import (
 from pilots.history import pilot_history
 from settings import Settings
 from worker import running_worker
-from workflows.messages import PilotStatus
 
 pytestmark = pytest.mark.devserver
 

@@ -17,11 +17,11 @@ from access import Identity
 from devstack import sample_payloads
 from domain.payloads import PAYLOAD_MODELS, DecisionPosting, PlanDraft, SelfAssessment, YearlyFollowUp
 from domain.phases import Phase
+from domain.status import TaskView
 from programmes import LFR_SKOLA, OREBRO
 from web.forms import COUNT, Leaf, Repeat, TaskContext, answer_of, apply_action, build_form, form_data_of, validate
 from web.labels import field_label
 from web.pages import Page, _environment
-from workflows.messages import TaskView
 
 TODAY = date(2026, 11, 23)
 

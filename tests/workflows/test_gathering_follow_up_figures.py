@@ -22,13 +22,13 @@ from devstack import sample_payloads
 from devstack.kolada import Fault, KoladaSampleServer
 from domain.payloads import FollowUpFigures
 from domain.state import TaskStatus
+from domain.status import PilotStatus, TaskView
 from eventstore import EventStore
 from pilots import PilotError, complete_task, control_pilot, pilot_status, start_pilot
 from settings import Settings
 from tests.sign_in_links import follow_sign_in_link
 from tests.workflows.test_pilot_control import control, task_of, until
 from worker import running_worker
-from workflows.messages import PilotStatus, TaskView
 
 FIGURES = "follow_up_figures@y1"
 FOLLOW_UP = "ska_follow_up@y1"

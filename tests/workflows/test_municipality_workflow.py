@@ -30,6 +30,7 @@ from domain.phases import Phase
 from domain.remediation import schedule_backwards
 from domain.roles import Role
 from domain.state import TaskStatus, fold
+from domain.status import PilotStatus, TaskView
 from domain.steering import SteerTask
 from eventstore import EventStore
 from pilots import (
@@ -44,7 +45,7 @@ from pilots import (
 )
 from settings import Settings
 from worker import running_worker
-from workflows.messages import PilotStatus, StartPilot, TaskView
+from workflows.messages import StartPilot
 from workflows.municipality import MunicipalityWorkflow
 
 KOMMUNKOD = "1861"

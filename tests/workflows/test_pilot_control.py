@@ -22,12 +22,13 @@ from domain.control import ControlPilot
 from domain.pilot_ids import PilotId
 from domain.roles import Role
 from domain.state import TaskStatus
+from domain.status import PilotStatus
 from eventstore import EventStore
 from pilots import PilotError, PilotRecords, complete_task, control_pilot, pilot_status, start_pilot
 from programmes import template as load_template
 from settings import Settings
 from worker import running_worker
-from workflows.messages import PilotStatus, StartPilot
+from workflows.messages import StartPilot
 from workflows.municipality import MunicipalityWorkflow
 
 OPERATOR = "p-1861-analytiker"
