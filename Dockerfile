@@ -5,6 +5,7 @@ COPY pyproject.toml README.md ./
 COPY domain domain
 COPY workflows workflows
 COPY activities activities
+COPY adapters adapters
 COPY eventstore eventstore
 COPY database database
 COPY directory directory

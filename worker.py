@@ -16,9 +16,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.digests import Digests
 from activities.event_recording import EventRecording
-from activities.kolada import RETRY_DELAYS, KoladaClient, KoladaError, check_gathered_kpis
 from activities.kpi_gathering import KpiGathering
-from activities.notifications import Notifications, SmtpMailer, SmtpSettings
+from activities.notifications import Notifications
+from adapters.kolada import RETRY_DELAYS, KoladaClient, KoladaError, check_gathered_kpis
+from adapters.mail import SmtpMailer, SmtpSettings
 from database import create_pool
 from eventstore import EventStore
 from observability import configure_logging

@@ -16,9 +16,8 @@ from __future__ import annotations
 import smtplib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 
 import asyncpg
 from temporalio import activity
@@ -26,7 +25,7 @@ from temporalio.exceptions import ApplicationError
 
 from access.sign_in import issue_sign_in_link, sign_in_url, task_page
 from activities.contracts import DigestResult, NotificationRequest
-from activities.notifications import SmtpMailer
+from adapters.mail import SmtpMailer, envelope
 from directory import Participant, get_participant
 from projections import InboxProjection, InboxTask
 
@@ -214,13 +213,7 @@ class Digests:
             sv_lines.append(f"{sv}\n  Öppna uppgiften: {link}")
             en_lines.append(f"{en}\n  Open the task: {link}")
 
-        message = EmailMessage()
-        message["From"] = self._sender
-        message["To"] = formataddr((recipient.display_name, recipient.email))
-        message["Subject"] = f"Daglig sammanfattning / Daily digest: {count} {'ärende' if count == 1 else 'ärenden'}"
-        message["Message-ID"] = make_msgid(idstring=str(digest_id), domain="leda.invalid")
-        message["Date"] = format_datetime(datetime.now(UTC))
-        message["X-Leda-Digest"] = f"{digest_id}; {count}"
+        subject = f"Daglig sammanfattning / Daily digest: {count} {'ärende' if count == 1 else 'ärenden'}"
         body = (
             f"Hej {recipient.display_name}!\n\n"
             f"Här är dagens sammanfattning från Leda för resultat, {count} st.:\n\n"
@@ -234,5 +227,11 @@ class Digests:
                 + "\n".join(en_lines)
                 + "\n\nYou get one digest a day instead of one mail per notification.\n"
             )
-        message.set_content(body)
-        return message
+        return envelope(
+            self._sender,
+            (recipient.display_name, recipient.email),
+            subject,
+            body,
+            message_key=str(digest_id),
+            headers={"X-Leda-Digest": f"{digest_id}; {count}"},
+        )

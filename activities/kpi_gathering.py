@@ -9,7 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import GatherFollowUpFiguresRequest, GatherKpisRequest
-from activities.kolada import KoladaClient, KoladaError
+from adapters.kolada import KoladaClient, KoladaError
 from domain.kpis import (
     RIKET,
     TOTAL,

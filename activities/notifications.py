@@ -2,69 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import smtplib
-import ssl
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
-from pathlib import Path
-from typing import Literal
 
 import asyncpg
-from pydantic import SecretStr
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from access.sign_in import issue_sign_in_link, sign_in_url, task_page
 from activities.contracts import NotificationRequest, NotificationResult
+from adapters.mail import SmtpMailer, envelope
 from directory import Participant, erased_at, get_participant
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    sender: str
-    security: Literal["none", "starttls", "tls"] = "none"
-    username: str | None = None
-    password: SecretStr | None = None  # a SecretStr, so no repr of these settings (a traceback, a log) shows it
-    ca_file: Path | None = None
-
-
-class SmtpMailer:
-    """A plain SMTP client; each send opens a short session, as relays expect from low-volume senders."""
-
-    def __init__(self, settings: SmtpSettings) -> None:
-        self._settings = settings
-        self._tls_context: ssl.SSLContext | None = None
-
-    async def send(self, message: EmailMessage) -> None:
-        await asyncio.to_thread(self._send_blocking, message)
-
-    def _context(self) -> ssl.SSLContext:
-        """The TLS context, made once: loading the CA certificates takes tens of milliseconds of CPU, and made for
-        every mail that was most of a busy worker's time (BENCHMARKS.md). Only TLS and STARTTLS ask for it."""
-        if self._tls_context is None:
-            s = self._settings
-            self._tls_context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
-        return self._tls_context
-
-    def _send_blocking(self, message: EmailMessage) -> None:
-        s = self._settings
-        connection = (
-            smtplib.SMTP_SSL(s.host, s.port, timeout=20, context=self._context())
-            if s.security == "tls"
-            else smtplib.SMTP(s.host, s.port, timeout=20)
-        )
-        with connection as smtp:
-            if s.security == "starttls":
-                smtp.starttls(context=self._context())
-            if s.username:
-                smtp.login(s.username, s.password.get_secret_value() if s.password else "")
-            smtp.send_message(message)
-
 
 # Mailed (its Message-ID) or queued for a digest (no message yet): at most one of the two logs has it.
 _ALREADY_HANDLED = """
@@ -214,17 +161,16 @@ class Notifications:
             )
             what_sv, what_en = _ESCALATION_ADVICE.get(request.escalated_as or "", ("", ""))
             sv, en = sv + what_sv, en + what_en
-        message = EmailMessage()
-        message["From"] = self._sender
-        message["To"] = formataddr((recipient.display_name, recipient.email))
-        message["Subject"] = subject
-        message["Message-ID"] = make_msgid(idstring=str(request.notification_id), domain="leda.invalid")
-        message["Date"] = format_datetime(datetime.now(UTC))
-        message["X-Leda-Notification"] = f"{request.kind}; {request.workflow_id}; {request.task_key}"
         greeting_sv = f"Hej {recipient.display_name}!"
         greeting_en = f"Hello {recipient.display_name},"
         body = f"{greeting_sv}\n\n{sv}\nÖppna uppgiften: {link}\n"
         if recipient.language == "en":  # Swedish first, then English for those who asked for it
             body += f"\n-- In English --\n{greeting_en}\n\n{en}\nOpen the task: {link}\n"
-        message.set_content(body)
-        return message
+        return envelope(
+            self._sender,
+            (recipient.display_name, recipient.email),
+            subject,
+            body,
+            message_key=str(request.notification_id),
+            headers={"X-Leda-Notification": f"{request.kind}; {request.workflow_id}; {request.task_key}"},
+        )

@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_val
 from temporalio.client import Client
 
 from access import AccessPolicy, Identity, identify
-from activities.notifications import SmtpMailer
+from adapters.mail import SmtpMailer
 from api.edge import MAX_BODY_BYTES, BodyLimit, StrictTransport
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_handlers, invalid_input
 from domain.appeals import CASE_NUMBER_PATTERN

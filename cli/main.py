@@ -765,7 +765,7 @@ async def cmd_kolada_check(ctx: Context) -> None:
     """Every KPI the data pack gathers, as Kolada describes it; unknown ids, and unit KPIs without unit data."""
     import httpx
 
-    from activities.kolada import KoladaClient, KoladaError, check_gathered_kpis
+    from adapters.kolada import KoladaClient, KoladaError, check_gathered_kpis
     from domain.kpis import DATA_PACK_KPIS, KPI_CATALOGUE, UNIT_KPIS
 
     async with httpx.AsyncClient() as http:

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -46,7 +45,7 @@ from access import (
     sign_in_url,
 )
 from access.sign_in import SESSION_LIFETIME, end_all_sessions, end_session, link_holder, task_page
-from activities.notifications import SmtpMailer
+from adapters.mail import SmtpMailer, envelope
 from directory import (
     Participant,
     get_participant,
@@ -1033,12 +1032,6 @@ def _local_moment(value: str, *, field: str = "due_at") -> datetime:
 
 
 def _sign_in_mail(sender: str, participant: Participant, link: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = formataddr((participant.display_name, participant.email))
-    message["Subject"] = "Din inloggningslänk till Leda / Your sign-in link to Leda"
-    message["Message-ID"] = make_msgid(domain="leda.invalid")
-    message["Date"] = format_datetime(datetime.now(UTC))
     body = (
         f"Hej {participant.display_name}!\n\nHär är din inloggningslänk till Leda för resultat. "
         f"Den gäller i en timme och loggar in en gång.\n{link}\n\n"
@@ -1050,5 +1043,5 @@ def _sign_in_mail(sender: str, participant: Participant, link: str) -> EmailMess
             f"Results. It is valid for an hour and signs in once.\n{link}\n\n"
             "If you did not ask for it, you can ignore this mail.\n"
         )
-    message.set_content(body)
-    return message
+    subject = "Din inloggningslänk till Leda / Your sign-in link to Leda"
+    return envelope(sender, (participant.display_name, participant.email), subject, body)

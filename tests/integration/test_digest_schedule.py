@@ -19,7 +19,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import NotificationRequest
-from activities.notifications import Notifications, SmtpMailer, SmtpSettings
+from activities.notifications import Notifications
+from adapters.mail import SmtpMailer, SmtpSettings
 from devstack.mail import MailCapture
 from directory import Participant, upsert_participants
 from settings import Settings

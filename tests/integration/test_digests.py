@@ -19,7 +19,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import NotificationRequest
 from activities.digests import Digests
-from activities.notifications import Notifications, SmtpMailer, SmtpSettings
+from activities.notifications import Notifications
+from adapters.mail import SmtpMailer, SmtpSettings
 from devstack.mail import MailCapture
 from directory import Participant, upsert_participants
 from domain.events import PilotStarted, TaskCompleted, TaskOpened, TaskReassigned, event_record

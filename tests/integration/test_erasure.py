@@ -15,7 +15,8 @@ from temporalio.testing import ActivityEnvironment
 
 from access import identify, issue_token
 from activities.contracts import NotificationRequest
-from activities.notifications import Notifications, SmtpMailer, SmtpSettings
+from activities.notifications import Notifications
+from adapters.mail import SmtpMailer, SmtpSettings
 from devstack.mail import MailCapture
 from directory import (
     DIRECTORY_STREAM,

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-import activities.kolada
-from activities.kolada import KoladaClient, KoladaError, check_gathered_kpis
+import adapters.kolada
+from adapters.kolada import KoladaClient, KoladaError, check_gathered_kpis
 from devstack.kolada import SAMPLES_DIR, Fault, FaultKind, KoladaSampleServer, load_samples, load_unit_samples
 from devstack.ports import free_port
 from domain.kpis import DATA_PACK_KPIS, RIKET, UNIT_KPIS, KpiMetadata, KpiObservation, UnitObservation, kpi_problems
@@ -228,7 +228,7 @@ async def test_fetch_units_follows_next_url_and_splits_long_lists(
     one_page = await KoladaClient(kolada_server.base_url, http).fetch_units(UNIT_KPIS, HALLSBERG_SCHOOLS, YEARS)
     assert len(requested) == 1
     requested.clear()
-    monkeypatch.setattr(activities.kolada, "ITEMS_PER_LIST", 2)
+    monkeypatch.setattr(adapters.kolada, "ITEMS_PER_LIST", 2)
 
     paged = await KoladaClient(kolada_server.base_url, http, per_page=5).fetch_units(
         UNIT_KPIS, HALLSBERG_SCHOOLS, YEARS

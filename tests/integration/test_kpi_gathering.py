@@ -12,8 +12,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import GatherFollowUpFiguresRequest, GatherKpisRequest
-from activities.kolada import KoladaClient
 from activities.kpi_gathering import KpiGathering
+from adapters.kolada import KoladaClient
 from devstack.kolada import Fault, KoladaSampleServer
 from devstack.ports import free_port
 from domain.kpis import DATA_PACK_KPIS, RIKET, UNIT_KPIS

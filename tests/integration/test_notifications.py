@@ -20,7 +20,8 @@ from temporalio.testing import ActivityEnvironment
 
 from access import open_session
 from activities.contracts import NotificationRequest
-from activities.notifications import Notifications, SmtpMailer, SmtpSettings
+from activities.notifications import Notifications
+from adapters.mail import SmtpMailer, SmtpSettings
 from devstack.mail import MailCapture
 from devstack.ports import free_port
 from directory import get_participant
