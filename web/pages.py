@@ -779,7 +779,7 @@ def web_router(
             return forbidden(page)
         state = await records.state(workflow_id)
         status = records.status_of(workflow_id, state)
-        may_steer = page.identity.scope == "programme_lead"
+        may_steer = await access.leads_pilot(page.identity, workflow_id)  # the policy's answer, as the steps ask it
         directory = [
             *await programme_participants(pool, status.programme),
             *await list_participants(pool, status.kommunkod),
