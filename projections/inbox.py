@@ -248,6 +248,7 @@ SELECT global_position, stream_id, event_id, event_type, schema_version, recorde
 """
 
 _PILOTS = "SELECT stream_id, kommunkod, programme, template_key FROM inbox_pilots WHERE stream_id = ANY($1::text[])"
+_PILOT_IDS = "SELECT stream_id FROM inbox_pilots ORDER BY kommunkod, stream_id"
 
 # Each batch's rows travel as one JSON text: encoding a thousand rows as typed arrays took asyncpg longer than
 # PostgreSQL took to write them.
@@ -579,6 +580,11 @@ class InboxProjection:
         )
         rows = await self._pool.fetch(query, *arguments)
         return [InboxTask.model_validate(dict(row)) for row in rows]
+
+    async def pilots(self) -> list[str]:
+        """Every pilot the inbox knows (it saw the pilot start), by municipality code, then id."""
+        rows = await self._pool.fetch(_PILOT_IDS)
+        return [row["stream_id"] for row in rows]
 
     async def task(self, stream_id: str, task_key: str) -> InboxTask | None:
         """One task of one pilot as the inbox has it, or None if the inbox has never seen it opened."""

@@ -524,20 +524,19 @@ def web_router(
             log.warning("scheduled pilots left off the board", error=str(unreachable))
             scheduled, scheduled_unknown = [], True
         await inbox.catch_up()  # the board lists the pilots the inbox knows
-        rows = await pool.fetch("SELECT stream_id, kommunkod FROM inbox_pilots ORDER BY kommunkod, stream_id")
         pilots = []
         unreadable: list[str] = []
-        for row in rows:
-            if not await access.leads_pilot(page.identity, row["stream_id"]):
+        for workflow_id in await inbox.pilots():
+            if not await access.leads_pilot(page.identity, workflow_id):
                 continue
             try:
-                state = await records.state(row["stream_id"])
-                status = records.status_of(row["stream_id"], state)
+                state = await records.state(workflow_id)
+                status = records.status_of(workflow_id, state)
             except (PilotError, KeyError, ValueError) as unfolded:
                 # One pilot whose record does not fold (a task its template no longer has, say) must not hide the
                 # others; the board names it, and operations find out why in the log.
-                log.warning("pilot left off the board", workflow_id=row["stream_id"], error=repr(unfolded))
-                unreadable.append(row["stream_id"])
+                log.warning("pilot left off the board", workflow_id=workflow_id, error=repr(unfolded))
+                unreadable.append(workflow_id)
                 continue
             upcoming = sorted(
                 (t for t in status.tasks if t.status == "open" and t.due_at is not None),
