@@ -22,9 +22,9 @@ import asyncpg
 
 from access.tokens import Identity
 from directory import get_participant
+from domain.inspection import INSPECTION_REGISTRARS
 from domain.pilot_ids import PilotId
 from domain.roles import Role
-from domain.rules import INSPECTION_REGISTRARS
 from domain.status import PilotStatus, TaskView
 from domain.steering import SteeringAction
 from programmes.cohorts import Cohort

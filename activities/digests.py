@@ -27,6 +27,7 @@ from access.sign_in import issue_sign_in_link, sign_in_url, task_page
 from activities.contracts import DigestResult, NotificationRequest
 from adapters.mail import SmtpMailer, envelope
 from directory import Participant, get_participant
+from domain.moments import in_swedish_time
 from projections import InboxProjection, InboxTask
 
 _PARTICIPANTS_WITH_PENDING_ITEMS = (
@@ -202,8 +203,8 @@ class Digests:
             elif request.reminder_number is not None and request.kind == "decision_due":
                 label_sv += f", påminnelse {request.reminder_number}"
                 label_en += f", reminder {request.reminder_number}"
-            due_sv = f"sista dag {item.due_at:%Y-%m-%d %H:%M} (UTC)" if item.due_at else "inget slutdatum"
-            due_en = f"due {item.due_at:%Y-%m-%d %H:%M} (UTC)" if item.due_at else "no deadline"
+            due_sv = f"sista dag {in_swedish_time(item.due_at)}" if item.due_at else "inget slutdatum"
+            due_en = f"due {in_swedish_time(item.due_at)}" if item.due_at else "no deadline"
             place = request.municipality_name
             sv = f"- {label_sv}: {request.task_title_sv} ({place}), {due_sv}."
             en = f"- {label_en}: {request.task_title_en} ({place}), {due_en}."

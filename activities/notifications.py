@@ -12,6 +12,7 @@ from access.sign_in import issue_sign_in_link, sign_in_url, task_page
 from activities.contracts import NotificationRequest, NotificationResult
 from adapters.mail import SmtpMailer, envelope
 from directory import Participant, erased_at, get_participant
+from domain.moments import in_swedish_time
 
 # Mailed (its Message-ID) or queued for a digest (no message yet): at most one of the two logs has it.
 _ALREADY_HANDLED = """
@@ -118,8 +119,8 @@ class Notifications:
 
     def compose(self, request: NotificationRequest, recipient: Participant, link: str) -> EmailMessage:
         """The mail in Swedish, followed by English for participants who chose it, with `link` to the task."""
-        due_sv = f"{request.due_at:%Y-%m-%d %H:%M} (UTC)" if request.due_at else "inget slutdatum"
-        due_en = f"{request.due_at:%Y-%m-%d %H:%M} (UTC)" if request.due_at else "no deadline"
+        due_sv = in_swedish_time(request.due_at) if request.due_at else "inget slutdatum"
+        due_en = in_swedish_time(request.due_at) if request.due_at else "no deadline"
         place = request.municipality_name
         if request.kind == "assignment":
             subject = f"Ny uppgift / New task: {request.task_title_sv} ({place})"

@@ -24,6 +24,7 @@ from api.problems import PROBLEM_RESPONSES, Problem, forbidden, install_problem_
 from domain.appeals import CASE_NUMBER_PATTERN
 from domain.control import ControlPilot
 from domain.events import AppealOutcome
+from domain.moments import Deadline
 from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
 from domain.network import MEETING_ID_PATTERN, RecordAttendance, ScheduleMeeting, meeting_id_for
 from domain.phases import Phase
@@ -100,7 +101,11 @@ class SteerRequest(BaseModel):
     action: SteeringAction
     reason: str = Field(min_length=1, max_length=1000, description="why; kept in the pilot's record")
     to_participant: str | None = Field(default=None, description="for reassign, delegate and stand_in")
-    due_at: datetime | None = Field(default=None, description="for extend: the new deadline, with a time zone")
+    due_at: Deadline | None = Field(
+        default=None,
+        description="for extend: the new deadline; a bare date (2026-12-01) is 16:00 Swedish time that day, a time "
+        "without a zone is Swedish time",
+    )
 
 
 class RosterRequest(BaseModel):

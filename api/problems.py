@@ -12,8 +12,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from access import REFUSAL
-from domain.rules import refusal_of
 from pilots import PilotError
+from pilots.refusals import refusal_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 

@@ -38,11 +38,11 @@ from directory import (
 from domain.appeals import DECISION_STATUS_TITLES, OUTCOME_TITLES
 from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
+from domain.moments import in_swedish_time, moment_of
 from domain.municipalities import check_pilot_code
 from domain.network import RecordAttendance, ScheduleMeeting, meeting_id_for
 from domain.pilot_ids import PilotId
 from domain.roles import Role
-from domain.rules import describe, refusal_of
 from domain.state import TaskStatus
 from domain.status import PilotStatus, TaskView
 from domain.steering import SteerTask
@@ -68,8 +68,9 @@ from pilots import (
     steer_task,
     terminate_pilot,
 )
-from pilots.client import SWEDISH_TIME, record_attendance, schedule_meeting
+from pilots.client import record_attendance, schedule_meeting
 from pilots.history import HistoryEntry, history_csv, pilot_history
+from pilots.refusals import refusal_of
 from programmes import TEMPLATES
 from programmes.calendars import load_calendar
 from programmes.cohorts import load_cohort
@@ -311,7 +312,7 @@ def _print_tasks(tasks: list[Any]) -> None:
         print("inga uppgifter / no tasks")
         return
     for t in tasks:
-        due = f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else "–"
+        due = in_swedish_time(t.due_at) if t.due_at else "–"
         flags = " ESKALERAD" if t.escalated and t.status is TaskStatus.OPEN else ""
         print(f"  {t.status.value:<9} {t.key:<24} {t.assignee_id:<26} senast/due {due}{flags}  {t.title_sv}")
 
@@ -331,9 +332,9 @@ async def cmd_inbox(ctx: Context) -> None:
     if not tasks:
         print("inga uppgifter / no tasks")
     for t in tasks:
-        due = f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else "–"
+        due = in_swedish_time(t.due_at) if t.due_at else "–"
         acting = f" (för / for {t.delegated_from})" if t.delegated_from else ""
-        print(f"  {due:<16} {t.status:<9} {t.kommunkod:<9} {t.task_key:<28} {t.title_sv}{acting}")
+        print(f"  {due:<20} {t.status:<9} {t.kommunkod:<9} {t.task_key:<28} {t.title_sv}{acting}")
 
 
 async def cmd_complete(ctx: Context) -> None:
@@ -353,13 +354,9 @@ async def cmd_steer(ctx: Context) -> None:
     due_at = None
     if a.action == "extend":
         try:
-            due_at = datetime.fromisoformat(a.until)
-        except ValueError:
-            raise CliError(
-                f"--until: {a.until!r} is not a date or time like 2026-12-01 or 2026-12-01T16:00", EXIT_USAGE
-            ) from None
-        if due_at.tzinfo is None:  # a bare date means the end of that office day, Swedish time kept simple as UTC
-            due_at = due_at.replace(hour=due_at.hour or 16, tzinfo=UTC)
+            due_at = moment_of(a.until)
+        except ValueError as error:
+            raise CliError(f"--until: {error}", EXIT_USAGE) from None
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
     try:
         request = SteerTask(
@@ -371,7 +368,7 @@ async def cmd_steer(ctx: Context) -> None:
             due_at=due_at,
         )
     except ValidationError as error:
-        raise CliError(describe(error), EXIT_USAGE) from None
+        raise CliError(refusal_of(error), EXIT_USAGE) from None
     task = await ctx.task(workflow_id)
     ctx.allowed(await (await ctx.access()).may_steer(identity, workflow_id, task, a.action))
     result = await steer_task(await ctx.client(), await ctx.pool(), workflow_id, request)
@@ -427,11 +424,9 @@ async def cmd_meeting_schedule(ctx: Context) -> None:
     a = ctx.args
     identity, access = await ctx.identity(), await ctx.access()
     try:
-        held_at = datetime.fromisoformat(a.at)
-    except ValueError:
-        raise CliError(f"--at: {a.at!r} is not a time like 2027-03-15T13:00+01:00", EXIT_USAGE) from None
-    if held_at.tzinfo is None:
-        held_at = held_at.replace(tzinfo=SWEDISH_TIME)  # typed in Swedish time, as the pages take it
+        held_at = moment_of(a.at)
+    except ValueError as error:
+        raise CliError(f"--at: {error}", EXIT_USAGE) from None
     led = await access.pilots_led_in(identity, a.programme, running=True)
     ctx.allowed(bool(led))  # a lead acting outside their programmes is refused like any other step
     try:
@@ -445,7 +440,7 @@ async def cmd_meeting_schedule(ctx: Context) -> None:
     except ValidationError as error:
         raise CliError(refusal_of(error), EXIT_USAGE) from None
     outcomes = await schedule_meeting(await ctx.client(), await ctx.pool(), led, meeting)
-    print(f"Nätverksträff / network meeting {meeting.meeting_id}, {held_at:%Y-%m-%d %H:%M}:")
+    print(f"Nätverksträff / network meeting {meeting.meeting_id}, {in_swedish_time(held_at)}:")
     for outcome in outcomes:
         said = outcome.refused or ", ".join(outcome.opened_tasks) or "redan planerad / already scheduled"
         print(f"  {'✗' if outcome.refused else '✓'} {outcome.kommunkod}: {said}")
@@ -513,7 +508,8 @@ async def cmd_history(ctx: Context) -> None:
         for e in entries:
             where = f"{e.workflow_id} " if len(streams) > 1 else ""
             source = "D" if e.source == "domain" else "T"
-            print(f"{e.at:%Y-%m-%d %H:%M:%S} {source} {where}#{e.sequence:<4} {e.kind:<24} {e.actor:<22} {e.summary}")
+            at = in_swedish_time(e.at, seconds=True)
+            print(f"{at} {source} {where}#{e.sequence:<4} {e.kind:<24} {e.actor:<22} {e.summary}")
 
 
 def check_pilot_code_or_refuse(kommunkod: str) -> None:
@@ -554,7 +550,7 @@ async def cmd_list(ctx: Context) -> None:
     if not pilots:
         print("inga piloter / no pilots")
     for p in pilots:
-        due = f"{p.next_due_at:%Y-%m-%d %H:%M}" if p.next_due_at else "–"
+        due = in_swedish_time(p.next_due_at) if p.next_due_at else "–"
         print(
             f"  {p.workflow_id:<40} {p.phase or '–':<20} {p.state or p.status:<9} "
             f"försenade/overdue {p.overdue_count or 0:<3} nästa/next {due}"
@@ -575,7 +571,7 @@ async def cmd_control(ctx: Context) -> None:
     try:
         request = ControlPilot(action=a.action, actor_id=identity.participant_id, reason=a.reason)
     except ValidationError as error:
-        raise CliError(describe(error), EXIT_USAGE) from None
+        raise CliError(refusal_of(error), EXIT_USAGE) from None
     result = await control_pilot(await ctx.client(), await ctx.pool(), workflow_id, request)
     done = {"pause": "pausad / paused", "resume": "återupptagen / resumed", "withdraw": "avslutad / withdrawn"}
     print(f"{done.get(a.action, 'nytt försök / retried')}: {workflow_id} (händelse / event #{result.stream_version})")
@@ -821,10 +817,10 @@ async def cmd_token_list(ctx: Context) -> None:
     if ctx.args.json:
         print(json.dumps([t.model_dump(mode="json") | {"state": t.state(now)} for t in tokens], indent=2))
         return
-    print(f"{'ID':<13}{'PARTICIPANT':<32}{'SCOPE':<16}{'STATE':<9}{'EXPIRES':<18}LAST USED")
+    print(f"{'ID':<13}{'PARTICIPANT':<32}{'SCOPE':<16}{'STATE':<9}{'EXPIRES':<22}LAST USED")
     for t in tokens:
         used = _minute(t.last_used_at) if t.last_used_at else "never"
-        print(f"{t.token_id:<13}{t.participant_id:<32}{t.scope:<16}{t.state(now):<9}{_minute(t.expires_at):<18}{used}")
+        print(f"{t.token_id:<13}{t.participant_id:<32}{t.scope:<16}{t.state(now):<9}{_minute(t.expires_at):<22}{used}")
 
 
 async def cmd_token_revoke(ctx: Context) -> None:
@@ -836,7 +832,7 @@ async def cmd_token_revoke(ctx: Context) -> None:
 
 
 def _minute(moment: datetime) -> str:
-    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}Z"
+    return in_swedish_time(moment)
 
 
 async def cmd_sign_in_link(ctx: Context) -> None:

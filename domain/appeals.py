@@ -28,8 +28,9 @@ from domain.events import (
     TaskReopened,
 )
 from domain.phases import Phase
+from domain.refusals import IdSource, TaskRejected, check_not_ended, check_not_held, check_recordable
 from domain.rulebook import CURRENT_RULES, Rulebook
-from domain.rules import IdSource, TaskRejected, check_not_ended, check_not_held, check_recordable, reopened_due
+from domain.rules import reopened_due
 from domain.state import Appeal, MunicipalityState, TaskStatus
 from domain.template import ProgrammeTemplate, Repeat
 

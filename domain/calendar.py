@@ -8,14 +8,13 @@ politicians, the förvaltning, HR and ekonomi work through the höstlov.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.decision_dates import is_deadline_holiday, swedish_public_holidays
+from domain.moments import OFFICE_DAY_END, SWEDISH_TIME, end_of_office_day
 from domain.roles import Role
-
-OFFICE_DAY_END = time(16, 0)
 
 SCHOOL_LEVEL_ROLES: frozenset[Role] = frozenset({Role.REKTOR})
 """The roles whose working year is the school's, so the lov moves their deadlines and reminders."""
@@ -134,14 +133,27 @@ def is_day_off_for(day: date, role: Role | None, calendar: SchoolCalendar | None
     return calendar is not None and role in SCHOOL_LEVEL_ROLES and calendar.is_school_day_off(day)
 
 
-def deadline_on_a_working_day(due: datetime, role: Role | None, calendar: SchoolCalendar | None) -> datetime:
+def day_of(moment: datetime, *, swedish: bool = True) -> date:
+    """The day `moment` falls on: its Swedish day; on runs from before (domain.rulebook, office_day_in_swedish_time)
+    its day in its own zone, which the workflow keeps in UTC."""
+    return moment.astimezone(SWEDISH_TIME).date() if swedish else moment.date()
+
+
+def office_day_end(day: date, due: datetime, *, swedish: bool = True) -> datetime:
+    """The end of the office day on `day`: 16:00 Swedish time; on runs from before, 16:00 in `due`'s zone (UTC)."""
+    return end_of_office_day(day) if swedish else datetime.combine(day, OFFICE_DAY_END, tzinfo=due.tzinfo)
+
+
+def deadline_on_a_working_day(
+    due: datetime, role: Role | None, calendar: SchoolCalendar | None, *, swedish: bool = True
+) -> datetime:
     """A deadline that falls on its holder's day off moves to the end of their next working day."""
-    if not is_day_off_for(due.date(), role, calendar):
+    day = day_of(due, swedish=swedish)
+    if not is_day_off_for(day, role, calendar):
         return due
-    day = due.date()
     while is_day_off_for(day, role, calendar):
         day += timedelta(days=1)
-    return datetime.combine(day, OFFICE_DAY_END, tzinfo=due.tzinfo)
+    return office_day_end(day, due, swedish=swedish)
 
 
 def reminder_on_a_working_day_for(moment: datetime, role: Role | None, calendar: SchoolCalendar | None) -> datetime:

@@ -19,7 +19,7 @@ from domain.events import (
     PilotWithdrawn,
     TaskClosed,
 )
-from domain.rules import IdSource, TaskRejected, check_recordable
+from domain.refusals import IdSource, TaskRejected, check_recordable
 from domain.state import MunicipalityState
 
 ControlAction = Literal["pause", "resume", "withdraw", "retry"]

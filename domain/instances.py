@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.moments import OFFICE_DAY_END, end_of_office_day
 from domain.roles import LEVEL_ROLE_GROUPS, LEVEL_ROLES, Role
 from domain.rulebook import CURRENT_RULES, Rulebook
 from domain.state import MunicipalityState
@@ -31,8 +32,11 @@ class TaskInstance(BaseModel):
     )
 
 
-REMEDIATION_DUE_TIME = time(16, 0, tzinfo=UTC)
-"""A step due on a calendar date (remediation, posting a decision) is due at the end of that office day."""
+def _due_on(day: date, rules: Rulebook) -> datetime:
+    """A step due on a calendar date (remediation, posting a decision) is due at the end of that office day."""
+    if rules.office_day_in_swedish_time:
+        return end_of_office_day(day)
+    return datetime.combine(day, OFFICE_DAY_END, tzinfo=UTC)
 
 
 def template_key_of(task_key: str) -> str:
@@ -64,7 +68,7 @@ def instances_of(
                     assignee_id=state.primary(step.owner_role),
                     subject=f"{schedule.diarienummer} #{schedule.finding_index + 1}: {step.title_sv}",
                     owner_role=step.owner_role,
-                    due_at=datetime.combine(step.due, REMEDIATION_DUE_TIME),
+                    due_at=_due_on(step.due, rules),
                     reckoned_from=schedule.occurred_at,
                 )
                 for schedule in state.remediation.values()
@@ -78,7 +82,7 @@ def instances_of(
                     assignee_id=state.primary(task.owner_role),
                     subject=f"{decision.organ} § {decision.paragraph}, {decision.diarienummer}",
                     owner_role=task.owner_role,
-                    due_at=datetime.combine(decision.anslag_due, REMEDIATION_DUE_TIME),
+                    due_at=_due_on(decision.anslag_due, rules),
                     reckoned_from=decision.occurred_at,
                 )
                 for decision in state.decisions

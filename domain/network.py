@@ -24,8 +24,8 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from domain.events import Event, NetworkMeetingAttendance, NetworkMeetingScheduled, TaskClosed, TaskOpened
 from domain.phases import Phase
+from domain.refusals import TaskRejected, check_not_ended, check_not_held, check_recordable
 from domain.roles import Role
-from domain.rules import TaskRejected, check_not_ended, check_not_held, check_recordable
 from domain.state import MunicipalityState, NetworkMeeting, TaskStatus
 from domain.template import NETWORK_CONTACT_ROLE, NETWORK_CONTRIBUTION, NETWORK_REFLECTION, ProgrammeTemplate
 

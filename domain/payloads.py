@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.inspection import InspectionArea, InspectionLevel, Intervention, ReviewType
+from domain.inspectorate import InspectionArea, InspectionLevel, Intervention, ReviewType
 from domain.kpis import TOTAL, ComparisonGroup, KpiObservation, OrganisationalUnit, UnitObservation
 from domain.roles import Role
 from domain.success_factors import INDICATOR_IDS, indicators_for_level

@@ -21,8 +21,8 @@ from uuid import UUID
 from pydantic import BaseModel, Field, model_validator
 
 from domain.events import Event, ReassignmentKind, RosterChanged, TaskReassigned
+from domain.refusals import TaskRejected, check_not_held, check_recordable
 from domain.roles import Role
-from domain.rules import TaskRejected, check_not_held, check_recordable
 from domain.state import MunicipalityState
 
 

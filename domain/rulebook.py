@@ -45,6 +45,11 @@ class Rulebook(BaseModel):
     """An overdue task escalates to the holder's line manager as the directory names them, else by role: the
     förvaltningschef's is the kommundirektör, never a politician."""
 
+    office_day_in_swedish_time: bool = True
+    """A deadline the rules set on a day (moved off a day off, at a meeting, a remediation step, the posting of
+    minutes) is due at 16:00 Swedish time, as a lead's bare date is (domain.moments), and the day a moment falls on is
+    its Swedish day. Before, 16:00 UTC: an hour or two after the office day ended."""
+
 
 RULE_PATCHES: dict[str, str] = {
     "optional_inspection": "rules-2026-12",
@@ -53,6 +58,7 @@ RULE_PATCHES: dict[str, str] = {
     "deadlines_by_role": "rules-2026-12",
     "every_assessor": "rules-2026-12",
     "escalation_by_line_manager": "escalation-by-line-manager",
+    "office_day_in_swedish_time": "office-day-in-swedish-time",
 }
 """The workflow patch id of each rule: a run follows the newer rule if it took the patch."""
 

@@ -6,48 +6,42 @@ can call them deterministically and a test can call them in microseconds.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
-from uuid import UUID
+from typing import Any
 
 from pydantic import ValidationError
 
 from domain.calendar import (
-    OFFICE_DAY_END,
     SchoolCalendar,
+    day_of,
     deadline_on_a_working_day,
     due_at_a_meeting,
     due_on_a_working_day,
     meeting_reachable_from,
     notice_deadline_on_or_after,
+    office_day_end,
 )
 from domain.consolidation import AssessmentLevel, Consolidation, consolidate
 from domain.decision_dates import decision_timeline
 from domain.events import (
-    ComparisonItem,
     DecisionBecameFinal,
     DecisionPosted,
     DecisionRecorded,
     Event,
     ImplementationYearStarted,
     InspectionCompared,
-    InspectionDecisionRegistered,
     InspectionTrackClosedWithoutDecision,
     PhaseCompleted,
     PhaseStarted,
     PilotCompleted,
     PilotStarted,
-    RemediationEnded,
-    RemediationScheduled,
     SelfAssessmentsConsolidated,
     TaskClosed,
     TaskCompleted,
     TaskOpened,
 )
 from domain.follow_up import follow_up_contradiction
-from domain.inspection import AREA_FACTORS
+from domain.inspection import compare_with_inspection, inspection_contradiction, inspection_events
 from domain.instances import TaskInstance, all_done, instances_of, template_key_of
 from domain.payloads import (
     DecisionPosting,
@@ -56,80 +50,22 @@ from domain.payloads import (
     PlanDraft,
     PlanRevision,
     SelfAssessment,
-    StrengthsWeaknesses,
     TaskPayload,
     YearlyFollowUp,
 )
 from domain.phases import MAIN_TRACK, PARALLEL_TRACKS, Phase
-from domain.remediation import schedule_backwards, schedule_from_registration
+from domain.refusals import (
+    IdSource,
+    TaskRejected,
+    check_not_held,
+    check_recordable,
+    describe,
+)
 from domain.roles import Role
 from domain.rulebook import CURRENT_RULES, Rulebook
 from domain.state import MunicipalityState, NetworkMeeting, TaskState, TaskStatus, fold
-from domain.task_keys import SELF_ASSESSMENT, STRENGTHS_WEAKNESSES
+from domain.task_keys import INSPECTION_DECISION, SELF_ASSESSMENT, STRENGTHS_WEAKNESSES
 from domain.template import NAMND_PAYLOADS, NETWORK_REFLECTION, YEARLY, ProgrammeTemplate, Repeat, TaskTemplate
-
-IdSource = Callable[[], UUID]
-
-
-class TaskRejected(ValueError):
-    """A completion the rules refuse; `code` is stable for programs, `message` is for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-UNRECORDABLE_TEXT = "text may not hold the NUL character (U+0000) or an unpaired surrogate (such as \\ud800)"
-
-
-def unrecordable_text(value: Any, path: str = "") -> str | None:
-    """Where `value` holds text the record cannot keep (the path of the first such string), or None.
-
-    The record is JSON in PostgreSQL: its jsonb refuses the NUL character, and UTF-8 has no encoding for a lone
-    surrogate (what a JSON escape such as \\ud800 decodes to). Accepted, such text would fail every attempt to
-    append its event, and the pilot would wait for that append for ever.
-    """
-    if isinstance(value, str):
-        unrecordable = "\x00" in value or not value.isascii() and not _encodes_as_utf8(value)
-        return (path or "(value)") if unrecordable else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list | tuple) else ()
-    for key, item in items:
-        name = str(key) if re.fullmatch(r"[\w.@/-]+", str(key)) else ascii(key)  # any other key shown escaped
-        where = f"{path}.{name}" if path else name
-        if isinstance(key, str) and unrecordable_text(key) is not None:
-            return where
-        found = unrecordable_text(item, where)
-        if found is not None:
-            return found
-    return None
-
-
-def _encodes_as_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-ERROR_RECORDED_CHARS = 500
-_EMAIL_ADDRESS = re.compile(r"[^\s<>@,;:\"']+@[^\s<>@,;:\"']+")
-
-
-def recordable_error(message: str) -> str:
-    """A failure's message as the permanent record may keep it: no e-mail address (a relay's refusal can quote one,
-    and the record names people by id only), on one line, and not too long."""
-    text = " ".join(_EMAIL_ADDRESS.sub("<e-post / e-mail>", message).split())
-    text = "".join(c for c in text if c.isprintable())
-    return text if len(text) <= ERROR_RECORDED_CHARS else text[: ERROR_RECORDED_CHARS - 1] + "…"
-
-
-def check_recordable(value: Any) -> None:
-    """TaskRejected naming the field, if `value` holds text the record cannot keep (see `unrecordable_text`)."""
-    where = unrecordable_text(value)
-    if where is not None:
-        raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {where}: {UNRECORDABLE_TEXT}")
 
 
 def start_events(
@@ -164,16 +100,6 @@ def start_events(
             managers=managers or {},
         )
     ]
-
-
-def check_not_held(state: MunicipalityState) -> None:
-    """Participants' answers and steering wait while operations hold the pilot."""
-    if state.paused is not None:
-        raise TaskRejected(
-            "pilot_paused",
-            f"Piloten är pausad / the pilot is paused since {state.paused.occurred_at:%Y-%m-%d %H:%M} "
-            f"({state.paused.reason}); try again when it is resumed",
-        )
 
 
 def advance(
@@ -362,7 +288,7 @@ def _due(
         return due_on_a_working_day(due, state.calendar)
     if not template.in_real_time:
         return due  # a demo's days are tenths of a second: weekdays and meetings mean nothing to it
-    return _due_by_role(template, task, state, due, now, role or task.owner_role)
+    return _due_by_role(template, task, state, due, now, role or task.owner_role, rules)
 
 
 def reopened_due(
@@ -374,7 +300,13 @@ def reopened_due(
 
 
 def _due_by_role(
-    template: ProgrammeTemplate, task: TaskTemplate, state: MunicipalityState, due: datetime, now: datetime, role: Role
+    template: ProgrammeTemplate,
+    task: TaskTemplate,
+    state: MunicipalityState,
+    due: datetime,
+    now: datetime,
+    role: Role,
+    rules: Rulebook,
 ) -> datetime:
     """The current edition's deadline rules (domain.rulebook, deadlines_by_role).
 
@@ -383,17 +315,17 @@ def _due_by_role(
       comes on or after its own deadline: the preparation time is set per organ in the calendar.
     - Any other deadline, and these when no meeting is known, moves off its holder's days off.
     """
-    calendar = state.calendar
+    calendar, swedish = state.calendar, rules.office_day_in_swedish_time
     meetings = calendar.meetings_of(state.deciding_organ) if calendar is not None else None
     if meetings is not None and task.payload_kind in NAMND_PAYLOADS:
-        meeting = meeting_reachable_from(now.date(), meetings)
+        meeting = meeting_reachable_from(day_of(now, swedish=swedish), meetings)
         if meeting is not None:
-            return datetime.combine(meeting, OFFICE_DAY_END, tzinfo=due.tzinfo)
+            return office_day_end(meeting, due, swedish=swedish)
     if meetings is not None and template.prepares_namnd_decision(task.key):
-        notice = notice_deadline_on_or_after(due.date(), meetings)
+        notice = notice_deadline_on_or_after(day_of(due, swedish=swedish), meetings)
         if notice is not None:
-            return datetime.combine(notice, OFFICE_DAY_END, tzinfo=due.tzinfo)
-    return deadline_on_a_working_day(due, role, calendar)
+            return office_day_end(notice, due, swedish=swedish)
+    return deadline_on_a_working_day(due, role, calendar, swedish=swedish)
 
 
 def _years_of(task: TaskTemplate, state: MunicipalityState) -> list[int | None]:
@@ -482,7 +414,7 @@ def _contradiction(
 ) -> str | None:
     """What in a well-formed payload contradicts the pilot itself (its level, its organ, its analysis)."""
     if isinstance(payload, InspectionDecision) and today is not None:
-        return _inspection_contradiction(state, payload, today, late_allowed=rules.optional_inspection)
+        return inspection_contradiction(state, payload, today, late_allowed=rules.optional_inspection)
     if isinstance(payload, SelfAssessment) and task.level is not None and payload.level != task.level:
         return f"level: this is the self-assessment of level {task.level}, not {payload.level}"
     if isinstance(payload, NamndDecision) and state.deciding_organ and payload.organ != state.deciding_organ:
@@ -519,33 +451,6 @@ def _contradiction(
                     f"development areas {sorted(prioritised)}"
                 )
     return None
-
-
-def describe(error: ValidationError) -> str:
-    """A pydantic error as one line naming each field and why it is wrong."""
-    parts = []
-    for item in error.errors(include_url=False):
-        where = ".".join(_one_line(str(p)) for p in item["loc"]) or "(payload)"
-        parts.append(f"{where}: {_one_line(item['msg'])}")
-    return "; ".join(parts)
-
-
-def refusal_of(error: ValidationError) -> str:
-    """A request's refusal as one line that starts with the field: like `describe`, except that a check of the whole
-    request, which names its field in its own message ('attendee_ids: ...'), is given as that message alone rather
-    than as '(payload): Value error, attendee_ids: ...'."""
-    return "; ".join(
-        f"{'.'.join(_one_line(str(p)) for p in item['loc'])}: {_one_line(item['msg'])}"
-        if item["loc"]
-        else _one_line(str(item["msg"]).removeprefix("Value error, "))
-        for item in error.errors(include_url=False)
-    )
-
-
-def _one_line(text: str) -> str:
-    """`text` with what is not printable (a line break, an escape) written as its escape: field names are keys of
-    the submitted answer, and anything can be a key."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def completion_events(
@@ -620,6 +525,25 @@ def completion_events(
     return events
 
 
+def registration_events(
+    template: ProgrammeTemplate,
+    state: MunicipalityState,
+    decision: InspectionDecision,
+    registered_by: str,
+    *,
+    now: datetime,
+    new_id: IdSource,
+    rules: Rulebook = CURRENT_RULES,
+) -> list[Event]:
+    """What registering a checked decision (`domain.inspection.check_registration`) records: the first one completes
+    the inspection task the track waits for; any later one is registered alone (`inspection_events`)."""
+    if state.tasks.get(INSPECTION_DECISION) and not state.is_settled(INSPECTION_DECISION):
+        return completion_events(
+            template, INSPECTION_DECISION, registered_by, decision, now=now, new_id=new_id, state=state, rules=rules
+        )
+    return inspection_events(template, state, decision, registered_by, now=now, new_id=new_id, rules=rules)
+
+
 def _decision_of(posting_task_key: str) -> str:
     """'decision_posted@annual_report@y1' -> 'annual_report@y1'."""
     return posting_task_key.split("@", 1)[1]
@@ -676,42 +600,6 @@ def finality_events(
     ]
 
 
-INSPECTION_REGISTRARS = (
-    Role.ANALYTIKER,
-    Role.FORVALTNINGSCHEF,
-    Role.PROGRAMLEDARE,
-    Role.REGIONAL_SKOLSTODSGRUPP,
-)
-"""Who may register a Skolinspektionen decision for the municipality."""
-
-
-def check_registration(
-    state: MunicipalityState,
-    participant_id: str,
-    payload: dict[str, Any],
-    *,
-    today: date,
-    rules: Rulebook = CURRENT_RULES,
-) -> InspectionDecision:
-    """The validated decision if `participant_id` may register it now; else TaskRejected."""
-    check_not_ended(state)
-    check_not_held(state)
-    if not any(participant_id in state.participants.get(role, []) for role in INSPECTION_REGISTRARS):
-        roles = ", ".join(r.value for r in INSPECTION_REGISTRARS)
-        raise TaskRejected(
-            "not_allowed", f"participant {participant_id!r} may not register inspection decisions (roles: {roles})"
-        )
-    try:
-        decision = InspectionDecision.model_validate(payload)
-    except ValidationError as error:
-        raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {describe(error)}") from None
-    check_recordable(decision.model_dump(mode="json"))
-    problem = _inspection_contradiction(state, decision, today, late_allowed=rules.optional_inspection)
-    if problem is not None:
-        raise TaskRejected("invalid_payload", f"Ogiltiga uppgifter / invalid payload: {problem}")
-    return decision
-
-
 def no_reflection_asked(meetings: dict[str, NetworkMeeting], task_key: str) -> TaskRejected | None:
     """Why a pilot has no reflection task for a meeting, when that is what `task_key` asks for: it did not attend
     the meeting, or its attendance is not recorded yet. None for any other task."""
@@ -745,139 +633,6 @@ def open_network_tasks_closed(state: MunicipalityState, *, now: datetime, new_id
     ]
 
 
-def check_not_ended(state: MunicipalityState) -> None:
-    """A pilot that has ended takes nothing more: say when and how it ended."""
-    if state.completed_at is not None:
-        raise TaskRejected(
-            "pilot_ended",
-            f"Piloten avslutades / the pilot completed on {state.completed_at:%Y-%m-%d}: its programme is over, so "
-            "nothing more is registered in it",
-        )
-    if state.withdrawn is not None:
-        raise TaskRejected(
-            "pilot_ended",
-            f"Kommunen lämnade programmet / the municipality withdrew on {state.withdrawn.occurred_at:%Y-%m-%d}: "
-            "nothing more is registered in the pilot",
-        )
-    if state.terminated is not None:
-        raise TaskRejected(
-            "pilot_ended",
-            f"Piloten avbröts / the pilot was terminated on {state.terminated.occurred_at:%Y-%m-%d}: nothing more "
-            "is registered in it",
-        )
-
-
-def _inspection_contradiction(
-    state: MunicipalityState, decision: InspectionDecision, today: date, *, late_allowed: bool = False
-) -> str | None:
-    if decision.diarienummer in state.inspections:
-        return f"diarienummer: decision {decision.diarienummer} is already registered"
-    if decision.follow_up_of is not None:
-        original = state.inspections.get(decision.follow_up_of)
-        if original is None:
-            return f"follow_up_of: no registered decision {decision.follow_up_of}"
-        count = len(original.decision.get("findings", []))
-        for index, finding in enumerate(decision.findings):
-            if finding.follows_up is not None and finding.follows_up >= count:
-                return f"findings.{index}.follows_up: decision {decision.follow_up_of} has {count} findings"
-    if not late_allowed:
-        for index, finding in enumerate(decision.findings):
-            if finding.deadline is not None and finding.outcome != "avhjalpt" and finding.deadline < today:
-                return f"findings.{index}.deadline: {finding.deadline} has already passed"
-    return None
-
-
-def overdue_findings(decision: InspectionDecision, today: date) -> list[int]:
-    """The findings still to be remedied whose reporting deadline had passed by `today`."""
-    return [
-        index
-        for index, finding in enumerate(decision.findings)
-        if finding.deadline is not None and finding.outcome != "avhjalpt" and finding.deadline < today
-    ]
-
-
-def inspection_events(
-    template: ProgrammeTemplate,
-    state: MunicipalityState,
-    decision: InspectionDecision,
-    registered_by: str,
-    *,
-    now: datetime,
-    new_id: IdSource,
-    rules: Rulebook = CURRENT_RULES,
-) -> list[Event]:
-    """A registered decision, and the remediation it starts, clears or renews.
-
-    A finding whose reporting deadline has passed is remedied from the registration on (`schedule_from_registration`)
-    and marked overdue, in the registration and in its schedule."""
-    today = now.date()
-    late = overdue_findings(decision, today) if rules.optional_inspection else []
-    events: list[Event] = [
-        InspectionDecisionRegistered(
-            event_id=new_id(),
-            occurred_at=now,
-            diarienummer=decision.diarienummer,
-            decision=decision.model_dump(mode="json"),
-            registered_by=registered_by,
-            overdue_findings=late,
-        )
-    ]
-    remediates = any(t.repeat is Repeat.PER_FINDING for t in template.tasks)
-    for index, finding in enumerate(decision.findings):
-        if decision.follow_up_of is not None and finding.follows_up is not None and finding.outcome is not None:
-            events += _end_remediation(state, decision, finding.follows_up, finding.outcome, now=now, new_id=new_id)
-        if remediates and finding.deadline is not None and finding.outcome != "avhjalpt":
-            events.append(
-                RemediationScheduled(
-                    event_id=new_id(),
-                    occurred_at=now,
-                    diarienummer=decision.diarienummer,
-                    finding_index=index,
-                    deadline=finding.deadline,
-                    steps=schedule_from_registration(today=today)
-                    if index in late
-                    else schedule_backwards(finding.deadline, today=today),
-                    registered_late=index in late,
-                )
-            )
-    return events
-
-
-def _end_remediation(
-    state: MunicipalityState,
-    decision: InspectionDecision,
-    original_index: int,
-    outcome: Literal["avhjalpt", "kvarstar"],
-    *,
-    now: datetime,
-    new_id: IdSource,
-) -> list[Event]:
-    original = decision.follow_up_of
-    assert original is not None
-    if f"{original}#{original_index}" not in state.remediation:
-        return []
-    reason = (
-        f"avhjälpt enligt beslut {decision.diarienummer}"
-        if outcome == "avhjalpt"
-        else f"kvarstår; ny tidsplan enligt beslut {decision.diarienummer}"
-    )
-    prefix = f"@{original}#{original_index + 1}/"
-    closed: list[Event] = [
-        TaskClosed(event_id=new_id(), occurred_at=now, task_key=task.key, reason=reason)
-        for task in state.open_tasks()
-        if prefix in task.key
-    ]
-    ended = RemediationEnded(
-        event_id=new_id(),
-        occurred_at=now,
-        diarienummer=original,
-        finding_index=original_index,
-        outcome=outcome,
-        by_decision=decision.diarienummer,
-    )
-    return [ended, *closed]
-
-
 def consolidate_self_assessments(state: MunicipalityState) -> Consolidation:
     """Every completed self-assessment, consolidated by level (domain.consolidation)."""
     answers: dict[AssessmentLevel, list[dict[str, int]]] = {}
@@ -886,27 +641,3 @@ def consolidate_self_assessments(state: MunicipalityState) -> Consolidation:
             answer = SelfAssessment.model_validate(task.payload)
             answers.setdefault(AssessmentLevel(answer.level), []).append(answer.scores)
     return consolidate(answers)
-
-
-def compare_with_inspection(state: MunicipalityState, diarienummer: str) -> list[ComparisonItem]:
-    """Classify every success factor flagged by the own analysis, the inspection, or both (domain.inspection's
-    mapping of areas to factors)."""
-    own = StrengthsWeaknesses.model_validate(state.tasks[STRENGTHS_WEAKNESSES].payload)
-    decision = InspectionDecision.model_validate(state.inspections[diarienummer].decision)
-    self_factors = {w.factor for w in own.weaknesses}
-    by_factor: dict[str, list[int]] = {}
-    for index, finding in enumerate(decision.findings):
-        for factor in AREA_FACTORS[finding.area]:
-            by_factor.setdefault(factor, []).append(index)
-    items = []
-    for factor in sorted(self_factors | set(by_factor)):
-        if factor in self_factors and factor in by_factor:
-            classification = "agreed"
-        elif factor in by_factor:
-            classification = "inspection_only"
-        else:
-            classification = "self_only"
-        items.append(
-            ComparisonItem(factor=factor, classification=classification, finding_indexes=by_factor.get(factor, []))
-        )
-    return items

@@ -13,8 +13,9 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.events import Event, TaskDeadlineExtended, TaskReassigned
+from domain.moments import Deadline
+from domain.refusals import TaskRejected, check_not_held, check_recordable
 from domain.roles import Role
-from domain.rules import TaskRejected, check_not_held, check_recordable
 from domain.state import MunicipalityState, TaskState, TaskStatus
 
 SteeringAction = Literal["reassign", "delegate", "stand_in", "return", "extend"]
@@ -26,7 +27,9 @@ class SteerTask(BaseModel):
     action: SteeringAction
     reason: str = Field(min_length=1, max_length=1000)
     to_participant: str | None = None
-    due_at: datetime | None = None
+    due_at: Deadline | None = Field(
+        default=None, description="for extend: the new deadline; a bare date is 16:00 Swedish time that day"
+    )
 
 
 def check_steering(state: MunicipalityState, request: SteerTask, *, now: datetime) -> TaskState:

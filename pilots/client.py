@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from typing import Any, Literal, TypeVar
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
@@ -29,12 +28,13 @@ from domain.appeals import AppealStep
 from domain.calendar import SchoolCalendar
 from domain.control import ControlPilot
 from domain.events import PilotTerminated, event_record
+from domain.moments import SWEDISH_TIME
 from domain.municipalities import DECIDING_ORGANS, check_pilot_code, pilot_name, unknown_members
 from domain.network import RecordAttendance, ScheduleMeeting, check_held_at
 from domain.pilot_ids import PilotId
+from domain.refusals import TaskRejected, check_recordable
 from domain.roles import Role
 from domain.roster import ChangeRoster
-from domain.rules import TaskRejected, check_recordable
 from domain.status import PilotStatus
 from domain.steering import SteerTask
 from eventstore import EventStore, NewEvent, WrongExpectedVersion
@@ -176,7 +176,6 @@ async def start_pilot(
     return workflow_id
 
 
-SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
 STARTS_AT = clock(8, 0)
 """A pilot started for a later day starts at eight in the morning, Swedish time: its first mails arrive at work."""
 FURTHEST_START = timedelta(days=366)

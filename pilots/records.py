@@ -20,8 +20,8 @@ import asyncpg
 
 from domain.events import event_of
 from domain.pilot_ids import PilotId
+from domain.refusals import TaskRejected, check_not_ended, unrecordable_text
 from domain.roles import Role
-from domain.rules import TaskRejected, check_not_ended, unrecordable_text
 from domain.state import MunicipalityState, fold
 from domain.status import PilotStatus
 from eventstore import EventStore

@@ -45,9 +45,9 @@ from domain.events import (
     event_of,
 )
 from domain.language import Language
+from domain.moments import in_swedish_time
 from domain.phases import PHASE_TITLES
 from eventstore import EventStore
-from pilots.client import SWEDISH_TIME
 
 
 class TimelineEntry(BaseModel):
@@ -91,7 +91,7 @@ def _lines(event: Event) -> tuple[str, str]:
             return f"fas klar: {sv_phase}", f"phase completed: {en_phase}"
         case TaskOpened():
             task = f"{event.task_key} → {event.assignee_id}"
-            due = f"{event.due_at:%Y-%m-%d %H:%M:%S}" if event.due_at else None
+            due = in_swedish_time(event.due_at) if event.due_at else None
             return (
                 f"uppgift öppnad: {task}" + (f", senast {due}" if due else ""),
                 f"task opened: {task}" + (f", due {due}" if due else ""),
@@ -126,7 +126,7 @@ def _lines(event: Event) -> tuple[str, str]:
                 sv, en = f"{event.leaving} är inte längre {role}", f"{event.leaving} is no longer {role}"
             return f"{sv}, av {event.by} {by}", f"{en}, by {event.by} {by}"
         case TaskDeadlineExtended():
-            due = f"{event.due_at:%Y-%m-%d %H:%M}"
+            due = in_swedish_time(event.due_at)
             return (
                 f"ny tidsfrist: {event.task_key} till {due} av {event.by} ({event.reason})",
                 f"new deadline: {event.task_key} to {due} by {event.by} ({event.reason})",
@@ -217,7 +217,7 @@ def _lines(event: Event) -> tuple[str, str]:
             closed = f"{event.task_key} ({event.reason})"
             return f"uppgift stängd: {closed}", f"task closed: {closed}"
         case TaskReopened():
-            due = f"{event.due_at:%Y-%m-%d %H:%M:%S}" if event.due_at else None
+            due = in_swedish_time(event.due_at) if event.due_at else None
             return (
                 f"uppgift öppnad igen: {event.task_key} ({event.reason})" + (f", senast {due}" if due else ""),
                 f"task reopened: {event.task_key} ({event.reason})" + (f", due {due}" if due else ""),
@@ -280,7 +280,7 @@ def _lines(event: Event) -> tuple[str, str]:
                 f"workflow terminated by {event.by} ({event.reason})",
             )
         case NetworkMeetingScheduled():
-            when = f"{event.held_at.astimezone(SWEDISH_TIME):%Y-%m-%d %H:%M}"
+            when = in_swedish_time(event.held_at)
             place = f", {event.place}" if event.place else ""
             return (
                 f"nätverksträff planerad av {event.by}: {event.title} ({when}{place})",

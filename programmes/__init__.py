@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from domain.rules import describe
+from domain.refusals import describe
 from domain.template import ProgrammeTemplate
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"

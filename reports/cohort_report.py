@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.moments import in_swedish_time
 from domain.phases import PHASE_TITLES
 from domain.state import MunicipalityState, TaskStatus
 from domain.success_factors import SUCCESS_FACTORS
@@ -133,7 +134,7 @@ def render_cohort_overview(
         return html_page(title=title, body=body, generated_at=generated_at, source_note="")
     total_open = sum(s.open_tasks for s in summaries)
     total_overdue = sum(s.overdue_tasks for s in summaries)
-    stamp = f"{generated_at:%Y-%m-%d %H:%M}"
+    stamp = in_swedish_time(generated_at)
     lead = bilingual(
         f"{len(summaries)} piloter i {', '.join(programmes)}. {total_open} öppna uppgifter, varav {total_overdue} "
         f"försenade ({stamp}).",

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from html import escape
 
+from domain.moments import in_swedish_time
+
 STYLE = """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
@@ -85,7 +87,7 @@ def iso_date(value: date | datetime | None) -> str:
 
 def html_page(*, title: str, body: str, generated_at: datetime, source_note: str) -> str:
     """A complete, self-contained page: no scripts, no external resources."""
-    stamp = f"{generated_at:%Y-%m-%d %H:%M} {generated_at.tzname() or ''}".strip()
+    stamp = in_swedish_time(generated_at)
     footer = (
         f"<footer><p>{bilingual(f'Rapporten skapad {stamp}. {source_note}', f'Report generated {stamp}.')}</p></footer>"
     )

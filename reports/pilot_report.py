@@ -16,7 +16,7 @@ from domain.appeals import DECISION_STATUS_TITLES, OUTCOME_TITLES, DecisionStand
 from domain.consolidation import AssessmentLevel, Consolidation, FactorConsolidation, SpreadFinding
 from domain.events import ComparisonItem, InspectionDecisionRegistered, RemediationScheduled
 from domain.follow_up import gathered_figures, same_figure
-from domain.inspection import InspectionArea, Intervention, ReviewType
+from domain.inspectorate import InspectionArea, Intervention, ReviewType
 from domain.instances import LEVEL_NAMES
 from domain.kpis import KPI_CATALOGUE, POPULATION_TITLES, RIKET, TOTAL, group_median, kpi_name
 from domain.municipalities import members_of, pilot_name

@@ -24,7 +24,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
@@ -58,12 +57,12 @@ from domain.control import ControlPilot
 from domain.follow_up import gathered_figures
 from domain.kommuner import KOMMUNER, LAN
 from domain.kpis import kpi_name
+from domain.moments import in_swedish_time, moment_of
 from domain.municipalities import KOMMUNALFORBUND, members_of, pilot_name
 from domain.network import RecordAttendance, ScheduleMeeting, held_by, meeting_id_for
 from domain.phases import PHASE_TITLES
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
-from domain.rules import refusal_of
 from domain.status import PilotStatus, TaskView
 from domain.steering import SteerTask
 from eventstore import EventStore
@@ -82,6 +81,7 @@ from pilots import (
     steer_task,
 )
 from pilots.client import record_attendance, schedule_meeting
+from pilots.refusals import refusal_of
 from pilots.scheduled import scheduled_pilots
 from pilots.timeline import timeline
 from programmes import TEMPLATES
@@ -100,7 +100,6 @@ LINK_COOKIE = "leda_sign_in"
 LANGUAGE_COOKIE = "leda_language"
 FORM_TOKEN_FIELD = "_form"
 ACTION_FIELD = "_action"
-LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 """Deadlines are shown, and read from the lead's forms, in Swedish time."""
 
 _HERE = Path(__file__).parent
@@ -163,7 +162,7 @@ class Page:
 
 
 def local(moment: datetime | None) -> str:
-    return "–" if moment is None else f"{moment.astimezone(LOCAL_TIME):%Y-%m-%d %H:%M}"
+    return "–" if moment is None else in_swedish_time(moment)
 
 
 def _environment() -> Environment:
@@ -1019,15 +1018,14 @@ def _local_path(path: str) -> str:
 
 
 def _local_moment(value: str, *, field: str = "due_at") -> datetime:
-    """A moment typed in Swedish time (a datetime-local field: 2026-12-01T16:00), as an aware moment."""
+    """A moment typed in a datetime-local field (2026-12-01T16:00, Swedish time), read as every edge reads one."""
     try:
-        moment = datetime.fromisoformat(value)
+        return moment_of(value)
     except ValueError:
         raise PilotError(
             f"{field}: skriv dag och tid som ÅÅÅÅ-MM-DD TT:MM / write the day and time as YYYY-MM-DD HH:MM",
             "invalid_input",
         ) from None
-    return moment.replace(tzinfo=LOCAL_TIME) if moment.tzinfo is None else moment
 
 
 def _sign_in_mail(sender: str, participant: Participant, link: str) -> EmailMessage:

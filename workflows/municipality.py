@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         event_record,
     )
     from domain.follow_up import figures_year, plan_kpis
+    from domain.inspection import check_registration
     from domain.instances import instance_title
     from domain.kpis import DATA_PACK_KPIS
     from domain.network import (
@@ -56,19 +57,17 @@ with workflow.unsafe.imports_passed_through():
         schedule_events,
     )
     from domain.payloads import FollowUpFigures, InspectionDecision, KpiDataPack, TaskPayload
+    from domain.refusals import TaskRejected, recordable_error
     from domain.roles import Role
     from domain.roster import ChangeRoster, check_roster_change, moved_tasks, roster_events
     from domain.rules import (
-        TaskRejected,
         advance,
         check_completion,
-        check_registration,
         completion_events,
         finality_events,
-        inspection_events,
         next_finality_at,
         next_year_starts_at,
-        recordable_error,
+        registration_events,
         start_events,
         start_next_year,
     )
@@ -329,23 +328,10 @@ class MunicipalityWorkflow:
         await self._started()
 
         def decide() -> list[Event]:
-            decision = self._check_registration(request)
-            if self._state.tasks.get(INSPECTION_DECISION) and not self._state.is_settled(INSPECTION_DECISION):
-                # The first decision is what the inspection track has been waiting for.
-                return completion_events(
-                    self._template,
-                    INSPECTION_DECISION,
-                    request.participant_id,
-                    decision,
-                    now=workflow.now(),
-                    new_id=workflow.uuid4,
-                    state=self._state,
-                    rules=self._rules,
-                )
-            return inspection_events(
+            return registration_events(
                 self._template,
                 self._state,
-                decision,
+                self._check_registration(request),
                 request.participant_id,
                 now=workflow.now(),
                 new_id=workflow.uuid4,

@@ -254,6 +254,21 @@ async def test_cli_mistakes_get_one_clear_line_and_a_non_zero_exit(
     assert code == 2 and "not valid JSON" in err
     errors.append(err)
 
+    extend = ["extend", "1861", "self_assessment@F", "--programme", programme, "--reason", "sjukdom", "--until"]
+    code, _, err = await leda(lead, *extend, "next friday")
+    assert code == 2 and "--until: 'next friday' is not a day or a moment like 2026-12-01" in err
+    errors.append(err)
+
+    # A bare date is the end of that office day in Swedish time, and shown so, with the zone named.
+    code, _, err = await leda(lead, *extend, "2030-01-15")
+    assert code == 0, err
+    code, out, err = await leda(lead, "tasks", "1861", "--programme", programme, "--json")
+    assert code == 0, err
+    [task] = [t for t in json.loads(out) if t["key"] == "self_assessment@F"]
+    assert datetime.fromisoformat(task["due_at"]) == datetime(2030, 1, 15, 15, 0, tzinfo=UTC)
+    code, out, err = await leda(lead, "tasks", "1861", "--programme", programme)
+    assert code == 0 and "2030-01-15 16:00 CET" in out, (out, err)
+
     code, _, err = await leda(lead, "status", "12")
     assert code == 2 and "four digits" in err
     errors.append(err)

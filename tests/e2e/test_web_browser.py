@@ -31,9 +31,9 @@ from access import issue_token
 from devstack import sample_payloads
 from devstack.mail import MailCapture
 from devstack.ports import free_port
+from domain.moments import SWEDISH_TIME as LOCAL_TIME
 from pilots import PilotError, complete_task, start_pilot
 from settings import Settings
-from web.pages import LOCAL_TIME
 from worker import running_worker, serving_api
 
 pytestmark = pytest.mark.devserver

@@ -16,9 +16,9 @@ from temporalio.service import RPCError
 from access import issue_token
 from api.app import create_app
 from directory import read_participants_csv
+from domain.moments import SWEDISH_TIME
 from eventstore import EventStore
 from pilots import start_cohort
-from pilots.client import SWEDISH_TIME
 from pilots.scheduled import scheduled_pilots
 from programmes import template
 from programmes.cohorts import Cohort, CohortPilot, load_cohort

@@ -161,6 +161,8 @@ async def test_a_participant_who_reads_english_gets_the_digest_in_swedish_then_e
     body = digest.get_content()
     assert body.index("Påminnelse 1: Självskattning") < body.index("-- In English --")
     assert body.index("-- In English --") < body.index("Reminder 1: Self-assessment (Hallsberg), due 2026-03-02")
+    # Noon UTC is one in the afternoon in Sweden in March: every time a person reads is Swedish time, zone named.
+    assert "sista dag 2026-03-02 13:00 CET" in body and "due 2026-03-02 13:00 CET" in body
     assert body.count(link(workflow_id, SELF_ASSESSMENT)) == 2  # once per language
 
 

@@ -80,6 +80,21 @@ async def test_a_reminder_is_in_swedish_first_with_english_and_a_link_to_the_tas
     assert opened is not None and opened[1].participant_id == req.recipient_id
 
 
+async def test_a_mail_gives_the_deadline_in_swedish_time_with_its_zone(
+    db_pool: asyncpg.Pool, mail_capture: MailCapture
+) -> None:
+    winter = request().model_copy(update={"due_at": datetime(2027, 1, 15, 15, 0, tzinfo=UTC)})
+    summer = request().model_copy(update={"due_at": datetime(2027, 6, 15, 14, 0, tzinfo=UTC)})
+    activity = notifications(db_pool, mail_capture).send_notification
+
+    for req, shown in ((winter, "2027-01-15 16:00 CET"), (summer, "2027-06-15 16:00 CEST")):
+        result = await ActivityEnvironment().run(activity, req)
+        [mail] = await mail_capture.wait_for(lambda m, sent=result.message_id: m["Message-ID"] == sent)
+        body = mail.get_content()
+        assert body.count(shown) == 2, body  # in Swedish and in English
+        assert "UTC" not in body
+
+
 async def test_a_notification_to_someone_not_in_the_directory_fails_without_sending(
     db_pool: asyncpg.Pool, mail_capture: MailCapture
 ) -> None:

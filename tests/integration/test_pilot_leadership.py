@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -116,6 +117,15 @@ async def test_a_programmes_lead_starts_a_pilot_of_any_municipality_in_that_prog
     assert (
         await api.post(f"/api/v1/pilots/{workflow_id}/tasks/{TASK}/steer", json=steer, headers=lead)
     ).status_code == 200
+    # A bare date is 16:00 Swedish time that day, as the CLI and the web form read it; what is no day is refused.
+    steer["due_at"] = "2099-01-02"
+    extended = await api.post(f"/api/v1/pilots/{workflow_id}/tasks/{TASK}/steer", json=steer, headers=lead)
+    assert extended.status_code == 200, extended.text
+    task = (await api.get(f"/api/v1/pilots/{workflow_id}/tasks/{TASK}", headers=lead)).json()
+    assert datetime.fromisoformat(task["due_at"]) == datetime(2099, 1, 2, 15, 0, tzinfo=UTC)
+    steer["due_at"] = "soon"
+    refused = await api.post(f"/api/v1/pilots/{workflow_id}/tasks/{TASK}/steer", json=steer, headers=lead)
+    assert refused.status_code == 422 and "due_at" in refused.json()["detail"], refused.text
 
 
 async def test_a_pilot_for_a_municipality_outside_the_old_list_starts_and_an_unknown_code_names_its_field(

@@ -29,6 +29,7 @@ from devstack.mail import MailCapture
 from devstack.ports import free_port
 from directory import Participant, upsert_participants
 from domain.events import PilotStarted, TaskOpened, event_record
+from domain.moments import SWEDISH_TIME as LOCAL_TIME
 from domain.phases import Phase
 from domain.roles import Role
 from eventstore import EventStore, NewEvent
@@ -36,7 +37,7 @@ from pilots import PilotRecords, complete_task
 from settings import Settings
 from tests.people import programme_person
 from tests.sign_in_links import follow_sign_in_link, link_page_form
-from web.pages import LINK_COOKIE, LOCAL_TIME, SESSION_COOKIE
+from web.pages import LINK_COOKIE, SESSION_COOKIE
 from worker import mailer_for, running_worker
 
 pytestmark = pytest.mark.devserver

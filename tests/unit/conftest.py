@@ -14,6 +14,7 @@ from devstack.sample_payloads import answer_for
 from domain.calendar import SchoolCalendar
 from domain.events import Event
 from domain.follow_up import figures_year, follow_up_prefill, plan_kpis
+from domain.inspection import check_registration, inspection_events
 from domain.kpis import DATA_PACK_KPIS, RIKET, KpiObservation
 from domain.payloads import FollowUpFigures, KpiDataPack
 from domain.roles import Role
@@ -21,10 +22,8 @@ from domain.rulebook import CURRENT_RULES, Rulebook
 from domain.rules import (
     advance,
     check_completion,
-    check_registration,
     completion_events,
     finality_events,
-    inspection_events,
     next_finality_at,
     next_year_starts_at,
     start_events,

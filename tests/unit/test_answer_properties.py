@@ -25,17 +25,15 @@ from devstack import sample_payloads
 from domain.calendar import reminder_on_a_working_day
 from domain.events import Event, TaskCompleted, event_from_record, event_record
 from domain.follow_up import follow_up_prefill
+from domain.inspection import check_registration, inspection_events
 from domain.network import RecordAttendance, ScheduleMeeting, attendance_events, schedule_events
 from domain.payloads import PAYLOAD_MODELS
+from domain.refusals import TaskRejected, check_recordable
 from domain.rules import (
-    TaskRejected,
     advance,
     check_completion,
-    check_recordable,
-    check_registration,
     completion_events,
     finality_events,
-    inspection_events,
     next_finality_at,
     next_year_starts_at,
 )

@@ -20,7 +20,7 @@ from domain.events import (
     TaskReopened,
 )
 from domain.phases import Phase
-from domain.rules import TaskRejected
+from domain.refusals import TaskRejected
 from domain.state import TaskStatus
 from programmes import LFR_SKOLA
 from tests.unit.conftest import PilotDriver

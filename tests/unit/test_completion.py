@@ -10,9 +10,10 @@ import pytest
 from devstack.sample_payloads import answer_for, namnd_decision
 from domain.events import DecisionRecorded, TaskCompleted
 from domain.payloads import KpiDataPack, NamndDecision, PlanDraft, SelfAssessment
+from domain.refusals import TaskRejected
 from domain.roles import Role
 from domain.rulebook import FIRST_EDITION
-from domain.rules import TaskRejected, check_completion, completion_events
+from domain.rules import check_completion, completion_events
 
 TODAY = date(2024, 9, 2)
 DEEP_ANALYSIS = ("kpi_data_pack", "document_collection", "self_assessment", "strengths_weaknesses")

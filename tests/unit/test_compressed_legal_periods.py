@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from devstack.sample_payloads import inspection_decision, namnd_decision
+from domain.moments import end_of_office_day
 from domain.rulebook import FIRST_EDITION
 from domain.rules import finality_moment, next_finality_at
 from programmes import DEMO, LFR_SKOLA
@@ -50,7 +51,7 @@ def test_on_a_real_template_the_minutes_fall_due_on_the_lawful_anslag_day():
     posting = pilot.state.tasks["decision_posted@analysis_reported"]
 
     anslag_due = pilot.state.decisions[0].anslag_due
-    assert posting.due_at == datetime.combine(anslag_due, time(16, 0), tzinfo=UTC)
+    assert posting.due_at == end_of_office_day(anslag_due)
 
 
 def test_on_the_demo_a_decision_posted_today_is_final_after_the_demos_three_weeks():

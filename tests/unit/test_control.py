@@ -7,8 +7,9 @@ import pytest
 from devstack import sample_payloads
 from domain.control import ControlPilot, check_control, control_events
 from domain.events import PilotPaused, PilotWithdrawn, TaskClosed
+from domain.inspection import check_registration
+from domain.refusals import TaskRejected
 from domain.roles import Role
-from domain.rules import TaskRejected, check_registration
 from domain.state import TaskStatus
 from domain.steering import SteerTask, check_steering
 

@@ -16,8 +16,9 @@ from domain.calendar import (
     reminder_on_a_working_day_for,
     working_days_before,
 )
+from domain.moments import end_of_office_day
 from domain.roles import Role
-from domain.rulebook import FIRST_EDITION
+from domain.rulebook import CURRENT_RULES, FIRST_EDITION
 from programmes import LFR_SKOLA
 from tests.unit.conftest import PilotDriver
 
@@ -32,7 +33,7 @@ def at(day: date, hour: int = 8) -> datetime:
 def test_a_deadline_on_a_saturday_moves_to_monday_even_without_a_calendar():
     moved = deadline_on_a_working_day(at(date(2027, 3, 6)), Role.FORVALTNINGSCHEF, None)
 
-    assert moved == at(date(2027, 3, 8), 16)
+    assert moved == end_of_office_day(date(2027, 3, 8))
 
 
 @pytest.mark.parametrize(
@@ -56,7 +57,7 @@ def test_a_working_day_deadline_stays_as_it_is():
 def test_the_schools_lov_moves_the_rektors_deadline_past_it():
     moved = deadline_on_a_working_day(at(date(2027, 2, 23)), Role.REKTOR, CALENDAR)
 
-    assert moved == at(date(2027, 3, 1), 16)
+    assert moved == end_of_office_day(date(2027, 3, 1))
 
 
 @pytest.mark.parametrize(
@@ -127,7 +128,7 @@ def test_what_a_decision_rests_on_is_due_by_the_notice_of_the_meeting_it_can_rea
     # The synthesis is due 30 days after it opens (2024-10-02); the first notice deadline on or after that is
     # ten working days before 24 October: 10 October.
     due = pilot.state.tasks["strengths_weaknesses"].due_at
-    assert due == at(date(2024, 10, 10), 16)
+    assert due == end_of_office_day(date(2024, 10, 10))
 
 
 def test_the_decision_is_due_at_the_first_meeting_its_case_still_reaches_when_it_opens():
@@ -136,6 +137,32 @@ def test_the_decision_is_due_at_the_first_meeting_its_case_still_reaches_when_it
 
     pilot.complete("strengths_weaknesses")
 
+    assert pilot.state.tasks["analysis_reported"].due_at == end_of_office_day(date(2024, 10, 24))
+
+
+def test_the_end_of_the_office_day_is_four_in_the_afternoon_swedish_time_summer_and_winter():
+    assert end_of_office_day(date(2027, 1, 15)) == at(date(2027, 1, 15), 15)  # CET, UTC+1
+    assert end_of_office_day(date(2027, 6, 15)) == at(date(2027, 6, 15), 14)  # CEST, UTC+2
+
+
+def test_the_day_a_deadline_falls_on_is_its_swedish_day():
+    # 23:30 UTC on Friday 5 March is 00:30 on Saturday in Sweden: a day off, so it moves to Monday.
+    late_friday = datetime(2027, 3, 5, 23, 30, tzinfo=UTC)
+
+    assert deadline_on_a_working_day(late_friday, Role.EKONOMI, None) == end_of_office_day(date(2027, 3, 8))
+    assert deadline_on_a_working_day(late_friday, Role.EKONOMI, None, swedish=False) == late_friday
+
+
+def test_runs_from_before_the_swedish_office_day_keep_four_in_the_afternoon_utc():
+    rules = CURRENT_RULES.model_copy(update={"office_day_in_swedish_time": False})
+    pilot = meetings_pilot(rules=rules)
+    pilot.tick(timedelta(days=7))
+
+    pilot.complete("strengths_weaknesses")
+
+    assert deadline_on_a_working_day(at(date(2027, 3, 6)), Role.EKONOMI, None, swedish=False) == at(
+        date(2027, 3, 8), 16
+    )
     assert pilot.state.tasks["analysis_reported"].due_at == at(date(2024, 10, 24), 16)
 
 

@@ -12,7 +12,8 @@ from devstack.sample_payloads import yearly_follow_up
 from domain.events import TaskCompleted
 from domain.follow_up import figures_year, follow_up_prefill, plan_kpis
 from domain.payloads import FollowUpFigures, YearlyFollowUp
-from domain.rules import TaskRejected, check_completion
+from domain.refusals import TaskRejected
+from domain.rules import check_completion
 from domain.template import ProgrammeTemplate
 from programmes import LFR_SKOLA
 from reports import render_pilot_report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -15,6 +15,7 @@ from domain.events import (
     TaskCompleted,
     TaskOpened,
 )
+from domain.moments import end_of_office_day
 from domain.phases import MAIN_TRACK, PARALLEL_TRACKS, Phase
 from domain.rules import advance, next_year_starts_at, start_next_year
 from programmes import LFR_SKOLA
@@ -169,7 +170,7 @@ def test_year_1_starts_with_the_implementation_phase_and_opens_its_independent_t
     ]
     # 120 days from 2024-09-02 is nyårsafton, a day off: the deadline moves to the end of 2 January.
     assert pilot.now + timedelta(days=120) == datetime(2024, 12, 31, 8, 0, tzinfo=UTC)
-    assert pilot.state.tasks["ska_follow_up@y1"].due_at == datetime(2025, 1, 2, 16, 0, tzinfo=UTC)
+    assert pilot.state.tasks["ska_follow_up@y1"].due_at == end_of_office_day(date(2025, 1, 2))
 
 
 def test_the_ska_cycle_runs_follow_up_analysis_planning_then_the_annual_report(implementing):
@@ -234,7 +235,7 @@ def test_the_next_years_instances_open_at_its_start_with_deadlines_from_it(imple
     assert "ska_analysis@y2" not in opened(events)  # it waits for this year's follow-up, not last year's
     # 120 days from the year's start, 2025-09-02, is 2025-12-31, nyårsafton: the deadline is 2 January at 16:00.
     assert implementing.now == datetime(2025, 9, 2, 8, 0, tzinfo=UTC)
-    assert implementing.state.tasks["ska_follow_up@y2"].due_at == datetime(2026, 1, 2, 16, 0, tzinfo=UTC)
+    assert implementing.state.tasks["ska_follow_up@y2"].due_at == end_of_office_day(date(2026, 1, 2))
 
 
 def test_a_year_left_unfinished_stays_open_when_the_next_begins(implementing):

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.events import ComparisonItem, InspectionDecisionRegistered
-from domain.inspection import AREA_FACTORS, InspectionArea
+from domain.inspection import compare_with_inspection
+from domain.inspectorate import AREA_FACTORS, InspectionArea
 from domain.phases import Phase
-from domain.rules import compare_with_inspection
 from domain.state import MunicipalityState, TaskState, TaskStatus
 
 AT = datetime(2024, 9, 2, 8, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -15,8 +15,9 @@ from domain.events import (
     TaskClosed,
     TaskOpened,
 )
+from domain.moments import end_of_office_day
+from domain.refusals import TaskRejected
 from domain.rulebook import FIRST_EDITION
-from domain.rules import TaskRejected
 from domain.state import TaskStatus
 from programmes import LFR_SKOLA
 from tests.unit.conftest import PilotDriver
@@ -68,7 +69,7 @@ def test_each_remediation_step_opens_for_its_owner_due_on_its_scheduled_day(regi
     for scheduled in schedule.steps:
         task = registered.state.tasks[step(scheduled.key)]
         assert task.assignee_id == registered.state.primary(scheduled.owner_role)
-        assert task.due_at == datetime.combine(scheduled.due, datetime.min.time(), UTC).replace(hour=16)
+        assert task.due_at == end_of_office_day(scheduled.due)
         assert task.template_key == "remediation"
 
 

@@ -20,7 +20,8 @@ from domain.network import (
     schedule_events,
 )
 from domain.phases import Phase
-from domain.rules import TaskRejected, check_completion
+from domain.refusals import TaskRejected
+from domain.rules import check_completion
 from domain.state import TaskStatus
 from programmes import DEMO
 from tests.unit.conftest import PilotDriver

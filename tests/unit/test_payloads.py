@@ -25,7 +25,8 @@ from domain.payloads import (
     StrengthsWeaknesses,
     YearlyFollowUp,
 )
-from domain.rules import TaskRejected, check_completion
+from domain.refusals import TaskRejected
+from domain.rules import check_completion
 from domain.success_factors import INDICATOR_IDS, indicators_for_level
 from domain.template import Repeat
 from programmes import TEMPLATES

@@ -6,9 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from domain.events import RosterChanged, TaskReassigned
+from domain.refusals import TaskRejected
 from domain.roles import Role
 from domain.roster import ChangeRoster, check_roster_change, roster_events
-from domain.rules import TaskRejected
 from domain.steering import SteerTask, steering_events
 
 LEAD = "p-programledare"

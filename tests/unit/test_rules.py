@@ -17,9 +17,10 @@ from domain.events import (
     TaskOpened,
 )
 from domain.phases import PARALLEL_TRACKS, Phase
+from domain.refusals import TaskRejected
 from domain.roles import Role
 from domain.rulebook import FIRST_EDITION
-from domain.rules import TaskRejected, advance, start_events
+from domain.rules import advance, start_events
 from domain.state import TaskStatus
 from programmes import LFR_SKOLA
 from tests.unit.conftest import PilotDriver

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from domain.events import TaskDeadlineExtended, TaskReassigned
+from domain.refusals import TaskRejected
 from domain.roles import Role
-from domain.rules import TaskRejected
 from domain.steering import SteerTask, check_steering, steering_events
 
 

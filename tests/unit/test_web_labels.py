@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from domain.inspection import InspectionArea, Intervention, ReviewType
+from domain.inspectorate import InspectionArea, Intervention, ReviewType
 from domain.payloads import PAYLOAD_MODELS
 from reports.pilot_report import AREAS, INTERVENTIONS, REVIEW_TYPES
 from web.labels import CHOICE_LABELS, FIELD_LABELS, Label, choice_label, field_label
