@@ -920,7 +920,8 @@ async def programme_lead_network_meeting(
                 of(e, "PilotStarted")[0].data["participants"]["programledare"][0] == lead
             ),
             "escalated to the lead and the kommundirektör": lambda e: any(
-                d.data["recipient_id"] == lead and d.data["also_to"] == ["p-0643-kommundirektor"]
+                {(r["participant_id"], r["escalated_as"]) for r in d.data["recipients"]}
+                == {(lead, "lead"), ("p-0643-kommundirektor", "manager")}
                 for d in of(e, "TaskEscalated", task_key="self_assessment@F")
             ),
             "a network meeting scheduled and attended": lambda e: (
