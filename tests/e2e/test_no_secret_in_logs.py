@@ -34,7 +34,7 @@ from devstack.ports import free_port
 from devstack.temporal import TemporalDevServer
 from tests.databases import DatabaseUrls, database_of_its_own
 from tests.sign_in_links import link_page_form
-from web.pages import SESSION_COOKIE
+from web.site import SESSION_COOKIE
 
 pytestmark = pytest.mark.devserver
 

@@ -23,7 +23,7 @@ from devstack.mail import MailCapture
 from pilots import start_pilot
 from settings import Settings
 from tests.sign_in_links import follow_sign_in_link
-from web.pages import SESSION_COOKIE
+from web.site import SESSION_COOKIE
 from worker import mailer_for, running_worker
 
 BASE = "http://leda.test"

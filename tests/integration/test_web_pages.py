@@ -37,7 +37,7 @@ from pilots import PilotRecords, complete_task
 from settings import Settings
 from tests.people import programme_person
 from tests.sign_in_links import follow_sign_in_link, link_page_form
-from web.pages import LINK_COOKIE, SESSION_COOKIE
+from web.site import LINK_COOKIE, SESSION_COOKIE
 from worker import mailer_for, running_worker
 
 pytestmark = pytest.mark.devserver

@@ -21,7 +21,7 @@ from domain.status import TaskView
 from programmes import LFR_SKOLA, OREBRO
 from web.forms import COUNT, Leaf, Repeat, TaskContext, answer_of, apply_action, build_form, form_data_of, validate
 from web.labels import field_label
-from web.pages import Page, _environment
+from web.site import Page, _environment
 
 TODAY = date(2026, 11, 23)
 
