@@ -40,8 +40,8 @@ from pilots import (
     register_inspection,
     roster_change,
     schedule_meeting,
-    start_after_of,
     start_cohort,
+    start_moment,
     start_pilot,
     steer_task,
 )
@@ -270,8 +270,6 @@ def lead_router(api: ApiServices) -> APIRouter:
     async def start(request: StartPilotRequest, identity: Caller) -> PilotStarted:
         if not await access.may_start(identity, request.kommunkod, request.programme):
             raise forbidden()
-        now = datetime.now(UTC)
-        delay = start_after_of(request.starts_on, now)
         workflow_id = await start_pilot(
             client,
             pool,
@@ -281,9 +279,9 @@ def lead_router(api: ApiServices) -> APIRouter:
             task_queue=task_queue,
             municipality_name=request.name,
             deciding_organ=request.organ,
-            start_after=delay,
+            starts_on=request.starts_on,
         )
-        return PilotStarted(workflow_id=workflow_id, starts_at=now + delay if delay else None)
+        return PilotStarted(workflow_id=workflow_id, starts_at=start_moment(request.starts_on, datetime.now(UTC)))
 
     @router.get("/cohorts", summary="The cohorts (programme rounds) Leda ships, with their pilots and staggered starts")
     async def cohorts(identity: Caller) -> list[CohortSummary]:
@@ -398,8 +396,7 @@ def lead_router(api: ApiServices) -> APIRouter:
     ) -> TaskCompletion:
         if not await access.may_register_inspection(identity, workflow_id):
             raise forbidden()
-        await records.running(workflow_id)  # a pilot that has ended says so, and when
-        return await register_inspection(client, workflow_id, identity.participant_id, decision)
+        return await register_inspection(client, pool, workflow_id, identity.participant_id, decision)
 
     @router.post(
         "/pilots/{workflow_id}/control",
@@ -455,8 +452,7 @@ def lead_router(api: ApiServices) -> APIRouter:
         """Either step of an appeal, by the pilot's lead, on a pilot that has not ended."""
         if not await access.may_record_appeal(identity, workflow_id):
             raise forbidden()
-        await records.running(workflow_id)
         step = appeal_step(action=action, actor_id=identity.participant_id, **request.model_dump())
-        return await record_appeal(client, workflow_id, step)
+        return await record_appeal(client, pool, workflow_id, step)
 
     return router

@@ -62,7 +62,6 @@ from pilots import (
     record_appeal,
     register_inspection,
     roster_change,
-    start_after_of,
     start_cohort,
     start_pilot,
     steer_task,
@@ -215,7 +214,7 @@ async def cmd_start(ctx: Context) -> None:
         municipality_name=a.name,
         deciding_organ=a.organ,
         calendar=_calendar(a.calendar),
-        start_after=start_after_of(a.starts_on, datetime.now(UTC)),
+        starts_on=a.starts_on,
     )
     starts = f", startar / starts {a.starts_on}" if a.starts_on else ""
     print(f"Pilot startad / pilot started: {workflow_id}{starts}")
@@ -391,8 +390,9 @@ async def cmd_register_inspection(ctx: Context) -> None:
     payload = _read_payload(None, ctx.args.file)
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
     ctx.allowed(await (await ctx.access()).may_register_inspection(identity, workflow_id))
-    await (await ctx.records()).running(workflow_id)  # a pilot that has ended says so, and when
-    result = await register_inspection(await ctx.client(), workflow_id, identity.participant_id, payload)
+    result = await register_inspection(
+        await ctx.client(), await ctx.pool(), workflow_id, identity.participant_id, payload
+    )
     print(f"Skolinspektionens beslut registrerat / inspection decision registered (event #{result.stream_version})")
 
 
@@ -413,8 +413,7 @@ async def cmd_appeal(ctx: Context) -> None:
         **fields,
     )
     ctx.allowed(await (await ctx.access()).may_record_appeal(identity, workflow_id))
-    await (await ctx.records()).running(workflow_id)
-    result = await record_appeal(await ctx.client(), workflow_id, step)
+    result = await record_appeal(await ctx.client(), await ctx.pool(), workflow_id, step)
     reopened = f"; öppnad igen / reopened: {', '.join(result.reopened_tasks)}" if result.reopened_tasks else ""
     done = "överklagande registrerat / appeal recorded" if lodged else "utfall registrerat / outcome recorded"
     print(f"{done}: {a.decision}, mål {a.case} (händelse / event #{result.stream_version}){reopened}")

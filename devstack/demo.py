@@ -15,6 +15,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from temporalio.client import Client
 
 from database import create_pool, redacted
@@ -196,14 +197,14 @@ async def simulate_participants(
         if inspection and decision is None and status.current_phase is Phase.DEVELOPMENT_PLAN:
             # Skolinspektionen's decision arrives while the plan is being written: the inspection runs in parallel.
             decision = sample_payloads.inspection_decision(today - timedelta(days=30))
-            await register_inspection(client, workflow_id, analyst, decision)
+            await register_inspection(client, records.pool, workflow_id, analyst, decision)
             say(
                 f"  ! Skolinspektionens beslut {decision['diarienummer']} registrerat: föreläggande med tidsfrist",
                 "inspection decision registered",
             )
         if decision is not None and not followed_up and status.implementation_year >= 1:
             follow_up = sample_payloads.inspection_follow_up(decision, today)
-            await register_inspection(client, workflow_id, analyst, follow_up)
+            await register_inspection(client, records.pool, workflow_id, analyst, follow_up)
             followed_up = True
             say(
                 f"  ! Uppföljningsbeslut {follow_up['diarienummer']}: bristen avhjälpt, återstående steg stängs",
@@ -212,20 +213,26 @@ async def simulate_participants(
         posted = next((d for d in status.decisions if d.key == appeal and d.anslag_date is not None), None)
         if posted is not None and not appealed:
             appealed = True
-            await _appeal_and_uphold(client, workflow_id, posted.key, lead, today, say)
+            await _appeal_and_uphold(client, records.pool, workflow_id, posted.key, lead, today, say)
         await asyncio.sleep(poll_interval)
 
 
 async def _appeal_and_uphold(
-    client: Client, workflow_id: str, decision_key: str, lead: str, today: date, say: Callable[..., None]
+    client: Client,
+    pool: asyncpg.Pool,
+    workflow_id: str,
+    decision_key: str,
+    lead: str,
+    today: date,
+    say: Callable[..., None],
 ) -> None:
     """Someone appeals the decision (laglighetsprövning); the court rejects the appeal and the decision stands."""
     case = {"decision_key": decision_key, "actor_id": lead, "case_number": "0001-SYNTETISKT"}
     court = "Förvaltningsrätten i Karlstad (syntetiskt mål)"
-    await record_appeal(client, workflow_id, appeal_step(action="lodged", court=court, lodged_on=today, **case))
+    await record_appeal(client, pool, workflow_id, appeal_step(action="lodged", court=court, lodged_on=today, **case))
     say(f"  ! {decision_key} överklagat till {court}: beslutet vinner inte laga kraft", "decision appealed")
     await record_appeal(
-        client, workflow_id, appeal_step(action="decided", outcome="avslaget", decided_on=today, **case)
+        client, pool, workflow_id, appeal_step(action="decided", outcome="avslaget", decided_on=today, **case)
     )
     say("  ! Domstolen avslog överklagandet: beslutet står fast", "the court rejected the appeal")
 

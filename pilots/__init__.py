@@ -5,7 +5,6 @@ from pilots.client import (
     ListedPhase,
     ListedState,
     MeetingOutcome,
-    PilotError,
     PilotListing,
     appeal_step,
     change_roster,
@@ -22,12 +21,13 @@ from pilots.client import (
     register_inspection,
     roster_change,
     schedule_meeting,
-    start_after_of,
     start_cohort,
+    start_moment,
     start_pilot,
     steer_task,
     terminate_pilot,
 )
+from pilots.errors import PilotError
 from pilots.records import PilotRecords
 from pilots.timeline import TimelineEntry, describe_event, timeline
 
@@ -57,7 +57,7 @@ __all__ = [
     "register_inspection",
     "roster_change",
     "schedule_meeting",
-    "start_after_of",
+    "start_moment",
     "start_cohort",
     "start_pilot",
     "steer_task",

@@ -38,6 +38,8 @@ from domain.roster import ChangeRoster
 from domain.status import PilotStatus
 from domain.steering import SteerTask
 from eventstore import EventStore, NewEvent, WrongExpectedVersion
+from pilots.errors import PilotError
+from pilots.records import PilotRecords
 from programmes import template as load_template
 from programmes.calendars import load_calendar
 from programmes.cohorts import Cohort
@@ -55,14 +57,6 @@ from workflows.messages import (
 from workflows.municipality import MunicipalityWorkflow
 
 _log = structlog.get_logger(__name__)
-
-
-class PilotError(Exception):
-    """A refusal to show a user as it is: which pilot, task or field, and why."""
-
-    def __init__(self, message: str, code: str = "error") -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _recordable(value: Any) -> None:
@@ -84,13 +78,17 @@ async def start_pilot(
     municipality_name: str | None = None,
     deciding_organ: str | None = None,
     kpi_years: list[int] | None = None,
+    starts_on: date | None = None,
     start_after: timedelta | None = None,
     calendar: SchoolCalendar | None = None,
 ) -> str:
     """Start a pilot's workflow with the directory's participants; returns the workflow id.
 
     The roster is the municipality's people and the programme's (its lead at SKR or the region, the region's support
-    group: the directory's people of `programme`), the programme's lead first among the leads."""
+    group: the directory's people of `programme`), the programme's lead first among the leads. A pilot for a later
+    day (`starts_on`, see `start_moment`) starts then; a cohort staggers its pilots by `start_after` instead."""
+    if starts_on is not None:
+        start_after = start_after_of(starts_on, datetime.now(UTC))
     try:
         check_pilot_code(kommunkod)
     except ValueError as error:
@@ -181,8 +179,8 @@ STARTS_AT = clock(8, 0)
 FURTHEST_START = timedelta(days=366)
 
 
-def start_after_of(starts_on: date | None, now: datetime) -> timedelta | None:
-    """How long until a pilot that is to start on `starts_on` starts; None for now (no day, or today).
+def start_moment(starts_on: date | None, now: datetime) -> datetime | None:
+    """When a pilot that is to start on `starts_on` starts; None for now (no day, or today).
 
     A day that has passed, or one more than a year ahead, is refused naming the field."""
     if starts_on is None:
@@ -192,10 +190,16 @@ def start_after_of(starts_on: date | None, now: datetime) -> timedelta | None:
         raise PilotError(f"starts_on: {starts_on} has passed; give today ({today}) or a later day", "invalid_input")
     if starts_on == today:
         return None
-    delay = datetime.combine(starts_on, STARTS_AT, tzinfo=SWEDISH_TIME) - now
-    if delay > FURTHEST_START:
+    begins = datetime.combine(starts_on, STARTS_AT, tzinfo=SWEDISH_TIME)
+    if begins - now > FURTHEST_START:
         raise PilotError(f"starts_on: {starts_on} is more than a year ahead; start it nearer the day", "invalid_input")
-    return delay
+    return begins
+
+
+def start_after_of(starts_on: date | None, now: datetime) -> timedelta | None:
+    """How long until a pilot that is to start on `starts_on` starts; None for now (see `start_moment`)."""
+    begins = start_moment(starts_on, now)
+    return None if begins is None else begins - now
 
 
 RECORDED_WITHIN = 30.0
@@ -316,11 +320,13 @@ async def complete_task(
 
 
 async def register_inspection(
-    client: Client, workflow_id: str, participant_id: str, decision: dict[str, Any]
+    client: Client, pool: asyncpg.Pool, workflow_id: str, participant_id: str, decision: dict[str, Any]
 ) -> TaskCompletion:
-    """Register a Skolinspektionen decision; sent again unchanged, it gets the first answer."""
+    """Register a Skolinspektionen decision; sent again unchanged, it gets the first answer. A pilot that has ended
+    says so, and when."""
     _recordable({"participant_id": participant_id})
     _recordable(decision)
+    await PilotRecords(pool).running(workflow_id)
     request = RegisterInspection(participant_id=participant_id, decision=decision)
     fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
     return await _update(
@@ -360,9 +366,11 @@ def _request(model: type[M], fields: dict[str, Any]) -> M:
         raise PilotError(f"{where}: {message}" if where else message, "invalid_input") from None
 
 
-async def record_appeal(client: Client, workflow_id: str, step: AppealStep) -> AppealRecorded:
-    """Record an appeal lodged against a nämnd decision, or the court's outcome; sent again unchanged, applied once."""
+async def record_appeal(client: Client, pool: asyncpg.Pool, workflow_id: str, step: AppealStep) -> AppealRecorded:
+    """Record an appeal lodged against a nämnd decision, or the court's outcome; sent again unchanged, applied once.
+    A pilot that has ended says so, and when (an appeal recorded too late)."""
     _recordable(step.model_dump(mode="json"))
+    await PilotRecords(pool).running(workflow_id)
     fingerprint = hashlib.sha256(step.model_dump_json().encode()).hexdigest()[:24]
     return await _update(
         client,

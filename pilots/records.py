@@ -25,7 +25,7 @@ from domain.roles import Role
 from domain.state import MunicipalityState, fold
 from domain.status import PilotStatus
 from eventstore import EventStore
-from pilots.client import PilotError
+from pilots.errors import PilotError
 from programmes import template as load_template
 
 CACHED_PILOTS = 512
@@ -38,6 +38,7 @@ class PilotRecords:
     def __init__(self, pool: asyncpg.Pool, *, cached: int = CACHED_PILOTS) -> None:
         if cached < 1:
             raise ValueError(f"cached must be 1 or more, got {cached}")
+        self.pool = pool
         self._store = EventStore(pool)
         self._cached = cached
         self._states: OrderedDict[str, MunicipalityState] = OrderedDict()

@@ -15,7 +15,8 @@ from temporalio.service import RPCError
 
 from domain.roles import Role
 from eventstore import EventStore
-from pilots.client import PilotError, pilot_query
+from pilots.client import pilot_query
+from pilots.errors import PilotError
 from workflows.messages import StartPilot
 
 

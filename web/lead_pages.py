@@ -34,8 +34,8 @@ from pilots import (
     control_pilot,
     record_appeal,
     roster_change,
-    start_after_of,
     start_cohort,
+    start_moment,
     start_pilot,
     steer_task,
 )
@@ -251,9 +251,7 @@ def lead_router(site: Site) -> APIRouter:
             return await start_form(page, values=values, errors=errors, http_status=422)
         if not await access.may_start(page.identity, values["kommunkod"], values["programme"]):
             return forbidden(page)
-        now = datetime.now(UTC)
         try:
-            delay = start_after_of(starts_on, now)
             workflow_id = await start_pilot(
                 client,
                 pool,
@@ -263,7 +261,7 @@ def lead_router(site: Site) -> APIRouter:
                 task_queue=task_queue,
                 municipality_name=values["name"] or None,
                 deciding_organ=values["organ"] or None,
-                start_after=delay,
+                starts_on=starts_on,
             )
         except PilotError as refusal:
             if refusal.code in SHOWN_AS_PAGES:
@@ -286,7 +284,7 @@ def lead_router(site: Site) -> APIRouter:
             municipality=values["kommunkod"],
             participant_id=page.identity.participant_id,
         )
-        if delay is None:
+        if start_moment(starts_on, datetime.now(UTC)) is None:
             return redirect(f"/pilots/{workflow_id}")
         return redirect("/board?" + urlencode({"done": "scheduled", "day": str(starts_on)}))
 
@@ -509,9 +507,8 @@ def lead_router(site: Site) -> APIRouter:
         actor_id = page.identity.participant_id
 
         async def record() -> None:
-            await records.running(workflow_id)
             step = appeal_step(action=action, actor_id=actor_id, **{k: v for k, v in fields.items() if v is not None})
-            await record_appeal(client, workflow_id, step)
+            await record_appeal(client, pool, workflow_id, step)
 
         return await lead_step(request, page, None, record, done="appeal" if action == "lodged" else "outcome")
 

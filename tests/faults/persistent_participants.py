@@ -151,7 +151,7 @@ class PersistentParticipants:
 
         await self._patiently(
             f"registering {decision['diarienummer']} for {self.workflow_id}",
-            lambda: register_inspection(self.client, self.workflow_id, registrar, decision),
+            lambda: register_inspection(self.client, self.records.pool, self.workflow_id, registrar, decision),
             done_before=done_before,
         )
         self.registered.append(decision["diarienummer"])

@@ -486,7 +486,7 @@ class Storm:
                     return KIND_SAMPLES["inspection_decision"]()
 
                 decision = answer.build(own)
-                registered = await register_inspection(self.client, self.workflow_id, registrar, decision)
+                registered = await register_inspection(self.client, self.pool, self.workflow_id, registrar, decision)
                 self.registered.append(decision)
                 return registered
             case Steering(target=target, fields=fields):

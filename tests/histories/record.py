@@ -174,7 +174,7 @@ class Pilot:
         await steer_task(self.client, self.pool, self.workflow_id, request)
 
     async def register(self, actor: str, decision: dict[str, Any]) -> None:
-        await register_inspection(self.client, self.workflow_id, actor, decision)
+        await register_inspection(self.client, self.pool, self.workflow_id, actor, decision)
 
     async def control(self, action: ControlAction, actor: str, reason: str) -> None:
         await control_pilot(
@@ -809,6 +809,7 @@ async def appealed_without_inspection(
         lodged = decision.meeting_date + timedelta(days=10)  # in time: the appeal period runs from the anslag
         await record_appeal(
             client,
+            pool,
             workflow_id,
             appeal_step(
                 action="lodged", decision_key=key, actor_id=lead, case_number=case, court=court, lodged_on=lodged
@@ -822,7 +823,7 @@ async def appealed_without_inspection(
             outcome=outcome,
             decided_on=await pilot.today(),
         )
-        await record_appeal(client, workflow_id, step)
+        await record_appeal(client, pool, workflow_id, step)
 
     def has_decision(key: str) -> Callable[[PilotStatus], bool]:
         return lambda s: any(d.key == key for d in s.decisions)

@@ -116,7 +116,7 @@ async def analyse(client: Client, workflow_id: str) -> None:
 
 
 async def run_through(
-    client: Client, env: WorkflowEnvironment, workflow_id: str, *, inspection_during: Phase
+    client: Client, pool: asyncpg.Pool, env: WorkflowEnvironment, workflow_id: str, *, inspection_during: Phase
 ) -> PilotStatus:
     """Simulated participants: answer every open task; let simulated time pass while the pilot waits."""
     idle_rounds = 0
@@ -129,7 +129,7 @@ async def run_through(
             if task.key == "inspection_decision":
                 if status.current_phase is inspection_during:
                     decision = sample_payloads.inspection_decision(datetime.now(UTC).date())
-                    await register_inspection(client, workflow_id, task.assignee_id, decision)
+                    await register_inspection(client, pool, workflow_id, task.assignee_id, decision)
                 continue
             await complete_task(client, workflow_id, task.key, task.assignee_id, synthetic_answer(task))
         if any(t.key != "inspection_decision" for t in todo):
@@ -156,7 +156,7 @@ async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_ins
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
 
-    final = await run_through(client, time_skipping_env, workflow_id, inspection_during=Phase.DEVELOPMENT_PLAN)
+    final = await run_through(client, db_pool, time_skipping_env, workflow_id, inspection_during=Phase.DEVELOPMENT_PLAN)
 
     # The inspection track stays open beside the main phases until they are done and its remediation is.
     assert final.completed_phases == [
@@ -429,7 +429,7 @@ async def test_an_inspection_decision_schedules_remediation_back_from_its_deadli
     decision = sample_payloads.inspection_decision(today)
     deadline = date.fromisoformat(decision["findings"][0]["deadline"])
 
-    await register_inspection(client, workflow_id, "p-1861-analytiker", decision)
+    await register_inspection(client, db_pool, workflow_id, "p-1861-analytiker", decision)
 
     status = await pilot_status(client, workflow_id)
     steps = {t.key.rsplit("/", 1)[1]: t for t in status.tasks if t.template_key == "remediation"}
@@ -441,7 +441,7 @@ async def test_an_inspection_decision_schedules_remediation_back_from_its_deadli
 
     await answer(client, workflow_id, steps["atgardsplan"].key)
     follow_up = sample_payloads.inspection_follow_up(decision, today, cleared=True)
-    await register_inspection(client, workflow_id, "p-1861-analytiker", follow_up)
+    await register_inspection(client, db_pool, workflow_id, "p-1861-analytiker", follow_up)
 
     status = await pilot_status(client, workflow_id)
     states = {t.key.rsplit("/", 1)[1]: t.status for t in status.tasks if t.template_key == "remediation"}
@@ -459,10 +459,10 @@ async def test_a_remaining_deficiency_gets_a_new_schedule_from_its_new_deadline(
     workflow_id = await start(client, db_pool, settings)
     today = datetime.now(UTC).date()
     decision = sample_payloads.inspection_decision(today)
-    await register_inspection(client, workflow_id, "p-1861-analytiker", decision)
+    await register_inspection(client, db_pool, workflow_id, "p-1861-analytiker", decision)
     follow_up = sample_payloads.inspection_follow_up(decision, today, cleared=False)
 
-    await register_inspection(client, workflow_id, "p-1861-analytiker", follow_up)
+    await register_inspection(client, db_pool, workflow_id, "p-1861-analytiker", follow_up)
 
     status = await pilot_status(client, workflow_id)
     open_steps = [t for t in status.tasks if t.template_key == "remediation" and t.status is TaskStatus.OPEN]
@@ -493,7 +493,7 @@ async def test_an_inspection_decision_that_cannot_be_registered_is_refused_with_
             "follow_up_of": "SI-0",
         }
     with pytest.raises(PilotError) as refused:
-        await register_inspection(client, workflow_id, who, decision)
+        await register_inspection(client, db_pool, workflow_id, who, decision)
     assert refused.value.code == code
     assert says in str(refused.value)
 
@@ -503,9 +503,9 @@ async def test_the_same_decision_cannot_be_registered_twice(
 ) -> None:
     workflow_id = await start(client, db_pool, settings)
     decision = sample_payloads.inspection_decision(datetime.now(UTC).date())
-    await register_inspection(client, workflow_id, "p-1861-analytiker", decision)
+    await register_inspection(client, db_pool, workflow_id, "p-1861-analytiker", decision)
     with pytest.raises(PilotError) as refused:
-        await register_inspection(client, workflow_id, "p-1861-forvaltningschef", decision)
+        await register_inspection(client, db_pool, workflow_id, "p-1861-forvaltningschef", decision)
     assert "already registered" in str(refused.value)
 
 
@@ -770,7 +770,7 @@ async def test_an_appealed_decision_waits_for_the_court_and_an_annulment_has_the
     court = {"court": "Förvaltningsrätten i Karlstad", "case_number": "4711-26"}
     appeal = appeal_step(action="lodged", decision_key="analysis_reported", actor_id=lead, lodged_on=today, **court)
 
-    await record_appeal(client, workflow_id, appeal)
+    await record_appeal(client, db_pool, workflow_id, appeal)
     await time_skipping_env.sleep(timedelta(days=30))  # long past the appeal period
 
     store = EventStore(db_pool)
@@ -783,7 +783,7 @@ async def test_an_appealed_decision_waits_for_the_court_and_an_annulment_has_the
         outcome="upphavt",
         decided_on=today + timedelta(days=20),
     )
-    answered = await record_appeal(client, workflow_id, annulled)
+    answered = await record_appeal(client, db_pool, workflow_id, annulled)
 
     assert answered.reopened_tasks == ["analysis_reported"]
     again = await open_task(client, workflow_id, "analysis_reported")
