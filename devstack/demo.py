@@ -22,6 +22,7 @@ from database import create_pool, redacted
 from devstack import sample_payloads
 from devstack.stack import embedded_stack
 from directory import read_participants_csv, upsert_participants
+from domain.moments import SWEDISH_TIME
 from domain.phases import PHASE_TITLES, Phase
 from domain.state import TaskStatus
 from domain.status import PilotStatus
@@ -240,7 +241,8 @@ async def _appeal_and_uphold(
 async def _print_timeline(store: EventStore, workflow_id: str) -> None:
     say("\nTidslinje ur händelseloggen (PostgreSQL)", "timeline from the event store")
     for entry in await timeline(store, workflow_id):
-        print(f"  {entry.recorded_at:%H:%M:%S.%f}"[:-3] + f"  #{entry.version:<3} {entry.summary}")
+        local = entry.recorded_at.astimezone(SWEDISH_TIME)
+        print(f"  {local:%H:%M:%S.%f}"[:-3] + f" {local:%Z}  #{entry.version:<3} {entry.summary}")
 
 
 def _print_mail(mail_dir: Path, workflow_id: str) -> None:
