@@ -4,10 +4,11 @@ report. The access policy says who may take each step: a programme lead for the 
 for every pilot; an assignee steers their own task (delegate, stand in, return)."""
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures, whose `Caller` is local.
+import hashlib
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator
 
@@ -20,12 +21,14 @@ from domain.events import AppealOutcome
 from domain.moments import Deadline
 from domain.municipalities import PILOT_CODE_PATTERN, check_pilot_code
 from domain.network import MEETING_ID_PATTERN, RecordAttendance, ScheduleMeeting, meeting_id_for
+from domain.payloads import InspectionDecision
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
 from domain.status import PilotStatus
 from domain.steering import SteeringAction, SteerTask
 from eventstore import EventStore
 from pilots import (
+    DEFAULT_TEMPLATE,
     ListedPhase,
     ListedState,
     MeetingOutcome,
@@ -35,6 +38,7 @@ from pilots import (
     control_pilot,
     list_pilots,
     pilot_query,
+    programme_round,
     record_appeal,
     record_attendance,
     register_inspection,
@@ -51,6 +55,9 @@ from pilots.scheduled import scheduled_pilots
 from programmes.cohorts import CohortPilot, cohort_names, shipped_cohort
 from reports import render_cohort_overview
 from workflows.messages import AppealRecorded, MeetingRecorded, PilotControlled, RosterChangeRecorded, TaskCompletion
+
+HISTORY_PAGE_MOST = 5000
+"""The most entries one page of a pilot's history holds."""
 
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
 """A report is one self-contained page: its styles and charts are inline, and it runs no script."""
@@ -105,9 +112,15 @@ class ControlRequest(BaseModel):
 
 
 class PilotHistory(BaseModel):
-    """A pilot's history: its domain record, and Temporal's record of every run unless only the domain was asked."""
+    """A page of a pilot's history: its domain record, and Temporal's record of every run unless only the domain was
+    asked, merged oldest first as `leda history --format json` prints it. An entry's position is its place in that
+    merged record, from 1; a page holds the entries after `after`, and the next page is asked with
+    `after=next_after`."""
 
     entries: list[HistoryEntry]
+    after: int = Field(description="the position the page starts after (0: from the first entry)")
+    next_after: int | None = Field(description="the `after` of the next page; null on the last page")
+    total: int = Field(description="how many entries the whole record holds now")
     note: str | None = Field(default=None, description="why Temporal's part is missing, when it is")
 
 
@@ -140,13 +153,19 @@ class AttendanceRequest(BaseModel):
 
 
 class StartPilotRequest(BaseModel):
-    programme: str = Field(pattern=PROGRAMME_PATTERN, description="the programme round (cohort), e.g. lfr-skola-2015")
+    programme: str | None = Field(
+        default=None,
+        pattern=PROGRAMME_PATTERN,
+        description="the programme round (cohort), e.g. lfr-skola-2015; default: the template's key, as `leda start`",
+    )
     kommunkod: str = Field(
         pattern=PILOT_CODE_PATTERN,
         description="any of the 290 municipalities (SCB's kommunkod), or a kommunalförbund's members' codes "
         "joined by '+'",
     )
-    template_key: str = Field(min_length=1, description="lfr-skola, orebro-skolkommun or demo")
+    template_key: str = Field(
+        default=DEFAULT_TEMPLATE, min_length=1, description="lfr-skola (the default), orebro-skolkommun or demo"
+    )
     organ: str | None = Field(
         default=None,
         min_length=1,
@@ -268,12 +287,13 @@ def lead_router(api: ApiServices) -> APIRouter:
 
     @router.post("/pilots", status_code=201, summary="Start a municipality's pilot (programme leads of it only)")
     async def start(request: StartPilotRequest, identity: Caller) -> PilotStarted:
-        if not await access.may_start(identity, request.kommunkod, request.programme):
+        programme = programme_round(request.programme, request.template_key)
+        if not await access.may_start(identity, request.kommunkod, programme):
             raise forbidden()
         workflow_id = await start_pilot(
             client,
             pool,
-            programme=request.programme,
+            programme=programme,
             kommunkod=request.kommunkod,
             template_key=request.template_key,
             task_queue=task_queue,
@@ -391,12 +411,11 @@ def lead_router(api: ApiServices) -> APIRouter:
         "/pilots/{workflow_id}/inspection-decisions",
         summary="Register a decision of Skolinspektionen (the body: an inspection decision with its findings)",
     )
-    async def inspection_decision(
-        workflow_id: str, identity: Caller, decision: Annotated[dict[str, Any], Body()]
-    ) -> TaskCompletion:
+    async def inspection_decision(workflow_id: str, identity: Caller, decision: InspectionDecision) -> TaskCompletion:
         if not await access.may_register_inspection(identity, workflow_id):
             raise forbidden()
-        return await register_inspection(client, pool, workflow_id, identity.participant_id, decision)
+        answer = decision.model_dump(mode="json", exclude_unset=True)
+        return await register_inspection(client, pool, workflow_id, identity.participant_id, answer)
 
     @router.post(
         "/pilots/{workflow_id}/control",
@@ -412,14 +431,22 @@ def lead_router(api: ApiServices) -> APIRouter:
     @router.get(
         "/pilots/{workflow_id}/history",
         summary="A pilot's history: who did what, when and why, beside Temporal's record of every run",
-        description="The pilot's lead and operations only. `source=domain` leaves Temporal's part out.",
+        description="The pilot's lead and operations only. `source=domain` leaves Temporal's part out. Paged by "
+        "position (`after`, `limit`; the next page is `after=next_after`); each page has an ETag, and a request with "
+        "`If-None-Match` of a page that has not changed is answered 304 with no body.",
+        response_model=PilotHistory,
+        responses={304: {"description": "the page is as the caller holds it (If-None-Match)"}},
     )
     async def history(
         workflow_id: str,
         identity: Caller,
+        response: Response,
         since: datetime | None = None,
         source: Literal["all", "domain"] = "all",
-    ) -> PilotHistory:
+        after: Annotated[int, Query(ge=0, description="the position to start after; 0 for the first page")] = 0,
+        limit: Annotated[int, Query(ge=1, le=HISTORY_PAGE_MOST, description="entries on the page at most")] = 500,
+        if_none_match: Annotated[str | None, Header(description="the ETag of a page the caller holds")] = None,
+    ) -> PilotHistory | Response:
         if not await access.may_read_history(identity, workflow_id):
             raise forbidden()
         if since is not None and since.tzinfo is None:
@@ -429,7 +456,20 @@ def lead_router(api: ApiServices) -> APIRouter:
         )
         if not entries:
             raise Problem(404, "not_found", f"no pilot {workflow_id} is on record")
-        return PilotHistory(entries=entries, note=note if source == "all" else None)
+        page = entries[after : after + limit]
+        more = after + len(page) < len(entries)
+        body = PilotHistory(
+            entries=page,
+            after=after,
+            next_after=after + len(page) if more else None,
+            total=len(entries),
+            note=note if source == "all" else None,
+        )
+        etag = '"' + hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:32] + '"'
+        if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
+            return Response(status_code=304, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        return body
 
     @router.post(
         "/pilots/{workflow_id}/appeals",

@@ -17,36 +17,53 @@ from pilots.refusals import refusal_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-# A refusal code of the workflow or the client, and the HTTP status it answers with; anything else is 400.
-_STATUS_OF_CODE = {
-    "invalid_input": 422,
-    "invalid_payload": 422,
-    "reason_required": 422,
-    "unknown_municipality": 422,
-    "unknown_template": 422,
-    "name_required": 422,
-    "organ_required": 422,
-    "missing_participants": 409,
-    "programme_required": 422,
-    "not_found": 404,
-    "unknown_task": 404,
-    "unknown_decision": 404,
-    "not_assignee": 403,
-    "not_allowed": 403,
-    "already_completed": 409,
-    "already_started": 409,
-    "not_open": 409,
-    "not_delegated": 409,
-    "pilot_ended": 409,
-    "pilot_paused": 409,
-    "not_attended": 422,
-    "unknown_meeting": 404,
-    "meeting_not_held": 409,
-    "already_recorded": 409,
-    "already_scheduled": 409,
-    # Temporal not answering is not the caller's fault, and worth retrying.
-    "temporal_error": 503,
+PROBLEM_CODES: dict[str, tuple[int, str]] = {
+    # The request itself
+    "invalid_input": (422, "a field of the request is malformed or out of range; `field` names it"),
+    "invalid_payload": (422, "the task's answer is refused by its form (`form_schema`) or contradicts the pilot"),
+    "reason_required": (422, "a steering, control or roster step without a reason, or one naming a person"),
+    "too_large": (413, "the request body is over the limit (LEDA_MAX_BODY_BYTES)"),
+    # Who calls
+    "unauthenticated": (401, "no bearer token, or one unknown, expired or revoked"),
+    "forbidden": (403, "the caller may not take this step (the same answer whoever's task it is)"),
+    "not_allowed": (403, "the pilot's rules do not let the caller take this step"),
+    "not_assignee": (403, "the task is someone else's"),
+    # Starting a pilot
+    "unknown_municipality": (422, "kommunkod is not in SCB's register of the 290 municipalities"),
+    "unknown_template": (422, "no programme template by that key"),
+    "name_required": (422, "a kommunalförbund Leda does not know needs its name"),
+    "organ_required": (422, "the municipality's deciding organ is not known to Leda: give `organ`"),
+    "programme_required": (422, "the municipality takes part in several programmes: name the programme"),
+    "missing_participants": (409, "the directory lacks someone for a role the programme needs"),
+    "already_started": (409, "the municipality's pilot in this programme was started before"),
+    # What the request refers to
+    "not_found": (404, "no such pilot, task or route that the caller may see"),
+    "unknown_task": (404, "the pilot has no such task open"),
+    "unknown_decision": (404, "the pilot has no nämnd decision by that key"),
+    "unknown_meeting": (404, "no network meeting by that id in the pilot's programme"),
+    "method_not_allowed": (405, "the route does not take this method"),
+    # The state of the pilot or the task
+    "already_completed": (409, "the task was completed before, with another answer"),
+    "not_open": (409, "the task is not open (yet, or any more)"),
+    "automated": (409, "the task is the system's own (gathered from Kolada), not a person's"),
+    "not_delegated": (409, "the task was not delegated, so it cannot be returned"),
+    "not_attended": (422, "the pilot did not attend the meeting, so no reflection is asked of it"),
+    "meeting_not_held": (409, "the meeting has not been held yet"),
+    "already_recorded": (409, "the attendance was recorded before"),
+    "already_scheduled": (409, "a meeting by that id was scheduled before, differently"),
+    "pilot_paused": (409, "operations hold the pilot; try again when it is resumed"),
+    "already_paused": (409, "the pilot is paused already"),
+    "not_paused": (409, "the pilot is not paused, so it cannot be resumed"),
+    "nothing_failed": (409, "the pilot has no failed step to retry"),
+    "pilot_ended": (409, "the pilot has completed, was withdrawn or terminated: say when"),
+    "not_running": (409, "the pilot's workflow is not running"),
+    # Leda's side
+    "temporal_error": (503, "Temporal did not answer or failed the request; worth retrying"),
+    "rejected": (400, "the workflow refused the request without a more specific reason"),
 }
+"""Every problem `code` the API answers with: its HTTP status and what it means (the README lists them). Refusals
+of the workflow and the service layer carry the same codes, so the CLI and the web pages see them too."""
+
 
 _TITLES = {
     400: "Bad request",
@@ -55,6 +72,7 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Content too large",
     422: "Unprocessable content",
     503: "Service unavailable",
 }
@@ -125,7 +143,7 @@ def invalid_input(error: ValidationError) -> Problem:
 
 
 def problem_of(error: PilotError) -> Problem:
-    status = _STATUS_OF_CODE.get(error.code, 400)
+    status = PROBLEM_CODES.get(error.code, (400, ""))[0]
     if status == 403:
         # The workflow's own refusal names the assignee; the caller only learns that they may not.
         return Problem(403, error.code, FORBIDDEN_DETAIL)
@@ -175,7 +193,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http_error(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "rejected")
         problem = Problem(error.status_code, code, str(error.detail), headers=getattr(error, "headers", None))
         return problem.response()
 

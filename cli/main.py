@@ -11,11 +11,12 @@ import json
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import asyncpg
 from pydantic import SecretStr, ValidationError
@@ -49,6 +50,7 @@ from domain.steering import SteerTask
 from eventstore import EventStore, verify_chains
 from observability import configure_logging
 from pilots import (
+    DEFAULT_TEMPLATE,
     PilotError,
     PilotRecords,
     appeal_step,
@@ -59,6 +61,7 @@ from pilots import (
     list_pilots,
     pilot_query,
     pilots_of_municipality,
+    programme_round,
     record_appeal,
     register_inspection,
     roster_change,
@@ -81,13 +84,14 @@ if TYPE_CHECKING:  # the embedded PostgreSQL is the devstack extra's, imported o
     from devstack.postgres import EmbeddedPostgres
 
 EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
+"""The request was refused, whichever side refused it: the command line, the input (an option, a field, a payload),
+the access policy, the service layer or the pilot's workflow (not allowed, not open, already started, ended)."""
+EXIT_FAILED = 3
+"""It could not be done: a server cannot be reached, a setting is wrong, Temporal fails, or something unexpected
+(2 is not used: a script written when 3 meant an unreachable server still reads it so)."""
 
-_USAGE_CODES = frozenset(
-    {"invalid_input", "unknown_municipality", "unknown_template", "name_required", "organ_required"}
-)
-"""Refusals of what was typed, exit code 2, as a refusal of the typed arguments is."""
+_FAILURE_CODES = frozenset({"temporal_error"})
+"""Service-layer errors that are failures to carry a request out, not refusals of it."""
 
 _HINTS = {
     "name_required": "give it with --name",
@@ -120,7 +124,7 @@ class Context:
             try:
                 self._pool = await create_pool(url)
             except (OSError, asyncpg.PostgresError) as error:
-                raise CliError(f"cannot reach PostgreSQL at {redacted(url)}: {error}", EXIT_UNAVAILABLE) from None
+                raise CliError(f"cannot reach PostgreSQL at {redacted(url)}: {error}", EXIT_FAILED) from None
         return self._pool
 
     async def client(self) -> Client:
@@ -132,21 +136,19 @@ class Context:
             except TemporalConnectError as error:
                 local = error.unreachable and not self.settings.temporal_tls_enabled
                 hint = "; start the embedded stack with 'make run'" if local else ""
-                raise CliError(f"{error}{hint}", EXIT_UNAVAILABLE) from None
+                raise CliError(f"{error}{hint}", EXIT_FAILED) from None
         return self._client
 
     async def _start_embedded_postgres(self) -> str:
         """The embedded database of an earlier `make demo`/`make run`, started for this one command."""
         data_dir = self.settings.data_dir / "postgres"
         if not (data_dir / "PG_VERSION").exists():
-            raise CliError(
-                "no database: set DATABASE_URL, or start the embedded stack with 'make run'", EXIT_UNAVAILABLE
-            )
+            raise CliError("no database: set DATABASE_URL, or start the embedded stack with 'make run'", EXIT_FAILED)
         try:
             from devstack.postgres import EmbeddedPostgres
         except ImportError:
             raise CliError(
-                "no database: set DATABASE_URL (the embedded PostgreSQL is the 'devstack' extra's)", EXIT_UNAVAILABLE
+                "no database: set DATABASE_URL (the embedded PostgreSQL is the 'devstack' extra's)", EXIT_FAILED
             ) from None
         self._postgres = EmbeddedPostgres(data_dir, self.settings.postgres_port)
         await asyncio.to_thread(self._postgres.start)
@@ -168,7 +170,7 @@ class Context:
                 raise CliError(
                     "this command acts as you: set LEDA_TOKEN to your API token "
                     "(an administrator issues one with 'leda token issue PARTICIPANT_ID')",
-                    EXIT_USAGE,
+                    EXIT_REFUSED,
                 )
             self._identity = await identify(await self.pool(), self.settings.token.get_secret_value())
             if self._identity is None:
@@ -203,11 +205,12 @@ class Context:
 
 async def cmd_start(ctx: Context) -> None:
     a = ctx.args
-    ctx.allowed(await (await ctx.access()).may_start(await ctx.identity(), a.kommunkod, a.programme or a.template))
+    programme = programme_round(a.programme, a.template)
+    ctx.allowed(await (await ctx.access()).may_start(await ctx.identity(), a.kommunkod, programme))
     workflow_id = await start_pilot(
         await ctx.client(),
         await ctx.pool(),
-        programme=a.programme or a.template,
+        programme=programme,
         kommunkod=a.kommunkod,
         template_key=a.template,
         task_queue=ctx.settings.task_queue,
@@ -224,7 +227,7 @@ async def cmd_cohort_start(ctx: Context) -> None:
     try:
         cohort = load_cohort(ctx.args.cohort)
     except ValueError as error:
-        raise CliError(str(error), EXIT_USAGE) from None
+        raise CliError(str(error)) from None
     not_led = await (await ctx.access()).not_led_in(await ctx.identity(), cohort)
     if not_led:
         raise CliError(f"{REFUSAL} (a cohort is started by the lead of every pilot in it; not: {', '.join(not_led)})")
@@ -245,7 +248,7 @@ def _calendar(name: str | None) -> SchoolCalendar | None:
     try:
         return load_calendar(name)
     except ValueError as error:
-        raise CliError(str(error), EXIT_USAGE) from None
+        raise CliError(str(error)) from None
 
 
 async def _visible_status(ctx: Context) -> PilotStatus:
@@ -355,7 +358,7 @@ async def cmd_steer(ctx: Context) -> None:
         try:
             due_at = moment_of(a.until)
         except ValueError as error:
-            raise CliError(f"--until: {error}", EXIT_USAGE) from None
+            raise CliError(f"--until: {error}") from None
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
     try:
         request = SteerTask(
@@ -367,7 +370,7 @@ async def cmd_steer(ctx: Context) -> None:
             due_at=due_at,
         )
     except ValidationError as error:
-        raise CliError(refusal_of(error), EXIT_USAGE) from None
+        raise CliError(refusal_of(error)) from None
     task = await ctx.task(workflow_id)
     ctx.allowed(await (await ctx.access()).may_steer(identity, workflow_id, task, a.action))
     result = await steer_task(await ctx.client(), await ctx.pool(), workflow_id, request)
@@ -425,7 +428,7 @@ async def cmd_meeting_schedule(ctx: Context) -> None:
     try:
         held_at = moment_of(a.at)
     except ValueError as error:
-        raise CliError(f"--at: {error}", EXIT_USAGE) from None
+        raise CliError(f"--at: {error}") from None
     led = await access.pilots_led_in(identity, a.programme, running=True)
     ctx.allowed(bool(led))  # a lead acting outside their programmes is refused like any other step
     try:
@@ -437,7 +440,7 @@ async def cmd_meeting_schedule(ctx: Context) -> None:
             actor_id=identity.participant_id,
         )
     except ValidationError as error:
-        raise CliError(refusal_of(error), EXIT_USAGE) from None
+        raise CliError(refusal_of(error)) from None
     outcomes = await schedule_meeting(await ctx.client(), await ctx.pool(), led, meeting)
     print(f"Nätverksträff / network meeting {meeting.meeting_id}, {in_swedish_time(held_at)}:")
     for outcome in outcomes:
@@ -456,7 +459,7 @@ async def cmd_meeting_attendance(ctx: Context) -> None:
             meeting_id=a.meeting, attended=not a.absent, attendee_ids=a.attendee or [], actor_id=identity.participant_id
         )
     except ValidationError as error:
-        raise CliError(refusal_of(error), EXIT_USAGE) from None
+        raise CliError(refusal_of(error)) from None
     result = await record_attendance(await ctx.client(), workflow_id, step)
     opened = f"; öppnad / opened: {', '.join(result.opened_tasks)}" if result.opened_tasks else ""
     print(
@@ -468,7 +471,7 @@ def _date_arg(flag: str, value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CliError(f"{flag}: {value!r} is not a date like 2026-12-21", EXIT_USAGE) from None
+        raise CliError(f"{flag}: {value!r} is not a date like 2026-12-21") from None
 
 
 async def cmd_history(ctx: Context) -> None:
@@ -515,7 +518,7 @@ def check_pilot_code_or_refuse(kommunkod: str) -> None:
     try:
         check_pilot_code(kommunkod)
     except ValueError as error:
-        raise CliError(str(error), EXIT_USAGE) from None
+        raise CliError(str(error)) from None
 
 
 def _since(value: str | None) -> datetime | None:
@@ -525,7 +528,7 @@ def _since(value: str | None) -> datetime | None:
         since = datetime.fromisoformat(value)
     except ValueError:
         raise CliError(
-            f"--since: {value!r} is not a date or time like 2026-09-01 or 2026-09-01T08:00", EXIT_USAGE
+            f"--since: {value!r} is not a date or time like 2026-09-01 or 2026-09-01T08:00", EXIT_REFUSED
         ) from None
     return since if since.tzinfo is not None else since.replace(tzinfo=UTC)
 
@@ -570,7 +573,7 @@ async def cmd_control(ctx: Context) -> None:
     try:
         request = ControlPilot(action=a.action, actor_id=identity.participant_id, reason=a.reason)
     except ValidationError as error:
-        raise CliError(refusal_of(error), EXIT_USAGE) from None
+        raise CliError(refusal_of(error)) from None
     result = await control_pilot(await ctx.client(), await ctx.pool(), workflow_id, request)
     done = {"pause": "pausad / paused", "resume": "återupptagen / resumed", "withdraw": "avslutad / withdrawn"}
     print(f"{done.get(a.action, 'nytt försök / retried')}: {workflow_id} (händelse / event #{result.stream_version})")
@@ -579,13 +582,13 @@ async def cmd_control(ctx: Context) -> None:
 async def cmd_report(ctx: Context) -> None:
     a = ctx.args
     if (a.kommunkod is None) == (a.cohort is None):
-        raise CliError("give either a KOMMUNKOD or --cohort PROGRAMME_PREFIX", EXIT_USAGE)
+        raise CliError("give either a KOMMUNKOD or --cohort PROGRAMME_PREFIX")
     store = EventStore(await ctx.pool())
     now = datetime.now(UTC)
     reports_dir = ctx.settings.data_dir / "reports"
     if a.cohort is not None:
         if a.programme is not None:
-            raise CliError("--programme is for one pilot; a cohort is chosen by --cohort", EXIT_USAGE)
+            raise CliError("--programme is for one pilot; a cohort is chosen by --cohort")
         streams = [s for s in await store.list_streams(PilotId.prefix_of(a.cohort, whole=False)) if PilotId.parse(s)]
         if not streams:
             raise PilotError(f"no pilot's programme starts with {a.cohort!r}", "not_found")
@@ -620,7 +623,7 @@ async def cmd_participants_import(ctx: Context) -> None:
     try:
         participants = read_participants_csv(Path(ctx.args.file))
     except FileNotFoundError:
-        raise CliError(f"no such file: {ctx.args.file}", EXIT_USAGE) from None
+        raise CliError(f"no such file: {ctx.args.file}") from None
     try:
         await upsert_participants(await ctx.pool(), participants)
     except ErasedParticipantsError as error:
@@ -638,9 +641,9 @@ async def cmd_participants_erase(ctx: Context) -> None:
     try:
         erasure = await erase_participant(await ctx.pool(), a.participant, by=a.by, reason=a.reason)
     except UnknownParticipant as error:
-        raise CliError(str(error), EXIT_USAGE) from None
+        raise CliError(str(error)) from None
     except ValueError as error:
-        raise CliError(str(error), EXIT_USAGE) from None
+        raise CliError(str(error)) from None
     except ErasureRefused as error:
         raise CliError(str(error)) from None
     print(
@@ -663,7 +666,7 @@ async def cmd_verify(ctx: Context) -> None:
     except (asyncpg.UndefinedTableError, asyncpg.UndefinedFunctionError):
         raise CliError("the database has no event store with hash chains yet: run 'leda migrate'") from None
     if ctx.args.stream is not None and report.events == 0:
-        raise CliError(f"no events in stream {ctx.args.stream!r}", EXIT_USAGE)
+        raise CliError(f"no events in stream {ctx.args.stream!r}")
     first = report.first_break
     if first is not None:
         more = f" ({report.breaks_total} broken links in all)" if report.breaks_total > 1 else ""
@@ -680,13 +683,13 @@ async def cmd_migrate(ctx: Context) -> None:
     # As the schema's owner; a single-role database (the owner is the application's role too) needs DATABASE_URL only.
     url = ctx.settings.migration_database_url or ctx.settings.database_url
     if url is None:
-        raise CliError("no database: set LEDA_MIGRATION_DATABASE_URL (the schema owner's)", EXIT_UNAVAILABLE)
+        raise CliError("no database: set LEDA_MIGRATION_DATABASE_URL (the schema owner's)", EXIT_FAILED)
     try:
         applied = await migrate(url)
     except MigrationError as error:
         raise CliError(str(error)) from None
     except (OSError, asyncpg.PostgresError) as error:
-        raise CliError(f"cannot migrate at {redacted(url)}: {error}", EXIT_UNAVAILABLE) from None
+        raise CliError(f"cannot migrate at {redacted(url)}: {error}", EXIT_FAILED) from None
     print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
 
 
@@ -697,7 +700,7 @@ async def cmd_worker(ctx: Context) -> None:
     try:
         await serve(ctx.settings)
     except TemporalConnectError as error:
-        raise CliError(str(error), EXIT_UNAVAILABLE) from None
+        raise CliError(str(error), EXIT_FAILED) from None
 
 
 async def cmd_stack_run(ctx: Context) -> None:
@@ -706,7 +709,7 @@ async def cmd_stack_run(ctx: Context) -> None:
     try:
         await _serve_embedded_stack(ctx)
     except StackAlreadyRunning as error:  # or servers it did not start on its ports: the message names them
-        raise CliError(str(error), EXIT_REFUSED) from None
+        raise CliError(str(error)) from None
 
 
 async def _serve_embedded_stack(ctx: Context) -> None:
@@ -767,7 +770,7 @@ async def cmd_kolada_check(ctx: Context) -> None:
         try:
             known, problems = await check_gathered_kpis(KoladaClient(ctx.settings.kolada_base_url, http))
         except KoladaError as error:
-            raise CliError(f"cannot ask Kolada at {ctx.settings.kolada_base_url}: {error}", EXIT_UNAVAILABLE) from None
+            raise CliError(f"cannot ask Kolada at {ctx.settings.kolada_base_url}: {error}", EXIT_FAILED) from None
     wanted = list(dict.fromkeys((*DATA_PACK_KPIS, *UNIT_KPIS)))
 
     def population(kpi: str) -> str | None:
@@ -794,19 +797,19 @@ async def cmd_kolada_check(ctx: Context) -> None:
     for problem in problems:
         print(f"leda: {problem}", file=sys.stderr)
     if problems:
-        raise CliError(f"{len(problems)} problem(s) with the KPIs Leda gathers (above)", EXIT_REFUSED)
+        raise CliError(f"{len(problems)} problem(s) with the KPIs Leda gathers (above)")
 
 
 async def cmd_token_issue(ctx: Context) -> None:
     participant = await get_participant(await ctx.pool(), ctx.args.participant)
     if participant is None:
-        raise CliError(f"no participant {ctx.args.participant!r} in the directory", EXIT_USAGE)
+        raise CliError(f"no participant {ctx.args.participant!r} in the directory")
     try:
         token = await issue_token(
             await ctx.pool(), participant.participant_id, ctx.args.scope, lifetime=timedelta(days=ctx.args.days)
         )
     except ValueError as error:
-        raise CliError(f"--days: {error}", EXIT_USAGE) from None
+        raise CliError(f"--days: {error}") from None
     print(token)
 
 
@@ -826,7 +829,7 @@ async def cmd_token_revoke(ctx: Context) -> None:
     try:
         revoked = await revoke_token_by_id(await ctx.pool(), ctx.args.token_id)
     except UnknownToken as error:
-        raise CliError(str(error), EXIT_USAGE) from None
+        raise CliError(str(error)) from None
     print(f"revoked {revoked.token_id} ({revoked.participant_id}, {revoked.scope}); it is refused from now on")
 
 
@@ -839,9 +842,9 @@ async def cmd_sign_in_link(ctx: Context) -> None:
         token = await issue_sign_in_link(await ctx.pool(), ctx.args.participant)
         print(sign_in_url(ctx.settings.web_base_url, token, ctx.args.page))
     except NotInDirectory:
-        raise CliError(f"no participant {ctx.args.participant!r} in the directory", EXIT_USAGE) from None
+        raise CliError(f"no participant {ctx.args.participant!r} in the directory") from None
     except ValueError as error:
-        raise CliError(str(error), EXIT_USAGE) from None
+        raise CliError(str(error)) from None
 
 
 async def cmd_whoami(ctx: Context) -> None:
@@ -856,7 +859,7 @@ async def cmd_demo(ctx: Context) -> None:
     try:
         await run_demo(ctx.settings)
     except StackAlreadyRunning as error:
-        raise CliError(str(error), EXIT_REFUSED) from None
+        raise CliError(str(error)) from None
 
 
 # ---- parsing and running ----------------------------------------------------------------------------------
@@ -864,24 +867,32 @@ async def cmd_demo(ctx: Context) -> None:
 
 def _read_payload(inline: str | None, file: str | None) -> dict[str, Any]:
     if inline is not None and file is not None:
-        raise CliError("give the payload either inline (--payload) or as a file (--payload-file), not both", EXIT_USAGE)
+        raise CliError("give the payload either inline (--payload) or as a file (--payload-file), not both")
     try:
         text = Path(file).read_text() if file is not None else (inline or "{}")
     except OSError as error:
-        raise CliError(f"cannot read payload file {file}: {error.strerror}", EXIT_USAGE) from None
+        raise CliError(f"cannot read payload file {file}: {error.strerror}") from None
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as error:
         raise CliError(
-            f"payload is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", EXIT_USAGE
+            f"payload is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", EXIT_REFUSED
         ) from None
     if not isinstance(payload, dict):
-        raise CliError("payload must be a JSON object", EXIT_USAGE)
+        raise CliError("payload must be a JSON object")
     return payload
 
 
+class _Parser(argparse.ArgumentParser):
+    """A malformed command line is refused like any other request: exit code 1 (argparse's own is 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_REFUSED, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="leda", description="Leda för resultat: pilots, tasks and their history / piloter, uppgifter, historik"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -899,7 +910,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("start", cmd_start, "start a municipality's pilot workflow")
     p.add_argument("kommunkod")
-    p.add_argument("--template", default="lfr-skola", choices=sorted(TEMPLATES))
+    p.add_argument("--template", default=DEFAULT_TEMPLATE, choices=sorted(TEMPLATES))
     p.add_argument("--programme", help="programme round id (default: the template's key)")
     p.add_argument("--name", help="municipality name, for one that is not a known pilot")
     p.add_argument("--organ", help="the organ that decides school matters, e.g. 'Barn- och utbildningsnämnden'")
@@ -1139,7 +1150,7 @@ async def _run(args: argparse.Namespace) -> None:
         # Named as the operator sets it (LEDA_TEMPORAL_TLS_CA_FILE), without pydantic's "Value error, " prefix.
         variable = f"LEDA_{first['loc'][0]}".upper() if first["loc"] else "settings"
         message = first["msg"].removeprefix("Value error, ")
-        raise CliError(f"invalid setting {variable}: {message}", EXIT_USAGE) from None
+        raise CliError(f"invalid setting {variable}: {message}", EXIT_FAILED) from None
     ctx = Context(settings=settings, args=args)
     try:
         await args.handler(ctx)
@@ -1166,13 +1177,16 @@ def main(argv: list[str] | None = None) -> None:
     except PilotError as error:
         hint = _HINTS.get(error.code)
         print(f"leda: {error}" + (f" ({hint})" if hint else ""), file=sys.stderr)
-        code = EXIT_USAGE if error.code in _USAGE_CODES else EXIT_REFUSED
+        code = EXIT_FAILED if error.code in _FAILURE_CODES else EXIT_REFUSED
     except KeyboardInterrupt:
         code = 130
     except asyncio.CancelledError:
         code = 143
     except BrokenPipeError:
         pass  # the reader (e.g. `| head`) has what it wanted
+    except Exception:
+        traceback.print_exc()  # a fault of Leda's own: what operations need to report it
+        code = EXIT_FAILED
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -2,6 +2,7 @@
 complete, steer, control, read history."""
 
 from pilots.client import (
+    DEFAULT_TEMPLATE,
     ListedPhase,
     ListedState,
     MeetingOutcome,
@@ -16,6 +17,7 @@ from pilots.client import (
     pilot_query,
     pilot_status,
     pilots_of_municipality,
+    programme_round,
     record_appeal,
     record_attendance,
     register_inspection,
@@ -32,6 +34,7 @@ from pilots.records import PilotRecords
 from pilots.timeline import TimelineEntry, describe_event, timeline
 
 __all__ = [
+    "DEFAULT_TEMPLATE",
     "ListedPhase",
     "ListedState",
     "MeetingOutcome",
@@ -51,6 +54,7 @@ __all__ = [
     "describe_event",
     "find_pilot",
     "pilots_of_municipality",
+    "programme_round",
     "pilot_status",
     "record_appeal",
     "record_attendance",

@@ -67,6 +67,16 @@ def _recordable(value: Any) -> None:
         raise PilotError(rejection.message, rejection.code) from None
 
 
+DEFAULT_TEMPLATE = "lfr-skola"
+"""The programme template a pilot follows when none is named (the CLI's `--template`, the API's `template_key`)."""
+
+
+def programme_round(programme: str | None, template_key: str) -> str:
+    """The programme round a pilot is started in: the one named, or else the template's key (as `leda start` and
+    `POST /api/v1/pilots` both default it)."""
+    return programme or template_key
+
+
 async def start_pilot(
     client: Client,
     pool: asyncpg.Pool,

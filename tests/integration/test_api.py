@@ -19,6 +19,7 @@ from api.app import create_app
 from api.problems import FORBIDDEN_DETAIL
 from devstack import sample_payloads
 from eventstore import EventStore
+from pilots.history import pilot_history
 from tests.people import bearer
 from tests.sign_in_links import link_page_form
 
@@ -463,3 +464,42 @@ async def test_over_https_the_answers_carry_hsts_and_over_http_they_do_not(db_po
             for cookie in (shown.headers["set-cookie"], pressed.headers.get_list("set-cookie")[0]):
                 assert ("; secure" in cookie.lower()) == hsts, cookie
                 assert "httponly" in cookie.lower()
+
+
+async def test_a_pilots_history_comes_in_pages_by_position_with_an_etag(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], db_pool: asyncpg.Pool
+) -> None:
+    workflow_id = await start(api, tokens)
+    await data_pack_gathered(api, tokens["lead"], workflow_id)
+    url = f"/api/v1/pilots/{workflow_id}/history"
+
+    pages, after = [], 0
+    while after is not None:
+        page = await api.get(url, params={"source": "domain", "after": after, "limit": 3}, headers=tokens["lead"])
+        assert page.status_code == 200, page.text
+        assert page.json()["after"] == after and len(page.json()["entries"]) <= 3
+        pages.append(page)
+        after = page.json()["next_after"]
+
+    # The pages together are the record, as `leda history --format json --source domain` prints it.
+    whole = [entry for page in pages for entry in page.json()["entries"]]
+    printed, _ = await pilot_history(EventStore(db_pool), None, workflow_id)
+    assert whole == [entry.model_dump(mode="json") for entry in printed]
+    assert {page.json()["total"] for page in pages} == {len(whole)} and len(pages) == -(-len(whole) // 3)
+
+    # A page the caller holds, unchanged, is answered 304 with no body; another ETag gets the page.
+    first = pages[0]
+    etag = first.headers["etag"]
+    again = await api.get(
+        url, params={"source": "domain", "limit": 3}, headers={**tokens["lead"], "If-None-Match": etag}
+    )
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    stale = await api.get(
+        url, params={"source": "domain", "limit": 3}, headers={**tokens["lead"], "If-None-Match": '"stale"'}
+    )
+    assert stale.status_code == 200 and stale.json() == first.json()
+
+    past_the_end = await api.get(url, params={"source": "domain", "after": len(whole)}, headers=tokens["lead"])
+    assert past_the_end.json()["entries"] == [] and past_the_end.json()["next_after"] is None
+    refused = await api.get(url, params={"after": -1}, headers=tokens["lead"])
+    assert refused.status_code == 422 and refused.json()["field"] == "after"

@@ -232,7 +232,7 @@ async def test_a_client_certificate_without_its_key_stops_the_worker_before_it_c
 
     code, _, err = await leda(env, "worker")
 
-    assert code == 2
+    assert code == 3
     assert one_line(err).startswith(
         "leda: invalid setting LEDA_TEMPORAL_TLS_KEY_FILE: not set, but LEDA_TEMPORAL_TLS_CERT_FILE is"
     )
@@ -246,7 +246,7 @@ async def test_a_ca_file_that_does_not_exist_stops_the_cli_naming_the_setting(
 
     code, _, err = await leda(env, "api")
 
-    assert code == 2
+    assert code == 3
     assert one_line(err) == f"leda: invalid setting LEDA_TEMPORAL_TLS_CA_FILE: no such file: {missing}"
 
 
