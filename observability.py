@@ -54,7 +54,7 @@ def _running_activity() -> dict[str, Any]:
 
 REDACTED = "[redacted]"
 
-_PREFIXED_SECRET = re.compile(r"leda_(?:api|link|session)_[A-Za-z0-9_-]{8,}")
+_PREFIXED_SECRET = re.compile(r"leda_(?:api|link|session|cal)_[A-Za-z0-9_-]{8,}")
 """Every secret Leda issues starts with one of these prefixes (access.tokens.SECRET_PREFIXES)."""
 
 _SECRET_PARAMETER = re.compile(

@@ -1,6 +1,7 @@
 """Bearer tokens for the HTTP API: random, per user, stored only as their SHA-256; they expire and can be revoked.
 
-Every secret Leda hands out starts with a prefix that names its kind (`leda_api_`, `leda_link_`, `leda_session_`),
+Every secret Leda hands out starts with a prefix that names its kind (`leda_api_`, `leda_link_`, `leda_session_`,
+`leda_cal_`),
 so a token pasted into a ticket or a log is recognised, by people, by secret scanners and by the log scrubber
 (`observability.scrub`), which removes any such string from every line before it is written.
 """
@@ -29,8 +30,8 @@ LONGEST_TOKEN_LIFETIME = timedelta(days=366)
 TOKEN_ID_LENGTH = 12
 """A token's id, what `leda token list` shows and `leda token revoke` takes: the first hex digits of its hash."""
 
-SECRET_PREFIXES = ("leda_api_", "leda_link_", "leda_session_")
-"""The prefixes of every secret Leda issues: API tokens, sign-in links, browser sessions."""
+SECRET_PREFIXES = ("leda_api_", "leda_link_", "leda_session_", "leda_cal_")
+"""The prefixes of every secret Leda issues: API tokens, sign-in links, browser sessions, calendar feed addresses."""
 
 
 class Identity(BaseModel):

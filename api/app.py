@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from adapters.mail import SmtpMailer
+from api.calendar import calendar_router
 from api.callers import ApiServices
 from api.edge import MAX_BODY_BYTES, BodyLimit, StrictTransport
+from api.event_feed import event_feed_router
 from api.lead_routes import lead_router
 from api.participant_routes import participant_router
 from api.problems import install_problem_handlers
@@ -48,6 +50,8 @@ def create_app(
     api = ApiServices(pool=pool, client=client, task_queue=task_queue)
     app.include_router(participant_router(api))
     app.include_router(lead_router(api))
+    app.include_router(event_feed_router(api))
+    app.include_router(calendar_router(api, web_base_url=web_base_url))
     app.include_router(
         web_router(
             pool=pool,

@@ -95,8 +95,6 @@ def participant_router(api: ApiServices) -> APIRouter:
         if not access.may_complete(identity, task):
             raise forbidden()
         # Always as the caller: the token, not the request, says who answers.
-        return await complete_task(
-            client, workflow_id, task_key, identity.participant_id, payload, reopened=task.reopened
-        )
+        return await complete_task(client, workflow_id, task_key, identity.participant_id, payload)
 
     return router

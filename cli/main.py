@@ -344,9 +344,13 @@ async def cmd_complete(ctx: Context) -> None:
     identity, workflow_id = await ctx.identity(), await ctx.workflow_id()
     task = await ctx.task(workflow_id)
     ctx.allowed((await ctx.access()).may_complete(identity, task))
-    result = await complete_task(
-        await ctx.client(), workflow_id, ctx.args.task, identity.participant_id, payload, reopened=task.reopened
-    )
+    result = await complete_task(await ctx.client(), workflow_id, ctx.args.task, identity.participant_id, payload)
+    if result.repeat:
+        print(
+            f"Redan klar med samma svar / already completed with this very answer: {result.task_key} "
+            f"({in_swedish_time(result.completed_at)}); inget nytt registrerat / nothing new recorded"
+        )
+        return
     nxt = f"; nästa / next: {', '.join(result.opened_next)}" if result.opened_next else ""
     print(f"Klar / completed: {result.task_key} (händelse / event #{result.stream_version}){nxt}")
 

@@ -66,6 +66,8 @@ GRANT SELECT, INSERT (token_hash, participant_id, scope, expires_at), UPDATE (re
 GRANT SELECT, INSERT (token_hash, participant_id, expires_at, asked_for), UPDATE (revoked_at, used_at)
     ON sign_in_links TO leda_runtime;
 GRANT SELECT, INSERT (session_hash, participant_id, expires_at), UPDATE (ended_at) ON web_sessions TO leda_runtime;
+-- Calendar feeds (0019): an address is issued and revoked when renewed.
+GRANT SELECT, INSERT (feed_hash, participant_id), UPDATE (revoked_at) ON calendar_feeds TO leda_runtime;
 
 
 -- leda_readonly --------------------------------------------------------------------------------------------------

@@ -183,7 +183,7 @@ async def simulate_participants(
                 decided_days_ago=decided_days_ago,
                 prefill=task.prefill,
             )
-            await complete_task(client, workflow_id, task.key, task.assignee_id, answer, reopened=task.reopened)
+            await complete_task(client, workflow_id, task.key, task.assignee_id, answer)
             extra = f" (påminnelser: {task.reminders_sent}, eskalerad)" if task.escalated else ""
             say(f"  ✓ {task.title_sv} — {task.assignee_id}{extra}", task.title_en)
             if task.prefill is not None:

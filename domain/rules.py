@@ -357,6 +357,24 @@ def _following_main_phase(phase: Phase) -> Phase | None:
     return MAIN_TRACK[index + 1] if index + 1 < len(MAIN_TRACK) else None
 
 
+def repeat_of(
+    template: ProgrammeTemplate, state: MunicipalityState, task_key: str, participant_id: str, payload: dict[str, Any]
+) -> TaskState | None:
+    """The completed task, if `participant_id` completed it with this very answer (as the record holds it, once
+    validated): sent again, it is a repeat, answered as such and recorded no second time. None for anything else,
+    which `check_completion` judges (a different answer to a completed task is `already_completed`)."""
+    task = state.tasks.get(task_key)
+    if task is None or task.status is not TaskStatus.COMPLETED or task.completed_by != participant_id:
+        return None
+    if not template.has_task(task.template_key):
+        return None
+    try:
+        answer = template.task(task.template_key).payload_model.model_validate(payload)
+    except ValidationError:
+        return None
+    return task if answer.model_dump(mode="json") == task.payload else None
+
+
 def check_completion(
     template: ProgrammeTemplate,
     state: MunicipalityState,

@@ -312,21 +312,16 @@ async def complete_task(
     task_key: str,
     participant_id: str,
     payload: dict[str, Any],
-    *,
-    reopened: int = 0,
 ) -> TaskCompletion:
-    """Send the completion as an Update; the same request sent again gets the first answer, not a second completion.
-
-    `reopened` is how many times the task was reopened (its decision annulled on appeal, `TaskView.reopened`): the
-    same answer to a reopened task is a new completion, not a retry of the one before."""
+    """Send the completion as an Update. The same answer sent again by whoever gave it is answered as a repeat
+    (`TaskCompletion.repeat`) and recorded no second time: the workflow decides it from the record, so it holds
+    whether or not Temporal still knows the first request (after a new run, or an answer lost in a restart); a
+    different answer to a completed task is refused (`already_completed`)."""
     _recordable({"task_key": task_key, "participant_id": participant_id})
     _recordable(payload)
     request = CompleteTask(task_key=task_key, participant_id=participant_id, payload=payload)
-    fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:24]
-    attempt = f"-r{reopened}" if reopened else ""
-    return await _update(
-        client, workflow_id, MunicipalityWorkflow.complete_task, request, f"complete-{task_key}{attempt}-{fingerprint}"
-    )
+    update_id = f"complete-{task_key}-{uuid.uuid4().hex}"
+    return await _update(client, workflow_id, MunicipalityWorkflow.complete_task, request, update_id)
 
 
 async def register_inspection(

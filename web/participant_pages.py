@@ -9,6 +9,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from access.calendar_feeds import renew_calendar_feed
 from directory import (
     get_participant,
 )
@@ -42,16 +43,32 @@ def participant_router(site: Site) -> APIRouter:
 
     # ---- participants ---------------------------------------------------------------------------------------------
 
-    async def inbox_page(request: Request, page: Page) -> Response:
+    async def inbox_page(request: Request, page: Page, *, calendar_url: str = "") -> Response:
         assert page.identity is not None
         await inbox.catch_up()
         mine = await inbox.inbox(page.identity.participant_id, status=None)
         open_tasks = [t for t in mine if t.status == "open"]
         done = sorted((t for t in mine if t.status == "completed"), key=lambda t: t.completed_at or t.opened_at)
         now = datetime.now(UTC)
-        return render(page, "inbox.html", open_tasks=open_tasks, done=list(reversed(done))[:20], now=now)
+        return render(
+            page,
+            "inbox.html",
+            open_tasks=open_tasks,
+            done=list(reversed(done))[:20],
+            now=now,
+            calendar_url=calendar_url,
+        )
 
     router.add_api_route("/inbox", signed_in(inbox_page), methods=["GET"])
+
+    async def calendar_feed_page(request: Request, page: Page) -> Response:
+        """A new secret address of the participant's calendar feed, shown once on the inbox; the old one stops."""
+        assert page.identity is not None
+        secret = await renew_calendar_feed(pool, page.identity.participant_id)
+        log.info("calendar feed address renewed on the web", participant_id=page.identity.participant_id)
+        return await inbox_page(request, page, calendar_url=f"{site.web_base_url}/calendar/{secret}.ics")
+
+    router.add_api_route("/calendar-feed", signed_in(calendar_feed_page), methods=["POST"])
 
     async def task_view(request: Request, page: Page) -> Response:
         assert page.identity is not None
@@ -86,12 +103,7 @@ def participant_router(site: Site) -> APIRouter:
             return await show_task(page, status, task, form, http_status=422)
         try:
             await complete_task(
-                client,
-                workflow_id,
-                task_key,
-                page.identity.participant_id,
-                answer.model_dump(mode="json"),
-                reopened=task.reopened,
+                client, workflow_id, task_key, page.identity.participant_id, answer.model_dump(mode="json")
             )
         except PilotError as error:
             if error.code in SHOWN_AS_PAGES:

@@ -61,6 +61,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_acting_for": ("För", "For"),
     "overdue": ("försenad", "overdue"),
     "no_due": ("inget slutdatum", "no deadline"),
+    "calendar_title": ("Din kalender", "Your calendar"),
+    "calendar_intro": (
+        "Prenumerera på dina sista dagar och nämndens sammanträden i Outlook eller en annan kalender. Adressen är "
+        "hemlig: den som har den ser dina uppgifter. En ny adress stänger den förra.",
+        "Subscribe to your deadlines and the nämnd's meetings in Outlook or another calendar. The address is "
+        "secret: whoever has it sees your tasks. A new address shuts the one before.",
+    ),
+    "calendar_renew": ("Skapa en ny kalenderadress", "Make a new calendar address"),
+    "calendar_address": (
+        "Din kalenderadress (visas bara nu; lägg till den som prenumeration i kalendern):",
+        "Your calendar address (shown only now; add it as a subscription in your calendar):",
+    ),
     # task
     "task_due": ("Sista dag: {due}", "Due: {due}"),
     "task_phase": ("Fas: {phase}", "Phase: {phase}"),

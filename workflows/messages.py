@@ -80,3 +80,8 @@ class TaskCompletion(BaseModel):
     completed_at: datetime
     stream_version: int
     opened_next: list[str]
+    repeat: bool = Field(
+        default=False,
+        description="the task was completed before with this very answer by the same participant: nothing new was "
+        "recorded, `completed_at` is when it was, and `stream_version` where the record stands",
+    )

@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         next_finality_at,
         next_year_starts_at,
         registration_events,
+        repeat_of,
         start_events,
         start_next_year,
     )
@@ -105,6 +106,7 @@ APPENDS_BEFORE_NEW_RUN = "appends-before-new-run"  # a new run waits until no ap
 FAILED_STEPS_ON_RECORD = "failed-steps-on-record"  # a step that fails for good is recorded (StepFailed)
 KOLADA_GIVES_UP = "kolada-gives-up"  # Kolada failing for half an hour is a failed step for operations to retry
 COMPARISON_GROUP = "kolada-comparison-group"  # the data pack also holds the template's comparison group
+REPEATED_ANSWERS = "repeated-answers"  # an answer sent again by its giver is a repeat, answered from the record
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
 # retry), the record_appeal Update, the network meetings' Updates (schedule_meeting, record_attendance), and what
 # only a paused, withdrawn, failed or appealed pilot, or one with network meetings, does.
@@ -320,7 +322,22 @@ class MunicipalityWorkflow:
                 rules=self._rules,
             )
 
-        return await self._settle(decide, request.task_key, actor=request.participant_id)
+        repeat = (lambda: self._repeat(request)) if workflow.patched(REPEATED_ANSWERS) else None
+        return await self._settle(decide, request.task_key, actor=request.participant_id, repeat=repeat)
+
+    def _repeat(self, request: CompleteTask) -> TaskCompletion | None:
+        """The answer to an answer sent again by whoever gave it, decided from the state the record folds to (so
+        also once Temporal no longer knows the first request): nothing is recorded a second time."""
+        task = repeat_of(self._template, self._state, request.task_key, request.participant_id, request.payload)
+        if task is None or task.completed_at is None:
+            return None
+        return TaskCompletion(
+            task_key=task.key,
+            completed_at=task.completed_at,
+            stream_version=self._state.version,
+            opened_next=[],
+            repeat=True,
+        )
 
     @workflow.update
     async def register_inspection(self, request: RegisterInspection) -> TaskCompletion:
@@ -484,10 +501,21 @@ class MunicipalityWorkflow:
         except TaskRejected as rejection:
             raise ApplicationError(rejection.message, type=rejection.code, non_retryable=True) from None
 
-    async def _settle(self, decide: Callable[[], list[Event]], task_key: str, *, actor: str) -> TaskCompletion:
+    async def _settle(
+        self,
+        decide: Callable[[], list[Event]],
+        task_key: str,
+        *,
+        actor: str,
+        repeat: Callable[[], TaskCompletion | None] | None = None,
+    ) -> TaskCompletion:
         """Decide and record an Update's events under one hold of the lock, so two Updates can never both pass
-        the check for the same task; then wait for the advance they cause, to tell what it opened."""
+        the check for the same task; then wait for the advance they cause, to tell what it opened. What `repeat`
+        answers (an answer sent again) is the answer, and nothing is recorded."""
         async with self._record_lock:
+            repeated = repeat() if repeat is not None else None
+            if repeated is not None:
+                return repeated
             events = decide()
             if workflow.patched(ONE_APPEND_PER_ANSWER):
                 # What the answer opens is decided now and recorded with it: one activity, not one for the answer
@@ -515,6 +543,8 @@ class MunicipalityWorkflow:
     @complete_task.validator
     def _validate_complete_task(self, request: CompleteTask) -> None:
         _well_formed(request, CompleteTask)
+        if self._state.version and self._repeat(request) is not None:
+            return  # a repeat, which the handler answers as such (on runs that took REPEATED_ANSWERS)
         if self._state.version and not self._may_be_opening(request.task_key):
             self._check(request)
 

@@ -460,6 +460,9 @@ class Storm:
             assert all(e["loc"] for e in error.errors()), f"{request}: refused without naming a field: {error}"
             outcome, reason = "refused at the edge", str(error).replace("\n", " | ")
         else:
+            if getattr(answer, "repeat", False):
+                assert await self.version() == before, f"{request}: answered as a repeat, yet events were written"
+                return "answered as a repeat"
             if await self.version() == before:
                 assert answered(answer) in self.answers, f"{request}: accepted, but nothing was recorded"
                 return "answered again"
@@ -747,8 +750,7 @@ async def still_working(storm: Storm) -> None:
             answer = await complete_task(
                 storm.client, storm.workflow_id, task.key, task.assignee_id, storm.own_answer(task, status)()
             )
-            # The next storm can send this very completion again (the same Update id): Temporal answers it with
-            # this answer and records nothing, which the storm must know to be an answer it has seen.
+            # The next storm can send this very completion again: it is answered as a repeat and records nothing.
             storm.answers.add(answered(answer))
             return
         except PilotError as error:  # an answer can contradict what the storm recorded (its decision's date, say)

@@ -166,7 +166,7 @@ class Pilot:
         if payload is None:
             status = await self.status()
             payload = sample_payloads.answer_to(task, await self.today(), organ=status.deciding_organ)
-        await complete_task(self.client, self.workflow_id, task.key, task.assignee_id, payload, reopened=task.reopened)
+        await complete_task(self.client, self.workflow_id, task.key, task.assignee_id, payload)
 
     async def steer(self, key: str, actor: str, action: str, reason: str, **change: Any) -> None:
         await self.open_task(key)

@@ -271,6 +271,34 @@ async def test_completing_ones_own_task_answers_200_and_takes_it_out_of_the_inbo
     assert "self_assessment@F" not in [t["task_key"] for t in inbox if t["workflow_id"] == workflow_id]
 
 
+async def test_the_same_answer_sent_again_is_answered_as_a_repeat_and_another_answer_is_a_conflict(
+    api: httpx.AsyncClient, tokens: dict[str, dict[str, str]], db_pool: asyncpg.Pool
+) -> None:
+    workflow_id = await start(api, tokens)
+    await open_task(api, tokens["lead"], workflow_id, "self_assessment@F")
+    answer = sample_payloads.self_assessment("F")
+    url, chef = complete_url(workflow_id, "self_assessment@F"), tokens["forvaltningschef"]
+
+    first = await api.post(url, json=answer, headers=chef)
+    assert first.status_code == 200 and first.json()["repeat"] is False, first.text
+    await data_pack_gathered(api, tokens["lead"], workflow_id)
+    recorded = await EventStore(db_pool).stream_version(workflow_id)
+
+    # Each request is its own Update, so Temporal has no memory of the first: the pilot's record decides.
+    again = await api.post(url, json=dict(reversed(list(answer.items()))), headers=chef)
+    assert again.status_code == 200, again.text
+    assert again.json()["repeat"] is True and again.json()["completed_at"] == first.json()["completed_at"]
+    assert again.json()["opened_next"] == []
+    assert await EventStore(db_pool).stream_version(workflow_id) == recorded
+
+    changed = {**answer, "scores": {**answer["scores"], "SF1.a": 5 - answer["scores"]["SF1.a"]}}
+    conflict = await api.post(url, json=changed, headers=chef)
+    assert (conflict.status_code, conflict.json()["code"]) == (409, "already_completed"), conflict.text
+    # The same answer from someone else is no repeat of theirs: they may not complete it at all.
+    assert (await api.post(url, json=answer, headers=tokens["rektor"])).status_code in (403, 404)
+    assert await EventStore(db_pool).stream_version(workflow_id) == recorded
+
+
 async def test_operations_staff_read_the_status_but_cannot_complete_or_steer(
     api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
 ) -> None:

@@ -663,3 +663,28 @@ async def test_a_lead_schedules_a_network_meeting_from_the_board_and_records_the
     assert "Hallsberg" not in report.text and "1861" not in report.text
     other = await signed_in(web, db_pool, "p-1864-programledare", "/board")
     assert (await other.get(f"/programmes/{programme}/report")).status_code == 403
+
+
+async def test_the_inbox_gives_a_calendar_address_once_and_a_new_one_shuts_the_old(
+    web: Site, db_pool: asyncpg.Pool
+) -> None:
+    workflow_id = await start_pilot(web, db_pool)
+    chef = await signed_in(web, db_pool, HEAD, "/inbox")
+    inbox = await chef.get("/inbox")
+    assert "Din kalender" in inbox.text and "/calendar/leda_cal_" not in inbox.text  # no address until asked for
+
+    def address(html: str) -> str:
+        [url] = re.findall(r'id="calendar-url" readonly value="([^"]+)"', html)
+        assert url.startswith(f"{BASE}/calendar/leda_cal_") and url.endswith(".ics")
+        return url.removeprefix(BASE)
+
+    first = await chef.post("/calendar-feed", data={"_form": form_token(inbox.text)})
+    assert first.status_code == 200, first.text
+    feed = await web.visitor().get(address(first.text))  # a calendar client: no session, no token
+    assert feed.status_code == 200 and f"{workflow_id}/tasks/{TASK}" in feed.text.replace("\r\n ", "")
+
+    second = await chef.post("/calendar-feed", data={"_form": form_token(inbox.text)})
+    assert (await web.visitor().get(address(first.text))).status_code == 404
+    assert (await web.visitor().get(address(second.text))).status_code == 200
+    # Without the session's form token nothing is issued.
+    assert (await chef.post("/calendar-feed", data={})).status_code == 403

@@ -800,7 +800,7 @@ async def test_an_appealed_decision_waits_for_the_court_and_an_annulment_has_the
     # The same answer as before is a new completion of the reopened task, not a retry of the first one.
     first_answer = sample_payloads.namnd_decision(today, 41, "anmäls")
     assert again.reopened == 1
-    await complete_task(client, workflow_id, again.key, again.assignee_id, first_answer, reopened=again.reopened)
+    await complete_task(client, workflow_id, again.key, again.assignee_id, first_answer)
     await open_task(client, workflow_id, "decision_posted@analysis_reported/2")
     recorded = [e for e in await store.read_stream(workflow_id) if e.event_type == "DecisionRecorded"]
     assert [e.data.get("decision_key") for e in recorded] == [None, "analysis_reported/2"]
