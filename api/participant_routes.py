@@ -1,7 +1,7 @@
 """A participant's routes: their inbox, a task with the JSON schema of its answer, and completing it."""
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures, whose `Caller` is local.
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from access import Identity
 from api.callers import API_PREFIX, ApiServices
 from api.problems import PROBLEM_RESPONSES, Problem, forbidden
+from domain.form_schemas import answer_schema
 from domain.municipalities import PILOT_CODE_PATTERN
 from domain.phases import Phase
 from domain.rules import no_reflection_asked
@@ -43,7 +44,11 @@ class TaskDetail(TaskView):
     """A task of a pilot, with the JSON schema of the answer that completes it."""
 
     workflow_id: str
-    form_schema: dict[str, Any] = Field(description="JSON schema of the body POSTed to .../complete")
+    form_schema: dict[str, Any] = Field(
+        description="JSON Schema of the body POSTed to .../complete, for this task of this pilot: its level's "
+        "indicators, the pilot's organ, the decisions one may follow up, the figures gathered from Kolada; what it "
+        "cannot state (a rule across fields) is listed in its description"
+    )
 
 
 def participant_router(api: ApiServices) -> APIRouter:
@@ -76,7 +81,9 @@ def participant_router(api: ApiServices) -> APIRouter:
         status = await recorded(workflow_id, task_key)
         task = await seen_task(identity, status, task_key)
         payload_model = load_template(status.template_key).task(task.template_key).payload_model
-        return TaskDetail(**task.model_dump(), workflow_id=workflow_id, form_schema=payload_model.model_json_schema())
+        state = await api.records.state(workflow_id)
+        schema = answer_schema(payload_model, state, state.tasks[task_key], today=datetime.now(UTC).date())
+        return TaskDetail(**task.model_dump(), workflow_id=workflow_id, form_schema=schema)
 
     @router.post(
         "/pilots/{workflow_id}/tasks/{task_key:path}/complete",

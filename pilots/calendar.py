@@ -88,6 +88,7 @@ async def calendar_of(
                         description=f"{organ}, {state.municipality_name}: sammanträde / meeting",
                         starts=day,
                         ends=day + timedelta(days=1),
+                        url=f"{web_base_url}/pilots/{workflow_id}",
                     )
                 )
     return entries

@@ -460,7 +460,8 @@ class Storm:
             assert all(e["loc"] for e in error.errors()), f"{request}: refused without naming a field: {error}"
             outcome, reason = "refused at the edge", str(error).replace("\n", " | ")
         else:
-            if getattr(answer, "repeat", False):
+            fields = answer.model_dump(mode="json") if isinstance(answer, BaseModel) else dict(answer)
+            if fields.get("repeat"):
                 assert await self.version() == before, f"{request}: answered as a repeat, yet events were written"
                 return "answered as a repeat"
             if await self.version() == before:

@@ -132,6 +132,10 @@ async def test_the_openapi_schema_lists_the_routes_with_summaries(api_without_te
         ("/api/v1/programmes/{programme}/report", "get"),
         ("/api/v1/cohorts", "get"),
         ("/api/v1/cohorts/{cohort}/start", "post"),
+        ("/api/v1/pilots/{workflow_id}/events", "get"),
+        ("/api/v1/programmes/{programme}/events", "get"),
+        ("/api/v1/me/calendar-feed", "post"),
+        ("/calendar/{secret}.ics", "get"),
     }
     assert all(op.get("summary") for item in schema["paths"].values() for op in item.values())
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
@@ -185,6 +189,12 @@ async def test_a_task_is_shown_with_its_form_schema_to_its_assignee_and_to_no_ot
     assert shown.status_code == 200, shown.text
     assert shown.json()["assignee_id"] == FORVALTNINGSCHEF
     assert {"level", "scores", "evidence"} <= set(shown.json()["form_schema"]["properties"])
+    # The whole contract: the task's level and every indicator it scores, 1 to 4, none other.
+    schema = shown.json()["form_schema"]
+    assert schema["properties"]["level"]["const"] == "F"
+    scores = schema["properties"]["scores"]
+    assert set(scores["required"]) == set(scores["properties"]) == set(sample_payloads.self_assessment("F")["scores"])
+    assert scores["additionalProperties"] is False
     # Another participant's task is answered as one that does not exist: the answer tells nothing of it.
     missing = await api.get(url.replace("self_assessment@F", "self_assessment@Q"), headers=tokens["rektor"])
     assert refused.status_code == 404 and refused.headers["content-type"] == PROBLEM
