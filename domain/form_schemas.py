@@ -177,7 +177,9 @@ def _days_from_1953_to_the_year_of(today: date) -> str:
     """A pattern of the dates from 1953-01-01 to the end of `today`'s year (a later day of it is a rule in words)."""
     years = "|".join(str(year) for year in range(1953, today.year + 1))
     leap = "|".join(str(year) for year in range(1956, today.year + 1, 4))
-    days = "(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])"
+    long_months = "(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    short_months = "(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    days = f"{long_months}|{short_months}|02-(?:0[1-9]|1[0-9]|2[0-8])"
     return f"^(?:(?:{years})-(?:{days})|(?:{leap})-02-29)$"
 
 
