@@ -6,7 +6,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any
 
 import asyncpg
 import httpx
@@ -20,6 +19,7 @@ from api.problems import FORBIDDEN_DETAIL
 from devstack import sample_payloads
 from eventstore import EventStore
 from pilots.history import pilot_history
+from tests.over_the_api import open_task
 from tests.people import bearer
 from tests.sign_in_links import link_page_form
 
@@ -58,18 +58,6 @@ async def start(api: httpx.AsyncClient, tokens: dict[str, dict[str, str]]) -> st
     response = await api.post("/api/v1/pilots", json=body, headers=tokens["lead"])
     assert response.status_code == 201, response.text
     return response.json()["workflow_id"]
-
-
-async def open_task(api: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, key: str) -> dict[str, Any]:
-    """Wait (in real time, briefly) until the pilot has opened `key`; returns its status entry."""
-    for _ in range(200):
-        response = await api.get(f"/api/v1/pilots/{workflow_id}/status", headers=headers)
-        assert response.status_code == 200, response.text
-        for task in response.json()["tasks"]:
-            if task["key"] == key and task["status"] == "open":
-                return task
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{key} never opened")
 
 
 async def data_pack_gathered(api: httpx.AsyncClient, headers: dict[str, str], workflow_id: str) -> None:

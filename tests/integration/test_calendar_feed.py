@@ -7,7 +7,6 @@ Over the HTTP API, against a worker on the time-skipping server.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from access import issue_token
 from domain.calendar import SchoolCalendar
 from pilots import start_pilot
 from settings import Settings
+from tests.over_the_api import open_task
 from tests.people import bearer
 
 CHEF, REKTOR, LEAD = "p-1861-forvaltningschef", "p-1861-rektor", "p-1861-programledare"
@@ -68,17 +68,6 @@ def of_pilot(events: dict[str, dict], workflow_id: str) -> dict[str, dict]:
     return {uid: e for uid, e in events.items() if f"/pilots/{workflow_id}" in e["url"]}
 
 
-async def until_open(api: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, key: str) -> dict:
-    for _ in range(200):
-        status = await api.get(f"/api/v1/pilots/{workflow_id}/status", headers=headers)
-        if status.status_code == 200:
-            for task in status.json()["tasks"]:
-                if task["key"] == key and task["status"] == "open":
-                    return task
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{key} never opened")
-
-
 async def test_a_calendar_feed_holds_the_deadlines_and_meetings_and_follows_a_moved_deadline_in_place(
     api: httpx.AsyncClient, db_pool: asyncpg.Pool, time_skipping_env: WorkflowEnvironment, settings: Settings
 ) -> None:
@@ -95,7 +84,7 @@ async def test_a_calendar_feed_holds_the_deadlines_and_meetings_and_follows_a_mo
     chef = bearer(await issue_token(db_pool, CHEF, "participant"))
     rektor = bearer(await issue_token(db_pool, REKTOR, "participant"))
     lead = bearer(await issue_token(db_pool, LEAD, "programme_lead"))
-    task = await until_open(api, chef, workflow_id, TASK)
+    task = await open_task(api, chef, workflow_id, TASK)
     path = await subscribe(api, chef)
 
     events = of_pilot(await events_of(api, path), workflow_id)

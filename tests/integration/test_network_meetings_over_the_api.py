@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from access import issue_token
 from devstack import sample_payloads
 from eventstore import EventStore
+from tests.over_the_api import open_task
 from tests.people import bearer, programme_lead
 
 
@@ -30,15 +31,6 @@ async def status_of(api: httpx.AsyncClient, headers: dict[str, str], workflow_id
     response = await api.get(f"/api/v1/pilots/{workflow_id}/status", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def until_open(api: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, key: str) -> dict[str, Any]:
-    for _ in range(200):
-        for task in (await status_of(api, headers, workflow_id))["tasks"]:
-            if task["key"] == key and task["status"] == "open":
-                return task
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{key} never opened in {workflow_id}")
 
 
 async def until_completed(api: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, key: str) -> None:
@@ -69,7 +61,7 @@ async def test_a_lead_schedules_a_cohort_meeting_records_who_attended_and_only_a
     meeting = {"title": "Nätverksträff 1: styrkor och svagheter", "held_at": (now + timedelta(days=20)).isoformat()}
 
     for workflow_id in pilots.values():  # each pilot's first steps taken: its stream holds still
-        await until_open(api, headers, workflow_id, "self_assessment@F")
+        await open_task(api, headers, workflow_id, "self_assessment@F")
         await until_completed(api, headers, workflow_id, "kpi_data_pack")
 
     # Refused before any pilot gets it: a meeting in the past, a time without a zone, a lead of other pilots.
@@ -96,7 +88,7 @@ async def test_a_lead_schedules_a_cohort_meeting_records_who_attended_and_only_a
     assert {code: await store.stream_version(w) for code, w in pilots.items()} == versions
 
     chef = {code: bearer(await issue_token(db_pool, f"p-{code}-forvaltningschef", "participant")) for code in pilots}
-    task = await until_open(api, chef["1861"], pilots["1861"], contribution)
+    task = await open_task(api, chef["1861"], pilots["1861"], contribution)
     assert task["assignee_id"] == "p-1861-forvaltningschef"
     answered = await api.post(
         f"/api/v1/pilots/{pilots['1861']}/tasks/{contribution}/complete",
@@ -141,7 +133,7 @@ async def test_a_lead_schedules_a_cohort_meeting_records_who_attended_and_only_a
     assert (refused.json()["code"], refused.json()["field"]) == ("not_attended", "task_key")
     assert await store.stream_version(pilots["1864"]) == version
 
-    await until_open(api, chef["1861"], pilots["1861"], reflection)
+    await open_task(api, chef["1861"], pilots["1861"], reflection)
     reflected = await api.post(
         f"/api/v1/pilots/{pilots['1861']}/tasks/{reflection}/complete",
         json=sample_payloads.network_reflection(),

@@ -6,10 +6,8 @@ Over the HTTP API as an integrator uses it, against a worker on the time-skippin
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 import httpx
@@ -18,6 +16,7 @@ import pytest
 from access import issue_token
 from directory import Participant, upsert_participants
 from eventstore import EventStore
+from tests.over_the_api import open_task
 from tests.people import bearer, programme_lead
 
 OLD_LEAD = "p-1861-programledare"
@@ -27,17 +26,6 @@ TASK = "self_assessment@F"
 @pytest.fixture
 def api(skipping_api: httpx.AsyncClient) -> httpx.AsyncClient:
     return skipping_api
-
-
-async def open_task(api: httpx.AsyncClient, headers: dict[str, str], workflow_id: str, key: str) -> dict[str, Any]:
-    for _ in range(200):
-        response = await api.get(f"/api/v1/pilots/{workflow_id}/status", headers=headers)
-        if response.status_code == 200:
-            for task in response.json()["tasks"]:
-                if task["key"] == key and task["status"] == "open":
-                    return task
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{key} never opened")
 
 
 async def test_the_lead_taken_off_the_roster_may_no_longer_lead_and_the_new_lead_may(
