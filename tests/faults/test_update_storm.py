@@ -560,6 +560,9 @@ class Storm:
             self.started.append(response.json()["workflow_id"])
         elif method == "POST":
             answer = response.json()
+            if answer.get("repeat"):
+                assert await self.version() == before, f"{where}: answered as a repeat, yet events were written"
+                return f"{response.status_code} repeat"
             if await self.version() == before:
                 assert answered(answer) in self.answers, f"{where}: accepted, but nothing was recorded"
                 return f"{response.status_code} again"
