@@ -1,0 +1,135 @@
+"""WCAG 2.1 A and AA, checked by axe-core in the real Chromium on every page, in Swedish and in English.
+
+axe-core comes with its maintained Python binding for Playwright (axe-playwright-python, which ships axe.min.js; no
+download). Each page is checked as a user reaches it: signed in by a mailed link, a task's form empty, with errors
+shown and filled, the confirmation, the cohort board, a municipality's page with its forms, the reports, the start
+form and the error pages. No rule is disabled.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from temporalio.client import Client
+
+from access import issue_sign_in_link
+from devstack import sample_payloads
+from settings import Settings
+from tests.e2e.test_web_browser import (
+    CHROMIUM,
+    HEAD,
+    LEAD,
+    TASK,
+    a_pilot_waiting_for_the_head,
+    browser,  # noqa: F401 (a fixture)
+    site,  # noqa: F401 (a fixture)
+)
+
+pytestmark = [pytest.mark.devserver]
+if CHROMIUM is None:
+    pytestmark.append(pytest.mark.skip(reason="no Chromium found, so the accessibility tests did not run"))
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+DISABLED_RULES: dict[str, str] = {}
+"""Rules left out, each with the reason: none."""
+
+
+async def violations(page: Any) -> list[str]:
+    """What axe-core finds on the page against WCAG 2.1 A and AA, one line per rule and element."""
+    options = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
+    if DISABLED_RULES:
+        options["rules"] = {rule: {"enabled": False} for rule in DISABLED_RULES}
+    results = await Axe().run(page, options=options)
+    return [
+        f"{v['id']} ({v['impact']}): {node['target']} {node.get('failureSummary', '')[:160]}"
+        for v in results.response["violations"]
+        for node in v["nodes"]
+    ]
+
+
+async def signed_in(
+    chromium: Any, base_url: str, pool: asyncpg.Pool, participant: str, path: str, language: str
+) -> Any:
+    context = await chromium.new_context(bypass_csp=True)  # axe is injected into the page, which runs no script
+    page = await context.new_page()
+    token = await issue_sign_in_link(pool, participant)
+    await page.goto(f"{base_url}{path}?token={token}")
+    found = {"url": page.url, "violations": await violations(page)}
+    await page.get_by_role("button", name="Logga in").click()
+    await page.wait_for_url(lambda url: "token=" not in url)
+    if language == "en":
+        await page.get_by_role("link", name="In English").click()
+    page.link_page_found = found  # type: ignore[attr-defined]
+    return page
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+async def test_every_page_meets_wcag_21_aa_in_both_languages(
+    browser: Any,  # noqa: F811
+    site: tuple[str, Settings],  # noqa: F811
+    dev_client: Client,
+    db_pool: asyncpg.Pool,
+    language: str,
+) -> None:
+    base_url, settings = site
+    workflow_id = await a_pilot_waiting_for_the_head(dev_client, db_pool, settings)
+    found: dict[str, list[str]] = {}
+
+    async def check(page: Any, name: str) -> None:
+        found[name] = await violations(page)
+
+    head = await signed_in(browser, base_url, db_pool, HEAD, "/inbox", language)
+    found["sign-in link page"] = head.link_page_found["violations"]
+    await check(head, "inbox")
+    assert (await head.goto(f"{base_url}/pilots/{workflow_id}/tasks/{TASK}")).ok
+    await check(head, "task form, empty")
+    submit = "Skicka in och markera som klar" if language == "sv" else "Submit and mark as done"
+    await head.get_by_role("button", name=submit).click()
+    await check(head, "task form, with errors")
+    scores = sample_payloads.self_assessment("F")["scores"]
+    for indicator, score in scores.items():
+        group = head.get_by_role("group", name=re.compile(rf"^{re.escape(indicator)} "))
+        await group.get_by_label(str(score), exact=True).check()
+    await check(head, "task form, filled")
+    await head.get_by_role("button", name=submit).click()
+    await head.locator("ul.next-tasks").wait_for()
+    await check(head, "confirmation")
+    assert (await head.goto(f"{base_url}/pilots/{workflow_id}/tasks/no-such-task")).status == 404
+    await check(head, "not found page")
+    assert (await head.goto(f"{base_url}/board")).status == 403
+    await check(head, "forbidden page")
+
+    lead = await signed_in(browser, base_url, db_pool, LEAD, "/board", language)
+    await check(lead, "cohort board")
+    assert (await lead.goto(f"{base_url}/pilots/{workflow_id}")).ok
+    await check(lead, "municipality page")
+    assert (await lead.goto(f"{base_url}/pilots/{workflow_id}/report")).ok
+    await check(lead, "pilot report")
+    assert (await lead.goto(f"{base_url}/start")).ok
+    await check(lead, "start form")
+    programme = workflow_id.split("-1861")[0].removeprefix("leda-")
+    assert (await lead.goto(f"{base_url}/programmes/{programme}/report")).ok
+    await check(lead, "cohort report")
+
+    anonymous = await (await browser.new_context(bypass_csp=True)).new_page()
+    await anonymous.goto(f"{base_url}/sign-in")
+    await check(anonymous, "sign-in page")
+    await anonymous.goto(f"{base_url}/sign-in?expired=1")
+    await check(anonymous, "sign-in page, link expired")
+
+    assert {name: lines for name, lines in found.items() if lines} == {}
+
+
+async def test_the_check_finds_what_breaks_wcag(browser: Any) -> None:  # noqa: F811
+    """The check is not blind: a page with an unlabelled field, an image without text and a page without a language
+    is found wanting on each."""
+    page = await (await browser.new_context()).new_page()
+    await page.set_content('<html><body><main><img src="data:,"><input type="text"></main></body></html>')
+
+    found = " ".join(await violations(page))
+
+    assert "image-alt" in found and "label" in found and "html-has-lang" in found
