@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     mail_from: str = "Leda <leda@example.invalid>"
+    accessibility_contact: str = Field(
+        default="tillganglighet@example.invalid",
+        min_length=3,
+        description="where anyone reports an accessibility problem; the accessibility statement gives it",
+    )
 
     kolada_base_url: str = Field(
         default="http://127.0.0.1:8088/v3",

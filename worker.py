@@ -140,6 +140,7 @@ async def serving_api(client: Client, settings: Settings, pool: asyncpg.Pool) ->
         mailer=mailer_for(settings),
         mail_sender=settings.mail_from,
         max_body_bytes=settings.max_request_bytes,
+        accessibility_contact=settings.accessibility_contact,
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None, lifespan="off")

@@ -32,6 +32,7 @@ def create_app(
     mailer: SmtpMailer | None = None,
     mail_sender: str = "Leda <leda@example.invalid>",
     max_body_bytes: int = MAX_BODY_BYTES,
+    accessibility_contact: str = "tillganglighet@example.invalid",
 ) -> FastAPI:
     """The API on `pool` (directory, tokens, inbox) and `client` (pilots on `task_queue`), and the web pages.
 
@@ -63,6 +64,7 @@ def create_app(
             web_base_url=web_base_url,
             mailer=mailer,
             mail_sender=mail_sender,
+            accessibility_contact=accessibility_contact,
         )
     )
     return app

@@ -36,6 +36,7 @@ def web_router(
     web_base_url: str,
     mailer: SmtpMailer | None,
     mail_sender: str,
+    accessibility_contact: str = "tillganglighet@example.invalid",
 ) -> APIRouter:
     """The pages, on the same app as the HTTP API (which keeps /api/v1 and the OpenAPI schema)."""
     site = Site(
@@ -48,6 +49,7 @@ def web_router(
         web_base_url=web_base_url,
         mailer=mailer,
         mail_sender=mail_sender,
+        accessibility_contact=accessibility_contact,
     )
     router = APIRouter(include_in_schema=False)
     for audience in (sign_in_router(site), participant_router(site), lead_router(site)):

@@ -57,6 +57,12 @@ def sign_in_router(site: Site) -> APIRouter:
             return redirect("/sign-in")
         return redirect("/board" if page.identity.scope != "participant" else "/inbox")
 
+    @router.get("/tillganglighet")
+    async def accessibility_statement(request: Request) -> Response:
+        """The accessibility statement (tillgänglighetsredogörelse) the law asks for, linked from every page."""
+        page = await page_for(request)
+        return render(page, "accessibility.html", contact=site.accessibility_contact)
+
     @router.get("/language")
     async def choose_language(request: Request, to: str = "sv", next: str = "/") -> Response:
         response = redirect(local_path(next))

@@ -152,6 +152,7 @@ class Site:
     web_base_url: str
     mailer: SmtpMailer | None
     mail_sender: str
+    accessibility_contact: str = "tillganglighet@example.invalid"
     templates: Environment = field(default_factory=lambda: _environment())
 
     @property

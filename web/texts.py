@@ -16,6 +16,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav_start": ("Starta pilot", "Start a pilot"),
     "sign_out": ("Logga ut", "Sign out"),
     "other_language": ("In English", "På svenska"),
+    "accessibility_title": ("Tillgänglighetsredogörelse", "Accessibility statement"),
     # sign-in
     "sign_in_title": ("Logga in", "Sign in"),
     "sign_in_intro": (

@@ -120,6 +120,13 @@ async def test_every_page_meets_wcag_21_aa_in_both_languages(
     await check(anonymous, "sign-in page")
     await anonymous.goto(f"{base_url}/sign-in?expired=1")
     await check(anonymous, "sign-in page, link expired")
+    await anonymous.get_by_role("link", name="Tillgänglighetsredogörelse").click()  # in every page's footer
+    await anonymous.get_by_role("heading", level=1, name="Tillgänglighetsredogörelse för Leda för resultat").wait_for()
+    await check(anonymous, "accessibility statement")
+    if language == "en":
+        await anonymous.get_by_role("link", name="In English").click()
+        await anonymous.get_by_role("heading", level=1, name="Accessibility statement for Lead for Results").wait_for()
+        await check(anonymous, "accessibility statement, in English")
 
     assert {name: lines for name, lines in found.items() if lines} == {}
 

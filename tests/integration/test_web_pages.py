@@ -688,3 +688,18 @@ async def test_the_inbox_gives_a_calendar_address_once_and_a_new_one_shuts_the_o
     assert (await web.visitor().get(address(second.text))).status_code == 200
     # Without the session's form token nothing is issued.
     assert (await chef.post("/calendar-feed", data={})).status_code == 403
+
+
+async def test_the_accessibility_statement_is_linked_from_every_page_and_names_the_contact_in_both_languages(
+    web: Site, db_pool: asyncpg.Pool
+) -> None:
+    visitor = web.visitor()
+    for path in ("/sign-in", "/tillganglighet"):
+        assert 'href="/tillganglighet"' in (await visitor.get(path)).text
+    statement = await visitor.get("/tillganglighet")
+    assert statement.status_code == 200
+    assert "Tillgänglighetsredogörelse för Leda för resultat" in statement.text
+    assert 'href="mailto:tillganglighet@example.invalid"' in statement.text and "DIGG" in statement.text
+    visitor.cookies.set("leda_language", "en")
+    english = await visitor.get("/tillganglighet")
+    assert "Accessibility statement for Lead for Results" in english.text and '<html lang="en">' in english.text
