@@ -140,3 +140,71 @@ async def test_the_check_finds_what_breaks_wcag(browser: Any) -> None:  # noqa: 
     found = " ".join(await violations(page))
 
     assert "image-alt" in found and "label" in found and "html-has-lang" in found
+
+
+LAYOUT_PROBLEMS = """
+() => {
+  const shown = [...document.querySelectorAll('input, select, textarea, button, a')].filter(e => {
+    const style = getComputedStyle(e);
+    const folded = e.closest('details:not([open])') !== null && e.closest('summary') === null;
+    const hidden = folded || e.closest('[aria-hidden="true"], .skip, .default-submit') !== null;
+    return !hidden && style.visibility !== 'hidden' && style.display !== 'none' && e.getClientRects().length > 0
+      && !(e.type === 'radio' || e.type === 'checkbox' || e.type === 'hidden');
+  });
+  const width = document.documentElement.clientWidth;
+  const problems = [];
+  const boxes = shown.map(e => [e, e.getBoundingClientRect()]);
+  for (const [e, r] of boxes) {
+    if (r.left < -1 || r.right > width + 1) problems.push(`cut off: ${e.outerHTML.slice(0, 80)}`);
+  }
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, ra] = boxes[i], [b, rb] = boxes[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const x = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const y = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      if (x > 1 && y > 1) problems.push(`overlap: ${a.outerHTML.slice(0, 60)} / ${b.outerHTML.slice(0, 60)}`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+async def test_at_200_percent_no_control_is_cut_off_or_overlaps_and_a_refused_form_takes_the_focus_to_its_errors(
+    browser: Any,  # noqa: F811
+    site: tuple[str, Settings],  # noqa: F811
+    dev_client: Client,
+    db_pool: asyncpg.Pool,
+) -> None:
+    """Text at 200 per cent: a 1280-pixel window zoomed to 200 per cent lays the page out in 640 CSS pixels."""
+    base_url, settings = site
+    workflow_id = await a_pilot_waiting_for_the_head(dev_client, db_pool, settings)
+    context = await browser.new_context(viewport={"width": 640, "height": 900})
+    head = await context.new_page()
+    await head.goto(f"{base_url}/pilots/{workflow_id}/tasks/{TASK}?token={await issue_sign_in_link(db_pool, HEAD)}")
+    await head.get_by_role("button", name="Logga in").click()
+    await head.wait_for_url(lambda url: "token=" not in url)
+    found = {"task form": await head.evaluate(LAYOUT_PROBLEMS)}
+
+    await head.get_by_role("button", name="Skicka in och markera som klar").click()
+    summary = head.get_by_role("alert")
+    await summary.wait_for()
+    assert await summary.evaluate("e => e === document.activeElement || e.contains(document.activeElement)")
+    found["task form, with errors"] = await head.evaluate(LAYOUT_PROBLEMS)
+    await head.goto(f"{base_url}/inbox")
+    found["inbox"] = await head.evaluate(LAYOUT_PROBLEMS)
+
+    lead = await (await browser.new_context(viewport={"width": 640, "height": 900})).new_page()
+    await lead.goto(f"{base_url}/pilots/{workflow_id}?token={await issue_sign_in_link(db_pool, LEAD)}")
+    await lead.get_by_role("button", name="Logga in").click()
+    await lead.wait_for_url(lambda url: "token=" not in url)
+    for details in await lead.locator("details").all():
+        await details.evaluate("e => e.open = true")  # the steering and roster forms, opened
+    found["municipality page, forms open"] = await lead.evaluate(LAYOUT_PROBLEMS)
+    await lead.goto(f"{base_url}/board")
+    for details in await lead.locator("details").all():
+        await details.evaluate("e => e.open = true")  # the network meetings' forms, opened
+    found["cohort board, forms open"] = await lead.evaluate(LAYOUT_PROBLEMS)
+
+    assert {name: problems for name, problems in found.items() if problems} == {}
