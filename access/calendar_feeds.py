@@ -11,6 +11,11 @@ import asyncpg
 from access.tokens import new_secret, token_hash
 
 
+def calendar_feed_url(web_base_url: str, secret: str) -> str:
+    """The address a calendar subscribes to: the feed at its secret."""
+    return f"{web_base_url}/calendar/{secret}.ics"
+
+
 async def renew_calendar_feed(pool: asyncpg.Pool, participant_id: str) -> str:
     """A new secret for the participant's calendar feed; the one before, if any, stops working at once."""
     secret = new_secret("leda_cal_")

@@ -12,7 +12,7 @@ from icalendar import Calendar, Event
 from pydantic import BaseModel, Field
 
 from access import Identity
-from access.calendar_feeds import calendar_feed_holder, renew_calendar_feed
+from access.calendar_feeds import calendar_feed_holder, calendar_feed_url, renew_calendar_feed
 from api.callers import API_PREFIX, ApiServices
 from api.problems import PROBLEM_RESPONSES, Problem
 from directory import Participant, get_participant
@@ -26,10 +26,6 @@ REFRESH = timedelta(hours=1)
 
 class CalendarFeed(BaseModel):
     url: str = Field(description="the feed's secret address, to subscribe to; the one given before no longer works")
-
-
-def feed_url(web_base_url: str, secret: str) -> str:
-    return f"{web_base_url}/calendar/{secret}.ics"
 
 
 def icalendar_of(participant: Participant, entries: list[CalendarEntry], *, now: datetime) -> bytes:
@@ -73,7 +69,9 @@ def calendar_router(api: ApiServices, *, web_base_url: str) -> APIRouter:
     async def renew(identity: Caller) -> CalendarFeed:
         if await get_participant(pool, identity.participant_id) is None:
             raise Problem(404, "not_found", f"no participant {identity.participant_id} in the directory")
-        return CalendarFeed(url=feed_url(web_base_url, await renew_calendar_feed(pool, identity.participant_id)))
+        return CalendarFeed(
+            url=calendar_feed_url(web_base_url, await renew_calendar_feed(pool, identity.participant_id))
+        )
 
     @router.get(
         "/calendar/{secret}.ics",

@@ -825,8 +825,10 @@ async def cmd_token_list(ctx: Context) -> None:
         return
     print(f"{'ID':<13}{'PARTICIPANT':<32}{'SCOPE':<16}{'STATE':<9}{'EXPIRES':<22}LAST USED")
     for t in tokens:
-        used = _minute(t.last_used_at) if t.last_used_at else "never"
-        print(f"{t.token_id:<13}{t.participant_id:<32}{t.scope:<16}{t.state(now):<9}{_minute(t.expires_at):<22}{used}")
+        used = in_swedish_time(t.last_used_at) if t.last_used_at else "never"
+        print(
+            f"{t.token_id:<13}{t.participant_id:<32}{t.scope:<16}{t.state(now):<9}{in_swedish_time(t.expires_at):<22}{used}"
+        )
 
 
 async def cmd_token_revoke(ctx: Context) -> None:
@@ -835,10 +837,6 @@ async def cmd_token_revoke(ctx: Context) -> None:
     except UnknownToken as error:
         raise CliError(str(error)) from None
     print(f"revoked {revoked.token_id} ({revoked.participant_id}, {revoked.scope}); it is refused from now on")
-
-
-def _minute(moment: datetime) -> str:
-    return in_swedish_time(moment)
 
 
 async def cmd_sign_in_link(ctx: Context) -> None:

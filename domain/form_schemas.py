@@ -34,6 +34,7 @@ from domain.payloads import (
     TaskPayload,
     YearlyFollowUp,
 )
+from domain.rules import decision_of
 from domain.state import MunicipalityState, TaskState
 from domain.success_factors import INDICATOR_IDS, indicators_for_level
 from domain.task_keys import STRENGTHS_WEAKNESSES
@@ -67,7 +68,7 @@ def _lawful_meeting(meeting: str, today: date) -> bool:
 
 
 def _posting_in_order(answer: Answer, today: date, state: MunicipalityState, task: TaskState) -> bool:
-    decision = state.decision(task.key.split("@", 1)[1])
+    decision = state.decision(decision_of(task.key))
     justering, anslag = date.fromisoformat(answer["justering_date"]), date.fromisoformat(answer["anslag_date"])
     return decision is not None and decision.meeting_date <= justering <= anslag <= today
 
@@ -189,7 +190,7 @@ POSTING_DAYS_LISTED = 400
 
 def _posting_days(schema: dict[str, Any], state: MunicipalityState, task: TaskState, today: date) -> None:
     """The minutes are approved (justering) and posted (anslag) on a day from the meeting to today: listed."""
-    decision = state.decision(task.key.split("@", 1)[1])
+    decision = state.decision(decision_of(task.key))
     if decision is None or not 0 <= (today - decision.meeting_date).days <= POSTING_DAYS_LISTED:
         return
     days = [

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import BeforeValidator
 
 SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
 OFFICE_DAY_END = time(16, 0)
@@ -47,11 +47,7 @@ def _read(value: object) -> object:
     return moment_of(value) if isinstance(value, str | date) else value
 
 
-def _aware(value: datetime) -> datetime:
-    return moment_of(value)
-
-
-Deadline = Annotated[datetime, BeforeValidator(_read), AfterValidator(_aware)]
+Deadline = Annotated[datetime, BeforeValidator(_read)]
 """A moment a person gives, read as `moment_of` reads it, for a pydantic field."""
 
 

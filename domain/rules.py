@@ -445,7 +445,7 @@ def _contradiction(
         except ValueError as error:
             return f"meeting_date: {error}"
     if isinstance(payload, DecisionPosting) and today is not None:
-        meeting = _recorded(state, _decision_of(task.key)).meeting_date
+        meeting = _recorded(state, decision_of(task.key)).meeting_date
         try:
             decision_timeline(
                 meeting, justering_date=payload.justering_date, anslag_date=payload.anslag_date, today=today
@@ -521,7 +521,7 @@ def completion_events(
             )
         )
     if isinstance(payload, DecisionPosting):
-        decision_key = _decision_of(task_key)
+        decision_key = decision_of(task_key)
         meeting = _recorded(state, decision_key).meeting_date
         timeline = decision_timeline(
             meeting, justering_date=payload.justering_date, anslag_date=payload.anslag_date, today=now.date()
@@ -562,7 +562,7 @@ def registration_events(
     return inspection_events(template, state, decision, registered_by, now=now, new_id=new_id, rules=rules)
 
 
-def _decision_of(posting_task_key: str) -> str:
+def decision_of(posting_task_key: str) -> str:
     """'decision_posted@annual_report@y1' -> 'annual_report@y1'."""
     return posting_task_key.split("@", 1)[1]
 

@@ -9,7 +9,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from access.calendar_feeds import renew_calendar_feed
+from access.calendar_feeds import calendar_feed_url, renew_calendar_feed
 from directory import (
     get_participant,
 )
@@ -66,7 +66,7 @@ def participant_router(site: Site) -> APIRouter:
         assert page.identity is not None
         secret = await renew_calendar_feed(pool, page.identity.participant_id)
         log.info("calendar feed address renewed on the web", participant_id=page.identity.participant_id)
-        return await inbox_page(request, page, calendar_url=f"{site.web_base_url}/calendar/{secret}.ics")
+        return await inbox_page(request, page, calendar_url=calendar_feed_url(site.web_base_url, secret))
 
     router.add_api_route("/calendar-feed", signed_in(calendar_feed_page), methods=["POST"])
 

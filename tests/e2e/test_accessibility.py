@@ -40,6 +40,7 @@ pytestmark = [pytest.mark.devserver]
 if CHROMIUM is None:
     pytestmark.append(pytest.mark.skip(reason="no Chromium found, so the accessibility tests did not run"))
 
+SUBMIT_SV = "Skicka in och markera som klar"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 DISABLED_RULES: dict[str, str] = {}
 """Rules left out, each with the reason: none."""
@@ -59,9 +60,18 @@ async def violations(page: Any) -> list[str]:
 
 
 async def signed_in(
-    chromium: Any, base_url: str, pool: asyncpg.Pool, participant: str, path: str, language: str
+    chromium: Any,
+    base_url: str,
+    pool: asyncpg.Pool,
+    participant: str,
+    path: str,
+    language: str,
+    *,
+    viewport: dict[str, int] | None = None,
 ) -> Any:
-    context = await chromium.new_context(bypass_csp=True)  # axe is injected into the page, which runs no script
+    """A page of `participant`'s, signed in by a mailed link to `path` (the link's page checked on the way)."""
+    # axe is injected into the page, which runs no script of its own
+    context = await chromium.new_context(bypass_csp=True, **({"viewport": viewport} if viewport else {}))
     page = await context.new_page()
     token = await issue_sign_in_link(pool, participant)
     await page.goto(f"{base_url}{path}?token={token}")
@@ -94,7 +104,7 @@ async def test_every_page_meets_wcag_21_aa_in_both_languages(
     await check(head, "inbox")
     assert (await head.goto(f"{base_url}/pilots/{workflow_id}/tasks/{TASK}")).ok
     await check(head, "task form, empty")
-    submit = "Skicka in och markera som klar" if language == "sv" else "Submit and mark as done"
+    submit = SUBMIT_SV if language == "sv" else "Submit and mark as done"
     await head.get_by_role("button", name=submit).click()
     await check(head, "task form, with errors")
     scores = sample_payloads.self_assessment("F")["scores"]
@@ -149,6 +159,9 @@ async def test_the_check_finds_what_breaks_wcag(browser: Any) -> None:  # noqa: 
     assert "image-alt" in found and "label" in found and "html-has-lang" in found
 
 
+ZOOMED_200 = {"width": 640, "height": 900}
+"""A 1280-pixel window at 200 per cent: the page is laid out in 640 CSS pixels."""
+
 LAYOUT_PROBLEMS = """
 () => {
   const shown = [...document.querySelectorAll('input, select, textarea, button, a')].filter(e => {
@@ -187,14 +200,11 @@ async def test_at_200_percent_no_control_is_cut_off_or_overlaps_and_a_refused_fo
     """Text at 200 per cent: a 1280-pixel window zoomed to 200 per cent lays the page out in 640 CSS pixels."""
     base_url, settings = site
     workflow_id = await a_pilot_waiting_for_the_head(dev_client, db_pool, settings)
-    context = await browser.new_context(viewport={"width": 640, "height": 900})
-    head = await context.new_page()
-    await head.goto(f"{base_url}/pilots/{workflow_id}/tasks/{TASK}?token={await issue_sign_in_link(db_pool, HEAD)}")
-    await head.get_by_role("button", name="Logga in").click()
-    await head.wait_for_url(lambda url: "token=" not in url)
+    task_path = f"/pilots/{workflow_id}/tasks/{TASK}"
+    head = await signed_in(browser, base_url, db_pool, HEAD, task_path, "sv", viewport=ZOOMED_200)
     found = {"task form": await head.evaluate(LAYOUT_PROBLEMS)}
 
-    await head.get_by_role("button", name="Skicka in och markera som klar").click()
+    await head.get_by_role("button", name=SUBMIT_SV).click()
     summary = head.get_by_role("alert")
     await summary.wait_for()
     assert await summary.evaluate("e => e === document.activeElement || e.contains(document.activeElement)")
@@ -202,10 +212,7 @@ async def test_at_200_percent_no_control_is_cut_off_or_overlaps_and_a_refused_fo
     await head.goto(f"{base_url}/inbox")
     found["inbox"] = await head.evaluate(LAYOUT_PROBLEMS)
 
-    lead = await (await browser.new_context(viewport={"width": 640, "height": 900})).new_page()
-    await lead.goto(f"{base_url}/pilots/{workflow_id}?token={await issue_sign_in_link(db_pool, LEAD)}")
-    await lead.get_by_role("button", name="Logga in").click()
-    await lead.wait_for_url(lambda url: "token=" not in url)
+    lead = await signed_in(browser, base_url, db_pool, LEAD, f"/pilots/{workflow_id}", "sv", viewport=ZOOMED_200)
     for details in await lead.locator("details").all():
         await details.evaluate("e => e.open = true")  # the steering and roster forms, opened
     found["municipality page, forms open"] = await lead.evaluate(LAYOUT_PROBLEMS)
@@ -254,7 +261,7 @@ async def test_the_page_of_every_kind_of_task_meets_wcag_21_aa(
         found[task.template_key] = await violations(page)
         # Sent empty, a form is refused with its errors shown (each asks for something), and checked again. (A task
         # the demo's quick clock already moved on from shows its state instead of a form.)
-        submit = page.get_by_role("button", name="Skicka in och markera som klar")
+        submit = page.get_by_role("button", name=SUBMIT_SV)
         if await submit.count():
             await submit.click()
             await page.get_by_role("alert").wait_for()
