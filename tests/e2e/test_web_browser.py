@@ -48,6 +48,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Date fields take their parts in the browser's language: English, month first, wherever the tests run.
+    "--lang=en-US",
 ]
 KOMMUNKOD = "1861"
 LEAD = "p-1861-programledare"

@@ -19,7 +19,8 @@ from domain.payloads import PAYLOAD_MODELS, DecisionPosting, PlanDraft, SelfAsse
 from domain.phases import Phase
 from domain.status import TaskView
 from programmes import LFR_SKOLA, OREBRO
-from web.forms import COUNT, Leaf, Repeat, TaskContext, answer_of, apply_action, build_form, form_data_of, validate
+from tests.form_answers import fields_for
+from web.forms import Leaf, Repeat, TaskContext, answer_of, apply_action, build_form, form_data_of, validate
 from web.labels import field_label
 from web.site import Page, _environment
 
@@ -50,63 +51,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
 SYSTEM_KINDS = {t.payload_kind for template in (LFR_SKOLA, OREBRO) for t in template.tasks if t.automation}
 """Answers the system gathers (the Kolada data pack, the follow-up figures): no participant fills them in."""
 PARTICIPANT_KINDS = sorted(set(PAYLOAD_MODELS) - SYSTEM_KINDS)
-
-
-def fields_for(model: type[BaseModel], context: TaskContext, answer: dict[str, Any]) -> dict[str, list[str]]:
-    """What a participant types into the form to give `answer`: the inverse of reading the form."""
-    data: dict[str, list[str]] = {}
-
-    def count_items(value: Any, name: str) -> None:  # a repeated group shows as many items as its count says
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                count_items(inner, f"{name}[{key}]" if name else key)
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            data[f"{name}[{COUNT}]"] = [str(len(value))]
-            for index, inner in enumerate(value):
-                count_items(inner, f"{name}[{index}]")
-
-    count_items(answer, "")
-    form = build_form(model, context, data)
-    for node in form.nodes():
-        if isinstance(node, Repeat) and node.pairs:
-            data[f"{node.name}[{COUNT}]"] = [str(len(value_at(answer, node.loc)))]
-    form = build_form(model, context, data)
-    for node in form.nodes():
-        if isinstance(node, Repeat) and node.pairs:
-            for index, (key, value) in enumerate(value_at(answer, node.loc).items()):
-                data[f"{node.name}[{index}][key]"] = [key]
-                data[f"{node.name}[{index}][value]"] = [typed(value)]
-        elif isinstance(node, Leaf) and node.fixed is None:
-            value = value_at(answer, node.loc)
-            if value is None:
-                continue
-            if node.widget == "checkboxes":
-                data[node.name] = [str(v) for v in value]
-            elif node.widget == "lines":
-                data[node.name] = ["\n".join(str(v) for v in value)]
-            else:
-                data[node.name] = [typed(value)]
-    return data
-
-
-def value_at(answer: Any, loc: tuple[str | int, ...]) -> Any:
-    for part in loc:
-        if isinstance(answer, dict) and part in answer:
-            answer = answer[part]
-        elif isinstance(answer, list) and isinstance(part, int) and part < len(answer):
-            answer = answer[part]
-        else:
-            return None
-    return answer
-
-
-def typed(value: Any) -> str:
-    """A value as typed: yes or no for a choice of ja/nej, a decimal comma for a number."""
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if isinstance(value, float):
-        return str(value).replace(".", ",")
-    return str(value)
 
 
 def context_for(kind: str) -> TaskContext:
