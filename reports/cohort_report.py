@@ -131,7 +131,7 @@ def render_cohort_overview(
             heading
             + f'<p class="missing">{bilingual("Inga piloter hittades.", "No pilots found.")}</p>{hidden}</header>'
         )
-        return html_page(title=title, body=body, generated_at=generated_at, source_note="")
+        return html_page(title=title, body=body, generated_at=generated_at, source_note="", landscape=True)
     total_open = sum(s.open_tasks for s in summaries)
     total_overdue = sum(s.overdue_tasks for s in summaries)
     stamp = in_swedish_time(generated_at)
@@ -167,6 +167,7 @@ def render_cohort_overview(
         body=body,
         generated_at=generated_at,
         source_note="Alla uppgifter är beräknade ur piloternas händelseloggar.",
+        landscape=True,
     )
 
 
@@ -215,15 +216,16 @@ def _pilot_table(rows: Sequence[_CohortRow], *, show_programme: bool) -> str:
     one pilot on the page would name it.
     """
     several_programmes = show_programme and len({r.summary.programme for r in rows}) > 1
+    # Soft hyphens (\u00ad) let the long Swedish words of the header break on paper, where A4 is narrow.
     columns = [
         ("Kommun", "municipality", ""),
         *([("Program", "programme", "")] if several_programmes else []),
         ("Fas", "phase", ""),
-        ("Genomförandeår", "implementation year", ' class="num"'),
+        ("Genomförande\u00adår", "implementation year", ' class="num"'),
         ("Öppna", "open tasks", ' class="num"'),
         ("Försenade", "overdue", ' class="num"'),
         ("Laga kraft / beslut", "final / decisions", ' class="num"'),
-        ("Inspektionsbeslut", "inspection decisions", ' class="num"'),
+        ("Inspektions\u00adbeslut", "inspection decisions", ' class="num"'),
         ("Klara", "tasks completed", ' class="num"'),
     ]
     head = "".join(f'<th scope="col"{cls}>{bilingual(sv, en)}</th>' for sv, en, cls in columns)

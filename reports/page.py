@@ -56,8 +56,13 @@ footer { margin-top: 2.5rem; font-size: .8rem; color: #555; border-top: 1px soli
   figure, table, .goal, dl.facts { break-inside: avoid; }
   thead th { background: none; }
   .table-wrap { overflow: visible; }
+  table { font-size: 9pt; }
+  th, td { padding: .2rem .3rem; }
 }
 """
+
+
+LANDSCAPE = "@page { size: A4 landscape; }\n"
 
 
 def esc(value: object) -> str:
@@ -85,8 +90,9 @@ def iso_date(value: date | datetime | None) -> str:
     return (value.date() if isinstance(value, datetime) else value).isoformat()
 
 
-def html_page(*, title: str, body: str, generated_at: datetime, source_note: str) -> str:
-    """A complete, self-contained page: no scripts, no external resources."""
+def html_page(*, title: str, body: str, generated_at: datetime, source_note: str, landscape: bool = False) -> str:
+    """A complete, self-contained page: no scripts, no external resources. `landscape`: printed across the A4
+    sheet, for a page of wide tables (the cohort overview: a column per success factor)."""
     stamp = in_swedish_time(generated_at)
     footer = (
         f"<footer><p>{bilingual(f'Rapporten skapad {stamp}. {source_note}', f'Report generated {stamp}.')}</p></footer>"
@@ -94,7 +100,7 @@ def html_page(*, title: str, body: str, generated_at: datetime, source_note: str
     return (
         '<!DOCTYPE html>\n<html lang="sv">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{esc(title)}</title>\n<style>{STYLE}{LANDSCAPE if landscape else ''}</style>\n</head>\n<body>\n"
         f"{body}\n{footer}\n</body>\n</html>\n"
     )
 

@@ -29,6 +29,7 @@ from tests.e2e.test_web_browser import (
     CHROMIUM,
     HEAD,
     LEAD,
+    SCREENSHOTS,
     TASK,
     a_pilot_waiting_for_the_head,
     browser,  # noqa: F401 (a fixture)
@@ -274,3 +275,58 @@ async def test_the_page_of_every_kind_of_task_meets_wcag_21_aa(
     assert kinds - set(found) <= {"inspection_decision"}  # registered through its own route in this play, as a rule
     assert sum(name.endswith(", with errors") for name in found) >= len(kinds) // 2
     assert {kind: lines for kind, lines in found.items() if lines} == {}
+
+
+A4_PRINTABLE = {"portrait": {"width": 688, "height": 1050}, "landscape": {"width": 1017, "height": 700}}
+"""A4 (210 by 297 mm) less the reports' 14 mm margins on each side, in CSS pixels: 182 mm is 688 pixels."""
+
+PRINT_PROBLEMS = """
+() => {
+  const width = document.documentElement.clientWidth;
+  const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+  const problems = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const r = e.getBoundingClientRect();
+    if (shown(e) && r.width > 0 && r.right > width + 1) problems.push(`cut off: ${e.outerHTML.slice(0, 80)}`);
+  }
+  for (const e of document.querySelectorAll('table, svg.chart')) {
+    if (!shown(e)) problems.push(`not printed: ${e.outerHTML.slice(0, 80)}`);
+  }
+  for (const e of document.querySelectorAll('input:not([type=hidden]), button, select, textarea, summary')) {
+    if (shown(e)) problems.push(`a control on paper: ${e.outerHTML.slice(0, 80)}`);
+  }
+  return problems;
+}
+"""
+
+
+async def test_the_reports_and_the_municipality_page_print_on_a4_with_nothing_cut_off(
+    browser: Any,  # noqa: F811
+    site: tuple[str, Settings],  # noqa: F811
+    dev_client: Client,
+    db_pool: asyncpg.Pool,
+) -> None:
+    """As the nämnd's secretary prints them for the meeting: in print media, at A4's printable width, every chart and
+    table is printed whole and no form control is; Chromium makes the PDF (kept with the screenshots)."""
+    base_url, settings = site
+    workflow_id = await a_pilot_waiting_for_the_head(dev_client, db_pool, settings)
+    programme = workflow_id.split("-1861")[0].removeprefix("leda-")
+    lead = await signed_in(browser, base_url, db_pool, LEAD, "/board", "sv")
+    await lead.emulate_media(media="print")
+    found: dict[str, list[str]] = {}
+    for name, path, orientation in (
+        ("pilot-report", f"/pilots/{workflow_id}/report", "portrait"),
+        ("cohort-report", f"/programmes/{programme}/report", "landscape"),  # a column per success factor
+        ("municipality-page", f"/pilots/{workflow_id}", "portrait"),
+    ):
+        await lead.set_viewport_size(A4_PRINTABLE[orientation])
+        assert (await lead.goto(f"{base_url}{path}")).ok
+        found[name] = await lead.evaluate(PRINT_PROBLEMS)
+        await lead.screenshot(path=str(SCREENSHOTS / f"print-{name}.png"), full_page=True)
+        pdf = await lead.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+        (SCREENSHOTS / f"print-{name}.pdf").write_bytes(pdf)
+        [(width, height)] = set(re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf))
+        assert (float(width) > float(height)) == (orientation == "landscape"), name
+        assert abs(min(float(width), float(height)) - 595.3) < 1, name  # A4: 210 mm is 595.3 points
+
+    assert {name: problems for name, problems in found.items() if problems} == {}
