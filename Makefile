@@ -30,7 +30,8 @@ BROWSER_NOTE = { test -n "$$LEDA_CHROMIUM" || command -v chromium >/dev/null || 
 	(tests/e2e/test_web_browser.py) will be SKIPPED. Install Debian's chromium package (apt-get install chromium) to run them."
 
 screenshots: $(STAMP)  ## Run the browser tests and keep their screenshots in docs/screenshots (the README shows them).
-	LEDA_SCREENSHOTS=docs/screenshots LEDA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q tests/e2e/test_web_browser.py
+	LEDA_SCREENSHOTS=docs/screenshots LEDA_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q tests/e2e/test_web_browser.py \
+		tests/e2e/test_accessibility.py::test_the_reports_and_the_municipality_page_print_on_a4_with_nothing_cut_off
 
 faults: $(STAMP)  ## The long fault tests, left out of `make test`: kill -9 of the worker during whole programmes (~3-5 min).
 	$(BIN)/python -m pytest -m faults tests/faults

@@ -221,6 +221,22 @@ async def test_at_200_percent_no_control_is_cut_off_or_overlaps_and_a_refused_fo
     for details in await lead.locator("details").all():
         await details.evaluate("e => e.open = true")  # the network meetings' forms, opened
     found["cohort board, forms open"] = await lead.evaluate(LAYOUT_PROBLEMS)
+    programme = workflow_id.split("-1861")[0].removeprefix("leda-")
+    for name, path in (
+        ("start form", "/start"),
+        ("pilot report", f"/pilots/{workflow_id}/report"),
+        ("cohort report", f"/programmes/{programme}/report"),
+        ("accessibility statement", "/tillganglighet"),
+    ):
+        assert (await lead.goto(f"{base_url}{path}")).ok
+        found[name] = await lead.evaluate(LAYOUT_PROBLEMS)
+    await lead.goto(f"{base_url}/start")
+    await lead.locator("#start-pilot").get_by_role("button", name="Starta piloten").click()
+    await lead.get_by_role("alert").wait_for()
+    found["start form, refused"] = await lead.evaluate(LAYOUT_PROBLEMS)
+    anonymous = await (await browser.new_context(viewport=ZOOMED_200)).new_page()
+    await anonymous.goto(f"{base_url}/sign-in")
+    found["sign-in page"] = await anonymous.evaluate(LAYOUT_PROBLEMS)
 
     assert {name: problems for name, problems in found.items() if problems} == {}
 
@@ -322,8 +338,8 @@ async def test_the_reports_and_the_municipality_page_print_on_a4_with_nothing_cu
         await lead.set_viewport_size(A4_PRINTABLE[orientation])
         assert (await lead.goto(f"{base_url}{path}")).ok
         found[name] = await lead.evaluate(PRINT_PROBLEMS)
-        await lead.screenshot(path=str(SCREENSHOTS / f"print-{name}.png"), full_page=True)
         pdf = await lead.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / f"print-{name}.pdf").write_bytes(pdf)
         [(width, height)] = set(re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf))
         assert (float(width) > float(height)) == (orientation == "landscape"), name
