@@ -123,8 +123,12 @@ async def test_every_page_meets_wcag_21_aa_in_both_languages(
 
     lead = await signed_in(browser, base_url, db_pool, LEAD, "/board", language)
     await check(lead, "cohort board")
+    await lead.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    await check(lead, "cohort board, the meetings' forms open")
     assert (await lead.goto(f"{base_url}/pilots/{workflow_id}")).ok
     await check(lead, "municipality page")
+    await lead.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    await check(lead, "municipality page, its steering, control and roster forms open")
     assert (await lead.goto(f"{base_url}/pilots/{workflow_id}/report")).ok
     await check(lead, "pilot report")
     assert (await lead.goto(f"{base_url}/start")).ok

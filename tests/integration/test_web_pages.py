@@ -703,3 +703,26 @@ async def test_the_accessibility_statement_is_linked_from_every_page_and_names_t
     visitor.cookies.set("leda_language", "en")
     english = await visitor.get("/tillganglighet")
     assert "Accessibility statement for Lead for Results" in english.text and '<html lang="en">' in english.text
+
+
+async def test_an_overdue_task_is_said_to_be_overdue_in_words_not_only_in_colour(
+    web: Site, db_pool: asyncpg.Pool
+) -> None:
+    """On the demo's clock (a day is 0.1 s) the first tasks are overdue a few seconds after the start."""
+    token = await issue_token(db_pool, LEAD, "programme_lead")
+    body = {"programme": f"web-{uuid.uuid4().hex[:8]}", "kommunkod": "1861", "template_key": "demo"}
+    response = await web.visitor().post("/api/v1/pilots", json=body, headers={"Authorization": f"Bearer {token}"})
+    workflow_id = response.json()["workflow_id"]
+    head = await signed_in(web, db_pool, HEAD, "/inbox")
+    lead = await signed_in(web, db_pool, LEAD, f"/pilots/{workflow_id}")
+    overdue = '<strong class="overdue">försenad</strong>'
+    for _ in range(100):
+        if overdue in (await head.get("/inbox")).text:
+            break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError("no task of the head's was shown as overdue")
+    pages = {path: (await lead.get(path)).text for path in (f"/pilots/{workflow_id}", "/board")}
+    assert all(overdue in html for html in pages.values())
+    english = await head.get("/language", params={"to": "en", "next": "/inbox"}, follow_redirects=True)
+    assert '<strong class="overdue">overdue</strong>' in english.text
