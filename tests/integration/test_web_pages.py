@@ -716,13 +716,14 @@ async def test_an_overdue_task_is_said_to_be_overdue_in_words_not_only_in_colour
     head = await signed_in(web, db_pool, HEAD, "/inbox")
     lead = await signed_in(web, db_pool, LEAD, f"/pilots/{workflow_id}")
     overdue = '<strong class="overdue">försenad</strong>'
+    # Read together, as the demo's quick clock moves on (an overdue task escalates, the phase ends)
+    pages = {"/inbox": head, f"/pilots/{workflow_id}": lead, "/board": lead}
+    without: list[str] = list(pages)
     for _ in range(100):
-        if overdue in (await head.get("/inbox")).text:
+        without = [path for path, client in pages.items() if overdue not in (await client.get(path)).text]
+        if not without:
             break
         await asyncio.sleep(0.2)
-    else:
-        raise AssertionError("no task of the head's was shown as overdue")
-    pages = {path: (await lead.get(path)).text for path in (f"/pilots/{workflow_id}", "/board")}
-    assert all(overdue in html for html in pages.values())
+    assert without == []
     english = await head.get("/language", params={"to": "en", "next": "/inbox"}, follow_redirects=True)
     assert '<strong class="overdue">overdue</strong>' in english.text
