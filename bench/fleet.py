@@ -128,8 +128,9 @@ async def measure_fleet(stack: BenchStack, progress: Progress, pilots: int = FLE
             ),
         ],
         method=[
-            f"{pilots} of the 290 synthetic municipalities (`bench/municipalities.py`: kommunkoder 9001-9290, invented "
-            f"participants), each started with `pilots.start_pilot` on the `{TEMPLATE}` template and driven by "
+            f"{pilots} of Sweden's 290 municipalities (`bench/municipalities.py`: the register's kommunkoder, "
+            f"invented participants), each started with `pilots.start_pilot` on the `{TEMPLATE}` template and driven "
+            "by "
             f"`devstack.demo.simulate_participants` (the demo's participants, including its late förvaltningschef), "
             f"all concurrently, looking at their pilot's status every {POLL_INTERVAL} s. One `leda worker` process.",
             "Wall time from the first start until the last pilot completed.",

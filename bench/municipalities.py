@@ -1,8 +1,8 @@
-"""SYNTHETIC municipalities for the fleet benchmarks: as many as Sweden has (290), none of them real.
-
-Kommunkoder 9001-9290 belong to no municipality (the county part, 01-25, never reaches 90), their names say
-they are synthetic, and each gets one invented participant for every role its template needs, with an
-`example.invalid` address. Kolada has no data for these codes, so their data packs come back empty.
+"""Sweden's 290 municipalities, by their real kommunkoder (SCB's register, `domain.kommuner`), each with SYNTHETIC
+people for the fleet benchmarks: one invented participant for every role its template needs, with an
+`example.invalid` address and a name that says it is synthetic, and a synthetic deciding organ. Leda refuses a code
+outside the register, so a benchmark of the whole country runs on the real codes; Kolada's data for them comes from
+the synthetic Kolada server the benchmark starts.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from directory import Participant, upsert_participants
+from domain.kommuner import KOMMUNER
 from domain.template import ProgrammeTemplate
 
 SWEDISH_MUNICIPALITIES = 290
@@ -25,15 +26,12 @@ class SyntheticMunicipality:
 
 
 def synthetic_municipalities(count: int = SWEDISH_MUNICIPALITIES) -> list[SyntheticMunicipality]:
-    if not 0 < count <= 999:
-        raise ValueError(f"between 1 and 999 synthetic municipalities, not {count}")
+    """The first `count` municipalities of the register, by kommunkod; synthetic people and organ."""
+    if not 0 < count <= len(KOMMUNER):
+        raise ValueError(f"between 1 and {len(KOMMUNER)} municipalities, not {count}")
     return [
-        SyntheticMunicipality(
-            kommunkod=f"{9000 + number}",
-            name=f"Syntetisk kommun {number:03d}",
-            organ="Barn- och utbildningsnämnden (syntetisk)",
-        )
-        for number in range(1, count + 1)
+        SyntheticMunicipality(kommunkod=code, name=KOMMUNER[code], organ="Barn- och utbildningsnämnden (syntetisk)")
+        for code in sorted(KOMMUNER)[:count]
     ]
 
 
