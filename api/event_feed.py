@@ -61,13 +61,24 @@ def cloud_event(stored: StoredEvent) -> CloudEvent:
     )
 
 
+LAST_POSITION = 2**63 - 1
+"""The largest global position the log can hold (a PostgreSQL bigint): a checkpoint beyond it is no checkpoint."""
+
+
 def event_feed_router(api: ApiServices) -> APIRouter:
     """The feeds of a pilot's and of a programme's events."""
     Caller = Annotated[Identity, Depends(api.caller)]
     access, records = api.access, api.records
     store = EventStore(api.pool)
     router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
-    After = Annotated[int, Query(ge=0, description="the consumer's checkpoint: the position of the last event it has")]
+    After = Annotated[
+        int,
+        Query(
+            ge=0,
+            le=LAST_POSITION,
+            description="the consumer's checkpoint: the position of the last event it has",
+        ),
+    ]
     Limit = Annotated[int, Query(ge=1, le=FEED_PAGE_MOST, description="events on the page at most")]
 
     def page(events: list[StoredEvent], after: int, limit: int, path: str) -> Response:
