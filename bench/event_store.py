@@ -29,9 +29,12 @@ BATCHES = 100
 BATCH_SIZE = 100
 ROUNDS = 5
 """Leda and the baseline take turns this many times, so a drift in the machine's speed hits both."""
-SINGLE_TARGET = 0.7
-BATCH_TARGET = 0.5
-PROJECTION_TARGET = 50_000
+SINGLE_TARGET = 0.8
+BATCH_TARGET = 0.7
+REBUILD_TARGET = 0.5
+"""A rebuild from position 0 at half the rate of merely reading the events, or better."""
+CATCH_UP_TARGET = 50_000
+"""Events a second the live projection applies batch by batch."""
 
 # The baselines: the same rows (every column, the same checks and indexes as `events`) stored by raw asyncpg,
 # without what leda_append_events adds: argument checks, the store-wide lock, idempotency by event id, the
@@ -142,7 +145,7 @@ async def measure_event_store(stack: BenchStack, progress: Progress, seeded: See
         await appends_pool.close()
     pool = await create_pool(seeded.url, max_size=4)
     try:
-        projection, reading = await _projection(pool, progress)
+        projection, rebuild, reading = await _projection(pool, progress)
     finally:
         await pool.close()
     seeding = seeded.seeding
@@ -172,18 +175,31 @@ async def measure_event_store(stack: BenchStack, progress: Progress, seeded: See
             ),
             Result(
                 benchmark="event store",
-                measure=f"inbox catch-up from 0 over {projection.events:,} events",
+                measure=f"inbox rebuild from 0 over {rebuild.events:,} events",
+                leda=f"{rebuild.per_second:,.0f} events/s",
+                baseline=f"{reading.per_second:,.0f} events/s (reading them)",
+                ratio=rebuild.per_second / reading.per_second,
+                target=f"≥ {REBUILD_TARGET}× the reading rate",
+                met=rebuild.per_second / reading.per_second >= REBUILD_TARGET,
+                note=(
+                    f"`InboxProjection.rebuild()`: {rebuild.events:,} events in {rebuild.seconds:.1f} s, in SQL "
+                    "(`projections/inbox_rebuild.py`). The baseline reads the same events in pages of 1,000 by "
+                    "global position with asyncpg, decoding nothing: the floor for any projection that reads them all."
+                ),
+            ),
+            Result(
+                benchmark="event store",
+                measure=f"inbox live catch-up, batch by batch, over {projection.events:,} events",
                 leda=f"{projection.per_second:,.0f} events/s",
                 baseline=f"{reading.per_second:,.0f} events/s (reading them)",
                 ratio=projection.per_second / reading.per_second,
-                target=f"≥ {PROJECTION_TARGET:,} events/s (absolute)",
-                met=projection.per_second >= PROJECTION_TARGET,
+                target=f"≥ {CATCH_UP_TARGET:,} events/s (absolute)",
+                met=projection.per_second >= CATCH_UP_TARGET,
                 note=(
-                    f"{projection.events:,} events in {projection.seconds:.1f} s. Seeding them took "
+                    f"`InboxProjection.catch_up()` from checkpoint 0 into empty tables: {projection.events:,} events "
+                    f"in {projection.seconds:.1f} s, as the worker's projection applies what is new. Seeding them took "
                     f"{seeding.seconds:.0f} s ({seeding.per_second:,.0f} events/s, hash chains included, beside "
-                    "the ten-year pilot when both run). The "
-                    "baseline reads the same events in pages of 1,000 by global position with asyncpg, "
-                    "decoding nothing: the floor for any projection that reads them all."
+                    "the ten-year pilot when both run)."
                 ),
             ),
         ],
@@ -200,10 +216,32 @@ async def measure_event_store(stack: BenchStack, progress: Progress, seeded: See
             "fleet's, and the long pilot's if it ran first) copied under new stream and event ids, as many times as "
             f"it takes to reach {seeding.events:,} events, by one `INSERT … SELECT` that computes both hash chains "
             "with the migration's own functions (a window aggregate over `leda_chain_link`); `eventstore.verify` "
-            "checks the chains of one copied stream afterwards. Then `InboxProjection.catch_up()` from checkpoint 0, "
-            "as a rebuild does.",
+            "checks the chains of one copied stream afterwards. Then `InboxProjection.catch_up()` from checkpoint 0 "
+            "into empty tables (the live projection's way, batch by batch), and `InboxProjection.rebuild()`, which "
+            "empties them again and rebuilds in SQL; both must leave as many tasks.",
         ],
         findings=[
+            "**Changed: a rebuild is done in PostgreSQL** (`projections/inbox_rebuild.py`). `rebuild()` was a "
+            "catch-up from 0, batch by batch, about 28,000-30,000 events/s here over 300,000 copied events "
+            "(0.10-0.11× of reading them). Now two passes over the log in one REPEATABLE READ transaction: the first "
+            "reads what the titles need (a few hundred kinds of task, titled in Python as the projection titles "
+            "them), the second writes every pilot and task with one statement: window functions give each event the "
+            "PilotStarted it follows and its key's last opening, one grouping per key the last change of each kind. "
+            "A log with an event only the projection can read (an older schema version, a field of the wrong JSON "
+            "type, a value PostgreSQL cannot cast) is left to the batch-by-batch replay. "
+            "`tests/integration/test_inbox_rebuild.py` compares every column of every row with the batch-by-batch "
+            "result over random logs. Where its time goes (EXPLAIN ANALYZE, 300,000 events): reading the viewed "
+            "events' fields about 0.6 s, the windows and the grouping about 1.2 s, inserting 112,000 tasks into "
+            "`inbox_tasks` with its four indexes about 0.9 s, the first pass 0.2 s. Tried: joining each opening to "
+            "its PilotStarted and its changes (a join on a CTE the planner cannot estimate: 306 s for 50,000 "
+            "events); a window per PilotStarted run (one sort more than the running maximum now used).",
+            "**Changed: the live catch-up applies batches of 5,000 events, and encodes their rows with pydantic's "
+            "JSON encoder.** Batches of 1,000: 32,600 events/s; of 5,000: 50,000-55,000 (same run, 300,000 events). "
+            "The standard library's `json.dumps` with a fallback for datetimes was 0.77 s of a 7.2 s catch-up over "
+            "200,000 events (cProfile). Tried, no gain: `synchronous_commit = off` for the projection's "
+            "transactions (28,500 → 29,900 events/s, within the noise; the disk is not the limit); reverted. Not "
+            "tried further: reading only the event types the inbox views, which `test_projection_gaps.py` rules out "
+            "as it stands (it probes the gap-free reading with a type the inbox does not view).",
             "**Changed: the inbox projection applies a batch with set-based writes.** It made a round trip per event "
             "(two per opened task) inside each batch's transaction: 2,234 events/s over 200,462 copied events "
             "(measured while building this benchmark, before the change). It now reads only the fields its views "
@@ -219,8 +257,8 @@ async def measure_event_store(stack: BenchStack, progress: Progress, seeded: See
             "about 11,000 events/s before, in the previous run of this benchmark, 13,000-20,000 after. Still short "
             "of the target: the fold runs in Python (pydantic views of each event, the titles), and every batch "
             "upserts into `inbox_tasks` with its four indexes. A rebuild done in SQL alone (each task's last state by "
-            "a window over its events, titles from a table of the templates' titles) is the way to the target; not "
-            "built.",
+            "a window over its events, titles from a table of the templates' titles) is the way to the target: "
+            "built since (above).",
             "**Changed: the append function does the same in fewer statements** "
             "(`database/migrations/0013_append_in_one_insert.sql`): the batch's ids read and counted in one "
             "statement, the stream's version and the head of its chain from one index step, the positions drawn at "
@@ -330,18 +368,27 @@ async def _seed(stack: BenchStack, connection: asyncpg.Connection, progress: Pro
     return Rate(total, time.perf_counter() - started)
 
 
-async def _projection(pool: asyncpg.Pool, progress: Progress) -> tuple[Rate, Rate]:
+async def _projection(pool: asyncpg.Pool, progress: Progress) -> tuple[Rate, Rate, Rate]:
+    """Reading every event; the projection's catch-up from 0 batch by batch; its rebuild (which empties the tables
+    the catch-up filled). The rebuild must cover the log in SQL: a fallback to batches would measure the catch-up."""
     check_stream = await pool.fetchval("SELECT stream_id FROM events WHERE starts_with(stream_id, 'seed-') LIMIT 1")
     report = await verify_chains(pool, stream_id=check_stream)
     if report.first_break is not None:
         raise RuntimeError(f"the seeded chains do not verify: {report.first_break}")
     total = await pool.fetchval("SELECT count(*) FROM events")
-    progress.step(f"event store: reading {total:,} events, then the inbox projection's catch-up from 0")
+    progress.step(f"event store: reading {total:,} events, the inbox's catch-up from 0, then its rebuild")
     reading = await _read_everything(pool, total)
     projection = InboxProjection(pool, name="bench-rebuild")
     started = time.perf_counter()
     applied = await projection.catch_up()
-    return Rate(applied, time.perf_counter() - started), reading
+    catch_up = Rate(applied, time.perf_counter() - started)
+    caught_up = await pool.fetchval("SELECT count(*) FROM inbox_tasks")
+    started = time.perf_counter()
+    rebuilt = await projection.rebuild()
+    rebuild = Rate(rebuilt, time.perf_counter() - started)
+    if await pool.fetchval("SELECT count(*) FROM inbox_tasks") != caught_up:
+        raise RuntimeError("the rebuild and the catch-up left different numbers of tasks")
+    return catch_up, rebuild, reading
 
 
 async def _read_everything(pool: asyncpg.Pool, total: int) -> Rate:
