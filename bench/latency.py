@@ -44,7 +44,8 @@ class OpenTask:
     assignee_id: str
 
     def answer(self) -> dict[str, object]:
-        level = self.task_key.split("@", 1)[1] if "@" in self.task_key else None
+        # 'self_assessment@S/p-…-ekonomi': the level, then (for a second holder of the level) whose instance it is
+        level = self.task_key.split("@", 1)[1].split("/", 1)[0] if "@" in self.task_key else None
         return sample_payloads.answer_for(template_key_of(self.task_key), datetime.now(UTC).date(), level=level)
 
 
