@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
-from database import migrate, redacted
+from database import create_pool, migrate, redacted
 from database.roles import OWNER, READONLY, RUNTIME
 
 
@@ -69,3 +69,17 @@ async def database_of_its_own(
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@asynccontextmanager
+async def runtime_pool_of_its_own(
+    postgres_server: tuple[str, dict[str, str]], prefix: str
+) -> AsyncIterator[asyncpg.Pool]:
+    """A pool of the application's role on a new, migrated database of its own, dropped after the block: for tests
+    whose streams must be the whole log, or must not reach the others' boards and listings."""
+    async with database_of_its_own(postgres_server, prefix) as urls:
+        pool = await create_pool(urls.runtime)
+        try:
+            yield pool
+        finally:
+            await pool.close()

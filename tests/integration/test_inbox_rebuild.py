@@ -21,11 +21,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from database import create_pool
 from eventstore import EventStore, NewEvent
 from projections import InboxProjection
 from projections.inbox_rebuild import rebuild_in_sql
-from tests.databases import database_of_its_own
+from tests.databases import runtime_pool_of_its_own
 
 T0 = datetime(2026, 1, 12, 7, 0, tzinfo=UTC)
 TEMPLATES = ["lfr-skola", "orebro-skolkommun", "demo", "retired-template"]
@@ -44,12 +43,8 @@ PEOPLE = [f"p-{n}" for n in range(6)]
 @pytest_asyncio.fixture
 async def own_pool(postgres_server: tuple[str, dict[str, str]]) -> AsyncIterator[asyncpg.Pool]:
     """A log of the test's own: the rebuild must cover all of it in SQL, with nothing of other tests in it."""
-    async with database_of_its_own(postgres_server, "leda_rebuild") as urls:
-        pool = await create_pool(urls.runtime)
-        try:
-            yield pool
-        finally:
-            await pool.close()
+    async with runtime_pool_of_its_own(postgres_server, "leda_rebuild") as pool:
+        yield pool
 
 
 def event(event_type: str, data: dict[str, Any], *, version: int = 1) -> NewEvent:

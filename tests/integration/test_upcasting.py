@@ -14,7 +14,6 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from database import create_pool
 from domain import events
 from domain.events import PilotStarted, TaskEscalated, TaskOpened, event_from_record, event_record
 from domain.phases import Phase
@@ -24,7 +23,7 @@ from pilots import PilotRecords
 from pilots.timeline import timeline
 from projections import InboxProjection
 from projections import inbox as inbox_module
-from tests.databases import database_of_its_own
+from tests.databases import runtime_pool_of_its_own
 
 T0 = datetime(2025, 8, 18, 8, 0, tzinfo=UTC)
 
@@ -87,12 +86,8 @@ def test_version_1_reads_as_version_2_with_the_same_people() -> None:
 @pytest_asyncio.fixture
 async def own_pool(postgres_server: tuple[str, dict[str, str]]) -> AsyncIterator[asyncpg.Pool]:
     """A database of these tests' own: the streams they write are not for the others' boards and listings."""
-    async with database_of_its_own(postgres_server, "leda_upcast") as urls:
-        pool = await create_pool(urls.runtime)
-        try:
-            yield pool
-        finally:
-            await pool.close()
+    async with runtime_pool_of_its_own(postgres_server, "leda_upcast") as pool:
+        yield pool
 
 
 async def test_a_stream_with_a_version_1_escalation_folds_shows_projects_and_verifies(own_pool: asyncpg.Pool) -> None:
