@@ -34,7 +34,7 @@ from pydantic_core import to_json
 from domain.events import CURRENT_VERSIONS, upcast
 from domain.instances import instance_title
 from programmes import template
-from projections.inbox_rebuild import ACTING_FOR_SOMEONE, rebuild_in_sql
+from projections.inbox_rebuild import SqlRebuild
 
 __all__ = ["InboxProjection", "InboxTask", "TaskStatus"]
 
@@ -132,7 +132,7 @@ _VIEWS: dict[str, type[_EventView]] = {
 
 # A delegate or stand-in acts for someone who keeps the task; a reassignment or a return makes it the new
 # assignee's own again.
-_ACTING_FOR_SOMEONE = set(ACTING_FOR_SOMEONE)
+_ACTING_FOR_SOMEONE = frozenset({"delegate", "stand_in"})
 
 
 def _task_titles(programme_template_key: str, opened: _TaskOpened) -> tuple[str, str]:
@@ -247,6 +247,9 @@ SELECT global_position, stream_id, event_id, event_type, schema_version, recorde
 """
 
 _HEAD = "SELECT coalesce(max(global_position), 0) FROM events"
+
+SQL_REBUILD = SqlRebuild(_VIEWS, _VIEWED_VERSIONS_BY_TYPE, _ACTING_FOR_SOMEONE, _titles)
+"""The rebuild in SQL, reading what this projection's views read."""
 
 _PILOTS = "SELECT stream_id, kommunkod, programme, template_key FROM inbox_pilots WHERE stream_id = ANY($1::text[])"
 _PILOT_IDS = "SELECT stream_id FROM inbox_pilots ORDER BY kommunkod, stream_id"
@@ -402,7 +405,7 @@ class InboxProjection:
             await connection.fetchval(_LOCK_CHECKPOINT, self.name)
             await connection.execute(_RESET)
             head = await connection.fetchval(_HEAD)
-            rebuilt = await rebuild_in_sql(connection, head, _VIEWED_VERSIONS_BY_TYPE, _titles)
+            rebuilt = await SQL_REBUILD.run(connection, head)
             await connection.execute(_ADVANCE_CHECKPOINT, self.name, head if rebuilt is not None else 0)
         if rebuilt is None:
             _log.info("inbox projection reset for a rebuild batch by batch", projection=self.name)

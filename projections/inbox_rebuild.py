@@ -11,57 +11,57 @@ What `InboxProjection` does event by event is, for the whole log at once:
   TaskDeadlineExtended the due date; the last of them all is the position that last changed the row.
 
 The first pass reads what the titles need (the templates, and each opened task's template key, level, year and
-subject: a few hundred combinations, titled in Python as the projection titles them) and counts the events the
-projection would not read as they stand: one in an older schema version (the upcasters are Python), or one whose
-fields are missing or of the wrong JSON type (the projection logs and skips it). If there are any, the rebuild is
-left to the projection, which knows what to do with each. The second pass writes every pilot and task in one
-statement. Both run in the rebuild's transaction, which must see one snapshot of the log (REPEATABLE READ).
+subject: a few hundred combinations, titled in Python as the projection titles them). The second pass writes every
+pilot and task in one statement, unless it finds an event the projection would not read as it stands: one in an
+older schema version (the upcasters are Python), or one whose fields are missing or of another JSON type than the
+projection's view of it declares (the projection logs and skips it); a value PostgreSQL cannot cast ends the pass
+too. The rebuild is then left to the projection, which knows what to do with each. Both passes run in the rebuild's
+transaction, which must see one snapshot of the log (REPEATABLE READ).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Union, get_args, get_origin
 
 import asyncpg
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
-# The fields each viewed type must have as JSON strings, and those it may have as a string or not at all.
-_STRINGS = {
-    "PilotStarted": ("kommunkod", "programme", "template_key"),
-    "TaskOpened": ("task_key", "template_key", "phase", "assignee_id"),
-    "TaskCompleted": ("task_key",),
-    "TaskClosed": ("task_key",),
-    "TaskReassigned": ("task_key", "from_participant", "to_participant"),
-    "TaskDeadlineExtended": ("task_key", "due_at"),
-}
-_OPTIONAL_STRINGS = {"TaskOpened": ("due_at", "level", "subject")}
-REASSIGNMENT_KINDS = ("reassign", "delegate", "stand_in", "return")
 SORT_MEMORY = "256MB"
-ACTING_FOR_SOMEONE = ("delegate", "stand_in")
+_JSON_TYPES: dict[object, str] = {str: "string", datetime: "string", int: "number"}
+"""The JSON type a view's field is stored as, by its Python type."""
 
 
-def _readable() -> str:
-    """SQL: true when an event of a viewed type has every field its view needs, of the JSON type it needs."""
-
-    def present(name: str) -> str:
-        return f"jsonb_typeof(data -> '{name}') = 'string'"
-
-    def optional(name: str, kind: str = "string") -> str:
+def _field_check(name: str, info: FieldInfo) -> str:
+    """SQL: true when `data` holds the field as the view reads it (a field that may be None may also be missing)."""
+    annotation = info.annotation
+    optional = get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
+    if optional:
+        [annotation] = [arg for arg in get_args(annotation) if arg is not type(None)]
+    if get_origin(annotation) is Literal:
+        if optional:
+            raise TypeError(f"{name}: an optional choice is not checked in SQL yet")
+        return f"data ->> '{name}' IN ({', '.join(repr(value) for value in get_args(annotation))})"
+    kind = _JSON_TYPES[annotation]  # a field of another type must be taught here first
+    if optional or not info.is_required():
         return f"coalesce(jsonb_typeof(data -> '{name}'), 'null') IN ('{kind}', 'null')"
-
-    cases = []
-    for event_type, names in _STRINGS.items():
-        checks = [present(name) for name in names]
-        checks += [optional(name) for name in _OPTIONAL_STRINGS.get(event_type, ())]
-        if event_type == "TaskOpened":
-            checks.append(optional("year", "number"))
-        if event_type == "TaskReassigned":
-            checks.append(f"data ->> 'kind' IN ({', '.join(repr(kind) for kind in REASSIGNMENT_KINDS)})")
-        cases.append(f"WHEN '{event_type}' THEN {' AND '.join(checks)}")
-    return f"{optional('occurred_at')} AND CASE event_type {' '.join(cases)} ELSE false END"
+    return f"jsonb_typeof(data -> '{name}') = '{kind}'"
 
 
-VIEWED_TYPES = list(_STRINGS)
+def _readable(views: Mapping[str, type[BaseModel]]) -> str:
+    """SQL: true when an event of a viewed type has every field its view needs, of the JSON type it needs."""
+    cases = [
+        f"WHEN '{event_type}' THEN "
+        + " AND ".join(_field_check(name, info) for name, info in view.model_fields.items())
+        for event_type, view in views.items()
+    ]
+    return f"CASE event_type {' '.join(cases)} ELSE false END"
+
 
 # Pass 1: how many events there are up to the head, and what the titles need (only the PilotStarted and TaskOpened
 # events' data is read).
@@ -80,10 +80,10 @@ SELECT count(*) AS events,
 # reading (then nothing is written, and the statement says how many). Windows over the log's order rather than
 # joins: each event learns the PilotStarted it follows and its key's last valid opening, and one grouping per key
 # then reads the opening's columns and the last of each kind of change after it.
-_WRITE = f"""
+_WRITE = """
 WITH viewed AS MATERIALIZED (
     SELECT global_position AS position, stream_id, event_type,
-           schema_version = ($5::jsonb ->> event_type)::int AND {_readable()} AS readable,
+           schema_version = ($5::jsonb ->> event_type)::int AND {readable} AS readable,
            data ->> 'task_key' AS task_key, data ->> 'template_key' AS template_key,
            data ->> 'kommunkod' AS kommunkod, data ->> 'programme' AS programme, data ->> 'phase' AS phase,
            data ->> 'assignee_id' AS assignee_id, (data ->> 'due_at')::timestamptz AS due_at,
@@ -173,41 +173,60 @@ SELECT events FROM unreadable
 Titles = Callable[[str, str, str | None, int | None, str | None], tuple[str, str]]
 
 
-async def rebuild_in_sql(
-    connection: asyncpg.Connection, head: int, versions: dict[str, int], titles: Titles
-) -> int | None:
-    """Write the inbox's rows for the log up to position `head` into the emptied tables; the number of events that
-    covers, or None (nothing written) when some event needs the projection's own reading."""
-    survey = await connection.fetchrow(_SURVEY, head)
-    kinds = [json.loads(kind) for kind in survey["opened_kinds"]]
-    if any(year is not None and not year.isdigit() for _, _, year, _ in kinds):
-        return None  # a year the projection reads as a number and SQL would not
-    rows = []
-    for pilot_template in survey["pilot_templates"]:
-        for template_key, level, year, subject in kinds:
-            number = None if year is None else int(year)
-            title_sv, title_en = titles(pilot_template, template_key, level, number, subject)
-            rows.append(
-                {
-                    "pilot_template": pilot_template,
-                    "template_key": template_key,
-                    "level": level,
-                    "year": number,
-                    "subject": subject,
-                    "title_sv": title_sv,
-                    "title_en": title_en,
-                }
-            )
-    try:
-        async with connection.transaction():  # a savepoint: a value PostgreSQL cannot read leaves nothing behind
-            # The windows sort the log's viewed events three times; in memory, not in files, for this transaction.
-            await connection.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
-            unreadable = await connection.fetchval(
-                _WRITE, head, VIEWED_TYPES, list(ACTING_FOR_SOMEONE), json.dumps(rows), json.dumps(versions)
-            )
-    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError):
-        return None
-    if unreadable:
-        return None
-    events: int = survey["events"]
-    return events
+@dataclass(frozen=True)
+class SqlRebuild:
+    """The rebuild in SQL of a projection whose `views` say which event types it reads and which fields of each,
+    of which JSON type; `versions` the schema version of each that it reads without upcasting; a reassignment of a
+    kind in `acting_for_someone` leaves the task's owner as the one acted for; `titles` titles a task as the
+    projection does."""
+
+    views: Mapping[str, type[BaseModel]]
+    versions: Mapping[str, int]
+    acting_for_someone: frozenset[str]
+    titles: Titles
+    _write: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_write", _WRITE.format(readable=_readable(self.views)))
+
+    async def run(self, connection: asyncpg.Connection, head: int) -> int | None:
+        """Write the rows for the log up to position `head` into the emptied tables; the number of events that
+        covers, or None (nothing written) when some event needs the projection's own reading."""
+        survey = await connection.fetchrow(_SURVEY, head)
+        kinds = [json.loads(kind) for kind in survey["opened_kinds"]]
+        if any(year is not None and not year.isdigit() for _, _, year, _ in kinds):
+            return None  # a year the projection reads as a number and SQL would not
+        rows = []
+        for pilot_template in survey["pilot_templates"]:
+            for template_key, level, year, subject in kinds:
+                number = None if year is None else int(year)
+                title_sv, title_en = self.titles(pilot_template, template_key, level, number, subject)
+                rows.append(
+                    {
+                        "pilot_template": pilot_template,
+                        "template_key": template_key,
+                        "level": level,
+                        "year": number,
+                        "subject": subject,
+                        "title_sv": title_sv,
+                        "title_en": title_en,
+                    }
+                )
+        try:
+            async with connection.transaction():  # a savepoint: a value PostgreSQL cannot read leaves nothing behind
+                # The windows sort the log's viewed events three times; in memory, not in files, for this transaction.
+                await connection.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+                unreadable = await connection.fetchval(
+                    self._write,
+                    head,
+                    list(self.views),
+                    sorted(self.acting_for_someone),
+                    json.dumps(rows),
+                    json.dumps(dict(self.versions)),
+                )
+        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError):
+            return None
+        if unreadable:
+            return None
+        events: int = survey["events"]
+        return events

@@ -23,7 +23,7 @@ import pytest_asyncio
 
 from eventstore import EventStore, NewEvent
 from projections import InboxProjection
-from projections.inbox_rebuild import rebuild_in_sql
+from projections.inbox import SQL_REBUILD
 from tests.databases import runtime_pool_of_its_own
 
 T0 = datetime(2026, 1, 12, 7, 0, tzinfo=UTC)
@@ -146,7 +146,7 @@ async def test_a_rebuild_in_sql_gives_the_rows_the_projection_gives_batch_by_bat
     assert any(row["delegated_from"] for row in batch_by_batch[0])
 
     async with own_pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-        covered = await rebuild_in_sql(connection, 0, {}, lambda *_: ("", ""))
+        covered = await SQL_REBUILD.run(connection, 0)
         assert covered == 0  # nothing up to position 0
     applied = await projection.rebuild()
 
@@ -188,10 +188,7 @@ async def test_a_log_the_sql_rebuild_cannot_read_is_rebuilt_batch_by_batch_with_
 
     async with own_pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
         head = await connection.fetchval("SELECT max(global_position) FROM events")
-        versions = dict.fromkeys(
-            ["PilotStarted", "TaskOpened", "TaskCompleted", "TaskClosed", "TaskReassigned", "TaskDeadlineExtended"], 1
-        )
-        assert await rebuild_in_sql(connection, head, versions, lambda *_: ("", "")) is None
+        assert await SQL_REBUILD.run(connection, head) is None
     await projection.rebuild()
 
     assert await every_row(own_pool) == batch_by_batch
