@@ -39,7 +39,6 @@ class Keyboard:
     page: Any
     unseen: list[str] = field(default_factory=list)
     """Where the focus landed without being visible."""
-    tabs: int = 0
 
     async def tab_to(self, target: Any, *, limit: int = 600) -> None:
         """Tab (round the page, if need be) until the focus is on `target` (a locator; any of its elements)."""
@@ -52,7 +51,6 @@ class Keyboard:
     async def press(self, key: str) -> None:
         await self.page.keyboard.press(key)
         if key in ("Tab", "Shift+Tab"):
-            self.tabs += 1
             problem = await self.page.evaluate(FOCUS_SEEN)
             if problem:
                 self.unseen.append(problem)

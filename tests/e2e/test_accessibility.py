@@ -21,6 +21,7 @@ from temporalio.client import Client
 
 from access import issue_sign_in_link
 from devstack import sample_payloads
+from domain.pilot_ids import PilotId
 from domain.status import TaskView
 from pilots import PilotRecords
 from programmes import DEMO
@@ -58,6 +59,13 @@ async def violations(page: Any) -> list[str]:
         for v in results.response["violations"]
         for node in v["nodes"]
     ]
+
+
+def programme_of(workflow_id: str) -> str:
+    """The programme of a pilot's workflow id."""
+    pilot = PilotId.parse(workflow_id)
+    assert pilot is not None, workflow_id
+    return pilot.programme
 
 
 async def signed_in(
@@ -133,7 +141,7 @@ async def test_every_page_meets_wcag_21_aa_in_both_languages(
     await check(lead, "pilot report")
     assert (await lead.goto(f"{base_url}/start")).ok
     await check(lead, "start form")
-    programme = workflow_id.split("-1861")[0].removeprefix("leda-")
+    programme = programme_of(workflow_id)
     assert (await lead.goto(f"{base_url}/programmes/{programme}/report")).ok
     await check(lead, "cohort report")
 
@@ -225,7 +233,7 @@ async def test_at_200_percent_no_control_is_cut_off_or_overlaps_and_a_refused_fo
     for details in await lead.locator("details").all():
         await details.evaluate("e => e.open = true")  # the network meetings' forms, opened
     found["cohort board, forms open"] = await lead.evaluate(LAYOUT_PROBLEMS)
-    programme = workflow_id.split("-1861")[0].removeprefix("leda-")
+    programme = programme_of(workflow_id)
     for name, path in (
         ("start form", "/start"),
         ("pilot report", f"/pilots/{workflow_id}/report"),
@@ -330,7 +338,7 @@ async def test_the_reports_and_the_municipality_page_print_on_a4_with_nothing_cu
     table is printed whole and no form control is; Chromium makes the PDF (kept with the screenshots)."""
     base_url, settings = site
     workflow_id = await a_pilot_waiting_for_the_head(dev_client, db_pool, settings)
-    programme = workflow_id.split("-1861")[0].removeprefix("leda-")
+    programme = programme_of(workflow_id)
     lead = await signed_in(browser, base_url, db_pool, LEAD, "/board", "sv")
     await lead.emulate_media(media="print")
     found: dict[str, list[str]] = {}

@@ -22,6 +22,7 @@ from pilots import PilotRecords
 from programmes import DEMO
 from settings import Settings
 from tests.e2e.keyboard import Keyboard, error_summary_problems, fill_task_form
+from tests.e2e.test_accessibility import programme_of, signed_in
 from tests.e2e.test_web_browser import (
     CHROMIUM,
     HEAD,
@@ -144,8 +145,6 @@ async def test_every_kind_of_task_is_answered_by_keyboard_alone_with_the_focus_a
 ) -> None:
     """A demo pilot taken through the whole programme; each kind of task answered once by its assignee at the
     keyboard, after a refused first try."""
-    from tests.e2e.test_accessibility import signed_in
-
     base_url, settings = site
     [workflow_id] = await start_demo_pilots(dev_client, db_pool, task_queue=settings.task_queue, count=1, name="kbd")
     keyboards: dict[str, Keyboard] = {}
@@ -278,7 +277,7 @@ async def test_a_lead_schedules_a_network_meeting_and_records_who_came_by_keyboa
     """On the demo's clock: a meeting 20 days ahead is held two seconds on."""
     base_url, settings = site
     [workflow_id] = await start_demo_pilots(dev_client, db_pool, task_queue=settings.task_queue, count=1, name="mtg")
-    programme = workflow_id.removeprefix("leda-").removesuffix("-1861")
+    programme = programme_of(workflow_id)
     keyboard = await sign_in_by_keyboard(browser, base_url, mail_capture, LEAD_MAIL, "/board")
     page = keyboard.page
 
