@@ -28,7 +28,7 @@ ALTER FUNCTION leda_erase_participant(text, uuid, timestamptz) SECURITY DEFINER 
 
 -- leda_runtime ---------------------------------------------------------------------------------------------------
 
--- The event log (0001, 0010, 0013): read, and appended to through the function alone.
+-- The event log (0001, 0010, 0013, 0020): read, and appended to through the function alone.
 GRANT SELECT ON events TO leda_runtime;
 GRANT EXECUTE ON FUNCTION leda_append_events(text, bigint, jsonb) TO leda_runtime;
 GRANT EXECUTE ON FUNCTION leda_event_digest(uuid, text, bigint, bigint, text, int, jsonb, jsonb, timestamptz),

