@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo run test faults lint histories clean bench screenshots
+.PHONY: demo run test faults lint histories templates clean bench screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: $(BENCH_STAMP)  ## Leda against bare Temporal and raw PostgreSQL, as rati
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,devstack,bench]'
 	touch $(BENCH_STAMP)
+
+templates: $(STAMP)  ## Register the current version of every shipped programme template (README: The programme).
+	$(BIN)/python -m programmes.versions
 
 histories: $(STAMP)  ## Record workflow histories of the committed code for the replay test (README: Changing a running workflow).
 	$(BIN)/python -m tests.histories.record

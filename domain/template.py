@@ -92,12 +92,27 @@ class TaskTemplate(BaseModel):
         return self
 
 
+TEMPLATE_KEY_PATTERN = r"^[a-z][a-z0-9-]{1,40}$"
+
+
+class TemplateRef(BaseModel):
+    """One version of a programme template, named by its key and the SHA-256 of its canonical JSON.
+
+    What a pilot's workflow input carries instead of the whole template: `programmes.versions` keeps every version
+    a pilot may have started with, so the worker holds one copy per version however many pilots follow it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=TEMPLATE_KEY_PATTERN)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class ProgrammeTemplate(BaseModel):
     """The whole programme: which tasks make up each phase and what each waits for."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    key: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$")
+    key: str = Field(pattern=TEMPLATE_KEY_PATTERN)
     title_sv: str
     title_en: str
     tasks: tuple[TaskTemplate, ...]

@@ -43,6 +43,7 @@ from pilots.records import PilotRecords
 from programmes import template as load_template
 from programmes.calendars import load_calendar
 from programmes.cohorts import Cohort
+from programmes.versions import current as current_template
 from workflows import search_attributes as sa
 from workflows.messages import (
     AppealRecorded,
@@ -110,7 +111,7 @@ async def start_pilot(
             "unknown_municipality",
         )
     try:
-        template = load_template(template_key)
+        template_ref, template = current_template(template_key)
     except ValueError as error:
         raise PilotError(f"template_key: {error}", "unknown_template") from None
     name = municipality_name or pilot_name(kommunkod)
@@ -145,7 +146,7 @@ async def start_pilot(
             kommunkod=kommunkod,
             municipality_name=name,
             deciding_organ=organ,
-            template=template,
+            template_ref=template_ref,
             participants=participants,
             managers=managers,
             calendar=calendar,

@@ -59,7 +59,7 @@ async def scheduled_pilots(
                     programme=start.programme,
                     kommunkod=start.kommunkod,
                     municipality_name=start.municipality_name,
-                    template_key=start.template.key,
+                    template_key=start.template_key,
                     starts_at=description.execution_time or description.start_time,
                     leads=leads,
                 )

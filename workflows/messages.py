@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from domain.calendar import SchoolCalendar
 from domain.municipalities import PILOT_CODE_PATTERN
 from domain.pilot_ids import PROGRAMME_PATTERN
 from domain.roles import Role
 from domain.state import MunicipalityState
-from domain.template import ProgrammeTemplate
+from domain.template import ProgrammeTemplate, TemplateRef
 
 
 class StartPilot(BaseModel):
@@ -22,12 +22,29 @@ class StartPilot(BaseModel):
     kommunkod: str = Field(pattern=PILOT_CODE_PATTERN, description="or a kommunalförbund's codes joined by '+'")
     municipality_name: str = Field(min_length=1, max_length=100)
     deciding_organ: str = Field(min_length=1, max_length=100, description="the nämnd (or KS) that decides")
-    template: ProgrammeTemplate
+    template_ref: TemplateRef | None = Field(
+        default=None, description="the template's version, from the registry (programmes.versions)"
+    )
+    template: ProgrammeTemplate | None = Field(
+        default=None, description="the whole template: how pilots started before templates were registered"
+    )
     participants: dict[Role, list[str]]
     managers: dict[str, str] = Field(default_factory=dict, description="each participant's line manager, by id")
     kpi_years: list[int] = Field(min_length=1, description="years of the Kolada data pack")
     calendar: SchoolCalendar | None = Field(default=None, description="school holidays and the nämnd's meetings")
     carried: MunicipalityState | None = None
+
+    @model_validator(mode="after")
+    def _one_template(self) -> StartPilot:
+        if (self.template_ref is None) == (self.template is None):
+            raise ValueError("template_ref: name the template's version (or, as pilots once did, carry it whole)")
+        return self
+
+    @property
+    def template_key(self) -> str:
+        named = self.template_ref or self.template
+        assert named is not None  # _one_template
+        return named.key
 
 
 class CompleteTask(BaseModel):

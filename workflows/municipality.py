@@ -77,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.steering import SteerTask, check_steering, steering_events
     from domain.task_keys import INSPECTION_DECISION
     from domain.template import TaskTemplate
+    from programmes import versions as template_versions
     from workflows import search_attributes as sa
     from workflows.messages import (
         AppealRecorded,
@@ -107,6 +108,7 @@ FAILED_STEPS_ON_RECORD = "failed-steps-on-record"  # a step that fails for good 
 KOLADA_GIVES_UP = "kolada-gives-up"  # Kolada failing for half an hour is a failed step for operations to retry
 COMPARISON_GROUP = "kolada-comparison-group"  # the data pack also holds the template's comparison group
 REPEATED_ANSWERS = "repeated-answers"  # an answer sent again by its giver is a repeat, answered from the record
+TEMPLATE_BY_REFERENCE = "template-by-reference"  # a new run names its template's registered version, not carries it
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
 # retry), the record_appeal Update, the network meetings' Updates (schedule_meeting, record_attendance), and what
 # only a paused, withdrawn, failed or appealed pilot, or one with network meetings, does.
@@ -125,7 +127,13 @@ class MunicipalityWorkflow:
     @workflow.init
     def __init__(self, start: StartPilot) -> None:
         self._start = start
-        self._template = start.template
+        # A pilot names its template's version; the registry holds one copy of it for every pilot that follows it.
+        # Pilots started before there was a registry carry theirs whole.
+        if start.template_ref is not None:
+            self._template = template_versions.registered(start.template_ref)
+        else:
+            assert start.template is not None  # StartPilot holds one or the other
+            self._template = start.template
         self._state = start.carried or MunicipalityState()
         # The rules a run follows are those of when it began: a replay of an older run recomputes what it recorded.
         self._rules = rulebook.rules_of_run(workflow.patched)
@@ -257,7 +265,13 @@ class MunicipalityWorkflow:
                 self._settled = reached
             elif workflow.all_handlers_finished():
                 break
-        workflow.continue_as_new(self._start.model_copy(update={"carried": self._state}))
+        carried = self._start.model_copy(update={"carried": self._state})
+        if carried.template is not None and workflow.patched(TEMPLATE_BY_REFERENCE):
+            # A pilot that carried its template whole names it from its next run on, if the version is registered.
+            ref = template_versions.registered_reference(carried.template)
+            if ref is not None:
+                carried = carried.model_copy(update={"template": None, "template_ref": ref})
+        workflow.continue_as_new(carried)
 
     @workflow.query
     def status(self) -> PilotStatus:

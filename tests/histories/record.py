@@ -80,8 +80,8 @@ from pilots import (
     start_pilot,
     steer_task,
 )
-from programmes import template as load_template
 from programmes.calendars import load_calendar
+from programmes.versions import current as current_template
 from settings import Settings
 from worker import running_worker
 from workflows.daily_digest import DailyDigestWorkflow
@@ -696,7 +696,7 @@ async def failed_mail_retried(
             kommunkod=kommunkod,
             municipality_name=pilot_name(kommunkod) or kommunkod,
             deciding_organ=DECIDING_ORGANS[kommunkod],
-            template=load_template("lfr-skola"),
+            template_ref=current_template("lfr-skola")[0],
             participants=participants,
             kpi_years=[this_year - 2],  # one year's data pack: a smaller history
         ),

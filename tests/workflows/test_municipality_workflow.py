@@ -18,6 +18,7 @@ from temporalio.worker import Replayer
 
 from devstack import sample_payloads
 from devstack.mail import MailCapture
+from directory import list_participants
 from domain.calendar import (
     DateRange,
     SchoolCalendar,
@@ -27,6 +28,7 @@ from domain.calendar import (
 )
 from domain.events import event_from_record
 from domain.phases import Phase
+from domain.pilot_ids import PilotId
 from domain.remediation import schedule_backwards
 from domain.roles import Role
 from domain.state import TaskStatus, fold
@@ -43,6 +45,8 @@ from pilots import (
     start_pilot,
     steer_task,
 )
+from programmes import template as load_template
+from programmes.versions import reference_of
 from settings import Settings
 from worker import running_worker
 from workflows.messages import StartPilot
@@ -68,6 +72,30 @@ async def start(client: Client, pool: asyncpg.Pool, settings: Settings, template
         template_key=template,
         task_queue=settings.task_queue,
     )
+
+
+async def start_carrying_the_whole_template(client: Client, pool: asyncpg.Pool, settings: Settings) -> str:
+    """A pilot started as pilots were before the template registry: its input carries the whole template."""
+    participants: dict[Role, list[str]] = {}
+    for participant in await list_participants(pool, KOMMUNKOD):
+        participants.setdefault(Role(participant.role), []).append(participant.participant_id)
+    workflow_id = str(PilotId(f"test-{uuid.uuid4().hex[:8]}", KOMMUNKOD))
+    this_year = datetime.now(UTC).year
+    await client.start_workflow(
+        MunicipalityWorkflow.run,
+        StartPilot(
+            programme=PilotId.parse(workflow_id).programme,
+            kommunkod=KOMMUNKOD,
+            municipality_name="Hallsberg",
+            deciding_organ="Bildningsnämnden",
+            template=load_template("lfr-skola"),
+            participants=participants,
+            kpi_years=[this_year - 4, this_year - 3, this_year - 2],
+        ),
+        id=workflow_id,
+        task_queue=settings.task_queue,
+    )
+    return workflow_id
 
 
 async def open_task(client: Client, workflow_id: str, key: str) -> TaskView:
@@ -154,7 +182,8 @@ async def runs_of(client: Client, workflow_id: str) -> list[WorkflowHistory]:
 async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_inspection_during_the_plan(
     client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    workflow_id = await start(client, db_pool, settings)
+    # Started as before the template registry, so the runs after its year boundaries show the move to a reference.
+    workflow_id = await start_carrying_the_whole_template(client, db_pool, settings)
 
     final = await run_through(client, db_pool, time_skipping_env, workflow_id, inspection_during=Phase.DEVELOPMENT_PLAN)
 
@@ -223,6 +252,9 @@ async def test_a_pilot_runs_the_whole_skl_programme_over_three_years_with_an_ins
         carried = carried_input.carried
         assert carried is not None
         assert carried == fold(domain_events[: carried.version])
+        # The template it carried whole is named by its registered version from the next run on.
+        assert carried_input.template is None
+        assert carried_input.template_ref == reference_of(load_template("lfr-skola"))
     assert max(len(h.events) for h in histories) < 4096
 
 
