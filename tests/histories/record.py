@@ -80,6 +80,7 @@ from pilots import (
     start_pilot,
     steer_task,
 )
+from programmes import template as load_template
 from programmes.calendars import load_calendar
 from programmes.versions import current as current_template
 from settings import Settings
@@ -452,13 +453,39 @@ async def lfr_skola_every_phase(
     return runs
 
 
+async def start_carrying_the_whole_template(
+    client: Client, pool: asyncpg.Pool, kommunkod: str, template_key: str, queue: str
+) -> str:
+    """A pilot started as pilots were before the template registry: its input carries the whole template."""
+    participants: dict[Role, list[str]] = {}
+    for participant in await list_participants(pool, kommunkod):
+        participants.setdefault(Role(participant.role), []).append(participant.participant_id)
+    this_year = datetime.now(UTC).year
+    workflow_id = str(PilotId(PROGRAMME, kommunkod))
+    await client.start_workflow(
+        MunicipalityWorkflow.run,
+        StartPilot(
+            programme=PROGRAMME,
+            kommunkod=kommunkod,
+            municipality_name=pilot_name(kommunkod) or kommunkod,
+            deciding_organ=DECIDING_ORGANS[kommunkod],
+            template=load_template(template_key),
+            participants=participants,
+            kpi_years=[this_year - 4, this_year - 3, this_year - 2],
+        ),
+        id=workflow_id,
+        task_queue=queue,
+    )
+    return workflow_id
+
+
 async def orebro_year_two_waiting(
     client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, queue: str
 ) -> list[Recorded]:
-    """Ljusnarsberg (1864, Kommunstyrelsen) on orebro-skolkommun, waiting in implementation year 2 (two runs)."""
-    workflow_id = await start_pilot(
-        client, pool, programme=PROGRAMME, kommunkod="1864", template_key="orebro-skolkommun", task_queue=queue
-    )
+    """Ljusnarsberg (1864, Kommunstyrelsen) on orebro-skolkommun, waiting in implementation year 2 (two runs).
+
+    Started as before the template registry, carrying its template whole: its second run names the version."""
+    workflow_id = await start_carrying_the_whole_template(client, pool, "1864", "orebro-skolkommun", queue)
     pilot = Pilot(client, env, workflow_id, pool)
     analyst = "p-1864-analytiker"
     await pilot.open_task("document_collection")
@@ -510,8 +537,13 @@ async def orebro_year_two_waiting(
                 "inspection decision in the deep analysis; after follow-up the deficiency remains (kvarstår)",
                 "remediation rescheduled back from the new deadline",
                 "implementation year 1, continue-as-new",
+                "the template carried whole in the input (as before the registry); the next run's input names its "
+                "registered version (patch template-by-reference)",
             ],
-            ["implementation year 2 under way: open tasks and pending timers (a running workflow)"],
+            [
+                "implementation year 2 under way: open tasks and pending timers (a running workflow)",
+                "the template named by its registered version (programmes/versions.py)",
+            ],
         ],
     )
 
