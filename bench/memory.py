@@ -163,9 +163,15 @@ def memory_section(opened: OpenWorkflows) -> Section:
             "through the sandbox made it 324 KiB per pilot, the same as no sandbox at all. The module keeps no "
             "state (`tests/unit/test_workflow_module.py`), and the workflow tests run in the strict sandbox, which "
             "still checks the module's own calls.",
-            "Not taken: the input carries the whole template so that a running pilot never sees a template change; "
-            "carrying a key and a content hash instead (about 30 KiB per pilot) needs a versioned template "
-            "registry and a patch.",
+            "**Changed: a pilot names its template instead of carrying it** (`programmes/versions.py`): the "
+            "workflow input holds the template's key and the SHA-256 of its registered version, and the worker "
+            "reads each version once and shares it between the pilots that follow it. Measured with 300 open "
+            "pilots in the same way, before and after (one run each): 438 KiB of RSS per open pilot before, 353 KiB "
+            "after. More than the template's 31 KiB of Python objects: the SDK also keeps the workflow's input as "
+            "received, and decoding it left garbage behind. The registry keeps every version "
+            "(`programmes/templates/versions/`, never changed or removed), so a running pilot still never sees a "
+            "template change; pilots that carried their template whole name it from their next year's run on "
+            "(patch `template-by-reference`, replayed from the stored histories).",
             "Where memory must be bounded regardless of the number of pilots, the worker's `max_cached_workflows` "
             "(the SDK's default is 1,000) does it: pilots beyond it are replayed from their history when they next "
             "have something to do.",

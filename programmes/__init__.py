@@ -1,7 +1,7 @@
 """The programme templates Leda ships, as TOML files validated into `domain.template.ProgrammeTemplate`.
 
-A template is read once, when a pilot starts, and travels inside the workflow's input: a running pilot keeps
-the template it started with, whatever later happens to the files.
+A template is read when a pilot starts, and the pilot's workflow input names its version in the registry
+(`programmes.versions`): a running pilot keeps the template it started with, whatever later happens to the files.
 """
 
 from __future__ import annotations

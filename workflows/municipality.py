@@ -708,7 +708,7 @@ class MunicipalityWorkflow:
             await self._gather_kpis(task_key)
             return
         if task_template.automation == "gather_follow_up_figures":
-            # Reached only by pilots whose template has the task (their template travels in their input), so no
+            # Reached only by pilots whose template has the task (their input names or carries it), so no
             # pilot started before it existed takes this branch: nothing to guard with workflow.patched.
             await self._gather_follow_up_figures(task_key)
             return
