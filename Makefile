@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo run test faults lint histories templates clean bench screenshots
+.PHONY: demo run test faults lint histories templates clean bench bench-sweden screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ faults: $(STAMP)  ## The long fault tests, left out of `make test`: kill -9 of t
 
 bench: $(BENCH_STAMP)  ## Leda against bare Temporal and raw PostgreSQL, as ratios; writes BENCHMARKS.md (< 15 min).
 	$(BIN)/python -m bench
+
+bench-sweden: $(BENCH_STAMP)  ## make bench, with all 290 municipalities through the deep analysis and 50 whole programmes (< 30 min).
+	$(BIN)/python -m bench --sweden
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,devstack,bench]'

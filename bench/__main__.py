@@ -15,13 +15,15 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import event_store, fleet, history, latency, memory
+from bench import event_store, fleet, history, latency, memory, sweden
 from bench.machine import describe_machine
 from bench.progress import Progress
 from bench.report import Section, render, write
 from bench.stack import BenchStack, bench_stack
 
 BENCHMARKS = ("memory", "latency", "fleet", "history", "event_store")
+SWEDEN_FLEET = 50
+"""Pilots the fleet takes through the whole programme in `make bench-sweden`."""
 OUTPUT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
 PREAMBLE = [
@@ -58,6 +60,8 @@ async def run(selected: list[str], options: argparse.Namespace) -> int:
 
         if "memory" in selected or "latency" in selected:
             await timed(lambda: _memory_and_latency(stack, progress, options))
+        if "sweden" in selected:
+            await timed(lambda: _single(sweden.measure_sweden(stack, progress)))
         if "fleet" in selected:
             await timed(lambda: _single(fleet.measure_fleet(stack, progress, pilots=options.fleet)))
         # The event store copies the fleet's whole programmes into a log of its own. That is PostgreSQL's work,
@@ -101,26 +105,34 @@ async def _memory_and_latency(stack: BenchStack, progress: Progress, options: ar
     async with memory.open_workflows(stack, progress, count=options.open_pilots) as opened:
         memory_done = time.monotonic()
         sections = [memory.memory_section(opened)]
-        sections.append(await latency.measure_latency(opened, progress, samples=options.samples))
+        sections.append(await latency.measure_latency(opened, progress, stack.server_url, samples=options.samples))
         sections[0].seconds, sections[1].seconds = memory_done - started, time.monotonic() - memory_done
     return sections
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these benchmarks")
+    parser.add_argument("--only", nargs="+", choices=(*BENCHMARKS, "sweden"), help="run only these benchmarks")
+    parser.add_argument(
+        "--sweden",
+        action="store_true",
+        help=f"also all 290 municipalities through the deep analysis, and {SWEDEN_FLEET} in the fleet (< 30 min)",
+    )
     parser.add_argument("--open-pilots", type=int, default=memory.OPEN_PILOTS, help="pilots open for memory")
     parser.add_argument("--samples", type=int, default=latency.SAMPLES, help="latency samples per path")
-    parser.add_argument("--fleet", type=int, default=fleet.FLEET_PILOTS, help="pilots in the fleet run")
+    parser.add_argument("--fleet", type=int, default=None, help="pilots in the fleet run")
     parser.add_argument("--events", type=int, default=event_store.PROJECTION_EVENTS, help="events to project")
     parser.add_argument("--years", type=int, default=history.PLAN_YEARS, help="plan years of the long pilot")
     parser.add_argument("--out", type=Path, default=OUTPUT, help="where to write the report")
     options = parser.parse_args()
+    if options.fleet is None:
+        options.fleet = SWEDEN_FLEET if options.sweden else fleet.FLEET_PILOTS
     # The workflow sandbox loads a workflow's module anew for every run it replays; without bytecode files
     # (PYTHONDONTWRITEBYTECODE, as on this machine) that is a compile each time. An installed Leda has them.
     sys.dont_write_bytecode = False
     logging.basicConfig(level=logging.WARNING)
-    code = asyncio.run(run(list(options.only or BENCHMARKS), options))
+    selected = list(options.only or BENCHMARKS) + (["sweden"] if options.sweden else [])
+    code = asyncio.run(run(selected, options))
     sys.stdout.flush()
     # Skip interpreter teardown: the Temporal SDK can crash there (sdk-python#300), as `leda` itself avoids.
     os._exit(code)

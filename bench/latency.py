@@ -11,10 +11,14 @@ taken one at a time and interleaved (bare, Leda, bare, API, ...), so drifts in t
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -31,6 +35,13 @@ from projections import InboxProjection
 
 SAMPLES = 200
 """Per path; the p99 of 200 samples is their second slowest."""
+CLIENTS = 20
+"""Concurrent clients of the throughput measure, each completing the tasks of pilots of its own."""
+THROUGHPUT_COMPLETIONS = 400
+CHECKOUT = Path(__file__).resolve().parent.parent
+HTTP_TARGET = 1.3
+PEER_TARGET = 1.0
+"""Leda against the DBOS peer: latency at most the peer's, throughput at least the peer's."""
 RECORDING_ACTIVITIES = 1
 """Activities a completion waits for: recording it, and recording what the pilot's advance opened."""
 P50_TARGET = 1.5
@@ -49,11 +60,14 @@ class OpenTask:
         return sample_payloads.answer_for(template_key_of(self.task_key), datetime.now(UTC).date(), level=level)
 
 
-async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: int = SAMPLES) -> Section:
+async def measure_latency(
+    opened: OpenWorkflows, progress: Progress, server_url: str, samples: int = SAMPLES
+) -> Section:
     inbox = InboxProjection(opened.pool)
     await inbox.catch_up()
-    tasks = await _open_tasks(opened, samples)
+    tasks = await _open_tasks(opened, 2 * samples + THROUGHPUT_COMPLETIONS)
     direct_tasks, api_tasks = tasks[:samples], tasks[samples : 2 * samples]
+    throughput_tasks = tasks[2 * samples :]
     app = create_app(pool=opened.pool, client=opened.client, task_queue=opened.leda_settings.task_queue)
     tokens = {t.assignee_id: await issue_token(opened.pool, t.assignee_id, "participant") for t in api_tasks}
     bare_handles = [opened.client.get_workflow_handle(w) for w in opened.bare_workflows]
@@ -65,9 +79,13 @@ async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: in
         handle = bare_handles[-1 - number % len(bare_handles)]
         await handle.execute_update(BareWorkflow.touch_after_activities, RECORDING_ACTIVITIES)
 
+    update_alone: list[float] = []
+
     async def direct(number: int) -> None:
         task = direct_tasks[number]
+        started = time.perf_counter()
         await complete_task(opened.client, task.workflow_id, task.task_key, task.assignee_id, task.answer())
+        update_alone.append(time.perf_counter() - started)
         while True:
             await inbox.catch_up()
             row = await inbox.task(task.workflow_id, task.task_key)
@@ -109,6 +127,11 @@ async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: in
                 await path(number)
                 timings[name].append(time.perf_counter() - started)
             progress.count("samples", number + 1, samples)
+
+    progress.step(f"latency: {len(throughput_tasks)} completions by {CLIENTS} clients at once")
+    throughput = await _throughput(opened, throughput_tasks)
+    progress.step("latency: the DBOS peer, on the same PostgreSQL server")
+    peer = await run_dbos_peer(server_url, samples)
 
     bare_p50, bare_p99 = _percentile(timings["bare"], 50), _percentile(timings["bare"], 99)
     results = []
@@ -156,6 +179,7 @@ async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: in
             ),
         )
     )
+    results += _peer_results(timings, update_alone, throughput, peer)
     return Section(
         title="Task completion latency",
         results=results,
@@ -203,9 +227,9 @@ async def measure_latency(opened: OpenWorkflows, progress: Progress, samples: in
     )
 
 
-async def _open_tasks(opened: OpenWorkflows, samples: int) -> list[OpenTask]:
-    """Enough open first tasks for both Leda paths, pilot by pilot, in the order the pilots opened them."""
-    pilots = opened.pilots[: -(-2 * samples // FIRST_TASKS)]
+async def _open_tasks(opened: OpenWorkflows, count: int) -> list[OpenTask]:
+    """`count` open first tasks, pilot by pilot, in the order the pilots opened them."""
+    pilots = opened.pilots[: -(-count // FIRST_TASKS)]
     rows = await opened.pool.fetch(
         """
         SELECT stream_id, task_key, participant_id FROM inbox_tasks
@@ -215,9 +239,109 @@ async def _open_tasks(opened: OpenWorkflows, samples: int) -> list[OpenTask]:
         pilots,
     )
     tasks = [OpenTask(r["stream_id"], r["task_key"], r["participant_id"]) for r in rows]
-    if len(tasks) < 2 * samples:
-        raise RuntimeError(f"only {len(tasks)} open tasks for {2 * samples} latency samples")
-    return tasks
+    if len(tasks) < count:
+        raise RuntimeError(f"only {len(tasks)} open tasks for {count} completions")
+    return tasks[:count]
+
+
+async def _throughput(opened: OpenWorkflows, tasks: list[OpenTask]) -> float:
+    """Completions a second with CLIENTS clients at once, each answering the tasks of pilots of its own."""
+    by_pilot: dict[str, list[OpenTask]] = {}
+    for task in tasks:
+        by_pilot.setdefault(task.workflow_id, []).append(task)
+    pilots = list(by_pilot)
+
+    async def client(mine: list[str]) -> None:
+        for pilot in mine:
+            for task in by_pilot[pilot]:
+                await complete_task(opened.client, task.workflow_id, task.task_key, task.assignee_id, task.answer())
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(pilots[number::CLIENTS]) for number in range(CLIENTS)))
+    return len(tasks) / (time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class PeerRun:
+    version: str
+    sequential: list[float]
+    """Seconds per completion, one at a time."""
+    throughput: float
+
+
+async def run_dbos_peer(server_url: str, samples: int) -> PeerRun:
+    """`bench/dbos_peer.py` in a process of its own, on the benchmark's PostgreSQL server (databases of its own)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.dbos_peer",
+        "--samples",
+        str(samples),
+        "--concurrency",
+        str(CLIENTS),
+        "--throughput-completions",
+        str(THROUGHPUT_COMPLETIONS),
+        # The URL holds the server's password: in the environment, not on a command line others can list.
+        env={**os.environ, "DBOS_PEER_DATABASE_URL": server_url},
+        cwd=CHECKOUT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the DBOS peer failed ({process.returncode}): {err.decode(errors='replace')[-2000:]}")
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    return PeerRun(
+        version=report["dbos_version"],
+        sequential=[ms / 1000 for ms in report["sequential_ms"]],
+        throughput=report["throughput_per_s"],
+    )
+
+
+def _peer_results(
+    timings: dict[str, list[float]], update_alone: list[float], throughput: float, peer: PeerRun
+) -> list[Result]:
+    peer_p50, peer_p99 = _percentile(peer.sequential, 50), _percentile(peer.sequential, 99)
+    results = []
+    for label, values in (("the Update alone", update_alone), ("with the inbox caught up", timings["direct"])):
+        p50, p99 = _percentile(values, 50), _percentile(values, 99)
+        results.append(
+            Result(
+                benchmark="latency",
+                measure=f"completion, {label}, against the DBOS peer (p50 / p99)",
+                leda=f"{_ms(p50)} / {_ms(p99)}",
+                baseline=f"{_ms(peer_p50)} / {_ms(peer_p99)} (DBOS {peer.version})",
+                ratio=max(p50 / peer_p50, p99 / peer_p99),
+                target=f"≤ {PEER_TARGET}× at both",
+                met=p50 / peer_p50 <= PEER_TARGET and p99 / peer_p99 <= PEER_TARGET,
+                note=f"p50 {p50 / peer_p50:.2f}×, p99 {p99 / peer_p99:.2f}× (the ratio column shows the larger).",
+            )
+        )
+    results.append(
+        Result(
+            benchmark="latency",
+            measure=f"completions a second, {CLIENTS} clients at once, against the DBOS peer",
+            leda=f"{throughput:.0f} /s",
+            baseline=f"{peer.throughput:.0f} /s (DBOS {peer.version})",
+            ratio=throughput / peer.throughput,
+            target=f"≥ {PEER_TARGET}×",
+            met=throughput / peer.throughput >= PEER_TARGET,
+        )
+    )
+    direct_p50, api_p50 = _percentile(timings["direct"], 50), _percentile(timings["api"], 50)
+    direct_p99, api_p99 = _percentile(timings["direct"], 99), _percentile(timings["api"], 99)
+    results.append(
+        Result(
+            benchmark="latency",
+            measure="HTTP API against `pilots.complete_task`, both to the inbox (p50 / p99)",
+            leda=f"{_ms(api_p50)} / {_ms(api_p99)}",
+            baseline=f"{_ms(direct_p50)} / {_ms(direct_p99)}",
+            ratio=max(api_p50 / direct_p50, api_p99 / direct_p99),
+            target=f"≤ {HTTP_TARGET}× at both",
+            met=api_p50 / direct_p50 <= HTTP_TARGET and api_p99 / direct_p99 <= HTTP_TARGET,
+        )
+    )
+    return results
 
 
 def _percentile(values: list[float], percent: int) -> float:

@@ -29,6 +29,7 @@ from domain.status import PilotStatus
 from eventstore import EventStore
 from eventstore.verify import verify_chains
 from pilots import (
+    PilotError,
     PilotRecords,
     appeal_step,
     complete_task,
@@ -134,8 +135,10 @@ async def simulate_participants(
     inspection: bool = True,
     appeal: str | None = None,
     lead: str = LEAD,
+    until: Callable[[PilotStatus], bool] | None = None,
 ) -> PilotStatus:
-    """Answer every task of the pilot as its participants would, until the pilot completes; return its status.
+    """Answer every task of the pilot as its participants would, until the pilot completes (or its status meets
+    `until`); return its status.
 
     They see the pilot as the API shows it to them, from its record (`records`); they answer through the client.
     The förvaltningschef answers LATE_TASK only once it has been escalated. The nämnd's decisions are dated
@@ -143,8 +146,9 @@ async def simulate_participants(
     With `inspection`, Skolinspektionen decides during the plan and follows up in year 1; without, the programme
     ends with no inspection decision. The decision named by `appeal` is appealed once its minutes are posted, and
     the court (as the `lead` records) lets it stand. The benchmark of a whole fleet (`bench/fleet.py`) runs many
-    of these at once, quietly (`say`) and on its own pacing (`poll_interval`); the one of a ten-year plan
-    (`bench/history.py`) gives its own `answer_for`.
+    of these at once, quietly (`say`) and on its own pacing (`poll_interval`), the one of all of Sweden through the
+    deep analysis (`bench/sweden.py`) `until` the analysis is done; the one of a ten-year plan (`bench/history.py`)
+    gives its own `answer_for`.
     """
     seen_phase: tuple[Phase, int] | None = None
     decision: dict[str, Any] | None = None
@@ -152,12 +156,19 @@ async def simulate_participants(
     appealed = False
     reported: set[str] = set()
     while True:
-        status = await records.status(workflow_id)
+        try:
+            status = await records.status(workflow_id)
+        except PilotError as error:
+            if error.code != "not_found":
+                raise
+            # Started, but its worker has not yet recorded PilotStarted (many pilots started at once, say).
+            await asyncio.sleep(poll_interval)
+            continue
         if (status.current_phase, status.implementation_year) != seen_phase and status.current_phase is not None:
             seen_phase = (status.current_phase, status.implementation_year)
             year = f", år {status.implementation_year} av {status.plan_years}" if status.implementation_year else ""
             say(f"\n== Fas: {PHASE_TITLES[seen_phase[0]][0]}{year} ==", PHASE_TITLES[seen_phase[0]][1])
-        if status.completed_at is not None:
+        if status.completed_at is not None or (until is not None and until(status)):
             return status
         for task in status.tasks:
             if task.status is TaskStatus.COMPLETED and task.automated and task.key not in reported:
