@@ -11,8 +11,8 @@ import httpx
 import structlog
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker, WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.digests import Digests
 from activities.event_recording import EventRecording
@@ -34,19 +34,21 @@ WORKFLOWS = [MunicipalityWorkflow, DailyDigestWorkflow]
 
 
 def workflow_runner(*, strict: bool = False) -> WorkflowRunner:
-    """The sandbox the workflows run in.
+    """What the workflows run in: no sandbox in the worker, the SDK's default sandbox in the workflow tests.
 
-    By default it shares `workflows.municipality` between runs instead of loading the module anew for each: a copy
-    per cached pilot was over a quarter of a worker's memory (BENCHMARKS.md). The module keeps no state of its own
-    (tests/unit/test_workflow_module.py), so sharing it changes nothing a pilot does. What sharing gives up is the
-    sandbox's check of the module's own calls (a `datetime.now()` written in it would not be refused), so the
-    workflow tests run `strict`, with the default sandbox, which loads and checks the module for every run.
+    The sandbox re-imports a workflow's module for every run and checks the calls made from it. The worker used to
+    pass `workflows.municipality` through it instead (a copy of the module per cached pilot was over a quarter of a
+    worker's memory, BENCHMARKS.md), and the module imports the domain passed through as well: the sandbox then
+    checked nothing of Leda's own code, yet still cost a fifth of the worker's CPU (each activation swaps the
+    sandbox's modules in and out, and each payload asks it for a serialisation context; BENCHMARKS.md, Sweden). So
+    the worker runs the workflows unsandboxed. What keeps them deterministic is checked where it can be: the
+    workflow tests run `strict`, in the default sandbox, which loads the workflow module for every run and refuses
+    a non-deterministic call made from it; the module keeps no state of its own (tests/unit/test_workflow_module.py);
+    and the replay tests replay stored histories (tests/workflows/test_replay.py).
     """
     if strict:
         return SandboxedWorkflowRunner()
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows.municipality")
-    )
+    return UnsandboxedWorkflowRunner()
 
 
 def metrics_runtime(settings: Settings) -> Runtime | None:

@@ -185,7 +185,8 @@ FINDINGS = [
     "and one workflow task fewer per completion.",
     "**Changed: the participants read their pilot's status from PostgreSQL** (`pilots/records.py`), as the API "
     "does, instead of querying the workflow every half second: those reads no longer cost the worker anything.",
-    "What the worker's CPU goes to now (py-spy, GIL samples): mostly the SDK itself (the sandbox's activations "
+    "What the worker's CPU went to before it ran without the sandbox (py-spy, GIL samples; the Sweden section "
+    "says what changed since): mostly the SDK itself (the sandbox's activations "
     "and its per-payload serialisation context, about half), then composing mails with the `email` package "
     "(about 10 %), pydantic (de)serialisation of the workflow's input and the status query.",
 ]
