@@ -110,6 +110,7 @@ async def running_worker(
         finally:
             stop_projecting.set()
             await projector
+            await asyncio.to_thread(mailer.close)
 
 
 def mailer_for(settings: Settings) -> SmtpMailer:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -30,15 +32,52 @@ class SmtpSettings:
     ca_file: Path | None = None
 
 
+SESSION_IDLE_SECONDS = 5.0
+"""How long an open session waits for the next mail before it is closed. A mail server's own connection cache
+does the same (Postfix keeps a session two seconds by default)."""
+SESSION_LIFETIME_SECONDS = 60.0
+"""A session is not reused after this long, however busy, so a relay sees no session that never ends."""
+IDLE_SESSIONS = 4
+"""At most this many sessions wait for a mail; the worker sends mails from a few threads at a time."""
+
+
+@dataclass
+class _Session:
+    smtp: smtplib.SMTP
+    opened: float
+    last_used: float
+
+
 class SmtpMailer:
-    """A plain SMTP client; each send opens a short session, as relays expect from low-volume senders."""
+    """A plain SMTP client. While mail keeps coming it sends the next mail in the session the last one used (a
+    relay then sees one session, one TLS handshake and one login per burst, not per mail); a session waiting longer
+    than SESSION_IDLE_SECONDS is closed. A reused session is asked NOOP first, so a session the server has closed
+    is replaced before a mail is given to it, never in the middle of one."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self._settings = settings
         self._tls_context: ssl.SSLContext | None = None
+        self._idle: list[_Session] = []
+        self._lock = threading.Lock()
 
     async def send(self, message: EmailMessage) -> None:
         await asyncio.to_thread(self._send_blocking, message)
+        # Close the session if no mail comes for it in time (a thread, as QUIT waits for the server).
+        loop = asyncio.get_running_loop()
+        loop.call_later(SESSION_IDLE_SECONDS + 0.5, lambda: loop.run_in_executor(None, self._close_stale))
+
+    @property
+    def waiting_sessions(self) -> int:
+        """Sessions open and waiting for the next mail."""
+        with self._lock:
+            return len(self._idle)
+
+    def close(self) -> None:
+        """Close every waiting session (QUIT)."""
+        with self._lock:
+            sessions, self._idle = self._idle, []
+        for session in sessions:
+            _quit(session)
 
     def _context(self) -> ssl.SSLContext:
         """The TLS context, made once: loading the CA certificates takes tens of milliseconds of CPU, and made for
@@ -49,18 +88,71 @@ class SmtpMailer:
         return self._tls_context
 
     def _send_blocking(self, message: EmailMessage) -> None:
+        session = self._reusable() or self._open()
+        try:
+            session.smtp.send_message(message)
+        except BaseException:
+            _quit(session)
+            raise
+        session.last_used = time.monotonic()
+        with self._lock:
+            if len(self._idle) < IDLE_SESSIONS:
+                self._idle.append(session)
+                return
+        _quit(session)
+
+    def _open(self) -> _Session:
         s = self._settings
-        connection = (
+        smtp = (
             smtplib.SMTP_SSL(s.host, s.port, timeout=20, context=self._context())
             if s.security == "tls"
             else smtplib.SMTP(s.host, s.port, timeout=20)
         )
-        with connection as smtp:
+        try:
             if s.security == "starttls":
                 smtp.starttls(context=self._context())
             if s.username:
                 smtp.login(s.username, s.password.get_secret_value() if s.password else "")
-            smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        now = time.monotonic()
+        return _Session(smtp, opened=now, last_used=now)
+
+    def _reusable(self) -> _Session | None:
+        """A waiting session that is still fresh and that the server still answers, or None."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                session = self._idle.pop()
+            now = time.monotonic()
+            if now - session.last_used > SESSION_IDLE_SECONDS or now - session.opened > SESSION_LIFETIME_SECONDS:
+                _quit(session)
+                continue
+            try:
+                code, _ = session.smtp.noop()
+            except (smtplib.SMTPException, OSError):
+                session.smtp.close()
+                continue
+            if code == 250:
+                return session
+            _quit(session)
+
+    def _close_stale(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            stale = [s for s in self._idle if now - s.last_used > SESSION_IDLE_SECONDS]
+            self._idle = [s for s in self._idle if s not in stale]
+        for session in stale:
+            _quit(session)
+
+
+def _quit(session: _Session) -> None:
+    try:
+        session.smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        session.smtp.close()
 
 
 def envelope(
