@@ -88,6 +88,10 @@ class FleetRun:
     """CPU seconds of the benchmark's own process: the simulated participants and their reads of the record."""
     machine_busy: float
     """Share of all the machine's CPUs busy during the run (1.0: every core all the time)."""
+    temporal_cpu: float
+    """CPU seconds of the Temporal dev server."""
+    postgres_cpu: float
+    """CPU seconds of PostgreSQL (the server and its backends)."""
     activities: int
     updates: int
     queries: int
@@ -141,7 +145,8 @@ async def measure_fleet(stack: BenchStack, progress: Progress, pilots: int = FLE
                     f"`leda worker`'s CPU time over the run divided by its {pilots} pilots; the bare worker took "
                     f"{bare_cpu / pilots:.2f} s per bare workflow making the same calls. The benchmark's own process "
                     f"(the simulated participants, reading their pilots' status from PostgreSQL) took "
-                    f"{leda.driver_cpu:.0f} s; the machine's two cores were {leda.machine_busy:.0%} busy."
+                    f"{leda.driver_cpu:.0f} s, the Temporal dev server {leda.temporal_cpu:.0f} s, PostgreSQL "
+                    f"{leda.postgres_cpu:.0f} s; the machine's two cores were {leda.machine_busy:.0%} busy."
                 ),
             ),
         ],
@@ -220,6 +225,7 @@ async def run_leda_fleet(
                 for number in range(workers)
             ]
             cpu_before = sum(process.cpu_seconds() for process in processes)
+            servers_before = _servers_cpu_seconds(stack)
             driver_before = _own_cpu_seconds()
             machine_before = psutil.cpu_times()
             started = time.monotonic()
@@ -255,6 +261,9 @@ async def run_leda_fleet(
             seconds = time.monotonic() - started
             worker_cpu = sum(process.cpu_seconds() for process in processes) - cpu_before
             driver_cpu = _own_cpu_seconds() - driver_before
+            temporal_cpu, postgres_cpu = (
+                after - before for after, before in zip(_servers_cpu_seconds(stack), servers_before, strict=True)
+            )
             machine_busy = _busy_share(machine_before, psutil.cpu_times())
             if until is not None:
                 await asyncio.gather(*(_terminate(client, workflow_id) for workflow_id in workflow_ids))
@@ -268,6 +277,8 @@ async def run_leda_fleet(
         workers=workers,
         driver_cpu=driver_cpu,
         machine_busy=machine_busy,
+        temporal_cpu=temporal_cpu,
+        postgres_cpu=postgres_cpu,
         activities=recorded["appends"] + recorded["mails"] + pilots,  # one Kolada fetch per pilot
         updates=counts.updates,
         queries=counts.queries,
@@ -277,6 +288,28 @@ async def run_leda_fleet(
         reminders=recorded["reminders"],
         escalations=recorded["escalations"],
     )
+
+
+def _servers_cpu_seconds(stack: BenchStack) -> tuple[float, float]:
+    """CPU seconds so far of the dev server's processes and of PostgreSQL's (found by the run's directory on their
+    command lines; a PostgreSQL backend that has exited counts in its server's time for waited-for children)."""
+    temporal = postgres = 0.0
+    workdir = str(stack.workdir)
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            command = " ".join(process.info["cmdline"] or [])
+            if workdir not in command:
+                continue
+            family = [process, *process.children(recursive=True)]
+            times = [member.cpu_times() for member in family]
+            seconds = sum(t.user + t.system for t in times) + times[0].children_user + times[0].children_system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if "temporal" in command and "server" in command:
+            temporal += seconds
+        elif "postgres" in command and " -D " in f" {command} ":
+            postgres += seconds
+    return temporal, postgres
 
 
 def _own_cpu_seconds() -> float:

@@ -111,6 +111,7 @@ def _note(run: FleetRun, bare_cpu: float | None) -> str:
         f"took {run.updates:,} Updates. {run.reminders} reminders and {run.escalations} escalations went out "
         f"(the demo's late task gives 2 and 1 per pilot alone). The fastest pilot took {run.fastest_pilot:.0f} s, "
         f"the slowest {run.slowest_pilot:.0f} s. CPU: `leda worker` ×{run.workers} {run.worker_cpu:.0f} s "
-        f"({run.worker_cpu / run.pilots:.2f} s per pilot){bare}; the benchmark's own process {run.driver_cpu:.0f} s; "
-        f"the machine's two cores {run.machine_busy:.0%} busy."
+        f"({run.worker_cpu / run.pilots:.2f} s per pilot){bare}; the Temporal dev server {run.temporal_cpu:.0f} s, "
+        f"PostgreSQL {run.postgres_cpu:.0f} s, the benchmark's own process {run.driver_cpu:.0f} s; the machine's "
+        f"two cores {run.machine_busy:.0%} busy."
     )
