@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 
 class BarePlan(BaseModel):
@@ -72,7 +72,15 @@ async def serve(address: str, task_queue: str) -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    async with Worker(client, task_queue=task_queue, workflows=[BareWorkflow], activities=[bare_activity]):
+    # The runner `leda worker` uses (worker.workflow_runner: no sandbox), so the baseline pays what Leda pays; not
+    # imported from there, so this process loads none of Leda.
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[BareWorkflow],
+        activities=[bare_activity],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
         await stop.wait()
 
 

@@ -81,7 +81,8 @@ async def measure_sweden(stack: BenchStack, progress: Progress) -> Section:
             "apart, 100 pilots through the deep analysis on one worker: 0.40 s of worker CPU per pilot and 49 s "
             "with the sandbox, 0.32 s and 43 s without. The workflow tests still run in the default sandbox "
             "(`strict`), which checks the workflow module's own calls, and the replay tests replay stored "
-            "histories.",
+            "histories. The bare baseline's worker runs without the sandbox too (`bench/bare.py`), so every ratio "
+            "still compares like with like.",
             "**Changed: mails in a burst share one SMTP session** (`adapters/mail.py`). Sending mail was about 16 % "
             "of the worker's samples in the same profile, a new session per mail (connect, greeting, EHLO, QUIT; "
             "against a real relay also STARTTLS and a login); under this load the participants answer late and the "
