@@ -18,10 +18,11 @@ from pathlib import Path
 from bench import event_store, fleet, history, latency, memory, sweden
 from bench.machine import describe_machine
 from bench.progress import Progress
-from bench.report import Section, render, write
+from bench.report import BUDGET_MINUTES, Section, render, write
 from bench.stack import BenchStack, bench_stack
 
 BENCHMARKS = ("memory", "latency", "fleet", "history", "event_store")
+SWEDEN_BUDGET_MINUTES = 30
 SWEDEN_FLEET = 50
 """Pilots the fleet takes through the whole programme in `make bench-sweden`."""
 OUTPUT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
@@ -80,7 +81,17 @@ async def run(selected: list[str], options: argparse.Namespace) -> int:
     total = progress.elapsed()
     sampling.cancel()
     load = (min(loads), max(loads))
-    write(options.out, render(machine, sections, total_seconds=total, load=load, preamble=PREAMBLE))
+    sweden_too = "sweden" in selected
+    report = render(
+        machine,
+        sections,
+        total_seconds=total,
+        load=load,
+        preamble=PREAMBLE,
+        command="make bench-sweden" if sweden_too else "make bench",
+        budget_minutes=SWEDEN_BUDGET_MINUTES if sweden_too else BUDGET_MINUTES,
+    )
+    write(options.out, report)
     progress.step(f"wrote {options.out} ({total / 60:.1f} min in all)")
     for section in sections:
         for result in section.results:

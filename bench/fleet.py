@@ -161,7 +161,10 @@ async def measure_fleet(stack: BenchStack, progress: Progress, pilots: int = FLE
             f"taking {plan.updates} Updates and {math.ceil(leda.queries / pilots)} queries, so that together they "
             f"make at least the calls the pilots made ({leda.activities:,} activities: every append, mail and "
             "Kolada fetch; the Updates and queries as counted by a client interceptor). Their timers and "
-            "continue-as-new are not reproduced: the baseline is the floor for that many calls.",
+            "continue-as-new are not reproduced: the baseline is the floor for that many calls. With many pilots "
+            "it stops being one: each bare workflow runs its activities one after another, where a pilot runs "
+            "several tasks' at once, and the bare workflows' chains grow with the calls per pilot, so a ratio "
+            "below 1 says no more than that.",
             "All 290 municipalities at once are measured through the deep analysis by `make bench-sweden` (the "
             "Sweden section, when it ran): 290 whole programmes with their bare baseline do not fit the 15 minutes "
             "`make bench` may take on 2 cores, and `make bench-sweden` takes the fleet to 50 whole programmes.",
