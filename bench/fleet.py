@@ -171,13 +171,14 @@ async def measure_fleet(stack: BenchStack, progress: Progress, pilots: int = FLE
         ],
         findings=[
             *FINDINGS,
-            "Why the wall time is above the bare baseline's: every server of the run shares this machine's two "
-            f"cores, {leda.machine_busy:.0%} busy during Leda's run, so the wall time follows the CPU the whole run "
-            f"needs. Leda's: the worker {leda.worker_cpu:.0f} s (the bare worker {bare_cpu:.0f} s for the same "
-            f"calls), the Temporal dev server {leda.temporal_cpu:.0f} s (Leda's pilots also set reminder timers, "
-            "upsert search attributes after every change and continue as new each year, which the bare workflows do "
-            f"not), PostgreSQL {leda.postgres_cpu:.0f} s (the appends with their hash chains, the inbox projection, "
-            f"the participants' reads), the simulated participants {leda.driver_cpu:.0f} s.",
+            "Where the run's time goes: every server of the run shares this machine's two cores, "
+            f"{leda.machine_busy:.0%} busy during Leda's run, so the wall time follows the CPU the whole run "
+            f"needs as long as they are busy. Leda's: the worker {leda.worker_cpu:.0f} s (the bare worker "
+            f"{bare_cpu:.0f} s for the same calls), the Temporal dev server {leda.temporal_cpu:.0f} s (Leda's "
+            "pilots also set reminder timers, upsert search attributes after every change and continue as new "
+            f"each year, which the bare workflows do not), PostgreSQL {leda.postgres_cpu:.0f} s (the appends with "
+            "their hash chains, the inbox projection, the participants' reads), the simulated participants "
+            f"{leda.driver_cpu:.0f} s.",
         ],
     )
 
