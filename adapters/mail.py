@@ -47,6 +47,10 @@ class _Session:
     opened: float
     last_used: float
 
+    def expired(self, now: float) -> bool:
+        """Waited too long for a mail, or open too long to be given another."""
+        return now - self.last_used > SESSION_IDLE_SECONDS or now - self.opened > SESSION_LIFETIME_SECONDS
+
 
 class SmtpMailer:
     """A plain SMTP client. While mail keeps coming it sends the next mail in the session the last one used (a
@@ -126,8 +130,7 @@ class SmtpMailer:
                 if not self._idle:
                     return None
                 session = self._idle.pop()
-            now = time.monotonic()
-            if now - session.last_used > SESSION_IDLE_SECONDS or now - session.opened > SESSION_LIFETIME_SECONDS:
+            if session.expired(time.monotonic()):
                 _quit(session)
                 continue
             try:
@@ -142,8 +145,8 @@ class SmtpMailer:
     def _close_stale(self) -> None:
         now = time.monotonic()
         with self._lock:
-            stale = [s for s in self._idle if now - s.last_used > SESSION_IDLE_SECONDS]
-            self._idle = [s for s in self._idle if s not in stale]
+            stale = [s for s in self._idle if s.expired(now)]
+            self._idle = [s for s in self._idle if not s.expired(now)]
         for session in stale:
             _quit(session)
 

@@ -14,7 +14,6 @@ while one is not, so none ships unregistered).
 from __future__ import annotations
 
 import hashlib
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -73,9 +72,8 @@ def registered(ref: TemplateRef) -> ProgrammeTemplate:
 
 def current(key: str) -> tuple[TemplateRef, ProgrammeTemplate]:
     """The shipped template `key` as it now reads, with the reference a new pilot is started with."""
-    programme = template(key)
-    ref = reference_of(programme)
-    if not path_of(ref).exists():
+    ref = registered_reference(template(key))
+    if ref is None:
         raise UnregisteredTemplate(
             f"programme template {key!r} has changed since its last registered version: register it with "
             "`make templates` and ship the new version with the release"
@@ -108,7 +106,6 @@ def main() -> None:
         print(f"registered {path.relative_to(TEMPLATE_DIR.parent.parent)}")
     if not written:
         print("every shipped template's current version is registered")
-    sys.exit(0)
 
 
 if __name__ == "__main__":
