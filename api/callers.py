@@ -12,7 +12,8 @@ from temporalio.client import Client
 
 from access import AccessPolicy, Identity, identify
 from api.problems import Problem
-from domain.status import PilotStatus, TaskView
+from domain.state import MunicipalityState
+from domain.status import TaskView
 from pilots import PilotError, PilotRecords
 from projections.inbox import InboxProjection
 
@@ -54,16 +55,20 @@ class ApiServices:
         what = f"pilot {workflow_id!r}" if task_key is None else f"task {task_key!r} in pilot {workflow_id!r}"
         return Problem(404, "not_found", f"no {what} that you may see")
 
-    async def recorded(self, workflow_id: str, task_key: str | None = None) -> PilotStatus:
+    async def recorded(self, workflow_id: str, task_key: str | None = None) -> MunicipalityState:
+        """The pilot's state from its record; the caller's 404 when nothing is recorded of it."""
         try:
-            return await self.records.status(workflow_id)
+            return await self.records.state(workflow_id)
         except PilotError as error:
             if error.code == "not_found":
                 raise self.unseen(workflow_id, task_key) from None
             raise
 
-    async def seen_task(self, identity: Identity, status: PilotStatus, task_key: str) -> TaskView:
-        task = status.task(task_key)
-        if task is None or not await self.access.may_read_task(identity, status.workflow_id, task):
-            raise self.unseen(status.workflow_id, task_key)
+    async def seen_task(
+        self, identity: Identity, workflow_id: str, state: MunicipalityState, task_key: str
+    ) -> TaskView:
+        """The task of the pilot's `state`, if it has opened and the caller may read it; else the caller's 404."""
+        task = self.records.task_of(workflow_id, state, task_key)
+        if task is None or not await self.access.may_read_task(identity, workflow_id, task):
+            raise self.unseen(workflow_id, task_key)
         return task

@@ -230,7 +230,7 @@ def lead_router(api: ApiServices) -> APIRouter:
         summary="Reassign, delegate, stand in, return or extend a task, with a reason",
     )
     async def steer(workflow_id: str, task_key: str, request: SteerRequest, identity: Caller) -> TaskCompletion:
-        task = await seen_task(identity, await recorded(workflow_id, task_key), task_key)
+        task = await seen_task(identity, workflow_id, await recorded(workflow_id, task_key), task_key)
         if not await access.may_steer(identity, workflow_id, task, request.action):
             raise forbidden()
         steering = SteerTask(task_key=task_key, actor_id=identity.participant_id, **request.model_dump())
@@ -402,7 +402,7 @@ def lead_router(api: ApiServices) -> APIRouter:
         description="Operations and the pilot's programme lead see every task; a participant sees their own.",
     )
     async def status(workflow_id: str, identity: Caller) -> PilotStatus:
-        visible = await access.status_for(identity, await recorded(workflow_id))
+        visible = await access.status_for(identity, records.status_of(workflow_id, await recorded(workflow_id)))
         if visible is None:
             raise unseen(workflow_id)
         return visible

@@ -54,7 +54,7 @@ class TaskDetail(TaskView):
 def participant_router(api: ApiServices) -> APIRouter:
     """The participant's routes."""
     Caller = Annotated[Identity, Depends(api.caller)]
-    client, access, inbox = api.client, api.access, api.inbox
+    client, access, inbox, records = api.client, api.access, api.inbox, api.records
     recorded, seen_task = api.recorded, api.seen_task
     router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
 
@@ -78,10 +78,9 @@ def participant_router(api: ApiServices) -> APIRouter:
 
     @router.get("/pilots/{workflow_id}/tasks/{task_key:path}", summary="A task and the JSON schema of its answer")
     async def task_detail(workflow_id: str, task_key: str, identity: Caller) -> TaskDetail:
-        status = await recorded(workflow_id, task_key)
-        task = await seen_task(identity, status, task_key)
-        payload_model = load_template(status.template_key).task(task.template_key).payload_model
-        state = await api.records.state(workflow_id)
+        state = await recorded(workflow_id, task_key)
+        task = await seen_task(identity, workflow_id, state, task_key)
+        payload_model = load_template(state.template_key).task(task.template_key).payload_model
         schema = answer_schema(payload_model, state, state.tasks[task_key], today=datetime.now(UTC).date())
         return TaskDetail(**task.model_dump(), workflow_id=workflow_id, form_schema=schema)
 
@@ -92,13 +91,12 @@ def participant_router(api: ApiServices) -> APIRouter:
     async def complete(
         workflow_id: str, task_key: str, identity: Caller, payload: Annotated[dict[str, Any], Body()]
     ) -> TaskCompletion:
-        status = await recorded(workflow_id, task_key)
-        if status.task(task_key) is None and await access.status_for(identity, status) is not None:
+        state = await recorded(workflow_id, task_key)
+        refusal = None if task_key in state.tasks else no_reflection_asked(state.meetings, task_key)
+        if refusal is not None and await access.status_for(identity, records.status_of(workflow_id, state)) is not None:
             # Someone of the pilot answering a reflection it was never asked for: say why, naming the field.
-            refusal = no_reflection_asked({m.meeting_id: m for m in status.meetings}, task_key)
-            if refusal is not None:
-                raise Problem(422, refusal.code, refusal.message, field="task_key")
-        task = await seen_task(identity, status, task_key)
+            raise Problem(422, refusal.code, refusal.message, field="task_key")
+        task = await seen_task(identity, workflow_id, state, task_key)
         if not access.may_complete(identity, task):
             raise forbidden()
         # Always as the caller: the token, not the request, says who answers.

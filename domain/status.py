@@ -14,7 +14,7 @@ from domain.events import ComparisonItem, PilotPaused, PilotWithdrawn
 from domain.follow_up import follow_up_prefill
 from domain.instances import instance_title
 from domain.phases import PHASE_TITLES, Phase
-from domain.state import MunicipalityState, NetworkMeeting, TaskStatus
+from domain.state import MunicipalityState, NetworkMeeting, TaskState, TaskStatus
 from domain.template import ProgrammeTemplate
 from domain.waiting import Waiting, waiting_for
 
@@ -52,6 +52,35 @@ class TaskView(BaseModel):
         description="what the system already has of the open task's answer (a yearly follow-up's figures gathered "
         "from Kolada): start from it; a value changed needs its reason. None when there is nothing.",
     )
+
+    @classmethod
+    def of(cls, template: ProgrammeTemplate, state: MunicipalityState, task: TaskState) -> TaskView:
+        """The view of one task of `state`, a pilot on `template`."""
+        task_template = template.task(task.template_key)
+        return cls(
+            key=task.key,
+            template_key=task.template_key,
+            level=task.level,
+            year=task.year,
+            subject=task.subject,
+            title_sv=instance_title(task_template.title_sv, level=task.level, year=task.year, subject=task.subject),
+            title_en=instance_title(
+                task_template.title_en, level=task.level, year=task.year, subject=task.subject, english=True
+            ),
+            phase=task.phase,
+            status=task.status,
+            assignee_id=task.assignee_id,
+            opened_at=task.opened_at,
+            due_at=task.due_at,
+            completed_at=task.completed_at,
+            completed_by=task.completed_by,
+            reminders_sent=task.reminders_sent,
+            escalated=task.escalated,
+            escalated_to=list(task.escalated_to),
+            automated=task_template.automation is not None,
+            reopened=task.reopened,
+            prefill=follow_up_prefill(state, task.key) if task.status is TaskStatus.OPEN else None,
+        )
 
 
 class PilotStatus(BaseModel):
@@ -108,39 +137,7 @@ class PilotStatus(BaseModel):
             completed_phases=list(state.completed_phases),
             implementation_year=state.implementation_year,
             plan_years=state.plan_years,
-            tasks=[
-                TaskView(
-                    key=t.key,
-                    template_key=t.template_key,
-                    level=t.level,
-                    year=t.year,
-                    subject=t.subject,
-                    title_sv=instance_title(
-                        template.task(t.template_key).title_sv, level=t.level, year=t.year, subject=t.subject
-                    ),
-                    title_en=instance_title(
-                        template.task(t.template_key).title_en,
-                        level=t.level,
-                        year=t.year,
-                        subject=t.subject,
-                        english=True,
-                    ),
-                    phase=t.phase,
-                    status=t.status,
-                    assignee_id=t.assignee_id,
-                    opened_at=t.opened_at,
-                    due_at=t.due_at,
-                    completed_at=t.completed_at,
-                    completed_by=t.completed_by,
-                    reminders_sent=t.reminders_sent,
-                    escalated=t.escalated,
-                    escalated_to=list(t.escalated_to),
-                    automated=template.task(t.template_key).automation is not None,
-                    reopened=t.reopened,
-                    prefill=follow_up_prefill(state, t.key) if t.status is TaskStatus.OPEN else None,
-                )
-                for t in state.tasks.values()
-            ],
+            tasks=[TaskView.of(template, state, t) for t in state.tasks.values()],
             decisions=decision_standings(state),
             inspections=list(state.inspections),
             inspection_closed_without_decision=state.inspection_closed_without_decision,

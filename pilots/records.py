@@ -23,7 +23,8 @@ from domain.pilot_ids import PilotId
 from domain.refusals import TaskRejected, check_not_ended, unrecordable_text
 from domain.roles import Role
 from domain.state import MunicipalityState, fold
-from domain.status import PilotStatus
+from domain.status import PilotStatus, TaskView
+from domain.template import ProgrammeTemplate
 from eventstore import EventStore
 from pilots.errors import PilotError
 from programmes import template as load_template
@@ -102,10 +103,20 @@ class PilotRecords:
     @staticmethod
     def status_of(workflow_id: str, state: MunicipalityState) -> PilotStatus:
         """The status of a state already read (`state`), for a caller that needs both."""
-        try:
-            template = load_template(state.template_key)
-        except ValueError as error:
-            raise PilotError(
-                f"pilot {workflow_id} uses template {state.template_key!r}: {error}", "unknown_template"
-            ) from None
-        return PilotStatus.of(workflow_id, template, state)
+        return PilotStatus.of(workflow_id, _template_of(workflow_id, state), state)
+
+    @staticmethod
+    def task_of(workflow_id: str, state: MunicipalityState, task_key: str) -> TaskView | None:
+        """One task of a state already read, as the pilot's status shows it; None if no task of that key has
+        opened. What a check of one task needs, without building the whole status."""
+        task = state.tasks.get(task_key)
+        return None if task is None else TaskView.of(_template_of(workflow_id, state), state, task)
+
+
+def _template_of(workflow_id: str, state: MunicipalityState) -> ProgrammeTemplate:
+    try:
+        return load_template(state.template_key)
+    except ValueError as error:
+        raise PilotError(
+            f"pilot {workflow_id} uses template {state.template_key!r}: {error}", "unknown_template"
+        ) from None
