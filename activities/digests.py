@@ -17,7 +17,7 @@ import smtplib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 
 import asyncpg
 from temporalio import activity
@@ -189,7 +189,7 @@ class Digests:
             current.append(_Item(notification_id=row["notification_id"], request=request, due_at=due_at))
         return current, superseded
 
-    def compose(self, digest_id: uuid.UUID, items: list[_Item], recipient: Participant, token: str) -> EmailMessage:
+    def compose(self, digest_id: uuid.UUID, items: list[_Item], recipient: Participant, token: str) -> Message:
         """The digest in Swedish, then English for participants who chose it: a line and a link per item, each
         signing the recipient in with `token`."""
         count = len(items)

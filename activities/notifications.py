@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from email.message import Message
 
 import asyncpg
 from temporalio import activity
@@ -117,7 +117,7 @@ class Notifications:
         # Nothing returned: a concurrent attempt of the same notification queued it first.
         return NotificationResult(already_sent=queued is None, queued_for_digest=True)
 
-    def compose(self, request: NotificationRequest, recipient: Participant, link: str) -> EmailMessage:
+    def compose(self, request: NotificationRequest, recipient: Participant, link: str) -> Message:
         """The mail in Swedish, followed by English for participants who chose it, with `link` to the task."""
         due_sv = in_swedish_time(request.due_at) if request.due_at else "inget slutdatum"
         due_en = in_swedish_time(request.due_at) if request.due_at else "no deadline"

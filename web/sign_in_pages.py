@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -152,7 +152,7 @@ def sign_in_router(site: Site) -> APIRouter:
     return router
 
 
-def _sign_in_mail(sender: str, participant: Participant, link: str) -> EmailMessage:
+def _sign_in_mail(sender: str, participant: Participant, link: str) -> Message:
     body = (
         f"Hej {participant.display_name}!\n\nHär är din inloggningslänk till Leda för resultat. "
         f"Den gäller i en timme och loggar in en gång.\n{link}\n\n"
