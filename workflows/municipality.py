@@ -109,6 +109,30 @@ KOLADA_GIVES_UP = "kolada-gives-up"  # Kolada failing for half an hour is a fail
 COMPARISON_GROUP = "kolada-comparison-group"  # the data pack also holds the template's comparison group
 REPEATED_ANSWERS = "repeated-answers"  # an answer sent again by its giver is a repeat, answered from the record
 TEMPLATE_BY_REFERENCE = "template-by-reference"  # a new run names its template's registered version, not carries it
+TOOK_EVERY_PATCH = "every-patch-of-2026-12"
+"""A run that begins with this marker took every patch above, and every rule's (domain.rulebook.RULE_PATCHES), at
+once. The SDK records a marker for each patch a run takes and upserts the TemporalChangeVersion search attribute
+with it, and every run of every pilot took them all again: nine markers and nine upserts of the visibility store per
+run, an upsert costing the Temporal server about what an activity does (BENCHMARKS.md, the Sweden section). Asked
+first, as a run begins; a run without it (one that began before) asks each patch as it did. Runs that take it
+also leave the search attributes start_pilot set (phase 'start') until the pilot's first phase begins: before, the
+first change published phase 'klar', as if the pilot had been through every phase. A patch added later is asked on
+its own, as before."""
+PATCHES_TAKEN_AT_ONCE = frozenset(
+    {
+        DECISION_DUE_MAIL,
+        RICHER_SEARCH_ATTRIBUTES,
+        ONE_APPEND_PER_ANSWER,
+        APPENDS_BEFORE_NEW_RUN,
+        FAILED_STEPS_ON_RECORD,
+        KOLADA_GIVES_UP,
+        COMPARISON_GROUP,
+        REPEATED_ANSWERS,
+        TEMPLATE_BY_REFERENCE,
+        *rulebook.RULE_PATCHES.values(),
+    }
+)
+"""What a run that took TOOK_EVERY_PATCH took (the replay tests' recorder reads a history's patches with it)."""
 # Not patched, because histories from before cannot contain them: the control Update (pause, resume, withdraw,
 # retry), the record_appeal Update, the network meetings' Updates (schedule_meeting, record_attendance), and what
 # only a paused, withdrawn, failed or appealed pilot, or one with network meetings, does.
@@ -135,8 +159,10 @@ class MunicipalityWorkflow:
             assert start.template is not None  # StartPilot holds one or the other
             self._template = start.template
         self._state = start.carried or MunicipalityState()
+        # Before any other patch is asked: whether this run took them all at once.
+        self._took_every_patch = workflow.patched(TOOK_EVERY_PATCH)
         # The rules a run follows are those of when it began: a replay of an older run recomputes what it recorded.
-        self._rules = rulebook.rules_of_run(workflow.patched)
+        self._rules = rulebook.rules_of_run(self._patched)
         self._record_lock = asyncio.Lock()
         self._notifying = 0
         # Completions bump `_changes`; the main loop advances and then marks them settled, so an Update can
@@ -152,7 +178,10 @@ class MunicipalityWorkflow:
         # Steps that failed for good, by name; each waits until operations ask for a retry (a new round).
         self._failed: dict[str, FailedStep] = {}
         self._retry_round = 0
-        self._published: tuple[object, ...] | None = None
+        # What the pilot's search attributes say: as start_pilot set them, on a first run that took every patch.
+        self._published: tuple[object, ...] | None = (
+            ("start", "running", 0, None) if self._took_every_patch and start.carried is None else None
+        )
         self._withdrawal_notices: list[tuple[str, str]] = []
 
     @property
@@ -248,7 +277,7 @@ class MunicipalityWorkflow:
         """Start the year in a fresh run carrying the whole state, so no run's history grows with the years."""
         # An append in flight (a reminder's, say) would be stored after the state the new run carries was taken,
         # and the new run's first append would then meet a version it does not know.
-        appends_settle = workflow.patched(APPENDS_BEFORE_NEW_RUN)
+        appends_settle = self._patched(APPENDS_BEFORE_NEW_RUN)
         while True:
             # An Update still in flight waits for the advance its completion causes: keep advancing until
             # every handler has answered, or it would wait for a run that no longer moves.
@@ -266,7 +295,7 @@ class MunicipalityWorkflow:
             elif workflow.all_handlers_finished():
                 break
         carried = self._start.model_copy(update={"carried": self._state})
-        if carried.template is not None and workflow.patched(TEMPLATE_BY_REFERENCE):
+        if carried.template is not None and self._patched(TEMPLATE_BY_REFERENCE):
             # A pilot that carried its template whole names it from its next run on, if the version is registered.
             ref = template_versions.registered_reference(carried.template)
             if ref is not None:
@@ -336,7 +365,7 @@ class MunicipalityWorkflow:
                 rules=self._rules,
             )
 
-        repeat = (lambda: self._repeat(request)) if workflow.patched(REPEATED_ANSWERS) else None
+        repeat = (lambda: self._repeat(request)) if self._patched(REPEATED_ANSWERS) else None
         return await self._settle(decide, request.task_key, actor=request.participant_id, repeat=repeat)
 
     def _repeat(self, request: CompleteTask) -> TaskCompletion | None:
@@ -531,7 +560,7 @@ class MunicipalityWorkflow:
             if repeated is not None:
                 return repeated
             events = decide()
-            if workflow.patched(ONE_APPEND_PER_ANSWER):
+            if self._patched(ONE_APPEND_PER_ANSWER):
                 # What the answer opens is decided now and recorded with it: one activity, not one for the answer
                 # and another for the advance, so the answer comes a round trip through the server sooner.
                 answered = fold(events, self._state)
@@ -592,13 +621,17 @@ class MunicipalityWorkflow:
                 await self._record(events, actor="system")
         self._follow_opened(events)
         phase_changed = self._state.current_main_phase != phase_before or self._state.completed_at is not None
-        if phase_changed and not workflow.patched(RICHER_SEARCH_ATTRIBUTES):
+        if phase_changed and not self._patched(RICHER_SEARCH_ATTRIBUTES):
             self._publish_phase()
 
     def _follow_opened(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, TaskOpened | TaskReopened):
                 self._start_follower(event.task_key)
+
+    def _patched(self, patch_id: str) -> bool:
+        """Whether this run takes the change `patch_id` guards: every change, on a run that took them all at once."""
+        return self._took_every_patch or workflow.patched(patch_id)
 
     def _publish_phase(self) -> None:
         """What pilots from before RICHER_SEARCH_ATTRIBUTES publish, on each change of phase."""
@@ -627,8 +660,14 @@ class MunicipalityWorkflow:
             if self._failed
             else "running"
         )
+        if phase is not None:
+            phase_name = phase.value
+        elif self._took_every_patch and not state.active_phases and not state.completed_phases:
+            phase_name = "start"  # not begun yet, as start_pilot said
+        else:
+            phase_name = "klar"  # every phase done (the last decisions may still be appealed)
         values = (
-            phase.value if phase else "klar",
+            phase_name,
             condition,
             sum(1 for due in open_due if due < now),
             min(open_due, default=None),
@@ -687,7 +726,7 @@ class MunicipalityWorkflow:
             summary=summary,
         )
         self._state = fold([*events, *(by_the_system or [])], self._state)
-        if workflow.patched(RICHER_SEARCH_ATTRIBUTES):
+        if self._patched(RICHER_SEARCH_ATTRIBUTES):
             self._publish_search_attributes()
 
     def _start_follower(self, task_key: str, *, resumed: bool = False) -> None:
@@ -726,7 +765,7 @@ class MunicipalityWorkflow:
                 return
             reminded_at = workflow.now()
             kind: NotificationKind = "reminder"
-            if task_template.is_namnd_decision and workflow.patched(DECISION_DUE_MAIL):
+            if task_template.is_namnd_decision and self._patched(DECISION_DUE_MAIL):
                 kind = "decision_due"
             await self._notify(kind, task_key, task.assignee_id, reminder_number=number)
             await self._record_locked(
@@ -870,7 +909,7 @@ class MunicipalityWorkflow:
                 failed_at = workflow.now()
                 self._failed[step] = FailedStep(step=step, error=str(cause), failed_at=failed_at)
                 workflow.logger.warning("step failed; waiting for operations to retry", extra={"step": step})
-                if workflow.patched(FAILED_STEPS_ON_RECORD):
+                if self._patched(FAILED_STEPS_ON_RECORD):
                     # On the record, so that statuses read from it (never from the workflow) show what is stuck.
                     failed = StepFailed(
                         event_id=workflow.uuid4(), occurred_at=failed_at, step=step, error=recordable_error(str(cause))
@@ -895,11 +934,11 @@ class MunicipalityWorkflow:
                     kommunkod=self._start.kommunkod,
                     kpis=list(DATA_PACK_KPIS),
                     years=self._start.kpi_years,
-                    comparison_group=self._template.comparison_group if workflow.patched(COMPARISON_GROUP) else None,
+                    comparison_group=self._template.comparison_group if self._patched(COMPARISON_GROUP) else None,
                 ),
                 result_type=KpiDataPack,
                 start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=KOLADA_RETRY_FOR_A_WHILE if workflow.patched(KOLADA_GIVES_UP) else KOLADA_RETRY,
+                retry_policy=KOLADA_RETRY_FOR_A_WHILE if self._patched(KOLADA_GIVES_UP) else KOLADA_RETRY,
                 summary="gather Kolada data pack",
             ),
         )

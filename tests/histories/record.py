@@ -92,7 +92,9 @@ from workflows.municipality import (
     DECISION_DUE_MAIL,
     FAILED_STEPS_ON_RECORD,
     ONE_APPEND_PER_ANSWER,
+    PATCHES_TAKEN_AT_ONCE,
     RICHER_SEARCH_ATTRIBUTES,
+    TOOK_EVERY_PATCH,
     MunicipalityWorkflow,
 )
 
@@ -293,7 +295,7 @@ def patches_in(history: WorkflowHistory) -> set[str]:
                     data = json.loads(payload.data)
                     if isinstance(data, dict) and "id" in data:
                         found.add(data["id"])
-    return found
+    return found | PATCHES_TAKEN_AT_ONCE if TOOK_EVERY_PATCH in found else found
 
 
 async def recorded_runs(pilot: Pilot, scenario: str, covers: list[list[str]]) -> list[Recorded]:

@@ -50,7 +50,7 @@ from programmes.versions import reference_of
 from settings import Settings
 from worker import running_worker
 from workflows.messages import StartPilot
-from workflows.municipality import MunicipalityWorkflow
+from workflows.municipality import TOOK_EVERY_PATCH, MunicipalityWorkflow
 
 KOMMUNKOD = "1861"
 
@@ -450,6 +450,30 @@ async def test_the_workflow_replays_deterministically_from_its_own_history(
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
     assert result.replay_failure is None
+
+
+async def test_a_new_run_takes_every_patch_with_one_marker_and_says_start_until_its_first_phase(
+    client: Client, db_pool: asyncpg.Pool, settings: Settings, time_skipping_env: WorkflowEnvironment
+) -> None:
+    workflow_id = await start(client, db_pool, settings)
+    await answer(client, workflow_id, "self_assessment@F")
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+
+    markers = [e for e in history.events if e.HasField("marker_recorded_event_attributes")]
+    upserts = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        for e in history.events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    change_versions = [u["TemporalChangeVersion"].data for u in upserts if "TemporalChangeVersion" in u]
+    # Before, a marker and an upsert of TemporalChangeVersion for each of the run's patches.
+    [marker] = markers
+    details = marker.marker_recorded_event_attributes.details
+    assert any(TOOK_EVERY_PATCH.encode() in payload.data for d in details.values() for payload in d.payloads)
+    assert len(change_versions) == 1 and TOOK_EVERY_PATCH.encode() in change_versions[0]
+    # The phase start_pilot set stays until the deep analysis begins: never 'klar' on the way.
+    phases = [u["LedaPhase"].data.decode().strip('"') for u in upserts if "LedaPhase" in u]
+    assert phases and phases[0] == Phase.DEEP_ANALYSIS.value and "klar" not in phases
 
 
 async def test_an_inspection_decision_schedules_remediation_back_from_its_deadline_and_a_follow_up_clears_it(
