@@ -43,6 +43,7 @@ class PilotRecords:
         self._store = EventStore(pool)
         self._cached = cached
         self._states: OrderedDict[str, MunicipalityState] = OrderedDict()
+        self._statuses: dict[str, PilotStatus] = {}
 
     async def state(self, workflow_id: str) -> MunicipalityState:
         """The pilot's state as its recorded events make it; PilotError `not_found` if nothing is recorded."""
@@ -61,7 +62,8 @@ class PilotRecords:
             self._states[workflow_id] = state
         self._states.move_to_end(workflow_id)
         while len(self._states) > self._cached:
-            self._states.popitem(last=False)
+            evicted, _ = self._states.popitem(last=False)
+            self._statuses.pop(evicted, None)
         return state
 
     async def roster(self, workflow_id: str) -> dict[Role, list[str]] | None:
@@ -97,8 +99,16 @@ class PilotRecords:
 
     async def status(self, workflow_id: str) -> PilotStatus:
         """Where the pilot stands: phases, tasks, decisions, pause or withdrawal, steps that failed for good, and
-        what it waits for."""
-        return self.status_of(workflow_id, await self.state(workflow_id))
+        what it waits for.
+
+        A status follows from the state alone, so while nothing new is recorded the same one is returned (callers
+        read it, never change it): someone watching a pilot asks far more often than it changes."""
+        state = await self.state(workflow_id)
+        known = self._statuses.get(workflow_id)
+        if known is not None and known.stream_version == state.version:
+            return known
+        status = self._statuses[workflow_id] = self.status_of(workflow_id, state)
+        return status
 
     @staticmethod
     def status_of(workflow_id: str, state: MunicipalityState) -> PilotStatus:
