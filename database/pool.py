@@ -28,6 +28,14 @@ async def _register_json_codecs(connection: asyncpg.Connection) -> None:
         )
 
 
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """What the pool does to a connection it takes back, beyond what asyncpg always does (roll back a transaction
+    left open): nothing. Leda keeps no session state on a pooled connection: its advisory locks are transaction
+    locks, its settings SET LOCAL or a function's own, and it neither LISTENs nor holds cursors outside a
+    transaction (tests/unit/test_pooled_sessions.py holds the code to that). asyncpg's default reset clears all of
+    those with a query of its own after every use: a round trip more for each statement run on the pool."""
+
+
 async def create_pool(dsn: str | SecretStr, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """Open a pool whose connections all encode and decode json/jsonb with the standard library.
 
@@ -44,5 +52,6 @@ async def create_pool(dsn: str | SecretStr, *, min_size: int = 1, max_size: int 
         min_size=min_size,
         max_size=max_size,
         init=_register_json_codecs,
+        reset=_nothing_to_reset,
         server_settings={"application_name": APPLICATION_NAME},
     )
