@@ -72,12 +72,29 @@ class SmtpMailer:
         self._tls_context: ssl.SSLContext | None = None
         self._idle: list[_Session] = []
         self._lock = threading.Lock()
+        self._closer: asyncio.TimerHandle | None = None
+        self._closing: set[asyncio.Task[None]] = set()  # held, so a running check is not collected
 
     async def send(self, message: Message) -> None:
         await asyncio.to_thread(self._send_blocking, message)
-        # Close the session if no mail comes for it in time (a thread, as QUIT waits for the server).
-        loop = asyncio.get_running_loop()
-        loop.call_later(SESSION_IDLE_SECONDS + 0.5, lambda: loop.run_in_executor(None, self._close_stale))
+        self._close_idle_later(asyncio.get_running_loop())
+
+    def _close_idle_later(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Close the sessions no mail came for in time: one check pending at a time, however many mails go out
+        (a timer and a thread per mail was a share of a busy worker's time), and another while any still waits."""
+        if self._closer is None:
+            self._closer = loop.call_later(
+                SESSION_IDLE_SECONDS + 0.5, lambda: self._closing.add(loop.create_task(self._close_idle(loop)))
+            )
+
+    async def _close_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._closer = None
+        try:
+            await asyncio.to_thread(self._close_stale)  # a thread, as QUIT waits for the server
+        finally:
+            self._closing.discard(asyncio.current_task())  # type: ignore[arg-type]
+        if self.waiting_sessions:
+            self._close_idle_later(loop)
 
     @property
     def waiting_sessions(self) -> int:
@@ -86,7 +103,7 @@ class SmtpMailer:
             return len(self._idle)
 
     def close(self) -> None:
-        """Close every waiting session (QUIT)."""
+        """Close every waiting session (QUIT); a check still pending then finds none."""
         with self._lock:
             sessions, self._idle = self._idle, []
         for session in sessions:

@@ -96,3 +96,20 @@ async def test_a_session_waiting_longer_than_its_idle_time_is_closed(
     await asyncio.to_thread(mailer.close)
     assert sessions.subjects == ["first", "second"]
     assert sessions.greetings == 2
+
+
+async def test_a_session_still_in_use_when_the_idle_check_comes_is_closed_by_a_later_one(
+    server: tuple[_Sessions, Controller], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions, controller = server
+    monkeypatch.setattr(mail, "SESSION_IDLE_SECONDS", 0.2)  # a check 0.7 s after a mail, one pending at a time
+    mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=controller.port, sender=SENDER))
+    await mailer.send(_mail("first"))
+    await asyncio.sleep(0.6)
+    await mailer.send(_mail("second"))  # just before the check, on a new session (the first waited too long)
+    await asyncio.sleep(0.4)
+    assert mailer.waiting_sessions == 1  # the check found it fresh
+
+    await asyncio.sleep(1.2)
+    assert mailer.waiting_sessions == 0  # the next check closed it
+    assert sessions.subjects == ["first", "second"]
