@@ -167,8 +167,8 @@ async def start_pilot(
                 [
                     SearchAttributePair(sa.PROGRAMME, programme),
                     SearchAttributePair(sa.MUNICIPALITY, kommunkod),
-                    SearchAttributePair(sa.PHASE, "start"),
-                    SearchAttributePair(sa.STATE, "running"),
+                    SearchAttributePair(sa.PHASE, sa.PHASE_AT_START),
+                    SearchAttributePair(sa.STATE, sa.STATE_AT_START),
                 ]
             ),
             static_summary=f"{name} ({kommunkod}) i {programme}",

@@ -180,7 +180,9 @@ class MunicipalityWorkflow:
         self._retry_round = 0
         # What the pilot's search attributes say: as start_pilot set them, on a first run that took every patch.
         self._published: tuple[object, ...] | None = (
-            ("start", "running", 0, None) if self._took_every_patch and start.carried is None else None
+            (sa.PHASE_AT_START, sa.STATE_AT_START, 0, None)
+            if self._took_every_patch and start.carried is None
+            else None
         )
         self._withdrawal_notices: list[tuple[str, str]] = []
 
@@ -630,8 +632,9 @@ class MunicipalityWorkflow:
                 self._start_follower(event.task_key)
 
     def _patched(self, patch_id: str) -> bool:
-        """Whether this run takes the change `patch_id` guards: every change, on a run that took them all at once."""
-        return self._took_every_patch or workflow.patched(patch_id)
+        """Whether this run takes the change `patch_id` guards: each change TOOK_EVERY_PATCH stands for, on a run that
+        took it; any other (a patch added later) as the SDK answers it."""
+        return (self._took_every_patch and patch_id in PATCHES_TAKEN_AT_ONCE) or workflow.patched(patch_id)
 
     def _publish_phase(self) -> None:
         """What pilots from before RICHER_SEARCH_ATTRIBUTES publish, on each change of phase."""
@@ -663,7 +666,7 @@ class MunicipalityWorkflow:
         if phase is not None:
             phase_name = phase.value
         elif self._took_every_patch and not state.active_phases and not state.completed_phases:
-            phase_name = "start"  # not begun yet, as start_pilot said
+            phase_name = sa.PHASE_AT_START  # not begun yet, as start_pilot said
         else:
             phase_name = "klar"  # every phase done (the last decisions may still be appealed)
         values = (

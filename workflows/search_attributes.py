@@ -14,6 +14,10 @@ NEXT_DUE_AT = SearchAttributeKey.for_datetime("LedaNextDueAt")
 STATE = SearchAttributeKey.for_keyword("LedaState")
 """running, paused, failing (a step waits for a retry), withdrawn or completed: where the pilot stands."""
 
+PHASE_AT_START = "start"
+STATE_AT_START = "running"
+"""What `start_pilot` sets them to, and a run that began with every patch keeps until its first phase begins."""
+
 ALL = (PROGRAMME, MUNICIPALITY, PHASE, OVERDUE_COUNT, NEXT_DUE_AT, STATE)
 """Registered by the embedded stack, the tests and compose before any workflow runs."""
 

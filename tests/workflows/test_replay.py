@@ -131,7 +131,9 @@ class LogicChange:
         indent = re.match(r" *", line).group()  # type: ignore[union-attr]
         if self.where == "body":
             indent += "    "
-        code = f'if workflow.patched("{self.patch_id}"):\n    {self.code}' if patched else self.code
+        # Asked as the workflow asks its patches (README: Changing a running workflow), so a run that took every
+        # patch of an earlier release does not take this one as well.
+        code = f'if self._patched("{self.patch_id}"):\n    {self.code}' if patched else self.code
         block = "".join(f"{indent}{row}\n" for row in code.splitlines())
         if self.where == "body":
             return source.replace(f"{line}\n", f"{line}\n{block}", 1)
