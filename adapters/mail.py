@@ -73,7 +73,6 @@ class SmtpMailer:
         self._idle: list[_Session] = []
         self._lock = threading.Lock()
         self._closer: asyncio.TimerHandle | None = None
-        self._closing: set[asyncio.Task[None]] = set()  # held, so a running check is not collected
 
     async def send(self, message: Message) -> None:
         await asyncio.to_thread(self._send_blocking, message)
@@ -83,18 +82,12 @@ class SmtpMailer:
         """Close the sessions no mail came for in time: one check pending at a time, however many mails go out
         (a timer and a thread per mail was a share of a busy worker's time), and another while any still waits."""
         if self._closer is None:
-            self._closer = loop.call_later(
-                SESSION_IDLE_SECONDS + 0.5, lambda: self._closing.add(loop.create_task(self._close_idle(loop)))
-            )
+            self._closer = loop.call_later(SESSION_IDLE_SECONDS + 0.5, self._close_idle, loop)
 
-    async def _close_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _close_idle(self, loop: asyncio.AbstractEventLoop) -> None:
         self._closer = None
-        try:
-            await asyncio.to_thread(self._close_stale)  # a thread, as QUIT waits for the server
-        finally:
-            self._closing.discard(asyncio.current_task())  # type: ignore[arg-type]
-        if self.waiting_sessions:
-            self._close_idle_later(loop)
+        closing = loop.run_in_executor(None, self._close_stale)  # a thread, as QUIT waits for the server
+        closing.add_done_callback(lambda _: self._close_idle_later(loop) if self.waiting_sessions else None)
 
     @property
     def waiting_sessions(self) -> int:
