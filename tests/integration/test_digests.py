@@ -23,11 +23,12 @@ from activities.notifications import Notifications
 from adapters.mail import SmtpMailer, SmtpSettings
 from devstack.mail import MailCapture
 from directory import Participant, upsert_participants
-from domain.events import PilotStarted, TaskCompleted, TaskOpened, TaskReassigned, event_record
+from domain.events import PilotStarted, TaskCompleted, TaskOpened, TaskReassigned
 from domain.phases import Phase
 from domain.roles import Role
-from eventstore import EventStore, NewEvent
+from eventstore import EventStore
 from projections import InboxProjection
+from tests.recorded_events import recorded
 
 SENDER = "Leda <leda@example.invalid>"
 LINKS = "http://leda.test"
@@ -237,10 +238,6 @@ async def record_pilot_with_tasks(
 ) -> None:
     """A pilot whose tasks SELF_ASSESSMENT and DATA_PACK are open, one of them then completed (and another
     reassigned to a colleague), in the inbox."""
-
-    def recorded(event: PilotStarted | TaskOpened | TaskCompleted | TaskReassigned) -> NewEvent:
-        event_type, schema_version, data = event_record(event)
-        return NewEvent(event_id=event.event_id, event_type=event_type, schema_version=schema_version, data=data)
 
     now = datetime.now(UTC)
     events = [

@@ -30,19 +30,15 @@ from directory import (
     get_participant,
     upsert_participants,
 )
-from domain.events import PilotCompleted, PilotStarted, RosterChanged, TaskCompleted, TaskOpened, event_record
+from domain.events import PilotCompleted, PilotStarted, RosterChanged, TaskCompleted, TaskOpened
 from domain.phases import Phase
 from domain.roles import Role
-from eventstore import EventStore, NewEvent, verify_chains
+from eventstore import EventStore, verify_chains
 from projections import InboxProjection
+from tests.recorded_events import recorded
 
 T0 = datetime(2026, 1, 12, 8, 0, tzinfo=UTC)
 SENDER = "Leda <leda@example.invalid>"
-
-
-def recorded(event: PilotStarted | TaskOpened | TaskCompleted | PilotCompleted) -> NewEvent:
-    event_type, schema_version, data = event_record(event)
-    return NewEvent(event_id=event.event_id, event_type=event_type, schema_version=schema_version, data=data)
 
 
 async def new_person(pool: asyncpg.Pool, *, mail_delivery: str = "immediate") -> Participant:

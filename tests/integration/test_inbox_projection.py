@@ -14,13 +14,14 @@ from typing import Any
 import asyncpg
 import pytest
 
-from domain.events import PilotStarted, TaskClosed, TaskCompleted, TaskOpened, event_record
+from domain.events import PilotStarted, TaskClosed, TaskCompleted, TaskOpened
 from domain.instances import instance_title
 from domain.phases import Phase
 from domain.roles import Role
 from eventstore import EventStore, NewEvent
 from programmes import template
 from projections import InboxProjection
+from tests.recorded_events import recorded
 
 T0 = datetime(2025, 8, 18, 8, 0, tzinfo=UTC)
 
@@ -31,11 +32,6 @@ def pilot_stream(kommunkod: str = "1861") -> str:
 
 def participant() -> str:
     return f"inboxtest-{uuid.uuid4().hex[:12]}"
-
-
-def recorded(event: Any) -> NewEvent:
-    event_type, schema_version, data = event_record(event)
-    return NewEvent(event_id=event.event_id, event_type=event_type, schema_version=schema_version, data=data)
 
 
 def pilot_started(kommunkod: str = "1861", template_key: str = "lfr-skola") -> NewEvent:

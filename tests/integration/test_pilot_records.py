@@ -7,22 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from domain.events import Event, PilotStarted, TaskOpened, event_record
+from domain.events import PilotStarted, TaskOpened
 from domain.phases import Phase
 from domain.roles import Role
 from eventstore import EventStore, NewEvent
 from pilots import PilotRecords
+from tests.recorded_events import recorded
 
 T0 = datetime(2026, 8, 17, 8, 0, tzinfo=UTC)
 
 
-def _new(event: Event) -> NewEvent:
-    event_type, schema_version, data = event_record(event)
-    return NewEvent(event_id=event.event_id, event_type=event_type, schema_version=schema_version, data=data)
-
-
 def _opened(task_key: str, assignee: str) -> NewEvent:
-    return _new(
+    return recorded(
         TaskOpened(
             event_id=uuid.uuid4(),
             occurred_at=T0,
@@ -35,7 +31,7 @@ def _opened(task_key: str, assignee: str) -> NewEvent:
     )
 
 
-async def test_a_status_is_kept_until_the_pilot_records_something_new(db_pool: asyncpg.Pool) -> None:
+async def test_a_status_is_kept_until_the_pilot_records_somethingrecorded(db_pool: asyncpg.Pool) -> None:
     store, records = EventStore(db_pool), PilotRecords(db_pool)
     stream, lead = f"leda-records-{uuid.uuid4().hex[:8]}-1861", f"p-{uuid.uuid4().hex[:8]}"
     started = PilotStarted(
@@ -48,7 +44,7 @@ async def test_a_status_is_kept_until_the_pilot_records_something_new(db_pool: a
         deciding_organ="Bildningsnämnden",
         participants={Role.PROGRAMLEDARE: [lead], Role.FORVALTNINGSCHEF: [lead]},
     )
-    await store.append(stream, 0, [_new(started), _opened("document_collection", lead)])
+    await store.append(stream, 0, [recorded(started), _opened("document_collection", lead)])
 
     first = await records.status(stream)
     assert await records.status(stream) is first  # nothing new: the same status, not built again

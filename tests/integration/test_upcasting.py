@@ -8,7 +8,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 import pytest
@@ -24,13 +23,9 @@ from pilots.timeline import timeline
 from projections import InboxProjection
 from projections import inbox as inbox_module
 from tests.databases import runtime_pool_of_its_own
+from tests.recorded_events import recorded
 
 T0 = datetime(2025, 8, 18, 8, 0, tzinfo=UTC)
-
-
-def recorded(event: Any) -> NewEvent:
-    event_type, schema_version, data = event_record(event)
-    return NewEvent(event_id=event.event_id, event_type=event_type, schema_version=schema_version, data=data)
 
 
 def started(assignee: str) -> list[NewEvent]:
