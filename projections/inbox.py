@@ -163,7 +163,7 @@ def _titles(
 # --- a batch, folded -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _LoggedEvent:
     """An event as the projection reads it: where it is, and only the fields its view needs (`_READ`)."""
 
@@ -174,6 +174,18 @@ class _LoggedEvent:
     schema_version: int
     recorded_at: datetime
     fields: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Events read after a position, in order, each with the inbox's view of it if it has one."""
+
+    events: list[_LoggedEvent]
+    views: list[tuple[_LoggedEvent, _EventView]]
+
+    @property
+    def last_position(self) -> int:
+        return self.events[-1].global_position
 
 
 @dataclass
@@ -303,6 +315,8 @@ UPDATE inbox_tasks AS t
  WHERE t.stream_id = c.stream_id AND t.task_key = c.task_key AND t.updated_position < c.first_position
 """
 
+_PLAN_EACH_TIME = "SET LOCAL plan_cache_mode = force_custom_plan"
+
 _TASK_COLUMNS = """
 stream_id, task_key, participant_id, kommunkod, programme, phase, template_key, title_sv, title_en, status,
 opened_at, due_at, completed_at, delegated_from, updated_position
@@ -311,7 +325,7 @@ opened_at, due_at, completed_at, delegated_from, updated_position
 _TASK = f"SELECT {_TASK_COLUMNS} FROM inbox_tasks WHERE stream_id = $1 AND task_key = $2"
 
 
-async def _discard(read: asyncio.Task[list[_LoggedEvent]] | None) -> None:
+async def _discard(read: asyncio.Task[_Batch] | None) -> None:
     """Cancel a read ahead that is no longer wanted, and let go of whatever it ended with."""
     if read is None:
         return
@@ -354,40 +368,43 @@ class InboxProjection:
         await self._pool.execute(_ENSURE_CHECKPOINT, self.name)
         applied = 0
         position = await self.checkpoint()
-        events = await self._read(position)
-        while events:
-            full = len(events) == self.batch_size  # else that was the head of the log when it was read
-            following = asyncio.create_task(self._read(events[-1].global_position)) if full else None
+        batch = await self._read(position)
+        while batch.events:
+            full = len(batch.events) == self.batch_size  # else that was the head of the log when it was read
+            following = asyncio.create_task(self._read(batch.last_position)) if full else None
             try:
-                moved = not await self._apply_batch(position, events)
+                moved = not await self._apply_batch(position, batch)
             except BaseException:
                 await _discard(following)
                 raise
             if moved:  # another projector of this name moved the checkpoint: read on from where it is now
                 await _discard(following)
                 position = await self.checkpoint()
-                events = await self._read(position)
+                batch = await self._read(position)
                 continue
-            applied += len(events)
+            applied += len(batch.events)
             if following is None:
                 return applied
-            position, events = events[-1].global_position, await following
+            position, batch = batch.last_position, await following
         return applied
 
-    async def _read(self, after: int) -> list[_LoggedEvent]:
+    async def _read(self, after: int) -> _Batch:
+        """The next batch after `after`, with its events' views: read ahead, their parsing (the larger part of a
+        batch's Python) runs while the batch before it is written."""
         rows = await self._pool.fetch(_READ, after, self.batch_size, _VIEWED_TYPES, _VIEWED_VERSIONS)
-        return [_LoggedEvent(*row) for row in rows]
+        events = [_LoggedEvent(*row) for row in rows]
+        return _Batch(events, [(event, view) for event in events if (view := self._view(event)) is not None])
 
-    async def _apply_batch(self, read_after: int, events: list[_LoggedEvent]) -> bool:
-        """Apply ``events`` and move the checkpoint past them, all or nothing; False if it moved meanwhile."""
+    async def _apply_batch(self, read_after: int, batch: _Batch) -> bool:
+        """Apply ``batch`` and move the checkpoint past it, all or nothing; False if it moved meanwhile."""
         async with self._pool.acquire() as connection, connection.transaction():
             position = await connection.fetchval(_LOCK_CHECKPOINT, self.name)
             if position != read_after:
                 # Another projector of this name, or a rebuild, moved the checkpoint after we read it:
                 # these events were read from the wrong place, so read again from the new one.
                 return False
-            await self._write(connection, await self._fold(connection, events))
-            await connection.execute(_ADVANCE_CHECKPOINT, self.name, events[-1].global_position)
+            await self._write(connection, await self._fold(connection, batch))
+            await connection.execute(_ADVANCE_CHECKPOINT, self.name, batch.last_position)
         return True
 
     async def rebuild(self) -> int:
@@ -439,13 +456,13 @@ class InboxProjection:
 
     # --- applying a batch ----------------------------------------------------------------------------------
 
-    async def _fold(self, connection: asyncpg.Connection, events: list[_LoggedEvent]) -> _BatchChanges:
+    async def _fold(self, connection: asyncpg.Connection, batch: _Batch) -> _BatchChanges:
         """What the batch does to the read model, in event order, as one change per pilot and per task.
 
         An event the inbox handles but cannot read is logged and skipped rather than retried: the log never
         changes, so retrying would stall every inbox behind it for good.
         """
-        views = [(event, view) for event in events if (view := self._view(event)) is not None]
+        views = batch.views
         opened_in = sorted({e.stream_id for e, view in views if isinstance(view, _TaskOpened)})
         pilots = (
             {
@@ -455,7 +472,7 @@ class InboxProjection:
             if opened_in
             else {}
         )
-        changes = _BatchChanges(last_position=events[-1].global_position)
+        changes = _BatchChanges(last_position=batch.last_position)
         for event, view in views:
             stream, position = event.stream_id, event.global_position
             key = (stream, getattr(view, "task_key", ""))
@@ -557,6 +574,9 @@ class InboxProjection:
             if not c.opened
         ]
         if changed:
+            # Planned for each batch: a plan kept from when the table was small (the first batches after a reset)
+            # scans all of it for every task, and stays until the next ANALYZE.
+            await connection.execute(_PLAN_EACH_TIME)
             await connection.execute(_CHANGE_TASKS, _json(changed))
 
     def _skip(self, event: _LoggedEvent, why: str) -> None:

@@ -43,9 +43,9 @@ class RecordingProjection(InboxProjection):
         self.prefix = prefix
         self.seen: list[Any] = []
 
-    async def _fold(self, connection: asyncpg.Connection, events: list[Any]) -> Any:
-        self.seen.extend(event for event in events if event.stream_id.startswith(self.prefix))
-        return await super()._fold(connection, events)
+    async def _fold(self, connection: asyncpg.Connection, batch: Any) -> Any:
+        self.seen.extend(event for event in batch.events if event.stream_id.startswith(self.prefix))
+        return await super()._fold(connection, batch)
 
 
 async def test_a_projection_misses_no_event_of_eight_writers_whose_commits_are_delayed(db_pool: asyncpg.Pool) -> None:
