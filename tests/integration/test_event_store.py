@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -130,42 +131,51 @@ async def test_concurrent_appends_with_the_same_expected_version_let_exactly_one
     assert await store.stream_version(stream) == 2
 
 
-async def test_expected_version_zero_on_an_existing_stream_is_refused(store: EventStore) -> None:
+# A batch of one event takes a path of its own in leda_append_events (0021): the tests of what an append
+# guarantees run with both sizes.
+BATCH_SIZES = pytest.mark.parametrize("size", [1, 3], ids=["one event", "a batch"])
+
+
+@BATCH_SIZES
+async def test_expected_version_zero_on_an_existing_stream_is_refused(store: EventStore, size: int) -> None:
     stream = unique_stream()
     await store.append(stream, 0, new_events(2))
 
     with pytest.raises(WrongExpectedVersion) as caught:
-        await store.append(stream, 0, new_events(1))
+        await store.append(stream, 0, new_events(size))
 
     assert (caught.value.stream_id, caught.value.expected, caught.value.actual) == (stream, 0, 2)
     assert stream in str(caught.value) and "expected 0" in str(caught.value) and "actual 2" in str(caught.value)
     assert await store.stream_version(stream) == 2
 
 
-async def test_retried_append_with_the_same_event_ids_stores_no_duplicates(store: EventStore) -> None:
+@BATCH_SIZES
+async def test_retried_append_with_the_same_event_ids_stores_no_duplicates(store: EventStore, size: int) -> None:
     stream = unique_stream()
-    batch = new_events(3)
+    batch = new_events(size)
     first = await store.append(stream, 0, batch)
 
     retry = await store.append(stream, 0, batch)
 
     assert retry.already_stored is True
-    assert (retry.first_version, retry.last_version) == (1, 3)
+    assert (retry.first_version, retry.last_version) == (1, size)
     assert retry.global_positions == first.global_positions
     assert [event.event_id for event in await store.read_stream(stream)] == [e.event_id for e in batch]
 
 
-async def test_retry_is_recognised_after_the_stream_moved_on(store: EventStore) -> None:
+@BATCH_SIZES
+async def test_retry_is_recognised_after_the_stream_moved_on(store: EventStore, size: int) -> None:
     stream = unique_stream()
-    batch = new_events(2)
+    batch = new_events(size)
     first = await store.append(stream, 0, batch)
-    await store.append(stream, 2, new_events(1))
+    await store.append(stream, size, new_events(1))
 
     retry = await store.append(stream, 0, batch)
 
     assert retry.already_stored is True
+    assert (retry.first_version, retry.last_version) == (1, size)
     assert retry.global_positions == first.global_positions
-    assert await store.stream_version(stream) == 3
+    assert await store.stream_version(stream) == size + 1
 
 
 async def test_partial_overlap_with_stored_event_ids_raises_event_id_conflict(store: EventStore) -> None:
@@ -181,9 +191,10 @@ async def test_partial_overlap_with_stored_event_ids_raises_event_id_conflict(st
     assert await store.stream_version(stream) == 2
 
 
-async def test_event_id_stored_in_another_stream_raises_event_id_conflict(store: EventStore) -> None:
+@BATCH_SIZES
+async def test_event_id_stored_in_another_stream_raises_event_id_conflict(store: EventStore, size: int) -> None:
     original, other = unique_stream(), unique_stream()
-    batch = new_events(1)
+    batch = new_events(size)
     await store.append(original, 0, batch)
 
     with pytest.raises(EventIdConflict) as caught:
@@ -192,6 +203,51 @@ async def test_event_id_stored_in_another_stream_raises_event_id_conflict(store:
     assert caught.value.stored_stream_id == original
     assert other in str(caught.value) and original in str(caught.value)
     assert await store.stream_version(other) == 0
+
+
+_WELL_FORMED = {"event_id": "", "event_type": "TaskCompleted", "schema_version": 1, "data": {}}
+
+
+@BATCH_SIZES
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (None, "is not a JSON object"),
+        ({"event_id": 7}, "needs event_id as a UUID string"),
+        ({"event_type": ""}, "needs event_type as a non-empty string"),
+        ({"schema_version": "1"}, "needs schema_version as a positive integer"),
+        ({"schema_version": 1.5}, "needs schema_version as a positive integer"),
+        ({"schema_version": 0}, "needs schema_version as a positive integer"),
+        ({"data": []}, "needs data as a JSON object"),
+        ({"metadata": "x"}, "has metadata that is not a JSON object"),
+    ],
+)
+async def test_the_append_function_names_a_malformed_event_and_stores_nothing(
+    db_pool: asyncpg.Pool, size: int, change: dict[str, Any] | None, problem: str
+) -> None:
+    """The function is the only way to write events, and the application's role may call it directly: it checks
+    each event itself, whatever the Python side checked first."""
+    stream = unique_stream()
+    batch: list[Any] = [{**_WELL_FORMED, "event_id": str(uuid.uuid4())} for _ in range(size)]
+    batch[-1] = ["not", "an", "object"] if change is None else {**batch[-1], **change}
+
+    with pytest.raises(asyncpg.InvalidParameterValueError) as caught:
+        await db_pool.fetch("SELECT * FROM leda_append_events($1, 0, $2::text::jsonb)", stream, json.dumps(batch))
+
+    assert f'event {size} of {size} for stream "{stream}" {problem}' in str(caught.value)
+    assert await db_pool.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream) == 0
+
+
+@BATCH_SIZES
+async def test_the_append_function_refuses_an_event_id_that_is_not_a_uuid(db_pool: asyncpg.Pool, size: int) -> None:
+    stream = unique_stream()
+    batch = [{**_WELL_FORMED, "event_id": str(uuid.uuid4())} for _ in range(size)]
+    batch[-1]["event_id"] = "not-a-uuid"
+
+    with pytest.raises(asyncpg.InvalidTextRepresentationError, match="not-a-uuid"):
+        await db_pool.fetch("SELECT * FROM leda_append_events($1, 0, $2::text::jsonb)", stream, json.dumps(batch))
+
+    assert await db_pool.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream) == 0
 
 
 async def test_append_inside_a_caller_transaction_rolls_back_with_it(store: EventStore, db_pool: asyncpg.Pool) -> None:
