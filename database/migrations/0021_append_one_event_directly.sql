@@ -1,13 +1,15 @@
--- 0021_append_one_event_directly: a single event appended without the batch machinery.
+-- 0021_append_one_event_directly: a single event appended without the batch machinery, and a batch's columns taken
+-- out of its JSON once.
 --
 -- Most appends carry one event (an answer, a reminder, a step of the workflow). For them 0020 ran the batch's
 -- checks and id collection as statements over jsonb_array_elements, probed the id through a lateral join and wrote
 -- the row through another: each statement is a trip through the SQL executor. A batch of one now takes a path of its
 -- own: the event's checks are one expression, its id is probed with one statement that also answers a retry, and
--- the row is written from variables. Batches of two or more take 0020's path unchanged. What an append guarantees is
--- the same for both (argument checks with the same messages, the store-wide lock, idempotency by event id, the
--- expected version, both hash chains with the same links); tests/integration/test_event_store.py and
--- test_hash_chains.py run every case against both sizes.
+-- the row is written from variables. A batch of two or more takes 0020's path, except that each column is taken out
+-- of the JSON once (with the ids, before the lock) and the loop that links the events and the INSERT read arrays.
+-- What an append guarantees is the same for both (argument checks with the same messages, the store-wide lock,
+-- idempotency by event id, the expected version, both hash chains with the same links);
+-- tests/integration/test_event_store.py and test_hash_chains.py run the cases with one event and with a batch.
 
 CREATE OR REPLACE FUNCTION leda_append_events(p_stream_id text, p_expected_version bigint, p_events jsonb)
 RETURNS TABLE (global_position bigint, stream_version bigint, event_id uuid, already_stored boolean)
@@ -41,6 +43,10 @@ DECLARE
     v_event           jsonb;
     v_n               int;
     v_id              uuid;
+    v_types           text[];
+    v_versions        int[];
+    v_data            jsonb[];
+    v_metadata        jsonb[];
     v_position        bigint;
 BEGIN
     -- Argument checks come before the lock so that a malformed call never makes other writers wait.
@@ -210,13 +216,19 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
 
-    -- An invalid UUID string fails this cast with 22P02, naming the offending text.
-    SELECT array_agg(ids.id ORDER BY ids.n), count(DISTINCT ids.id)::int
-      INTO v_ids, v_distinct_ids
+    -- Each column of the batch taken out of the JSON once, before the lock; the loop and the INSERT below read these
+    -- arrays. An invalid UUID string fails this cast with 22P02, naming the offending text.
+    SELECT array_agg(cols.id ORDER BY cols.n), count(DISTINCT cols.id)::int,
+           array_agg(cols.event_type ORDER BY cols.n), array_agg(cols.schema_version ORDER BY cols.n),
+           array_agg(cols.data ORDER BY cols.n), array_agg(cols.metadata ORDER BY cols.n)
+      INTO v_ids, v_distinct_ids, v_types, v_versions, v_data, v_metadata
       FROM (
-        SELECT (b.e ->> 'event_id')::uuid AS id, b.n
+        SELECT (b.e ->> 'event_id')::uuid AS id, b.n, b.e ->> 'event_type' AS event_type,
+               (b.e ->> 'schema_version')::int AS schema_version, b.e -> 'data' AS data,
+               CASE WHEN jsonb_typeof(b.e -> 'metadata') = 'object' THEN b.e -> 'metadata' ELSE '{}'::jsonb END
+                   AS metadata
           FROM jsonb_array_elements(p_events) WITH ORDINALITY AS b(e, n)
-      ) AS ids;
+      ) AS cols;
     IF v_distinct_ids <> v_batch_size THEN
         RAISE EXCEPTION 'leda_append_events: the batch for stream "%" repeats an event id', p_stream_id
             USING ERRCODE = '22023';
@@ -304,13 +316,10 @@ BEGIN
     -- Each event chains from the one before it: its position (drawn in batch order, so positions follow stream
     -- versions) and both links are computed in order, by expressions only, without a cursor.
     FOR v_n IN 1 .. v_batch_size LOOP
-        v_event := p_events -> (v_n - 1);
         v_positions[v_n] := nextval('events_global_position_seq'::regclass);
         v_stream_hash := leda_chain_link(v_stream_hash, leda_event_digest(
-            v_ids[v_n], p_stream_id, v_current + v_n, v_positions[v_n], v_event ->> 'event_type',
-            (v_event ->> 'schema_version')::int, v_event -> 'data',
-            CASE WHEN jsonb_typeof(v_event -> 'metadata') = 'object' THEN v_event -> 'metadata' ELSE '{}'::jsonb END,
-            v_recorded_at));
+            v_ids[v_n], p_stream_id, v_current + v_n, v_positions[v_n], v_types[v_n], v_versions[v_n], v_data[v_n],
+            v_metadata[v_n], v_recorded_at));
         v_global_hash := leda_chain_link(v_global_hash, v_stream_hash);
         v_stream_hashes[v_n] := v_stream_hash;
         v_global_hashes[v_n] := v_global_hash;
@@ -319,11 +328,10 @@ BEGIN
     INSERT INTO events (global_position, stream_id, stream_version, event_id, event_type, schema_version,
                         data, metadata, recorded_at, stream_hash, global_hash)
     OVERRIDING SYSTEM VALUE
-    SELECT v_positions[b.n], p_stream_id, v_current + b.n, v_ids[b.n], b.e ->> 'event_type',
-           (b.e ->> 'schema_version')::int, b.e -> 'data',
-           CASE WHEN jsonb_typeof(b.e -> 'metadata') = 'object' THEN b.e -> 'metadata' ELSE '{}'::jsonb END,
-           v_recorded_at, v_stream_hashes[b.n], v_global_hashes[b.n]
-      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS b(e, n);
+    SELECT b.position, p_stream_id, v_current + b.n, b.id, b.event_type, b.schema_version, b.data, b.metadata,
+           v_recorded_at, b.stream_hash, b.global_hash
+      FROM unnest(v_positions, v_ids, v_types, v_versions, v_data, v_metadata, v_stream_hashes, v_global_hashes)
+           WITH ORDINALITY AS b(position, id, event_type, schema_version, data, metadata, stream_hash, global_hash, n);
 
     -- What was written is known without reading it back.
     RETURN QUERY
