@@ -178,14 +178,16 @@ class _LoggedEvent:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    """Events read after a position, in order, each with the inbox's view of it if it has one."""
+    """Events read after a position: every one's place (`rows`, in order), and the inbox's view of those it has
+    one for."""
 
-    events: list[_LoggedEvent]
+    rows: list[asyncpg.Record]
     views: list[tuple[_LoggedEvent, _EventView]]
 
     @property
     def last_position(self) -> int:
-        return self.events[-1].global_position
+        position: int = self.rows[-1]["global_position"]
+        return position
 
 
 @dataclass
@@ -247,7 +249,9 @@ _VIEWED_VERSIONS = json.dumps(_VIEWED_VERSIONS_BY_TYPE)
 # Only the viewed fields of an event in its current version; the whole of one stored in an older version, which
 # the upcasters need.
 _READ = f"""
-SELECT global_position, stream_id, event_id, event_type, schema_version, recorded_at,
+SELECT global_position, stream_id,
+       CASE WHEN event_type = ANY($3::text[]) THEN event_id END AS event_id, event_type, schema_version,
+       CASE WHEN event_type = ANY($3::text[]) THEN recorded_at END AS recorded_at,
        CASE WHEN event_type = ANY($3::text[]) THEN
             CASE WHEN schema_version = ($4::jsonb ->> event_type)::int THEN jsonb_strip_nulls({_VIEWED_DATA})::text
                  ELSE data::text END
@@ -369,8 +373,8 @@ class InboxProjection:
         applied = 0
         position = await self.checkpoint()
         batch = await self._read(position)
-        while batch.events:
-            full = len(batch.events) == self.batch_size  # else that was the head of the log when it was read
+        while batch.rows:
+            full = len(batch.rows) == self.batch_size  # else that was the head of the log when it was read
             following = asyncio.create_task(self._read(batch.last_position)) if full else None
             try:
                 moved = not await self._apply_batch(position, batch)
@@ -382,7 +386,7 @@ class InboxProjection:
                 position = await self.checkpoint()
                 batch = await self._read(position)
                 continue
-            applied += len(batch.events)
+            applied += len(batch.rows)
             if following is None:
                 return applied
             position, batch = batch.last_position, await following
@@ -392,8 +396,9 @@ class InboxProjection:
         """The next batch after `after`, with its events' views: read ahead, their parsing (the larger part of a
         batch's Python) runs while the batch before it is written."""
         rows = await self._pool.fetch(_READ, after, self.batch_size, _VIEWED_TYPES, _VIEWED_VERSIONS)
-        events = [_LoggedEvent(*row) for row in rows]
-        return _Batch(events, [(event, view) for event in events if (view := self._view(event)) is not None])
+        # Only the events of the types the inbox views become objects (their fields are NULL otherwise).
+        events = [_LoggedEvent(*row) for row in rows if row["fields"] is not None]
+        return _Batch(rows, [(event, view) for event in events if (view := self._view(event)) is not None])
 
     async def _apply_batch(self, read_after: int, batch: _Batch) -> bool:
         """Apply ``batch`` and move the checkpoint past it, all or nothing; False if it moved meanwhile."""
