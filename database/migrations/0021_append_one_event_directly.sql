@@ -2,11 +2,11 @@
 -- out of its JSON once.
 --
 -- Most appends carry one event (an answer, a reminder, a step of the workflow). For them 0020 ran the batch's
--- checks and id collection as statements over jsonb_array_elements, probed the id through a lateral join and wrote
--- the row through another: each statement is a trip through the SQL executor. A batch of one now takes a path of its
--- own: the event's checks are one expression, its id is probed with one statement that also answers a retry, and
--- the row is written from variables. A batch of two or more takes 0020's path, except that each column is taken out
--- of the JSON once (with the ids, before the lock) and the loop that links the events and the INSERT read arrays.
+-- checks and id collection as statements over jsonb_array_elements and probed the id through a lateral join: each
+-- statement is a trip through the SQL executor. A batch of one now has its checks as one expression, its columns
+-- taken into variables, and its id probed with one statement that also answers a retry. A batch of two or more has
+-- each column taken out of the JSON once (with the ids, before the lock). From the heads on, both take one path: the
+-- loop that links the events and the INSERT read the columns as arrays.
 -- What an append guarantees is the same for both (argument checks with the same messages, the store-wide lock,
 -- idempotency by event id, the expected version, both hash chains with the same links);
 -- tests/integration/test_event_store.py and test_hash_chains.py run the cases with one event and with a batch.
@@ -42,7 +42,6 @@ DECLARE
     v_global_hashes   bytea[];
     v_event           jsonb;
     v_n               int;
-    v_id              uuid;
     v_types           text[];
     v_versions        int[];
     v_data            jsonb[];
@@ -75,8 +74,10 @@ BEGIN
     v_batch_size := jsonb_array_length(p_events);
 
     IF v_batch_size = 1 THEN
+        -- One event: its checks as one expression and its columns from variables, where a batch runs a statement
+        -- over jsonb_array_elements for each; from the heads on, both take the same path.
         v_event := p_events -> 0;
-        -- The same checks, in the same order, as the batch's below; one expression, so no trip through the executor.
+        -- The same checks, in the same order, as the batch's below.
         v_problem := CASE
             WHEN jsonb_typeof(v_event) <> 'object'
                 THEN 'is not a JSON object'
@@ -98,180 +99,127 @@ BEGIN
             RAISE EXCEPTION 'leda_append_events: event 1 of 1 for stream "%" %', p_stream_id, v_problem
                 USING ERRCODE = '22023';
         END IF;
-        v_id := (v_event ->> 'event_id')::uuid;  -- an invalid UUID string fails here with 22P02, as below
+        v_ids := ARRAY[(v_event ->> 'event_id')::uuid];  -- an invalid UUID string fails here with 22P02, as below
+        v_types := ARRAY[v_event ->> 'event_type'];
+        v_versions := ARRAY[(v_event ->> 'schema_version')::int];
+        v_data := ARRAY[v_event -> 'data'];
+        v_metadata := ARRAY[CASE WHEN jsonb_typeof(v_event -> 'metadata') = 'object' THEN v_event -> 'metadata'
+                                 ELSE '{}'::jsonb END];
 
         PERFORM pg_advisory_xact_lock(1279607873);  -- the store-wide lock, as below
 
-        -- The id already stored: the same event retried (answered with what it stored), or a conflict.
+        -- Its id already stored: the same event retried (answered with what it stored), or a conflict (below).
         SELECT e.stream_id, e.stream_version, e.global_position
           INTO v_conflict_stream, v_conflict_version, v_position
           FROM events AS e
-         WHERE e.event_id = v_id;
-        IF FOUND THEN
-            IF v_conflict_stream = p_stream_id THEN
-                global_position := v_position;
-                stream_version := v_conflict_version;
-                event_id := v_id;
-                already_stored := true;
-                RETURN NEXT;
-                RETURN;
-            END IF;
-            RAISE EXCEPTION 'event id conflict appending to stream "%": % of % event ids are already stored '
-                            '(first: % in stream "%" at version %)',
-                p_stream_id, 1, 1, v_id, v_conflict_stream, v_conflict_version
-                USING ERRCODE = 'LE002',
-                      DETAIL = jsonb_build_object(
-                          'stream_id', p_stream_id,
-                          'event_id', v_id,
-                          'stored_stream_id', v_conflict_stream,
-                          'stored_version', v_conflict_version
-                      )::text,
-                      HINT = 'A retried append must resend exactly the same batch; a new event needs a new id.';
-        END IF;
-
-        SELECT s.stream_version, s.stream_hash,
-               (SELECT g.global_hash FROM events AS g ORDER BY g.global_position DESC LIMIT 1)
-          INTO v_current, v_stream_hash, v_global_hash
-          FROM (SELECT NULL::int) AS one(x)
-          LEFT JOIN LATERAL (
-            SELECT ev.stream_version, ev.stream_hash
-              FROM events AS ev
-             WHERE ev.stream_id = p_stream_id
-             ORDER BY ev.stream_version DESC
-             LIMIT 1
-          ) AS s ON true;
-        v_current := coalesce(v_current, 0);
-        IF v_current <> p_expected_version THEN
-            RAISE EXCEPTION 'wrong expected version for stream "%": expected %, actual %',
-                p_stream_id, p_expected_version, v_current
-                USING ERRCODE = 'LE001',
-                      DETAIL = jsonb_build_object(
-                          'stream_id', p_stream_id,
-                          'expected', p_expected_version,
-                          'actual', v_current
-                      )::text,
-                      HINT = 'Read the stream again, decide again, and append with the new version.';
-        END IF;
-
-        v_recorded_at := now();
-        v_position := nextval('events_global_position_seq'::regclass);
-        v_event := jsonb_build_object(
-            'event_type', v_event ->> 'event_type',
-            'schema_version', (v_event ->> 'schema_version')::int,
-            'data', v_event -> 'data',
-            'metadata', CASE WHEN jsonb_typeof(v_event -> 'metadata') = 'object' THEN v_event -> 'metadata'
-                             ELSE '{}'::jsonb END
-        );
-        v_stream_hash := leda_chain_link(v_stream_hash, leda_event_digest(
-            v_id, p_stream_id, v_current + 1, v_position, v_event ->> 'event_type',
-            (v_event ->> 'schema_version')::int, v_event -> 'data', v_event -> 'metadata', v_recorded_at));
-        v_global_hash := leda_chain_link(v_global_hash, v_stream_hash);
-
-        INSERT INTO events (global_position, stream_id, stream_version, event_id, event_type, schema_version,
-                            data, metadata, recorded_at, stream_hash, global_hash)
-        OVERRIDING SYSTEM VALUE
-        VALUES (v_position, p_stream_id, v_current + 1, v_id, v_event ->> 'event_type',
-                (v_event ->> 'schema_version')::int, v_event -> 'data', v_event -> 'metadata',
-                v_recorded_at, v_stream_hash, v_global_hash);
-
-        global_position := v_position;
-        stream_version := v_current + 1;
-        event_id := v_id;
-        already_stored := false;
-        RETURN NEXT;
-        RETURN;
-    END IF;
-
-    SELECT checked.n, checked.problem
-      INTO v_problem_index, v_problem
-      FROM (
-        SELECT b.n,
-               CASE
-                   WHEN jsonb_typeof(b.e) <> 'object'
-                       THEN 'is not a JSON object'
-                   WHEN jsonb_typeof(b.e -> 'event_id') IS DISTINCT FROM 'string'
-                       THEN 'needs event_id as a UUID string'
-                   WHEN jsonb_typeof(b.e -> 'event_type') IS DISTINCT FROM 'string'
-                        OR b.e ->> 'event_type' = ''
-                       THEN 'needs event_type as a non-empty string'
-                   -- Separate WHENs: CASE guarantees the type test runs before the numeric casts.
-                   WHEN jsonb_typeof(b.e -> 'schema_version') IS DISTINCT FROM 'number'
-                       THEN 'needs schema_version as a positive integer'
-                   WHEN (b.e ->> 'schema_version')::numeric <> trunc((b.e ->> 'schema_version')::numeric)
-                        OR (b.e ->> 'schema_version')::numeric NOT BETWEEN 1 AND 2147483647
-                       THEN 'needs schema_version as a positive integer'
-                   WHEN jsonb_typeof(b.e -> 'data') IS DISTINCT FROM 'object'
-                       THEN 'needs data as a JSON object'
-                   WHEN coalesce(jsonb_typeof(b.e -> 'metadata'), 'null') NOT IN ('object', 'null')
-                       THEN 'has metadata that is not a JSON object'
-               END AS problem
-          FROM jsonb_array_elements(p_events) WITH ORDINALITY AS b(e, n)
-      ) AS checked
-     WHERE checked.problem IS NOT NULL
-     ORDER BY checked.n
-     LIMIT 1;
-    IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION 'leda_append_events: event % of % for stream "%" %',
-            v_problem_index, v_batch_size, p_stream_id, v_problem
-            USING ERRCODE = '22023';
-    END IF;
-
-    -- Each column of the batch taken out of the JSON once, before the lock; the loop and the INSERT below read these
-    -- arrays. An invalid UUID string fails this cast with 22P02, naming the offending text.
-    SELECT array_agg(cols.id ORDER BY cols.n), count(DISTINCT cols.id)::int,
-           array_agg(cols.event_type ORDER BY cols.n), array_agg(cols.schema_version ORDER BY cols.n),
-           array_agg(cols.data ORDER BY cols.n), array_agg(cols.metadata ORDER BY cols.n)
-      INTO v_ids, v_distinct_ids, v_types, v_versions, v_data, v_metadata
-      FROM (
-        SELECT (b.e ->> 'event_id')::uuid AS id, b.n, b.e ->> 'event_type' AS event_type,
-               (b.e ->> 'schema_version')::int AS schema_version, b.e -> 'data' AS data,
-               CASE WHEN jsonb_typeof(b.e -> 'metadata') = 'object' THEN b.e -> 'metadata' ELSE '{}'::jsonb END
-                   AS metadata
-          FROM jsonb_array_elements(p_events) WITH ORDINALITY AS b(e, n)
-      ) AS cols;
-    IF v_distinct_ids <> v_batch_size THEN
-        RAISE EXCEPTION 'leda_append_events: the batch for stream "%" repeats an event id', p_stream_id
-            USING ERRCODE = '22023';
-    END IF;
-
-    -- The store-wide lock of 0001/0010: global positions are handed out and committed strictly in order, so a
-    -- reader tailing "WHERE global_position > checkpoint" never skips an event that commits late, and "the
-    -- previous event" of the global chain is well defined. 'LEDA' in ASCII; database/migrate.py uses another key.
-    PERFORM pg_advisory_xact_lock(1279607873);
-
-    -- One probe of events_event_id_key per id of the batch, whatever the statistics say: LIMIT 1 keeps the lateral
-    -- subquery from being flattened into a join, which a plan cached while the log was small made a hash join over
-    -- a scan of the whole log (0013's cost grew with the log, under the lock).
-    SELECT count(*)::int
-      INTO v_found
-      FROM unnest(v_ids) AS b(id)
-     CROSS JOIN LATERAL (SELECT 1 FROM events AS e WHERE e.event_id = b.id LIMIT 1) AS ev;
-
-    -- Ids already stored: the same batch retried (answered with what it stored), or a conflict.
-    IF v_found > 0 THEN
-        SELECT coalesce(bool_and(ev.stream_id = p_stream_id), false),
-               count(DISTINCT ev.stream_version - b.n)::int
-          INTO v_all_this_stream, v_offsets
-          FROM unnest(v_ids) WITH ORDINALITY AS b(id, n)
-         CROSS JOIN LATERAL (SELECT e.stream_id, e.stream_version FROM events AS e WHERE e.event_id = b.id LIMIT 1) AS ev;
-
-        IF v_found = v_batch_size AND v_all_this_stream AND v_offsets = 1 THEN
-            RETURN QUERY
-                SELECT ev.global_position, ev.stream_version, ev.event_id, true
-                  FROM unnest(v_ids) WITH ORDINALITY AS b(id, n)
-                 CROSS JOIN LATERAL (
-                    SELECT e.global_position, e.stream_version, e.event_id FROM events AS e WHERE e.event_id = b.id LIMIT 1
-                 ) AS ev
-                 ORDER BY b.n;
+         WHERE e.event_id = v_ids[1];
+        v_found := CASE WHEN FOUND THEN 1 ELSE 0 END;
+        IF v_found = 1 AND v_conflict_stream = p_stream_id THEN
+            RETURN QUERY SELECT v_position, v_conflict_version, v_ids[1], true;
             RETURN;
         END IF;
-
-        SELECT b.id, ev.stream_id, ev.stream_version
-          INTO v_conflict_id, v_conflict_stream, v_conflict_version
-          FROM unnest(v_ids) WITH ORDINALITY AS b(id, n)
-         CROSS JOIN LATERAL (SELECT e.stream_id, e.stream_version FROM events AS e WHERE e.event_id = b.id LIMIT 1) AS ev
-         ORDER BY b.n
+        v_conflict_id := v_ids[1];
+    ELSE
+        SELECT checked.n, checked.problem
+          INTO v_problem_index, v_problem
+          FROM (
+            SELECT b.n,
+                   CASE
+                       WHEN jsonb_typeof(b.e) <> 'object'
+                           THEN 'is not a JSON object'
+                       WHEN jsonb_typeof(b.e -> 'event_id') IS DISTINCT FROM 'string'
+                           THEN 'needs event_id as a UUID string'
+                       WHEN jsonb_typeof(b.e -> 'event_type') IS DISTINCT FROM 'string'
+                            OR b.e ->> 'event_type' = ''
+                           THEN 'needs event_type as a non-empty string'
+                       -- Separate WHENs: CASE guarantees the type test runs before the numeric casts.
+                       WHEN jsonb_typeof(b.e -> 'schema_version') IS DISTINCT FROM 'number'
+                           THEN 'needs schema_version as a positive integer'
+                       WHEN (b.e ->> 'schema_version')::numeric <> trunc((b.e ->> 'schema_version')::numeric)
+                            OR (b.e ->> 'schema_version')::numeric NOT BETWEEN 1 AND 2147483647
+                           THEN 'needs schema_version as a positive integer'
+                       WHEN jsonb_typeof(b.e -> 'data') IS DISTINCT FROM 'object'
+                           THEN 'needs data as a JSON object'
+                       WHEN coalesce(jsonb_typeof(b.e -> 'metadata'), 'null') NOT IN ('object', 'null')
+                           THEN 'has metadata that is not a JSON object'
+                   END AS problem
+              FROM jsonb_array_elements(p_events) WITH ORDINALITY AS b(e, n)
+          ) AS checked
+         WHERE checked.problem IS NOT NULL
+         ORDER BY checked.n
          LIMIT 1;
+        IF v_problem IS NOT NULL THEN
+            RAISE EXCEPTION 'leda_append_events: event % of % for stream "%" %',
+                v_problem_index, v_batch_size, p_stream_id, v_problem
+                USING ERRCODE = '22023';
+        END IF;
+
+        -- Each column of the batch taken out of the JSON once, before the lock; the loop and the INSERT below read
+        -- these arrays. An invalid UUID string fails this cast with 22P02, naming the offending text.
+        SELECT array_agg(cols.id ORDER BY cols.n), count(DISTINCT cols.id)::int,
+               array_agg(cols.event_type ORDER BY cols.n), array_agg(cols.schema_version ORDER BY cols.n),
+               array_agg(cols.data ORDER BY cols.n), array_agg(cols.metadata ORDER BY cols.n)
+          INTO v_ids, v_distinct_ids, v_types, v_versions, v_data, v_metadata
+          FROM (
+            SELECT (b.e ->> 'event_id')::uuid AS id, b.n, b.e ->> 'event_type' AS event_type,
+                   (b.e ->> 'schema_version')::int AS schema_version, b.e -> 'data' AS data,
+                   CASE WHEN jsonb_typeof(b.e -> 'metadata') = 'object' THEN b.e -> 'metadata' ELSE '{}'::jsonb END
+                       AS metadata
+              FROM jsonb_array_elements(p_events) WITH ORDINALITY AS b(e, n)
+          ) AS cols;
+        IF v_distinct_ids <> v_batch_size THEN
+            RAISE EXCEPTION 'leda_append_events: the batch for stream "%" repeats an event id', p_stream_id
+                USING ERRCODE = '22023';
+        END IF;
+
+        -- The store-wide lock of 0001/0010: global positions are handed out and committed strictly in order, so a
+        -- reader tailing "WHERE global_position > checkpoint" never skips an event that commits late, and "the
+        -- previous event" of the global chain is well defined. 'LEDA' in ASCII; database/migrate.py uses another
+        -- key.
+        PERFORM pg_advisory_xact_lock(1279607873);
+
+        -- One probe of events_event_id_key per id of the batch, whatever the statistics say: LIMIT 1 keeps the
+        -- lateral subquery from being flattened into a join, which a plan cached while the log was small made a hash
+        -- join over a scan of the whole log (0013's cost grew with the log, under the lock).
+        SELECT count(*)::int
+          INTO v_found
+          FROM unnest(v_ids) AS b(id)
+         CROSS JOIN LATERAL (SELECT 1 FROM events AS e WHERE e.event_id = b.id LIMIT 1) AS ev;
+
+        -- Ids already stored: the same batch retried (answered with what it stored), or a conflict.
+        IF v_found > 0 THEN
+            SELECT coalesce(bool_and(ev.stream_id = p_stream_id), false),
+                   count(DISTINCT ev.stream_version - b.n)::int
+              INTO v_all_this_stream, v_offsets
+              FROM unnest(v_ids) WITH ORDINALITY AS b(id, n)
+             CROSS JOIN LATERAL (
+                SELECT e.stream_id, e.stream_version FROM events AS e WHERE e.event_id = b.id LIMIT 1
+             ) AS ev;
+
+            IF v_found = v_batch_size AND v_all_this_stream AND v_offsets = 1 THEN
+                RETURN QUERY
+                    SELECT ev.global_position, ev.stream_version, ev.event_id, true
+                      FROM unnest(v_ids) WITH ORDINALITY AS b(id, n)
+                     CROSS JOIN LATERAL (
+                        SELECT e.global_position, e.stream_version, e.event_id
+                          FROM events AS e WHERE e.event_id = b.id LIMIT 1
+                     ) AS ev
+                     ORDER BY b.n;
+                RETURN;
+            END IF;
+
+            SELECT b.id, ev.stream_id, ev.stream_version
+              INTO v_conflict_id, v_conflict_stream, v_conflict_version
+              FROM unnest(v_ids) WITH ORDINALITY AS b(id, n)
+             CROSS JOIN LATERAL (
+                SELECT e.stream_id, e.stream_version FROM events AS e WHERE e.event_id = b.id LIMIT 1
+             ) AS ev
+             ORDER BY b.n
+             LIMIT 1;
+        END IF;
+    END IF;
+
+    IF v_found > 0 THEN
         RAISE EXCEPTION 'event id conflict appending to stream "%": % of % event ids are already stored '
                         '(first: % in stream "%" at version %)',
             p_stream_id, v_found, v_batch_size, v_conflict_id, v_conflict_stream, v_conflict_version
@@ -288,7 +236,8 @@ BEGIN
     -- The stream's version and the head of its chain (one backward step of events_stream_version_key), and the head
     -- of the global chain (one of events_pkey), in one statement. Under the lock nothing can be appended after
     -- either head until this commits.
-    SELECT s.stream_version, s.stream_hash, (SELECT g.global_hash FROM events AS g ORDER BY g.global_position DESC LIMIT 1)
+    SELECT s.stream_version, s.stream_hash,
+           (SELECT g.global_hash FROM events AS g ORDER BY g.global_position DESC LIMIT 1)
       INTO v_current, v_stream_hash, v_global_hash
       FROM (SELECT NULL::int) AS one(x)
       LEFT JOIN LATERAL (
