@@ -49,8 +49,8 @@ POLL_INTERVAL = 0.5
 TARGET = 1.25
 CPU_AT_ISSUE = 64 / 20
 """Worker CPU seconds per whole pilot when issue 19 was filed (c25d13b's BENCHMARKS.md: 64 s for 20 pilots)."""
-ACTIVITIES_AT_ISSUE = 3789
-"""The activities those 20 pilots ran (306 reminders and 215 escalations among their mails)."""
+ACTIVITIES_AT_ISSUE, REMINDERS_AT_ISSUE, ESCALATIONS_AT_ISSUE = 3789, 306, 215
+"""What those 20 pilots did: the activities they ran, the reminders and escalations among their mails."""
 CPU_TARGET = 0.5
 
 
@@ -105,13 +105,13 @@ class FleetRun:
 
 
 async def measure_fleet(stack: BenchStack, progress: Progress, pilots: int = FLEET_PILOTS) -> Section:
-    municipalities = synthetic_municipalities(SWEDISH_MUNICIPALITIES)[:pilots]
+    everyone = synthetic_municipalities(SWEDISH_MUNICIPALITIES)
+    municipalities = everyone[:pilots]
     reference: FleetRun | None = None
     if pilots != FLEET_PILOTS:
         # The CPU a pilot costs grows with the load (late participants get more reminders and escalations): compare
         # with c25d13b's figure at the size it was measured at, as well as at this run's.
         progress.step(f"fleet: {FLEET_PILOTS} pilots at once first, the size c25d13b's worker CPU was measured at")
-        everyone = synthetic_municipalities(SWEDISH_MUNICIPALITIES)
         reference = await run_leda_fleet(stack, progress, everyone[:FLEET_PILOTS])
     progress.step(f"fleet: {pilots} pilots through the whole {TEMPLATE} programme on one `leda worker`")
     leda = await run_leda_fleet(stack, progress, municipalities)
@@ -201,7 +201,8 @@ def _cpu_result(run: FleetRun, bare_cpu: float | None) -> Result:
             f"`leda worker`'s CPU time over the run of {run.pilots} pilots divided by their number{bare}. The "
             f"work a pilot makes grows with the load: here {run.activities / run.pilots:.0f} activities a pilot, "
             f"with {run.reminders / run.pilots:.1f} reminders and {run.escalations / run.pilots:.1f} escalations "
-            f"(c25d13b's {FLEET_PILOTS}: {ACTIVITIES_AT_ISSUE / FLEET_PILOTS:.0f}, with 15.3 and 10.8). Per "
+            f"(c25d13b's {FLEET_PILOTS}: {ACTIVITIES_AT_ISSUE / FLEET_PILOTS:.0f}, with "
+            f"{REMINDERS_AT_ISSUE / FLEET_PILOTS:.1f} and {ESCALATIONS_AT_ISSUE / FLEET_PILOTS:.1f}). Per "
             f"activity: {per_activity * 1000:.1f} ms of worker CPU, against c25d13b's "
             f"{at_issue_per_activity * 1000:.1f} ms ({per_activity / at_issue_per_activity:.2f}×). The benchmark's "
             f"own process (the simulated participants, reading their pilots' status from PostgreSQL) took "

@@ -464,8 +464,9 @@ class InboxProjection:
     async def _fold(self, connection: asyncpg.Connection, batch: _Batch) -> _BatchChanges:
         """What the batch does to the read model, in event order, as one change per pilot and per task.
 
-        An event the inbox handles but cannot read is logged and skipped rather than retried: the log never
-        changes, so retrying would stall every inbox behind it for good.
+        The batch's views were made when it was read (`_view`): an event the inbox handles but cannot read was
+        logged and skipped there rather than retried, as the log never changes, so retrying would stall every
+        inbox behind it for good.
         """
         views = batch.views
         opened_in = sorted({e.stream_id for e, view in views if isinstance(view, _TaskOpened)})
