@@ -215,9 +215,10 @@ def _cpu_result(run: FleetRun, bare_cpu: float | None) -> Result:
 FINDINGS = [
     "**The bare baseline at 50 pilots is not what it was, and the wall-time target is missed against it.** In the "
     "earlier runs of `make bench-sweden` (the last at 1fda034) the 50 bare workflows took 177-239 s, and Leda's 50 "
-    "pilots 171-206 s (0.77-0.98×). Since then the same baseline takes 81-87 s for nearly the same calls (271-274 "
-    "activities a workflow against 283-286), in this run and in `python -m bench --only fleet --fleet 50` run apart "
-    "(Leda 124 s against 81 s there, 1.52×). The bare worker's CPU was about the same in all of them (49-55 s), so "
+    "pilots 171-206 s (0.77-0.98×). Since then the same baseline takes 71-87 s for as many calls or fewer (230-274 "
+    "activities a workflow against 283-286): in the full runs at a93c94b and at b7081e1 (this report) and in "
+    "`python -m bench --only fleet --fleet 50` run apart (Leda 124 s against 81 s there, 1.52×). The bare worker's "
+    "CPU was about the same in all of them (40-55 s), so "
     "the earlier bare workflows spent the difference waiting, most likely on a dev server kept busy by something "
     "else on the machine; the cause was not found. Against the faster baseline Leda misses the target: the dev "
     "server is the limit (its CPU time is about the run's wall time), and a pilot asks more of it than the bare "
