@@ -3,13 +3,36 @@
 --
 -- Most appends carry one event (an answer, a reminder, a step of the workflow). For them 0020 ran the batch's
 -- checks and id collection as statements over jsonb_array_elements and probed the id through a lateral join: each
--- statement is a trip through the SQL executor. A batch of one now has its checks as one expression, its columns
--- taken into variables, and its id probed with one statement that also answers a retry. A batch of two or more has
--- each column taken out of the JSON once (with the ids, before the lock). From the heads on, both take one path: the
--- loop that links the events and the INSERT read the columns as arrays.
--- What an append guarantees is the same for both (argument checks with the same messages, the store-wide lock,
--- idempotency by event id, the expected version, both hash chains with the same links);
+-- statement is a trip through the SQL executor. A batch of one now has its checks (leda_event_problem, which a
+-- batch's statement calls too) and its columns taken into variables, and its id probed with one statement that
+-- also answers a retry. A batch of two or more has each column taken out of the JSON once (with the ids, before the
+-- lock). From the heads on, both take one path: the loop that links the events and the INSERT read the columns as
+-- arrays. What an append guarantees is the same for both (argument checks with the same messages, the store-wide
+-- lock, idempotency by event id, the expected version, both hash chains with the same links);
 -- tests/integration/test_event_store.py and test_hash_chains.py run the cases with one event and with a batch.
+
+-- What is wrong with one event of a batch, worded as leda_append_events reports it; NULL when nothing is. One
+-- expression, so PostgreSQL inlines it wherever it is called: for a single event as a variable's value, for a batch
+-- over jsonb_array_elements. Separate WHENs: CASE guarantees the type test runs before the numeric casts.
+CREATE FUNCTION leda_event_problem(p_event jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN jsonb_typeof(p_event) <> 'object'
+        THEN 'is not a JSON object'
+    WHEN jsonb_typeof(p_event -> 'event_id') IS DISTINCT FROM 'string'
+        THEN 'needs event_id as a UUID string'
+    WHEN jsonb_typeof(p_event -> 'event_type') IS DISTINCT FROM 'string' OR p_event ->> 'event_type' = ''
+        THEN 'needs event_type as a non-empty string'
+    WHEN jsonb_typeof(p_event -> 'schema_version') IS DISTINCT FROM 'number'
+        THEN 'needs schema_version as a positive integer'
+    WHEN (p_event ->> 'schema_version')::numeric <> trunc((p_event ->> 'schema_version')::numeric)
+         OR (p_event ->> 'schema_version')::numeric NOT BETWEEN 1 AND 2147483647
+        THEN 'needs schema_version as a positive integer'
+    WHEN jsonb_typeof(p_event -> 'data') IS DISTINCT FROM 'object'
+        THEN 'needs data as a JSON object'
+    WHEN coalesce(jsonb_typeof(p_event -> 'metadata'), 'null') NOT IN ('object', 'null')
+        THEN 'has metadata that is not a JSON object'
+END;
 
 CREATE OR REPLACE FUNCTION leda_append_events(p_stream_id text, p_expected_version bigint, p_events jsonb)
 RETURNS TABLE (global_position bigint, stream_version bigint, event_id uuid, already_stored boolean)
@@ -74,27 +97,10 @@ BEGIN
     v_batch_size := jsonb_array_length(p_events);
 
     IF v_batch_size = 1 THEN
-        -- One event: its checks as one expression and its columns from variables, where a batch runs a statement
-        -- over jsonb_array_elements for each; from the heads on, both take the same path.
+        -- One event: its checks and its columns from variables, where a batch runs a statement over
+        -- jsonb_array_elements for each; from the heads on, both take the same path.
         v_event := p_events -> 0;
-        -- The same checks, in the same order, as the batch's below.
-        v_problem := CASE
-            WHEN jsonb_typeof(v_event) <> 'object'
-                THEN 'is not a JSON object'
-            WHEN jsonb_typeof(v_event -> 'event_id') IS DISTINCT FROM 'string'
-                THEN 'needs event_id as a UUID string'
-            WHEN jsonb_typeof(v_event -> 'event_type') IS DISTINCT FROM 'string' OR v_event ->> 'event_type' = ''
-                THEN 'needs event_type as a non-empty string'
-            WHEN jsonb_typeof(v_event -> 'schema_version') IS DISTINCT FROM 'number'
-                THEN 'needs schema_version as a positive integer'
-            WHEN (v_event ->> 'schema_version')::numeric <> trunc((v_event ->> 'schema_version')::numeric)
-                 OR (v_event ->> 'schema_version')::numeric NOT BETWEEN 1 AND 2147483647
-                THEN 'needs schema_version as a positive integer'
-            WHEN jsonb_typeof(v_event -> 'data') IS DISTINCT FROM 'object'
-                THEN 'needs data as a JSON object'
-            WHEN coalesce(jsonb_typeof(v_event -> 'metadata'), 'null') NOT IN ('object', 'null')
-                THEN 'has metadata that is not a JSON object'
-        END;
+        v_problem := leda_event_problem(v_event);
         IF v_problem IS NOT NULL THEN
             RAISE EXCEPTION 'leda_append_events: event 1 of 1 for stream "%" %', p_stream_id, v_problem
                 USING ERRCODE = '22023';
@@ -123,26 +129,7 @@ BEGIN
         SELECT checked.n, checked.problem
           INTO v_problem_index, v_problem
           FROM (
-            SELECT b.n,
-                   CASE
-                       WHEN jsonb_typeof(b.e) <> 'object'
-                           THEN 'is not a JSON object'
-                       WHEN jsonb_typeof(b.e -> 'event_id') IS DISTINCT FROM 'string'
-                           THEN 'needs event_id as a UUID string'
-                       WHEN jsonb_typeof(b.e -> 'event_type') IS DISTINCT FROM 'string'
-                            OR b.e ->> 'event_type' = ''
-                           THEN 'needs event_type as a non-empty string'
-                       -- Separate WHENs: CASE guarantees the type test runs before the numeric casts.
-                       WHEN jsonb_typeof(b.e -> 'schema_version') IS DISTINCT FROM 'number'
-                           THEN 'needs schema_version as a positive integer'
-                       WHEN (b.e ->> 'schema_version')::numeric <> trunc((b.e ->> 'schema_version')::numeric)
-                            OR (b.e ->> 'schema_version')::numeric NOT BETWEEN 1 AND 2147483647
-                           THEN 'needs schema_version as a positive integer'
-                       WHEN jsonb_typeof(b.e -> 'data') IS DISTINCT FROM 'object'
-                           THEN 'needs data as a JSON object'
-                       WHEN coalesce(jsonb_typeof(b.e -> 'metadata'), 'null') NOT IN ('object', 'null')
-                           THEN 'has metadata that is not a JSON object'
-                   END AS problem
+            SELECT b.n, leda_event_problem(b.e) AS problem
               FROM jsonb_array_elements(p_events) WITH ORDINALITY AS b(e, n)
           ) AS checked
          WHERE checked.problem IS NOT NULL
