@@ -31,7 +31,7 @@ def _opened(task_key: str, assignee: str) -> NewEvent:
     )
 
 
-async def test_a_status_is_kept_until_the_pilot_records_somethingrecorded(db_pool: asyncpg.Pool) -> None:
+async def test_a_status_is_kept_until_the_pilot_records_something_new(db_pool: asyncpg.Pool) -> None:
     store, records = EventStore(db_pool), PilotRecords(db_pool)
     stream, lead = f"leda-records-{uuid.uuid4().hex[:8]}-1861", f"p-{uuid.uuid4().hex[:8]}"
     started = PilotStarted(
